@@ -1,0 +1,160 @@
+// Package app is the domain of the voucher system: campaigns, claims,
+// redemptions and the rules that carry money. It knows no HTTP and no SQL;
+// storage is the Store interface, implemented by package db.
+package app
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"cqvoucher/app/token"
+)
+
+// Store is what the domain needs from storage. Every method that moves
+// money or stock is one transaction with guarded updates inside the
+// implementation; callers never read-then-write.
+type Store interface {
+	Ping(ctx context.Context) error
+	Districts(ctx context.Context) ([]District, error)
+	Categories(ctx context.Context) ([]Category, error)
+
+	OfficerByUsername(ctx context.Context, username string) (Officer, error)
+	OfficerByID(ctx context.Context, id int64) (Officer, error)
+	CashierByUsername(ctx context.Context, username string) (Cashier, error)
+	CashierByID(ctx context.Context, id int64) (Cashier, error)
+	MerchantByID(ctx context.Context, id int64) (Merchant, error)
+	ResidentByID(ctx context.Context, id int64) (Resident, error)
+	// EnsureResident returns the resident with this phone, creating it on first sign-in.
+	EnsureResident(ctx context.Context, phone string, now time.Time) (Resident, error)
+
+	CreateSession(ctx context.Context, s Session) error
+	SessionByTokenHash(ctx context.Context, hash string, now time.Time) (Session, error)
+	DeleteSession(ctx context.Context, hash string) error
+
+	// SaveSMSCode stores a new code unless one was sent less than
+	// minInterval ago or dailyCap codes were sent today (conflict "sms_too_frequent").
+	SaveSMSCode(ctx context.Context, c SMSCode, minInterval time.Duration, dailyCap int) error
+	// CheckSMSCode consumes the code on a match and spends one attempt otherwise.
+	CheckSMSCode(ctx context.Context, phone, codeHash string, now time.Time) error
+
+	CreateCampaign(ctx context.Context, c *Campaign) error
+	Campaign(ctx context.Context, id int64) (Campaign, error)
+	Campaigns(ctx context.Context, f CampaignFilter) ([]Campaign, error)
+	ChangeCampaignStatus(ctx context.Context, ch StatusChange) error
+
+	Claim(ctx context.Context, c ClaimInsert) (Voucher, error)
+	VoucherByCode(ctx context.Context, code string) (Voucher, error)
+	ResidentVouchers(ctx context.Context, residentID int64) ([]Voucher, error)
+	Redeem(ctx context.Context, r RedeemInsert) (Redemption, error)
+	// RedemptionOf returns how a voucher was redeemed, with the merchant's name.
+	RedemptionOf(ctx context.Context, voucherID int64) (Redemption, string, error)
+}
+
+// SMSSender delivers a text message to a mainland mobile number.
+type SMSSender interface {
+	Send(ctx context.Context, phone, text string) error
+}
+
+// Config holds the rules an operator may tune.
+type Config struct {
+	// SMS sign-in.
+	SMSCodeTTL      time.Duration // how long a code is valid
+	SMSResendAfter  time.Duration // minimum time between two codes to one number
+	SMSDailyCap     int           // codes per number per day
+	SMSAttempts     int           // wrong entries before a code is void
+	OfficerSession  time.Duration
+	CashierSession  time.Duration
+	ResidentSession time.Duration
+}
+
+// DefaultConfig is what production runs with.
+func DefaultConfig() Config {
+	return Config{
+		SMSCodeTTL:      5 * time.Minute,
+		SMSResendAfter:  60 * time.Second,
+		SMSDailyCap:     10,
+		SMSAttempts:     5,
+		OfficerSession:  8 * time.Hour,
+		CashierSession:  12 * time.Hour,
+		ResidentSession: 30 * 24 * time.Hour,
+	}
+}
+
+// App is the domain service. Its methods are safe for concurrent use.
+type App struct {
+	store  Store
+	ring   *token.Ring
+	sms    SMSSender
+	cfg    Config
+	now    func() time.Time
+	log    *slog.Logger
+	smsKey []byte // keys the SMS code hashes; per process, since codes live minutes
+
+	districtCodes atomic.Pointer[map[string]bool] // issuers a voucher token may name
+}
+
+// New wires the domain. now may be nil (wall clock); tests inject one.
+func New(store Store, ring *token.Ring, sms SMSSender, cfg Config, now func() time.Time, log *slog.Logger) *App {
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return &App{store: store, ring: ring, sms: sms, cfg: cfg, now: func() time.Time { return now().UTC() }, log: log, smsKey: key}
+}
+
+// Now is the App's clock, in UTC.
+func (a *App) Now() time.Time { return a.now() }
+
+// Ring is the voucher key ring (for publishing the JWKS).
+func (a *App) Ring() *token.Ring { return a.ring }
+
+// Ping reports whether storage answers.
+func (a *App) Ping(ctx context.Context) error { return a.store.Ping(ctx) }
+
+// Districts lists the reference districts, the city first.
+func (a *App) Districts(ctx context.Context) ([]District, error) { return a.store.Districts(ctx) }
+
+// Categories lists the consumption categories.
+func (a *App) Categories(ctx context.Context) ([]Category, error) { return a.store.Categories(ctx) }
+
+func (a *App) keyedHash(parts ...string) string {
+	m := hmac.New(sha256.New, a.smsKey)
+	for _, p := range parts {
+		m.Write([]byte(p))
+		m.Write([]byte{0})
+	}
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// Shanghai is the zone in which days, drops and "valid until the end of the day" are counted.
+var Shanghai = mustLoadShanghai()
+
+func mustLoadShanghai() *time.Location {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		// time/tzdata is embedded by cmd/voucherd; China has had no DST since 1991.
+		return time.FixedZone("CST", 8*3600)
+	}
+	return loc
+}
+
+// EndOfDayAfter returns 23:59:59 Asia/Shanghai of the day that is days
+// after t's Shanghai date (days = 1: the end of the next day … days = 0:
+// the end of t's own day), in UTC. Storing UTC midnight instead would kill
+// vouchers eight hours early.
+func EndOfDayAfter(t time.Time, days int) time.Time {
+	l := t.In(Shanghai)
+	return time.Date(l.Year(), l.Month(), l.Day()+days, 23, 59, 59, 0, Shanghai).UTC()
+}

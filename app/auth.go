@@ -1,0 +1,231 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"math/big"
+	"regexp"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Session kinds: who the session belongs to.
+const (
+	KindOfficer  = "officer"
+	KindCashier  = "cashier"
+	KindResident = "resident"
+)
+
+// Session is a server-side session. The secret token is given to the
+// client once; only its SHA-256 is stored, so a database copy signs no one in.
+type Session struct {
+	TokenHash string    `db:"token_hash"`
+	Kind      string    `db:"kind"`
+	SubjectID int64     `db:"subject_id"`
+	CreatedAt time.Time `db:"created_at"`
+	ExpiresAt time.Time `db:"expires_at"`
+}
+
+// SMSCode is a pending sign-in code for a phone; only its keyed hash is stored.
+type SMSCode struct {
+	Phone        string    `db:"phone"`
+	CodeHash     string    `db:"code_hash"`
+	ExpiresAt    time.Time `db:"expires_at"`
+	AttemptsLeft int       `db:"attempts_left"`
+	SentAt       time.Time `db:"sent_at"`
+	Day          string    `db:"day"`
+}
+
+// HashPassword hashes a password with bcrypt at the library's default cost.
+func HashPassword(pw string) (string, error) {
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
+	return string(h), err
+}
+
+// dummyHash is compared against when the user does not exist, so that a
+// wrong username costs as long as a wrong password and reveals nothing.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no such user"), bcrypt.DefaultCost)
+
+func checkPassword(hash, pw string) bool {
+	if hash == "" {
+		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(pw))
+		return false
+	}
+	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw)) == nil
+}
+
+// HashSessionToken is how a session token is looked up.
+func HashSessionToken(tok string) string {
+	sum := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(sum[:])
+}
+
+func (a *App) newSession(ctx context.Context, kind string, subject int64, ttl time.Duration) (string, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	tok := base64.RawURLEncoding.EncodeToString(raw)
+	now := a.now()
+	err := a.store.CreateSession(ctx, Session{
+		TokenHash: HashSessionToken(tok), Kind: kind, SubjectID: subject,
+		CreatedAt: now, ExpiresAt: now.Add(ttl),
+	})
+	return tok, err
+}
+
+// SignOut ends a session.
+func (a *App) SignOut(ctx context.Context, tok string) error {
+	return a.store.DeleteSession(ctx, HashSessionToken(tok))
+}
+
+// LoginOfficer checks an officer's password and opens a new session.
+func (a *App) LoginOfficer(ctx context.Context, username, password string) (Officer, string, error) {
+	o, err := a.store.OfficerByUsername(ctx, strings.TrimSpace(username))
+	if err != nil && ErrorCode(err) != ENOTFOUND {
+		return Officer{}, "", err
+	}
+	if !checkPassword(o.PasswordHash, password) {
+		a.log.Info("sign-in failed", "kind", KindOfficer, "username", username)
+		return Officer{}, "", Unauthorized("bad_credentials")
+	}
+	tok, err := a.newSession(ctx, KindOfficer, o.ID, a.cfg.OfficerSession)
+	if err != nil {
+		return Officer{}, "", err
+	}
+	a.log.Info("signed in", "kind", KindOfficer, "officer", o.ID)
+	return o, tok, nil
+}
+
+// LoginCashier checks a cashier's password and opens a new session.
+func (a *App) LoginCashier(ctx context.Context, username, password string) (Cashier, string, error) {
+	c, err := a.store.CashierByUsername(ctx, strings.TrimSpace(username))
+	if err != nil && ErrorCode(err) != ENOTFOUND {
+		return Cashier{}, "", err
+	}
+	if !checkPassword(c.PasswordHash, password) {
+		a.log.Info("sign-in failed", "kind", KindCashier, "username", username)
+		return Cashier{}, "", Unauthorized("bad_credentials")
+	}
+	tok, err := a.newSession(ctx, KindCashier, c.ID, a.cfg.CashierSession)
+	if err != nil {
+		return Cashier{}, "", err
+	}
+	a.log.Info("signed in", "kind", KindCashier, "cashier", c.ID)
+	return c, tok, nil
+}
+
+// Session looks up a live session of the given kind by its token.
+func (a *App) Session(ctx context.Context, kind, tok string) (Session, error) {
+	if tok == "" {
+		return Session{}, Unauthorized("signed_out")
+	}
+	s, err := a.store.SessionByTokenHash(ctx, HashSessionToken(tok), a.now())
+	if ErrorCode(err) == ENOTFOUND || (err == nil && s.Kind != kind) {
+		return Session{}, Unauthorized("signed_out")
+	}
+	return s, err
+}
+
+// Officer, Cashier and Resident load the account behind a session.
+func (a *App) Officer(ctx context.Context, id int64) (Officer, error) {
+	return a.store.OfficerByID(ctx, id)
+}
+func (a *App) Cashier(ctx context.Context, id int64) (Cashier, error) {
+	return a.store.CashierByID(ctx, id)
+}
+func (a *App) Resident(ctx context.Context, id int64) (Resident, error) {
+	return a.store.ResidentByID(ctx, id)
+}
+
+// Merchant loads a merchant.
+func (a *App) Merchant(ctx context.Context, id int64) (Merchant, error) {
+	return a.store.MerchantByID(ctx, id)
+}
+
+var mobileRE = regexp.MustCompile(`^1[3-9][0-9]{9}$`)
+
+// NormalizeMobile accepts a mainland mobile number as people write it
+// (+86 / 0086 prefix, spaces, dashes, full-width digits) and returns its 11 digits.
+func NormalizeMobile(s string) (string, error) {
+	s = toHalfWidth(s)
+	s = strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' || r == '(' || r == ')' {
+			return -1
+		}
+		return r
+	}, s)
+	s = strings.TrimPrefix(s, "+86")
+	if strings.HasPrefix(s, "0086") {
+		s = s[4:]
+	}
+	if !mobileRE.MatchString(s) {
+		return "", &Error{Code: EINVALID, Reason: "phone_invalid", Fields: map[string]string{"phone": "phone_invalid"}}
+	}
+	return s, nil
+}
+
+// SendSignInCode sends a fresh 6-digit code to a mainland mobile number.
+func (a *App) SendSignInCode(ctx context.Context, rawPhone string) (string, error) {
+	phone, err := NormalizeMobile(rawPhone)
+	if err != nil {
+		return "", err
+	}
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		return "", err
+	}
+	code := fmt.Sprintf("%06d", n.Int64())
+	now := a.now()
+	err = a.store.SaveSMSCode(ctx, SMSCode{
+		Phone: phone, CodeHash: a.keyedHash(phone, code), ExpiresAt: now.Add(a.cfg.SMSCodeTTL),
+		AttemptsLeft: a.cfg.SMSAttempts, SentAt: now, Day: now.In(Shanghai).Format("2006-01-02"),
+	}, a.cfg.SMSResendAfter, a.cfg.SMSDailyCap)
+	if err != nil {
+		return "", err
+	}
+	text := fmt.Sprintf("【重庆消费券】验证码 %s，%d 分钟内有效。如非本人操作请忽略。", code, int(a.cfg.SMSCodeTTL/time.Minute))
+	if err := a.sms.Send(ctx, phone, text); err != nil {
+		a.log.Error("sms send failed", "phone", Resident{Phone: phone}.MaskedPhone(), "err", err)
+		return "", &Error{Code: EINTERNAL, Reason: "sms_failed"}
+	}
+	return phone, nil
+}
+
+// LoginResident checks a sign-in code and opens a new resident session.
+func (a *App) LoginResident(ctx context.Context, rawPhone, code string) (Resident, string, error) {
+	phone, err := NormalizeMobile(rawPhone)
+	if err != nil {
+		return Resident{}, "", err
+	}
+	code = strings.TrimSpace(toHalfWidth(code))
+	if len(code) != 6 || !allDigits(code) {
+		return Resident{}, "", &Error{Code: EINVALID, Reason: "code_format", Fields: map[string]string{"code": "code_format"}}
+	}
+	if err := a.store.CheckSMSCode(ctx, phone, a.keyedHash(phone, code), a.now()); err != nil {
+		return Resident{}, "", err
+	}
+	return a.openResidentSession(ctx, phone)
+}
+
+// openResidentSession signs in a resident whose phone has been proven.
+func (a *App) openResidentSession(ctx context.Context, phone string) (Resident, string, error) {
+	r, err := a.store.EnsureResident(ctx, phone, a.now())
+	if err != nil {
+		return Resident{}, "", err
+	}
+	tok, err := a.newSession(ctx, KindResident, r.ID, a.cfg.ResidentSession)
+	return r, tok, err
+}
+
+// EqualHash compares two hex digests in constant time.
+func EqualHash(a, b string) bool {
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}

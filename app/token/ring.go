@@ -1,0 +1,322 @@
+package token
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+)
+
+const (
+	activeFile = "active"
+	keySuffix  = ".pem"
+	// maxKeyFile bounds reads of files in the key directory; a PKCS#8
+	// Ed25519 PEM is about 120 bytes.
+	maxKeyFile = 16 << 10
+)
+
+// Ring holds every public key that may still have live vouchers, plus the one
+// private key currently used for signing. Retired private keys are not kept
+// in memory: they are never needed again, and less key material in the
+// process means less to leak. Safe for concurrent use.
+type Ring struct {
+	mu     sync.RWMutex
+	pubs   map[string]ed25519.PublicKey
+	active string
+	priv   ed25519.PrivateKey
+}
+
+// NewRing builds an in-memory ring. Every key verifies; the last one signs.
+// It panics on a key of the wrong length, which is a programming error.
+func NewRing(keys ...ed25519.PrivateKey) *Ring {
+	r := &Ring{pubs: make(map[string]ed25519.PublicKey)}
+	for _, k := range keys {
+		if len(k) != ed25519.PrivateKeySize {
+			panic(fmt.Sprintf("token: NewRing: private key has %d bytes, want %d", len(k), ed25519.PrivateKeySize))
+		}
+		pub := k.Public().(ed25519.PublicKey)
+		kid := Thumbprint(pub)
+		r.pubs[kid] = pub
+		r.active, r.priv = kid, k
+	}
+	return r
+}
+
+// ActiveKID names the key new tokens are signed with ("" for an empty ring).
+func (r *Ring) ActiveKID() string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.active
+}
+
+func (r *Ring) signer() (string, ed25519.PrivateKey) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.active, r.priv
+}
+
+func (r *Ring) publicKey(kid string) ed25519.PublicKey {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.pubs[kid]
+}
+
+// Thumbprint is the RFC 7638 JWK thumbprint of an Ed25519 key, used as kid:
+// it is derived from the key itself, so a kid can never be reused for a
+// different key and verifiers can recompute it from the JWKS.
+func Thumbprint(pub ed25519.PublicKey) string {
+	// RFC 7638 §3.2: required members only, lexicographic order, no spaces.
+	canon := `{"crv":"Ed25519","kty":"OKP","x":"` + base64.RawURLEncoding.EncodeToString(pub) + `"}`
+	sum := sha256.Sum256([]byte(canon))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+type jwk struct {
+	Kty string `json:"kty"`
+	Crv string `json:"crv"`
+	X   string `json:"x"`
+	Kid string `json:"kid"`
+	Use string `json:"use"`
+	Alg string `json:"alg"`
+}
+
+// JWKS publishes every verification key (for /.well-known/jwks.json), sorted
+// by kid so the document is byte-identical however the ring was assembled,
+// which keeps HTTP caching and ETags meaningful.
+func (r *Ring) JWKS() []byte {
+	r.mu.RLock()
+	keys := make([]jwk, 0, len(r.pubs))
+	for kid, pub := range r.pubs {
+		keys = append(keys, jwk{
+			Kty: "OKP", Crv: "Ed25519",
+			X:   base64.RawURLEncoding.EncodeToString(pub),
+			Kid: kid, Use: "sig", Alg: "EdDSA",
+		})
+	}
+	r.mu.RUnlock()
+	slices.SortFunc(keys, func(a, b jwk) int { return strings.Compare(a.Kid, b.Kid) })
+	b, err := json.Marshal(struct {
+		Keys []jwk `json:"keys"`
+	}{keys})
+	if err != nil {
+		// Only strings go in; marshalling cannot fail.
+		panic(err)
+	}
+	return b
+}
+
+// LoadOrCreate opens the key directory, creating it with a first key when it
+// is empty. Keys live in files rather than the database so that a database
+// backup, which travels widely, cannot forge vouchers.
+func LoadOrCreate(dir string) (*Ring, error) {
+	if dir == "" {
+		return nil, errors.New("token: key directory not configured")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("token: create key directory: %w", err)
+	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("token: key directory: %w", err)
+	}
+	// Whoever can write here can plant a key or repoint "active", i.e. forge.
+	if st.Mode().Perm()&0o022 != 0 {
+		return nil, fmt.Errorf("token: key directory %s has mode %04o; it must not be writable by group or others (chmod 700)", dir, st.Mode().Perm())
+	}
+
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("token: read key directory: %w", err)
+	}
+	r := &Ring{pubs: make(map[string]ed25519.PublicKey)}
+	privs := make(map[string]ed25519.PrivateKey)
+	for _, e := range entries {
+		name := e.Name()
+		// Dot files are our own half-written temporaries.
+		if e.IsDir() || strings.HasPrefix(name, ".") || !strings.HasSuffix(name, keySuffix) {
+			continue
+		}
+		priv, err := readKeyFile(filepath.Join(dir, name))
+		if err != nil {
+			return nil, err
+		}
+		kid := Thumbprint(priv.Public().(ed25519.PublicKey))
+		if want := strings.TrimSuffix(name, keySuffix); kid != want {
+			return nil, fmt.Errorf("token: key file %s holds key %s; the file name must be its kid", filepath.Join(dir, name), kid)
+		}
+		r.pubs[kid] = priv.Public().(ed25519.PublicKey)
+		privs[kid] = priv
+	}
+
+	if len(privs) == 0 {
+		if _, err := r.Rotate(dir); err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
+
+	active, err := readActive(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist) && len(privs) == 1:
+		// A crash between writing the first key and naming it active leaves
+		// exactly this state; with a single key there is nothing to guess.
+		for kid := range privs {
+			active = kid
+		}
+		if err := writeFileAtomic(dir, activeFile, []byte(active+"\n")); err != nil {
+			return nil, err
+		}
+	case err != nil:
+		return nil, fmt.Errorf("token: read %s: %w", filepath.Join(dir, activeFile), err)
+	}
+	priv, ok := privs[active]
+	if !ok {
+		return nil, fmt.Errorf("token: %s names key %q, which is not in %s", filepath.Join(dir, activeFile), active, dir)
+	}
+	r.active, r.priv = active, priv
+	return r, nil
+}
+
+func readActive(dir string) (string, error) {
+	f, err := os.Open(filepath.Join(dir, activeFile))
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxKeyFile))
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+func readKeyFile(path string) (ed25519.PrivateKey, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("token: open key file: %w", err)
+	}
+	defer f.Close()
+	// Stat the open descriptor, not the path, so the mode checked is the mode
+	// of the very file read.
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("token: stat key file: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("token: key file %s is not a regular file", path)
+	}
+	if perm := st.Mode().Perm(); perm&0o077 != 0 {
+		return nil, fmt.Errorf("token: key file %s has mode %04o; private keys must not be accessible by group or others (chmod 600 %s)", path, perm, path)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxKeyFile))
+	if err != nil {
+		return nil, fmt.Errorf("token: read key file %s: %w", path, err)
+	}
+	block, _ := pem.Decode(b)
+	if block == nil || block.Type != "PRIVATE KEY" {
+		return nil, fmt.Errorf("token: key file %s: no PKCS#8 \"PRIVATE KEY\" PEM block", path)
+	}
+	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("token: key file %s: %w", path, err)
+	}
+	priv, ok := k.(ed25519.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("token: key file %s holds a %T, want an Ed25519 key", path, k)
+	}
+	return priv, nil
+}
+
+// Rotate generates a key, persists it to dir and makes it the signer. Older
+// keys stay in the ring so vouchers already printed keep verifying; remove a
+// key file only after the last voucher it signed has expired.
+//
+// The key file is written before "active" names it, and memory changes last,
+// so a crash at any point leaves a directory that loads into a working ring.
+func (r *Ring) Rotate(dir string) (kid string, err error) {
+	if dir == "" {
+		// A key that lives only in memory would orphan every voucher it signs
+		// at the next restart.
+		return "", errors.New("token: rotate: key directory not configured")
+	}
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return "", fmt.Errorf("token: generate key: %w", err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return "", fmt.Errorf("token: encode key: %w", err)
+	}
+	pub := priv.Public().(ed25519.PublicKey)
+	kid = Thumbprint(pub)
+
+	// Hold the write lock across the file writes so concurrent rotations
+	// cannot leave "active" naming a key other than the ring's signer.
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("token: create key directory: %w", err)
+	}
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	if err := writeFileAtomic(dir, kid+keySuffix, pemBytes); err != nil {
+		return "", err
+	}
+	if err := writeFileAtomic(dir, activeFile, []byte(kid+"\n")); err != nil {
+		return "", err
+	}
+	if r.pubs == nil {
+		r.pubs = make(map[string]ed25519.PublicKey)
+	}
+	r.pubs[kid] = pub
+	r.active, r.priv = kid, priv
+	return kid, nil
+}
+
+// writeFileAtomic writes via a 0600 temporary and a rename, so readers see
+// either the old file or the complete new one, never a torn key.
+func writeFileAtomic(dir, name string, data []byte) (err error) {
+	f, err := os.CreateTemp(dir, "."+name+".tmp*")
+	if err != nil {
+		return fmt.Errorf("token: write %s: %w", name, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err = f.Chmod(0o600); err != nil {
+		return fmt.Errorf("token: write %s: %w", name, err)
+	}
+	if _, err = f.Write(data); err != nil {
+		return fmt.Errorf("token: write %s: %w", name, err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("token: write %s: %w", name, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("token: write %s: %w", name, err)
+	}
+	if err = os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+		return fmt.Errorf("token: write %s: %w", name, err)
+	}
+	// Persist the rename itself; without this a power cut can lose a key
+	// that has already signed vouchers.
+	if d, derr := os.Open(dir); derr == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}

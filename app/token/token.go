@@ -1,0 +1,253 @@
+// Package token signs and verifies voucher tokens: compact EdDSA JWS strings
+// printed as QR codes, plus the 16-character manual code printed under them.
+//
+// The token is a bearer proof that a voucher with these terms was issued by
+// us; whether it is still unredeemed is the database's business, keyed by the
+// manual code carried in "jti".
+package token
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+const (
+	// Typ is our explicit JWS type (RFC 8725 §3.11), so that a JWT minted by
+	// some other system sharing a key can never pass as a voucher.
+	Typ = "cqv+jwt"
+
+	// MaxTokenLen bounds what Verify will even look at. Real tokens are about
+	// 350 bytes; the bound keeps hostile input (CVE-2025-30204 style headers
+	// of dots) from reaching the parser at all.
+	MaxTokenLen = 2048
+
+	// Leeway absorbs clock skew between the issuing server and a merchant
+	// terminal without meaningfully stretching a voucher's life.
+	Leeway = 30 * time.Second
+)
+
+// Verify returns exactly one of these (possibly wrapped with detail), so
+// callers can map them to user-facing messages with errors.Is.
+var (
+	ErrMalformed     = errors.New("token: malformed")
+	ErrForged        = errors.New("token: forged (bad signature, algorithm, key id or type)")
+	ErrExpired       = errors.New("token: expired")
+	ErrNotYetValid   = errors.New("token: not yet valid")
+	ErrWrongIssuer   = errors.New("token: unknown issuer")
+	ErrMissingExpiry = errors.New("token: missing expiry")
+)
+
+// errTooLong is preallocated so that rejecting oversized input costs no
+// allocation at all, which keeps a flood of junk scans cheap.
+var errTooLong = fmt.Errorf("%w: longer than %d bytes", ErrMalformed, MaxTokenLen)
+
+// Claims carried by a voucher token. No personal data: the QR is shown on
+// screens and photographed, so anything in it must be safe to leak.
+type Claims struct {
+	Issuer       string    // district code that issued it, e.g. "500103" ("500000" = city-wide); JSON "iss"
+	Code         string    // voucher manual code, 16 Crockford base32 chars without dashes; JSON "jti"
+	CampaignID   int64     // JSON "c"
+	TierID       int64     // JSON "t"
+	FaceFen      int64     // face value in fen; JSON "f"
+	ThresholdFen int64     // 满X threshold in fen (0 = none); JSON "m"
+	Category     string    // category code such as "catering"; JSON "k"
+	NotBefore    time.Time // JSON "nbf" (unix seconds)
+	Expires      time.Time // JSON "exp" (unix seconds)
+}
+
+// wireClaims is the JSON form. One-letter names and no iat keep the token
+// small enough for a low-end phone to scan off another phone's screen.
+type wireClaims struct {
+	Iss string           `json:"iss"`
+	Jti string           `json:"jti"`
+	C   int64            `json:"c"`
+	T   int64            `json:"t"`
+	F   int64            `json:"f"`
+	M   int64            `json:"m,omitempty"`
+	K   string           `json:"k,omitempty"`
+	Nbf *jwt.NumericDate `json:"nbf,omitempty"`
+	Exp *jwt.NumericDate `json:"exp,omitempty"`
+}
+
+func (w *wireClaims) GetExpirationTime() (*jwt.NumericDate, error) { return w.Exp, nil }
+func (w *wireClaims) GetNotBefore() (*jwt.NumericDate, error)      { return w.Nbf, nil }
+func (w *wireClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return nil, nil }
+func (w *wireClaims) GetIssuer() (string, error)                   { return w.Iss, nil }
+func (w *wireClaims) GetSubject() (string, error)                  { return "", nil }
+func (w *wireClaims) GetAudience() (jwt.ClaimStrings, error)       { return nil, nil }
+
+func toWire(c Claims) *wireClaims {
+	w := &wireClaims{
+		Iss: c.Issuer, Jti: c.Code,
+		C: c.CampaignID, T: c.TierID, F: c.FaceFen, M: c.ThresholdFen, K: c.Category,
+		Exp: jwt.NewNumericDate(c.Expires),
+	}
+	if !c.NotBefore.IsZero() {
+		w.Nbf = jwt.NewNumericDate(c.NotBefore)
+	}
+	return w
+}
+
+func (w *wireClaims) claims() Claims {
+	c := Claims{
+		Issuer: w.Iss, Code: w.Jti,
+		CampaignID: w.C, TierID: w.T, FaceFen: w.F, ThresholdFen: w.M, Category: w.K,
+	}
+	if w.Nbf != nil {
+		c.NotBefore = w.Nbf.Time
+	}
+	if w.Exp != nil {
+		c.Expires = w.Exp.Time
+	}
+	return c
+}
+
+// checkTerms validates the voucher terms shared by Sign and Verify. Expiry is
+// deliberately not checked here: on the Verify side that is the parser's job
+// (WithExpirationRequired), and a second copy would hide its removal.
+func (c Claims) checkTerms() error {
+	switch {
+	case !validCode(c.Code):
+		return fmt.Errorf("jti %q is not a 16-character code", c.Code)
+	case c.CampaignID <= 0:
+		return fmt.Errorf("campaign id %d must be positive", c.CampaignID)
+	case c.TierID <= 0:
+		return fmt.Errorf("tier id %d must be positive", c.TierID)
+	case c.FaceFen <= 0:
+		return fmt.Errorf("face value %d fen must be positive", c.FaceFen)
+	case c.ThresholdFen < 0:
+		return fmt.Errorf("threshold %d fen must not be negative", c.ThresholdFen)
+	}
+	return nil
+}
+
+// Sign issues a token with the active key. It refuses claims that Verify
+// would reject, so a signed token is always a verifiable one.
+func (r *Ring) Sign(c Claims) (string, error) {
+	if c.Issuer == "" {
+		return "", errors.New("token: refusing to sign: empty issuer")
+	}
+	if c.Expires.IsZero() {
+		return "", errors.New("token: refusing to sign: no expiry")
+	}
+	if !c.NotBefore.IsZero() && !c.NotBefore.Before(c.Expires) {
+		return "", errors.New("token: refusing to sign: not-before is not before expiry")
+	}
+	if err := c.checkTerms(); err != nil {
+		return "", fmt.Errorf("token: refusing to sign: %w", err)
+	}
+
+	kid, key := r.signer()
+	if key == nil {
+		return "", errors.New("token: ring has no signing key")
+	}
+	t := jwt.NewWithClaims(jwt.SigningMethodEdDSA, toWire(c))
+	t.Header["kid"] = kid
+	t.Header["typ"] = Typ
+	s, err := t.SignedString(key)
+	if err != nil {
+		return "", fmt.Errorf("token: sign: %w", err)
+	}
+	if len(s) > MaxTokenLen {
+		return "", fmt.Errorf("token: refusing to sign: %d bytes exceeds %d", len(s), MaxTokenLen)
+	}
+	return s, nil
+}
+
+// newParser holds every library-side check in one place so tests can exercise
+// the configuration directly, independent of the key lookup.
+func newParser(now time.Time) *jwt.Parser {
+	return jwt.NewParser(
+		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
+		jwt.WithExpirationRequired(),
+		jwt.WithLeeway(Leeway),
+		jwt.WithTimeFunc(func() time.Time { return now }),
+		// Strict base64 gives each token exactly one spelling, so the string
+		// itself can safely serve as a cache or log key.
+		jwt.WithStrictDecoding(),
+	)
+}
+
+// Verify checks a token at time now. issuerKnown decides which districts are
+// trusted issuers; nil accepts any non-empty issuer. A zero now means the
+// current time: treating it as year 1 would accept every token lacking nbf
+// regardless of its expiry.
+func (r *Ring) Verify(tok string, now time.Time, issuerKnown func(iss string) bool) (Claims, error) {
+	if len(tok) > MaxTokenLen {
+		return Claims{}, errTooLong
+	}
+	if now.IsZero() {
+		now = time.Now()
+	}
+	var w wireClaims
+	if _, err := newParser(now).ParseWithClaims(tok, &w, r.keyFor); err != nil {
+		return Claims{}, classify(err)
+	}
+	c := w.claims()
+	if c.Issuer == "" || (issuerKnown != nil && !issuerKnown(c.Issuer)) {
+		return Claims{}, fmt.Errorf("%w: %q", ErrWrongIssuer, c.Issuer)
+	}
+	if err := c.checkTerms(); err != nil {
+		return Claims{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	return c, nil
+}
+
+var (
+	errBadTyp     = errors.New("wrong typ header")
+	errCrit       = errors.New("crit header not supported")
+	errUnknownKID = errors.New("unknown kid")
+	errMethod     = errors.New("not an EdDSA token")
+)
+
+// keyFor resolves the verification key from our own ring by kid only.
+// Key-carrying headers (jwk, jku, x5u, x5c) are never consulted: honouring
+// them would let anyone sign with a key of their choosing.
+func (r *Ring) keyFor(t *jwt.Token) (any, error) {
+	if typ, _ := t.Header["typ"].(string); typ != Typ {
+		return nil, fmt.Errorf("%w: %q", errBadTyp, t.Header["typ"])
+	}
+	// RFC 7515 §4.1.11: a recipient that does not understand a critical
+	// extension must reject the token; we understand none.
+	if _, ok := t.Header["crit"]; ok {
+		return nil, errCrit
+	}
+	// Redundant with WithValidMethods, but cheap insurance that an Ed25519
+	// public key is never handed to another algorithm's verifier.
+	if t.Method != jwt.SigningMethodEdDSA {
+		return nil, errMethod
+	}
+	kid, _ := t.Header["kid"].(string)
+	pub := r.publicKey(kid)
+	if pub == nil {
+		return nil, fmt.Errorf("%w: %q", errUnknownKID, kid)
+	}
+	return pub, nil
+}
+
+// classify maps the library's error vocabulary onto ours, keeping only our
+// sentinel in the chain (the library's detail survives as text).
+func classify(err error) error {
+	var sentinel error
+	switch {
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		sentinel = ErrMalformed
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
+		sentinel = ErrForged
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		sentinel = ErrMissingExpiry
+	case errors.Is(err, jwt.ErrTokenExpired):
+		sentinel = ErrExpired
+	case errors.Is(err, jwt.ErrTokenNotValidYet):
+		sentinel = ErrNotYetValid
+	default:
+		// Fail closed on anything the library adds later.
+		sentinel = ErrMalformed
+	}
+	return fmt.Errorf("%w: %v", sentinel, err)
+}
+
+var _ jwt.Claims = (*wireClaims)(nil)

@@ -1,0 +1,216 @@
+package app
+
+import "time"
+
+// CityCode is the district code that stands for the whole city: a campaign
+// issued under it is accepted in every district.
+const CityCode = "500000"
+
+// District is one of Chongqing's district-level divisions (or the city itself).
+type District struct {
+	Code   string `db:"code" json:"code"`
+	NameZH string `db:"name_zh" json:"name_zh"`
+	NameEN string `db:"name_en" json:"name_en"`
+	Kind   string `db:"kind" json:"kind"`
+}
+
+// Category is a consumption category of the city plan (catering, sports …).
+type Category struct {
+	Code   string `db:"code" json:"code"`
+	NameZH string `db:"name_zh" json:"name_zh"`
+	NameEN string `db:"name_en" json:"name_en"`
+}
+
+// Officer roles.
+const (
+	RoleCityAdmin       = "city_admin"
+	RoleDistrictOfficer = "district_officer"
+)
+
+// Officer is a finance officer of a district, or of the city.
+type Officer struct {
+	ID           int64     `db:"id" json:"id"`
+	Username     string    `db:"username" json:"username"`
+	Name         string    `db:"display_name" json:"name"`
+	PasswordHash string    `db:"password_hash" json:"-"`
+	Role         string    `db:"role" json:"role"`
+	District     string    `db:"district_code" json:"district"`
+	CanApprove   bool      `db:"can_approve" json:"can_approve"`
+	CreatedAt    time.Time `db:"created_at" json:"-"`
+}
+
+// Sees reports whether the officer may see and act on records of a district.
+func (o Officer) Sees(district string) bool {
+	return o.Role == RoleCityAdmin || o.District == district
+}
+
+// Merchant statuses.
+const (
+	MerchantPending   = "pending"
+	MerchantApproved  = "approved"
+	MerchantSuspended = "suspended"
+)
+
+// Merchant is a shop that accepts vouchers.
+type Merchant struct {
+	ID        int64     `db:"id" json:"id"`
+	Name      string    `db:"name" json:"name"`
+	District  string    `db:"district_code" json:"district"`
+	Category  string    `db:"category_code" json:"category"`
+	Address   string    `db:"address" json:"address"`
+	Status    string    `db:"status" json:"status"`
+	CreatedAt time.Time `db:"created_at" json:"-"`
+}
+
+// Cashier is a merchant's staff account that redeems vouchers.
+type Cashier struct {
+	ID           int64     `db:"id" json:"id"`
+	MerchantID   int64     `db:"merchant_id" json:"merchant_id"`
+	Username     string    `db:"username" json:"username"`
+	Name         string    `db:"display_name" json:"name"`
+	PasswordHash string    `db:"password_hash" json:"-"`
+	CreatedAt    time.Time `db:"created_at" json:"-"`
+}
+
+// Resident is a person who claims vouchers, known by a mobile number.
+type Resident struct {
+	ID        int64     `db:"id" json:"id"`
+	Phone     string    `db:"phone" json:"-"`
+	CreatedAt time.Time `db:"created_at" json:"-"`
+}
+
+// MaskedPhone shows a number the way receipts do: 138****1234.
+func (r Resident) MaskedPhone() string {
+	if len(r.Phone) != 11 {
+		return "***"
+	}
+	return r.Phone[:3] + "****" + r.Phone[7:]
+}
+
+// Campaign statuses as stored. The status people see also depends on the
+// clock: an approved campaign is "scheduled" before its claim window,
+// "live" inside it and "ended" after it (see Campaign.Phase).
+const (
+	StatusDraft     = "draft"
+	StatusSubmitted = "submitted"
+	StatusApproved  = "approved"
+	StatusRejected  = "rejected"
+
+	PhaseScheduled = "scheduled"
+	PhaseLive      = "live"
+	PhaseEnded     = "ended"
+)
+
+// Campaign is one consumption-voucher campaign with its budget and tiers.
+type Campaign struct {
+	ID               int64      `db:"id" json:"id"`
+	Name             string     `db:"name" json:"name"`
+	District         string     `db:"district_code" json:"district"`
+	Category         string     `db:"category_code" json:"category"`
+	BudgetFen        Fen        `db:"budget_fen" json:"budget_fen"`
+	Status           string     `db:"status" json:"status"`
+	ClaimStartsAt    time.Time  `db:"claim_starts_at" json:"claim_starts_at"`
+	ClaimEndsAt      time.Time  `db:"claim_ends_at" json:"claim_ends_at"`
+	ValidDays        int        `db:"valid_days" json:"valid_days"`
+	PerResidentLimit int        `db:"per_resident_limit" json:"per_resident_limit"`
+	CreatedBy        int64      `db:"created_by" json:"created_by"`
+	CreatedAt        time.Time  `db:"created_at" json:"created_at"`
+	SubmittedAt      *time.Time `db:"submitted_at" json:"submitted_at,omitempty"`
+	ApprovedBy       *int64     `db:"approved_by" json:"approved_by,omitempty"`
+	ApprovedAt       *time.Time `db:"approved_at" json:"approved_at,omitempty"`
+	ClaimedCount     int64      `db:"claimed_count" json:"claimed"`
+	RedeemedCount    int64      `db:"redeemed_count" json:"redeemed"`
+	SubsidyFen       Fen        `db:"subsidy_fen" json:"subsidy_fen"`
+	ConsumptionFen   Fen        `db:"consumption_fen" json:"consumption_fen"`
+	Tiers            []Tier     `db:"-" json:"tiers"`
+}
+
+// Phase is the status a person sees at time now.
+func (c Campaign) Phase(now time.Time) string {
+	if c.Status != StatusApproved {
+		return c.Status
+	}
+	switch {
+	case now.Before(c.ClaimStartsAt):
+		return PhaseScheduled
+	case now.Before(c.ClaimEndsAt):
+		return PhaseLive
+	default:
+		return PhaseEnded
+	}
+}
+
+// Committed is Σ face × quantity over the tiers: the most the campaign can spend.
+func (c Campaign) Committed() Fen {
+	var sum Fen
+	for _, t := range c.Tiers {
+		sum += t.FaceFen * Fen(t.Quantity)
+	}
+	return sum
+}
+
+// Tier is one kind of voucher in a campaign: 满Threshold减Face, Quantity of them.
+type Tier struct {
+	ID            int64 `db:"id" json:"id"`
+	CampaignID    int64 `db:"campaign_id" json:"campaign_id"`
+	FaceFen       Fen   `db:"face_fen" json:"face_fen"`
+	ThresholdFen  Fen   `db:"threshold_fen" json:"threshold_fen"`
+	Quantity      int64 `db:"quantity" json:"quantity"`
+	Remaining     int64 `db:"remaining" json:"remaining"`
+	ClaimedCount  int64 `db:"claimed_count" json:"claimed"`
+	RedeemedCount int64 `db:"redeemed_count" json:"redeemed"`
+}
+
+// Voucher statuses as stored; "expired" is derived from the clock.
+const (
+	VoucherClaimed  = "claimed"
+	VoucherRedeemed = "redeemed"
+	VoucherExpired  = "expired"
+)
+
+// Voucher is a claimed voucher with what a wallet or a cashier needs to show.
+type Voucher struct {
+	ID           int64      `db:"id" json:"-"`
+	Code         string     `db:"code" json:"code"`
+	CampaignID   int64      `db:"campaign_id" json:"campaign_id"`
+	TierID       int64      `db:"tier_id" json:"tier_id"`
+	ResidentID   int64      `db:"resident_id" json:"-"`
+	Status       string     `db:"status" json:"status"`
+	Token        string     `db:"token" json:"token"`
+	ClaimedAt    time.Time  `db:"claimed_at" json:"claimed_at"`
+	ExpiresAt    time.Time  `db:"expires_at" json:"expires_at"`
+	RedeemedAt   *time.Time `db:"redeemed_at" json:"redeemed_at,omitempty"`
+	CampaignName string     `db:"campaign_name" json:"campaign_name"`
+	District     string     `db:"district_code" json:"district"`
+	Category     string     `db:"category_code" json:"category"`
+	FaceFen      Fen        `db:"face_fen" json:"face_fen"`
+	ThresholdFen Fen        `db:"threshold_fen" json:"threshold_fen"`
+	// Where it was used, once redeemed.
+	MerchantName *string `db:"merchant_name" json:"merchant_name,omitempty"`
+}
+
+// State is the status a person sees at time now: claimed, redeemed or expired.
+func (v Voucher) State(now time.Time) string {
+	if v.Status == VoucherClaimed && !now.Before(v.ExpiresAt) {
+		return VoucherExpired
+	}
+	return v.Status
+}
+
+// Redemption is one use of a voucher at a merchant.
+type Redemption struct {
+	ID             int64     `db:"id" json:"id"`
+	VoucherID      int64     `db:"voucher_id" json:"-"`
+	CampaignID     int64     `db:"campaign_id" json:"campaign_id"`
+	MerchantID     int64     `db:"merchant_id" json:"merchant_id"`
+	CashierID      int64     `db:"cashier_id" json:"cashier_id"`
+	BillFen        Fen       `db:"bill_fen" json:"bill_fen"`
+	DiscountFen    Fen       `db:"discount_fen" json:"discount_fen"`
+	IdempotencyKey string    `db:"idempotency_key" json:"idempotency_key"`
+	CreatedAt      time.Time `db:"created_at" json:"created_at"`
+	// Replayed is true when this is the stored answer to a retried request.
+	Replayed bool `db:"-" json:"replayed"`
+}
+
+// PayFen is what the customer still pays.
+func (r Redemption) PayFen() Fen { return r.BillFen - r.DiscountFen }

@@ -1,0 +1,282 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"cqvoucher/app"
+)
+
+// bindJSON decodes a JSON body strictly: unknown fields and trailing data
+// are errors, so a client's typo is reported rather than ignored.
+func bindJSON(c echo.Context, v any) error {
+	ct := c.Request().Header.Get(echo.HeaderContentType)
+	if !strings.HasPrefix(ct, echo.MIMEApplicationJSON) {
+		return app.Invalid("json_required")
+	}
+	dec := json.NewDecoder(c.Request().Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return app.Invalid("bad_json")
+	}
+	if dec.More() {
+		return app.Invalid("bad_json")
+	}
+	return nil
+}
+
+type loginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+type sessionResponse struct {
+	Token   string    `json:"token"`
+	Expires time.Time `json:"expires_at,omitzero"`
+	Account any       `json:"account"`
+}
+
+func (s *Server) apiOfficerLogin(c echo.Context) error {
+	var req loginRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	o, tok, err := s.app.LoginOfficer(c.Request().Context(), req.Username, req.Password)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, sessionResponse{Token: tok, Account: o})
+}
+
+func (s *Server) apiCashierLogin(c echo.Context) error {
+	var req loginRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	cs, tok, err := s.app.LoginCashier(c.Request().Context(), req.Username, req.Password)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, sessionResponse{Token: tok, Account: cs})
+}
+
+func (s *Server) apiResidentSendCode(c echo.Context) error {
+	var req struct {
+		Phone string `json:"phone"`
+	}
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	if _, err := s.app.SendSignInCode(c.Request().Context(), req.Phone); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, map[string]string{"status": "sent"})
+}
+
+func (s *Server) apiResidentLogin(c echo.Context) error {
+	var req struct {
+		Phone string `json:"phone"`
+		Code  string `json:"code"`
+	}
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	r, tok, err := s.app.LoginResident(c.Request().Context(), req.Phone, req.Code)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, sessionResponse{Token: tok, Account: map[string]any{"id": r.ID, "phone": r.MaskedPhone()}})
+}
+
+func (s *Server) apiLogout(aud audience) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := s.endSession(c, aud); err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusNoContent)
+	}
+}
+
+func (s *Server) apiOfficerLogout(c echo.Context) error  { return s.apiLogout(officers)(c) }
+func (s *Server) apiCashierLogout(c echo.Context) error  { return s.apiLogout(cashiers)(c) }
+func (s *Server) apiResidentLogout(c echo.Context) error { return s.apiLogout(residents)(c) }
+
+// campaignJSON is a campaign with its phase and evaluation figures.
+type campaignJSON struct {
+	app.Campaign
+	Phase string    `json:"phase"`
+	Stats app.Stats `json:"stats"`
+}
+
+func (s *Server) withStats(c app.Campaign) campaignJSON {
+	return campaignJSON{Campaign: c, Phase: c.Phase(s.app.Now()), Stats: app.CampaignStats(c)}
+}
+
+func (s *Server) apiLiveCampaigns(c echo.Context) error {
+	cs, err := s.app.LiveCampaigns(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	out := make([]map[string]any, len(cs))
+	for i, camp := range cs {
+		// Residents see the rules and the stock, not the budget figures.
+		out[i] = map[string]any{
+			"id": camp.ID, "name": camp.Name, "district": camp.District, "category": camp.Category,
+			"phase": camp.Phase(s.app.Now()), "claim_starts_at": camp.ClaimStartsAt, "claim_ends_at": camp.ClaimEndsAt,
+			"valid_days": camp.ValidDays, "per_resident_limit": camp.PerResidentLimit, "tiers": camp.Tiers,
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"campaigns": out})
+}
+
+func (s *Server) apiOfficerCampaigns(c echo.Context) error {
+	cs, err := s.app.OfficerCampaigns(c.Request().Context(), officerOf(c))
+	if err != nil {
+		return err
+	}
+	out := make([]campaignJSON, len(cs))
+	for i, camp := range cs {
+		out[i] = s.withStats(camp)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"campaigns": out})
+}
+
+func (s *Server) apiCampaignCreate(c echo.Context) error {
+	var in app.CampaignInput
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	camp, err := s.app.CreateCampaign(c.Request().Context(), officerOf(c), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, s.withStats(camp))
+}
+
+func (s *Server) apiCampaignShow(c echo.Context) error {
+	id, err := paramID(c)
+	if err != nil {
+		return err
+	}
+	camp, err := s.app.CampaignFor(c.Request().Context(), officerOf(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.withStats(camp))
+}
+
+func (s *Server) apiCampaignAction(c echo.Context, do func(echo.Context, app.Officer, int64) error) error {
+	id, err := paramID(c)
+	if err != nil {
+		return err
+	}
+	if err := do(c, officerOf(c), id); err != nil {
+		return err
+	}
+	return s.apiCampaignShow(c)
+}
+
+func (s *Server) apiCampaignSubmit(c echo.Context) error {
+	return s.apiCampaignAction(c, func(c echo.Context, o app.Officer, id int64) error {
+		return s.app.SubmitCampaign(c.Request().Context(), o, id)
+	})
+}
+
+func (s *Server) apiCampaignApprove(c echo.Context) error {
+	return s.apiCampaignAction(c, func(c echo.Context, o app.Officer, id int64) error {
+		return s.app.ApproveCampaign(c.Request().Context(), o, id)
+	})
+}
+
+// voucherJSON is a voucher as its holder sees it, with the QR text.
+type voucherJSON struct {
+	app.Voucher
+	State  string `json:"state"`
+	QRText string `json:"qr_text"`
+}
+
+func (s *Server) apiClaim(c echo.Context) error {
+	id, err := paramID(c)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		TierID int64 `json:"tier_id"`
+	}
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	v, err := s.app.Claim(c.Request().Context(), residentOf(c), id, req.TierID, c.Request().Header.Get("Idempotency-Key"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, voucherJSON{Voucher: v, State: v.State(s.app.Now()), QRText: s.qrText(v.Token)})
+}
+
+func (s *Server) apiWallet(c echo.Context) error {
+	vs, err := s.app.Wallet(c.Request().Context(), residentOf(c))
+	if err != nil {
+		return err
+	}
+	out := make([]voucherJSON, len(vs))
+	for i, v := range vs {
+		out[i] = voucherJSON{Voucher: v, State: v.State(s.app.Now()), QRText: s.qrText(v.Token)}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"vouchers": out})
+}
+
+// redeemRequest names the voucher by what was scanned (QR text or token)
+// or typed (manual code), and the bill in yuan as a string.
+type redeemRequest struct {
+	Voucher string `json:"voucher"`
+	Bill    string `json:"bill"`
+}
+
+func (s *Server) parseRedeem(c echo.Context) (redeemRequest, app.Fen, error) {
+	var req redeemRequest
+	if err := bindJSON(c, &req); err != nil {
+		return req, 0, err
+	}
+	if strings.TrimSpace(req.Bill) == "" {
+		return req, 0, nil
+	}
+	bill, err := app.ParseYuan(req.Bill)
+	if err != nil {
+		return req, 0, &app.Error{Code: app.EINVALID, Reason: app.ErrorReason(err), Fields: map[string]string{"bill": app.ErrorReason(err)}}
+	}
+	return req, bill, nil
+}
+
+func (s *Server) apiInspect(c echo.Context) error {
+	req, bill, err := s.parseRedeem(c)
+	if err != nil {
+		return err
+	}
+	q, err := s.app.Inspect(c.Request().Context(), cashierOf(c), req.Voucher, bill)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, q)
+}
+
+// apiRedeem needs an Idempotency-Key header: a POS that lost the answer
+// sends the same request again and gets the first result.
+func (s *Server) apiRedeem(c echo.Context) error {
+	req, bill, err := s.parseRedeem(c)
+	if err != nil {
+		return err
+	}
+	rc, err := s.app.Redeem(c.Request().Context(), cashierOf(c), req.Voucher, bill, c.Request().Header.Get("Idempotency-Key"))
+	if err != nil {
+		return err
+	}
+	status := http.StatusCreated
+	if rc.Redemption.Replayed {
+		status = http.StatusOK
+	}
+	return c.JSON(status, rc)
+}

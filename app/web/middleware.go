@@ -1,0 +1,131 @@
+package web
+
+import (
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"cqvoucher/app"
+)
+
+// Context keys for the signed-in account.
+const (
+	ctxOfficer  = "officer"
+	ctxCashier  = "cashier"
+	ctxResident = "resident"
+	ctxToken    = "session_token"
+)
+
+// audience describes one kind of signed-in user: its session cookie and
+// where its sign-in page is.
+type audience struct {
+	kind   string
+	cookie string
+	login  string
+}
+
+var (
+	officers  = audience{kind: app.KindOfficer, cookie: "cqv_officer", login: "/officer/login"}
+	cashiers  = audience{kind: app.KindCashier, cookie: "cqv_cashier", login: "/merchant/login"}
+	residents = audience{kind: app.KindResident, cookie: "cqv_resident", login: "/m/login"}
+)
+
+func parseCIDR(s string) (net.IP, *net.IPNet, error) { return net.ParseCIDR(s) }
+
+// sessionToken takes the session secret from the bearer header on the API
+// and from the audience's cookie on pages; never both, so a page's cookie
+// cannot be replayed against the CSRF-free API.
+func sessionToken(c echo.Context, aud audience) string {
+	if isAPI(c) {
+		h := c.Request().Header.Get(echo.HeaderAuthorization)
+		if tok, ok := strings.CutPrefix(h, "Bearer "); ok {
+			return strings.TrimSpace(tok)
+		}
+		return ""
+	}
+	if ck, err := c.Cookie(aud.cookie); err == nil {
+		return ck.Value
+	}
+	return ""
+}
+
+// requireSignIn loads the session of an audience and its account, or sends
+// the visitor to sign in (pages) or answers 401 (API).
+func (s *Server) requireSignIn(aud audience) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			ctx := c.Request().Context()
+			tok := sessionToken(c, aud)
+			se, err := s.app.Session(ctx, aud.kind, tok)
+			if err == nil {
+				switch aud.kind {
+				case app.KindOfficer:
+					var o app.Officer
+					if o, err = s.app.Officer(ctx, se.SubjectID); err == nil {
+						c.Set(ctxOfficer, o)
+					}
+				case app.KindCashier:
+					var cs app.Cashier
+					if cs, err = s.app.Cashier(ctx, se.SubjectID); err == nil {
+						c.Set(ctxCashier, cs)
+					}
+				case app.KindResident:
+					var r app.Resident
+					if r, err = s.app.Resident(ctx, se.SubjectID); err == nil {
+						c.Set(ctxResident, r)
+					}
+				}
+			}
+			if err != nil {
+				if app.ErrorCode(err) == app.EINTERNAL {
+					return err
+				}
+				if isAPI(c) {
+					return app.Unauthorized("signed_out")
+				}
+				s.log.Info("sign-in required", "path", c.Request().URL.Path, "kind", aud.kind)
+				return c.Redirect(http.StatusSeeOther, aud.login)
+			}
+			c.Set(ctxToken, tok)
+			return next(c)
+		}
+	}
+}
+
+// startSession hands a new session to the client: a cookie on pages (the
+// token is returned for the API by the caller).
+func (s *Server) startSession(c echo.Context, aud audience, tok string) {
+	c.SetCookie(&http.Cookie{
+		Name: aud.cookie, Value: tok, Path: "/", HttpOnly: true, Secure: s.cfg.SecureCookies,
+		SameSite: http.SameSiteLaxMode,
+	})
+}
+
+func (s *Server) endSession(c echo.Context, aud audience) error {
+	tok := sessionToken(c, aud)
+	c.SetCookie(&http.Cookie{Name: aud.cookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.cfg.SecureCookies})
+	if tok == "" {
+		return nil
+	}
+	return s.app.SignOut(c.Request().Context(), tok)
+}
+
+// securityHeaders sets the headers every response should carry.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		// Scripts and styles only from us; the camera stays with our own origin.
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+		h.Set("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
+		return next(c)
+	}
+}
+
+func officerOf(c echo.Context) app.Officer   { o, _ := c.Get(ctxOfficer).(app.Officer); return o }
+func cashierOf(c echo.Context) app.Cashier   { cs, _ := c.Get(ctxCashier).(app.Cashier); return cs }
+func residentOf(c echo.Context) app.Resident { r, _ := c.Get(ctxResident).(app.Resident); return r }

@@ -1,0 +1,128 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"cqvoucher/app"
+	"cqvoucher/app/token"
+)
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// home is the landing page with the three ways in.
+func (s *Server) home(c echo.Context) error {
+	return s.page(c, http.StatusOK, "public/home", "title.home", nil)
+}
+
+// healthz answers 200 when the database answers, for load balancers.
+func (s *Server) healthz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if err := s.app.Ping(ctx); err != nil {
+		s.log.Error("health check failed", "err", err)
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// jwks publishes the voucher verification keys, so anyone can check a voucher offline.
+func (s *Server) jwks(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "public, max-age=300")
+	return c.Blob(http.StatusOK, "application/jwk-set+json", s.app.Ring().JWKS())
+}
+
+// switchLanguage remembers the chosen language and goes back where the user was.
+func (s *Server) switchLanguage(c echo.Context) error {
+	lang := c.Param("lang")
+	if lang != "zh" && lang != "en" {
+		return app.NotFound("page_not_found")
+	}
+	c.SetCookie(&http.Cookie{Name: "lang", Value: lang, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookies})
+	back := c.QueryParam("back")
+	if !isLocalPath(back) {
+		back = "/"
+	}
+	return c.Redirect(http.StatusSeeOther, back)
+}
+
+// isLocalPath accepts only paths on this site, so the switch is no open redirect.
+func isLocalPath(p string) bool {
+	return len(p) > 0 && p[0] == '/' && (len(p) == 1 || (p[1] != '/' && p[1] != '\\'))
+}
+
+// voucherLink is where a phone camera lands when it scans a voucher QR
+// outside the cashier page: it says what the voucher is, and that it is
+// genuine, but redeems nothing.
+func (s *Server) voucherLink(c echo.Context) error {
+	claims, err := s.app.Ring().Verify(c.Param("token"), s.app.Now(), nil)
+	data := map[string]any{}
+	switch {
+	case err == nil:
+		data["Face"], data["Threshold"] = app.Fen(claims.FaceFen), app.Fen(claims.ThresholdFen)
+		data["Expires"] = claims.Expires
+	case errors.Is(err, token.ErrExpired):
+		data["Problem"] = "err.expired"
+	default:
+		data["Problem"] = "err.forged"
+	}
+	return s.page(c, http.StatusOK, "public/voucher", "title.voucher_link", data)
+}
+
+// Outbox is the demo SMS sender: it writes each message to the log and
+// keeps the latest ones for the demo page, so a demo needs no SMS gateway.
+type Outbox struct {
+	mu   sync.Mutex
+	log  interface{ Info(string, ...any) }
+	msgs []OutboxMessage
+	keep bool
+}
+
+// OutboxMessage is one sent message.
+type OutboxMessage struct {
+	Phone string
+	Text  string
+	At    time.Time
+}
+
+// NewOutbox returns a log sender; keep also retains messages for the demo page.
+func NewOutbox(log interface{ Info(string, ...any) }, keep bool) *Outbox {
+	return &Outbox{log: log, keep: keep}
+}
+
+// Send implements app.SMSSender.
+func (o *Outbox) Send(_ context.Context, phone, text string) error {
+	o.log.Info("sms", "to", phone, "text", text)
+	if !o.keep {
+		return nil
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.msgs = append(o.msgs, OutboxMessage{Phone: phone, Text: text, At: time.Now()})
+	if len(o.msgs) > 50 {
+		o.msgs = o.msgs[len(o.msgs)-50:]
+	}
+	return nil
+}
+
+// Latest returns the kept messages, newest first.
+func (o *Outbox) Latest() []OutboxMessage {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := make([]OutboxMessage, len(o.msgs))
+	for i, m := range o.msgs {
+		out[len(o.msgs)-1-i] = m
+	}
+	return out
+}
+
+// demoOutbox shows the demo SMS messages (demo mode only).
+func (s *Server) demoOutbox(c echo.Context) error {
+	return s.page(c, http.StatusOK, "public/sms", "title.demo_sms", map[string]any{"Messages": s.outbox.Latest()})
+}

@@ -1,0 +1,250 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"cqvoucher/app"
+)
+
+// Languages offered, the first being the default.
+var languages = []string{"zh", "en"}
+
+// Locale is one language's messages. Templates call {{.L.T "key"}}; the
+// locale travels in the page data rather than in the template's FuncMap,
+// because changing shared functions per request races (miniflux learned it).
+type Locale struct {
+	Lang     string
+	messages map[string]string
+	fallback map[string]string
+}
+
+// T returns the message for key with {name} placeholders filled from
+// pairs of arguments: T "err.sold_out" "next" "10:00".
+func (l *Locale) T(key string, args ...any) string {
+	msg, ok := l.messages[key]
+	if !ok {
+		if msg, ok = l.fallback[key]; !ok {
+			return key
+		}
+	}
+	for i := 0; i+1 < len(args); i += 2 {
+		msg = strings.ReplaceAll(msg, "{"+fmt.Sprint(args[i])+"}", fmt.Sprint(args[i+1]))
+	}
+	return msg
+}
+
+// Err says an error in words: its reason's message with its parameters.
+func (l *Locale) Err(err error) string {
+	var e *app.Error
+	if !asError(err, &e) {
+		return l.T("err.internal")
+	}
+	return l.reason(e.Reason, e.Params)
+}
+
+func (l *Locale) reason(reason string, params map[string]string) string {
+	args := make([]any, 0, 2*len(params))
+	for k, v := range params {
+		args = append(args, k, v)
+	}
+	return l.T("err."+reason, args...)
+}
+
+// FieldErrs translates an error's per-field reasons.
+func (l *Locale) FieldErrs(err error) map[string]string {
+	var e *app.Error
+	if !asError(err, &e) || len(e.Fields) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(e.Fields))
+	for f, r := range e.Fields {
+		out[f] = l.reason(r, e.Params)
+	}
+	return out
+}
+
+// Name picks the name in this locale's language.
+func (l *Locale) Name(zh, en string) string {
+	if l.Lang == "en" && en != "" {
+		return en
+	}
+	return zh
+}
+
+// Renderer holds one parsed template set per page, built at start-up from
+// the layout, the partials and the page, so a missing or broken page
+// stops the server before it takes traffic.
+type Renderer struct {
+	pages   map[string]*template.Template
+	locales map[string]*Locale
+}
+
+var funcs = template.FuncMap{
+	"yuan":  func(f app.Fen) string { return f.Yuan() },
+	"plain": func(f app.Fen) string { return f.String() },
+	"local": func(t time.Time) string { return app.FormatLocal(t) },
+	"localptr": func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return app.FormatLocal(*t)
+	},
+	"datetimeLocal": func(t time.Time) string { return t.In(app.Shanghai).Format("2006-01-02T15:04") },
+	"bp":            app.FormatBP,
+	"pct":           app.FormatPercentBP,
+	"code":          func(s string) string { return formatCode(s) },
+	"add":           func(a, b int) int { return a + b },
+	"seq":           func(n int) []int { s := make([]int, n); for i := range s { s[i] = i }; return s },
+	"dict": func(kv ...any) map[string]any {
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[fmt.Sprint(kv[i])] = kv[i+1]
+		}
+		return m
+	},
+}
+
+// NewRenderer parses every page under pages/ with the layouts and partials.
+func NewRenderer(fsys fs.FS) (*Renderer, error) {
+	r := &Renderer{pages: map[string]*template.Template{}, locales: map[string]*Locale{}}
+	raw := map[string]map[string]string{}
+	for _, lang := range languages {
+		body, err := fs.ReadFile(fsys, "i18n/"+lang+".json")
+		if err != nil {
+			return nil, err
+		}
+		m := map[string]string{}
+		if err := json.Unmarshal(body, &m); err != nil {
+			return nil, fmt.Errorf("i18n/%s.json: %w", lang, err)
+		}
+		raw[lang] = m
+	}
+	for _, lang := range languages {
+		r.locales[lang] = &Locale{Lang: lang, messages: raw[lang], fallback: raw[languages[0]]}
+	}
+	shared := []string{}
+	for _, dir := range []string{"layouts", "partials"} {
+		names, err := fs.Glob(fsys, dir+"/*.html")
+		if err != nil {
+			return nil, err
+		}
+		shared = append(shared, names...)
+	}
+	err := fs.WalkDir(fsys, "pages", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || path.Ext(p) != ".html" {
+			return err
+		}
+		t, err := template.New(path.Base(p)).Funcs(funcs).ParseFS(fsys, append([]string{p}, shared...)...)
+		if err != nil {
+			return fmt.Errorf("template %s: %w", p, err)
+		}
+		name := strings.TrimSuffix(strings.TrimPrefix(p, "pages/"), ".html")
+		r.pages[name] = t
+		return nil
+	})
+	return r, err
+}
+
+// Locale returns the messages of a language (the default for unknown ones).
+func (r *Renderer) Locale(lang string) *Locale {
+	if l, ok := r.locales[lang]; ok {
+		return l
+	}
+	return r.locales[languages[0]]
+}
+
+// Render implements echo.Renderer: name is a page such as "officer/campaign".
+// The page is rendered into a buffer first, so a template error becomes a
+// clean 500 instead of half a page.
+func (r *Renderer) Render(w io.Writer, name string, data any, c echo.Context) error {
+	t, ok := r.pages[name]
+	if !ok {
+		return fmt.Errorf("no page %q", name)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "page", data); err != nil {
+		return err
+	}
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+// Has reports whether a page exists; start-up checks the pages routes use.
+func (r *Renderer) Has(name string) bool { _, ok := r.pages[name]; return ok }
+
+// page renders a page with the common data around the handler's own.
+func (s *Server) page(c echo.Context, status int, name string, title string, data map[string]any) error {
+	if data == nil {
+		data = map[string]any{}
+	}
+	l := s.locale(c)
+	data["L"] = l
+	data["Title"] = l.T(title)
+	data["CSRF"], _ = c.Get("csrf").(string)
+	data["Path"] = c.Request().URL.Path
+	data["Demo"] = s.cfg.Demo
+	data["Now"] = s.app.Now()
+	if _, ok := data["Flash"]; !ok {
+		data["Flash"] = s.takeFlash(c)
+	}
+	if o, ok := c.Get(ctxOfficer).(app.Officer); ok {
+		data["Officer"] = o
+	}
+	if cs, ok := c.Get(ctxCashier).(app.Cashier); ok {
+		data["Cashier"] = cs
+	}
+	if r, ok := c.Get(ctxResident).(app.Resident); ok {
+		data["Resident"] = r
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.Render(status, name, data)
+}
+
+// locale picks the language: the lang cookie set by the switch, else Accept-Language.
+func (s *Server) locale(c echo.Context) *Locale {
+	if ck, err := c.Cookie("lang"); err == nil {
+		return s.tpl.Locale(ck.Value)
+	}
+	for _, part := range strings.Split(c.Request().Header.Get("Accept-Language"), ",") {
+		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
+		switch {
+		case strings.HasPrefix(tag, "zh"):
+			return s.tpl.Locale("zh")
+		case strings.HasPrefix(tag, "en"):
+			return s.tpl.Locale("en")
+		}
+	}
+	return s.tpl.Locale(languages[0])
+}
+
+const flashCookie = "flash"
+
+// flash leaves a message key for the next page (after a 303 redirect).
+func (s *Server) flash(c echo.Context, key string) {
+	c.SetCookie(&http.Cookie{Name: flashCookie, Value: key, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookies})
+}
+
+func (s *Server) takeFlash(c echo.Context) string {
+	ck, err := c.Cookie(flashCookie)
+	if err != nil || ck.Value == "" {
+		return ""
+	}
+	c.SetCookie(&http.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1})
+	// Only known message keys are shown, so a forged cookie cannot put words on our page.
+	msg := s.locale(c).T("flash." + ck.Value)
+	if msg == "flash."+ck.Value {
+		return ""
+	}
+	return msg
+}

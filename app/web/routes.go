@@ -1,0 +1,126 @@
+package web
+
+import (
+	"io/fs"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+)
+
+// routes registers every route, grouped by audience. Each group states who
+// may call it; no handler is reachable outside its group's checks.
+func (s *Server) routes(fsys fs.FS) {
+	e := s.echo
+	e.Use(middleware.RequestID())
+	e.Use(middleware.Recover())
+	e.Use(securityHeaders)
+	e.Use(middleware.BodyLimit("64K"))
+	e.Use(middleware.ContextTimeout(30 * time.Second))
+	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
+		// The API authenticates by bearer token, never by cookie, so a
+		// cross-site form cannot ride on it; pages carry a token in every form.
+		Skipper:        func(c echo.Context) bool { return isAPI(c) },
+		TokenLookup:    "form:csrf",
+		CookieName:     "cqv_csrf",
+		CookiePath:     "/",
+		CookieHTTPOnly: true,
+		CookieSecure:   s.cfg.SecureCookies,
+		CookieSameSite: http.SameSiteStrictMode,
+	}))
+
+	ip := func(c echo.Context) string { return c.RealIP() }
+	loginLimit := limiter(s.cfg.LoginPerMinute, time.Minute, ip)
+	smsLimit := limiter(s.cfg.SMSPerMinute, time.Minute, ip)
+	// A resident's presses are limited per resident, not per address:
+	// thousands of phones share a carrier's NAT address at 10:00.
+	claimLimit := limiter(max(1, int(s.cfg.ClaimsPerSecond)), time.Second, func(c echo.Context) string {
+		return "r" + itoa(residentOf(c).ID)
+	})
+
+	// Public.
+	static, _ := fs.Sub(fsys, "static")
+	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", cacheStatic(http.FileServer(http.FS(static))))))
+	e.GET("/", s.home)
+	e.GET("/healthz", s.healthz)
+	e.GET("/.well-known/jwks.json", s.jwks)
+	e.GET("/lang/:lang", s.switchLanguage)
+	e.GET("/v/:token", s.voucherLink)
+	if s.outbox != nil {
+		e.GET("/demo/sms", s.demoOutbox)
+	}
+
+	// Officers' pages.
+	e.GET("/officer/login", s.officerLoginForm)
+	e.POST("/officer/login", s.officerLogin, loginLimit)
+	og := e.Group("/officer", s.requireSignIn(officers))
+	og.POST("/logout", s.officerLogout)
+	og.GET("", s.officerCampaigns)
+	og.GET("/campaigns/new", s.campaignNewForm)
+	og.POST("/campaigns", s.campaignCreate)
+	og.GET("/campaigns/:id", s.campaignShow)
+	og.POST("/campaigns/:id/submit", s.campaignSubmit)
+	og.POST("/campaigns/:id/approve", s.campaignApprove)
+
+	// Residents' pages (phone-first).
+	e.GET("/m", s.residentHome)
+	e.GET("/m/login", s.residentLoginForm)
+	e.POST("/m/login/code", s.residentSendCode, smsLimit)
+	e.POST("/m/login", s.residentLogin, loginLimit)
+	rg := e.Group("/m", s.requireSignIn(residents))
+	rg.POST("/logout", s.residentLogout)
+	rg.GET("/wallet", s.residentWallet)
+	rg.GET("/vouchers/:code", s.residentVoucher)
+	rg.GET("/vouchers/:code/qr.png", s.residentVoucherQR)
+	rg.POST("/campaigns/:id/claim", s.residentClaim, claimLimit)
+
+	// Cashiers' pages.
+	e.GET("/merchant/login", s.merchantLoginForm)
+	e.POST("/merchant/login", s.merchantLogin, loginLimit)
+	mg := e.Group("/merchant", s.requireSignIn(cashiers))
+	mg.POST("/logout", s.merchantLogout)
+	mg.GET("", s.merchantScan)
+	mg.POST("/check", s.merchantCheck)
+	mg.POST("/redeem", s.merchantRedeem)
+
+	// JSON API.
+	api := e.Group("/api/v1")
+	api.POST("/officer/sessions", s.apiOfficerLogin, loginLimit)
+	api.POST("/cashier/sessions", s.apiCashierLogin, loginLimit)
+	api.POST("/resident/sms", s.apiResidentSendCode, smsLimit)
+	api.POST("/resident/sessions", s.apiResidentLogin, loginLimit)
+	api.GET("/campaigns/live", s.apiLiveCampaigns)
+
+	ao := api.Group("/officer", s.requireSignIn(officers))
+	ao.DELETE("/sessions", s.apiOfficerLogout)
+	ao.GET("/campaigns", s.apiOfficerCampaigns)
+	ao.POST("/campaigns", s.apiCampaignCreate)
+	ao.GET("/campaigns/:id", s.apiCampaignShow)
+	ao.POST("/campaigns/:id/submit", s.apiCampaignSubmit)
+	ao.POST("/campaigns/:id/approve", s.apiCampaignApprove)
+
+	ar := api.Group("/resident", s.requireSignIn(residents))
+	ar.DELETE("/sessions", s.apiResidentLogout)
+	ar.POST("/campaigns/:id/claims", s.apiClaim, claimLimit)
+	ar.GET("/vouchers", s.apiWallet)
+
+	ac := api.Group("/cashier", s.requireSignIn(cashiers))
+	ac.DELETE("/sessions", s.apiCashierLogout)
+	ac.POST("/inspect", s.apiInspect)
+	ac.POST("/redemptions", s.apiRedeem)
+}
+
+// cacheStatic lets browsers keep static files for a day; their URLs carry
+// no version yet, so not longer.
+func cacheStatic(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		h.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,275 @@
+// Command voucherd is the district consumption-voucher server.
+//
+//	voucherd [serve] [flags]   serve the pages and the API (default)
+//	voucherd migrate [flags]   apply database migrations and exit
+//	voucherd seed [flags]      load reference data (and, with -demo, the demo set) and exit
+//	voucherd keys rotate       make a new voucher signing key; old ones keep verifying
+//	voucherd backup FILE       write a consistent snapshot of the database to FILE
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+	_ "time/tzdata" // Asia/Shanghai must resolve on machines without zoneinfo
+
+	"cqvoucher/app"
+	"cqvoucher/app/token"
+	"cqvoucher/app/web"
+	"cqvoucher/db"
+	"cqvoucher/seeds"
+	"cqvoucher/templates"
+)
+
+var version = "dev"
+
+func main() {
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], log); err != nil {
+		fmt.Fprintln(os.Stderr, "voucherd:", err)
+		os.Exit(1)
+	}
+}
+
+// Config is everything an operator sets, by flag or by environment variable.
+type Config struct {
+	Addr           string
+	DataDir        string
+	BaseURL        string
+	Demo           bool
+	Synchronous    string
+	SecureCookies  bool
+	TrustedProxies string
+}
+
+func env(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok {
+		return v
+	}
+	return def
+}
+
+func parseFlags(name string, args []string) (Config, []string, error) {
+	fs := flag.NewFlagSet("voucherd "+name, flag.ContinueOnError)
+	var c Config
+	fs.StringVar(&c.Addr, "addr", env("VOUCHERD_ADDR", ":8080"), "listen address (env VOUCHERD_ADDR)")
+	fs.StringVar(&c.DataDir, "data", env("VOUCHERD_DATA", "./data"), "directory of the SQLite database and the signing keys (env VOUCHERD_DATA)")
+	fs.StringVar(&c.BaseURL, "base-url", env("VOUCHERD_BASE_URL", ""), "public URL of this server, put in voucher QR codes (env VOUCHERD_BASE_URL; default http://localhost:PORT)")
+	fs.BoolVar(&c.Demo, "demo", env("VOUCHERD_DEMO", "") == "1", "load the demo data set and show the demo SMS outbox (env VOUCHERD_DEMO=1)")
+	fs.StringVar(&c.Synchronous, "synchronous", env("VOUCHERD_SYNCHRONOUS", "FULL"), "SQLite synchronous setting: FULL (survives power loss) or NORMAL (env VOUCHERD_SYNCHRONOUS)")
+	fs.BoolVar(&c.SecureCookies, "secure-cookies", env("VOUCHERD_SECURE_COOKIES", "") == "1", "mark cookies Secure; set when served over HTTPS (env VOUCHERD_SECURE_COOKIES=1)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("VOUCHERD_TRUSTED_PROXIES", ""), "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted (env VOUCHERD_TRUSTED_PROXIES)")
+	if err := fs.Parse(args); err != nil {
+		return c, nil, err
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return c, nil, fmt.Errorf("-addr %q: %w", c.Addr, err)
+	}
+	if c.BaseURL == "" {
+		_, port, _ := net.SplitHostPort(c.Addr)
+		c.BaseURL = "http://localhost:" + port
+	}
+	if !strings.HasPrefix(c.BaseURL, "http://") && !strings.HasPrefix(c.BaseURL, "https://") {
+		return c, nil, fmt.Errorf("-base-url %q must start with http:// or https://", c.BaseURL)
+	}
+	return c, fs.Args(), nil
+}
+
+func run(ctx context.Context, args []string, log *slog.Logger) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	cfg, rest, err := parseFlags(cmd, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	switch cmd {
+	case "serve":
+		m, err := Open(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		defer m.Close()
+		m.PrintWelcome(os.Stdout)
+		return m.Serve(ctx)
+	case "migrate":
+		st, err := db.Open(ctx, filepath.Join(cfg.DataDir, "voucher.db"), db.Options{Synchronous: cfg.Synchronous})
+		if err != nil {
+			return err
+		}
+		fmt.Println("migrations applied")
+		return st.Close()
+	case "seed":
+		m, err := Open(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		fmt.Println("reference data loaded" + map[bool]string{true: ", demo data loaded", false: ""}[cfg.Demo])
+		return m.Close()
+	case "keys":
+		if len(rest) != 1 || rest[0] != "rotate" {
+			return errors.New("usage: voucherd keys rotate")
+		}
+		dir := filepath.Join(cfg.DataDir, "keys")
+		ring, err := token.LoadOrCreate(dir)
+		if err != nil {
+			return err
+		}
+		kid, err := ring.Rotate(dir)
+		if err != nil {
+			return err
+		}
+		fmt.Println("new signing key:", kid, "(restart the server to use it)")
+		return nil
+	case "backup":
+		if len(rest) != 1 {
+			return errors.New("usage: voucherd backup FILE")
+		}
+		st, err := db.Open(ctx, filepath.Join(cfg.DataDir, "voucher.db"), db.Options{Synchronous: cfg.Synchronous})
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		if err := st.Backup(ctx, rest[0]); err != nil {
+			return err
+		}
+		fmt.Println("backup written to", rest[0])
+		return nil
+	}
+	return fmt.Errorf("unknown command %q (serve, migrate, seed, keys rotate, backup FILE)", cmd)
+}
+
+// Main is the assembled product: storage, domain and web server. Tests
+// open one on a temporary directory and port 0.
+type Main struct {
+	Config   Config
+	Store    *db.Store
+	App      *app.App
+	Server   *web.Server
+	Demo     *seeds.Demo
+	listener net.Listener
+	log      *slog.Logger
+}
+
+// Open assembles the product: database (migrated), keys, reference and
+// demo data, domain, web server, and a listening socket.
+func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Main, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, err
+	}
+	st, err := db.Open(ctx, filepath.Join(cfg.DataDir, "voucher.db"), db.Options{Synchronous: cfg.Synchronous})
+	if err != nil {
+		return nil, err
+	}
+	m := &Main{Config: cfg, Store: st, log: log}
+	if err := m.open(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+func (m *Main) open(ctx context.Context) error {
+	// Private keys live beside the database, not in it: a copy of the
+	// database forges nothing.
+	ring, err := token.LoadOrCreate(filepath.Join(m.Config.DataDir, "keys"))
+	if err != nil {
+		return err
+	}
+	if err := seeds.LoadReference(ctx, m.Store); err != nil {
+		return err
+	}
+	outbox := web.NewOutbox(m.log, m.Config.Demo)
+	m.App = app.New(m.Store, ring, outbox, app.DefaultConfig(), nil, m.log)
+	if m.Config.Demo {
+		d, err := seeds.LoadDemo(ctx, m.Store, m.App)
+		if err != nil {
+			return err
+		}
+		m.Demo = &d
+	}
+	wcfg := web.DefaultConfig()
+	wcfg.BaseURL, wcfg.Demo, wcfg.SecureCookies = m.Config.BaseURL, m.Config.Demo, m.Config.SecureCookies
+	for _, p := range strings.Split(m.Config.TrustedProxies, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			wcfg.TrustedProxies = append(wcfg.TrustedProxies, p)
+		}
+	}
+	var shown *web.Outbox
+	if m.Config.Demo {
+		shown = outbox
+	}
+	m.Server, err = web.New(m.App, wcfg, templates.FS, shown, m.log)
+	if err != nil {
+		return err
+	}
+	m.listener, err = net.Listen("tcp", m.Config.Addr)
+	return err
+}
+
+// Addr is the address the server listens on (useful with port 0).
+func (m *Main) Addr() string { return m.listener.Addr().String() }
+
+// Serve answers requests until ctx ends, then drains for up to 10 s.
+func (m *Main) Serve(ctx context.Context) error {
+	srv := &http.Server{
+		Handler:           m.Server,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(m.listener) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
+}
+
+// Close releases the database.
+func (m *Main) Close() error {
+	if m.listener != nil {
+		m.listener.Close()
+	}
+	return m.Store.Close()
+}
+
+// PrintWelcome tells a newcomer where to go and, in demo mode, how to sign in.
+func (m *Main) PrintWelcome(w interface{ Write([]byte) (int, error) }) {
+	base := m.Config.BaseURL
+	fmt.Fprintf(w, "voucherd %s listening on %s\n", version, m.Addr())
+	fmt.Fprintf(w, "  officers:  %s/officer\n  residents: %s/m\n  merchants: %s/merchant\n", base, base, base)
+	fmt.Fprintf(w, "  data:      %s (database voucher.db, signing keys in keys/)\n", m.Config.DataDir)
+	if m.Demo != nil {
+		fmt.Fprintf(w, "demo accounts (password %s):\n", m.Demo.Password)
+		for _, o := range m.Demo.Officers {
+			fmt.Fprintf(w, "  officer  %-18s %s\n", o.Username, o.Name)
+		}
+		for _, mer := range m.Demo.Merchants {
+			fmt.Fprintf(w, "  cashier  %-18s %s\n", mer.Cashier.Username, mer.Name)
+		}
+		fmt.Fprintf(w, "  resident any mainland mobile number; SMS codes appear at %s/demo/sms\n", base)
+	}
+}

@@ -1,0 +1,217 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"cqvoucher/app"
+)
+
+const officerCols = `id, username, display_name, password_hash, role, district_code, can_approve, created_at`
+
+// OfficerByUsername finds an officer by sign-in name.
+func (s *Store) OfficerByUsername(ctx context.Context, username string) (app.Officer, error) {
+	var o app.Officer
+	err := s.r.GetContext(ctx, &o, `SELECT `+officerCols+` FROM officers WHERE username = ?`, username)
+	return o, notFound(err, "officer_not_found")
+}
+
+// OfficerByID finds an officer.
+func (s *Store) OfficerByID(ctx context.Context, id int64) (app.Officer, error) {
+	var o app.Officer
+	err := s.r.GetContext(ctx, &o, `SELECT `+officerCols+` FROM officers WHERE id = ?`, id)
+	return o, notFound(err, "officer_not_found")
+}
+
+// CreateOfficer adds an officer account; a taken username is a conflict.
+func (s *Store) CreateOfficer(ctx context.Context, o *app.Officer) error {
+	res, err := s.w.ExecContext(ctx, `INSERT INTO officers (username, display_name, password_hash, role, district_code, can_approve, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, o.Username, o.Name, o.PasswordHash, o.Role, o.District, o.CanApprove, o.CreatedAt.UTC())
+	if isUnique(err) {
+		return app.Conflict("username_taken")
+	}
+	if err != nil {
+		return err
+	}
+	o.ID, err = res.LastInsertId()
+	return err
+}
+
+const cashierCols = `id, merchant_id, username, display_name, password_hash, created_at`
+
+// CashierByUsername finds a cashier by sign-in name.
+func (s *Store) CashierByUsername(ctx context.Context, username string) (app.Cashier, error) {
+	var c app.Cashier
+	err := s.r.GetContext(ctx, &c, `SELECT `+cashierCols+` FROM cashiers WHERE username = ?`, username)
+	return c, notFound(err, "cashier_not_found")
+}
+
+// CashierByID finds a cashier.
+func (s *Store) CashierByID(ctx context.Context, id int64) (app.Cashier, error) {
+	var c app.Cashier
+	err := s.r.GetContext(ctx, &c, `SELECT `+cashierCols+` FROM cashiers WHERE id = ?`, id)
+	return c, notFound(err, "cashier_not_found")
+}
+
+// CreateCashier adds a cashier account to a merchant.
+func (s *Store) CreateCashier(ctx context.Context, c *app.Cashier) error {
+	res, err := s.w.ExecContext(ctx, `INSERT INTO cashiers (merchant_id, username, display_name, password_hash, created_at)
+		VALUES (?, ?, ?, ?, ?)`, c.MerchantID, c.Username, c.Name, c.PasswordHash, c.CreatedAt.UTC())
+	if isUnique(err) {
+		return app.Conflict("username_taken")
+	}
+	if err != nil {
+		return err
+	}
+	c.ID, err = res.LastInsertId()
+	return err
+}
+
+const merchantCols = `id, name, district_code, category_code, address, status, created_at`
+
+// MerchantByID finds a merchant.
+func (s *Store) MerchantByID(ctx context.Context, id int64) (app.Merchant, error) {
+	var m app.Merchant
+	err := s.r.GetContext(ctx, &m, `SELECT `+merchantCols+` FROM merchants WHERE id = ?`, id)
+	return m, notFound(err, "merchant_not_found")
+}
+
+// CreateMerchant adds a merchant.
+func (s *Store) CreateMerchant(ctx context.Context, m *app.Merchant) error {
+	res, err := s.w.ExecContext(ctx, `INSERT INTO merchants (name, district_code, category_code, address, status, created_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, m.Name, m.District, m.Category, m.Address, m.Status, m.CreatedAt.UTC())
+	if isUnique(err) {
+		return app.Conflict("merchant_exists")
+	}
+	if err != nil {
+		return err
+	}
+	m.ID, err = res.LastInsertId()
+	return err
+}
+
+// SetMerchantStatus changes a merchant's status.
+func (s *Store) SetMerchantStatus(ctx context.Context, id int64, status string) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE merchants SET status = ? WHERE id = ?`, status, id)
+	if err != nil {
+		return err
+	}
+	if n, err := affected(res); err != nil || n != 1 {
+		return notFound(errors.Join(err, sql.ErrNoRows), "merchant_not_found")
+	}
+	return nil
+}
+
+// ResidentByID finds a resident.
+func (s *Store) ResidentByID(ctx context.Context, id int64) (app.Resident, error) {
+	var r app.Resident
+	err := s.r.GetContext(ctx, &r, `SELECT id, phone, created_at FROM residents WHERE id = ?`, id)
+	return r, notFound(err, "resident_not_found")
+}
+
+// EnsureResident returns the resident with the phone, creating it if new.
+func (s *Store) EnsureResident(ctx context.Context, phone string, now time.Time) (app.Resident, error) {
+	var r app.Resident
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO residents (phone, created_at) VALUES (?, ?) ON CONFLICT (phone) DO NOTHING`, phone, now.UTC()); err != nil {
+			return err
+		}
+		return tx.GetContext(ctx, &r, `SELECT id, phone, created_at FROM residents WHERE phone = ?`, phone)
+	})
+	return r, err
+}
+
+// CreateSession stores a new session.
+func (s *Store) CreateSession(ctx context.Context, se app.Session) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO sessions (token_hash, kind, subject_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+		se.TokenHash, se.Kind, se.SubjectID, se.CreatedAt.UTC(), se.ExpiresAt.UTC())
+	return err
+}
+
+// SessionByTokenHash finds a session that has not expired at now.
+func (s *Store) SessionByTokenHash(ctx context.Context, hash string, now time.Time) (app.Session, error) {
+	var se app.Session
+	err := s.r.GetContext(ctx, &se, `SELECT token_hash, kind, subject_id, created_at, expires_at FROM sessions
+		WHERE token_hash = ? AND expires_at > ?`, hash, now.UTC())
+	return se, notFound(err, "session_not_found")
+}
+
+// DeleteSession ends a session; ending one that is gone is not an error.
+func (s *Store) DeleteSession(ctx context.Context, hash string) error {
+	_, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, hash)
+	return err
+}
+
+// DeleteExpiredSessions removes sessions that ended before now.
+func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, now.UTC())
+	if err != nil {
+		return 0, err
+	}
+	return affected(res)
+}
+
+// SaveSMSCode stores a new code for a phone unless the last one was sent
+// less than minInterval ago or the day's cap is reached: the guard sits in
+// the upsert's WHERE, so two quick requests cannot both pass.
+func (s *Store) SaveSMSCode(ctx context.Context, c app.SMSCode, minInterval time.Duration, dailyCap int) error {
+	res, err := s.w.ExecContext(ctx, `INSERT INTO sms_codes (phone, code_hash, expires_at, attempts_left, sent_at, day, sent_today)
+		VALUES (?, ?, ?, ?, ?, ?, 1)
+		ON CONFLICT (phone) DO UPDATE SET
+			code_hash = excluded.code_hash, expires_at = excluded.expires_at, attempts_left = excluded.attempts_left,
+			sent_at = excluded.sent_at,
+			sent_today = CASE WHEN sms_codes.day = excluded.day THEN sms_codes.sent_today + 1 ELSE 1 END,
+			day = excluded.day
+		WHERE sms_codes.sent_at <= ? AND (sms_codes.day <> excluded.day OR sms_codes.sent_today < ?)`,
+		c.Phone, c.CodeHash, c.ExpiresAt.UTC(), c.AttemptsLeft, c.SentAt.UTC(), c.Day,
+		c.SentAt.Add(-minInterval).UTC(), dailyCap)
+	if err != nil {
+		return err
+	}
+	if n, err := affected(res); err != nil || n == 0 {
+		if err != nil {
+			return err
+		}
+		return app.RateLimited("sms_too_frequent")
+	}
+	return nil
+}
+
+// CheckSMSCode consumes a matching, unexpired code; a wrong one spends an
+// attempt, and a code with no attempts left is void.
+func (s *Store) CheckSMSCode(ctx context.Context, phone, codeHash string, now time.Time) error {
+	var verdict error
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		var c app.SMSCode
+		err := tx.GetContext(ctx, &c, `SELECT phone, code_hash, expires_at, attempts_left, sent_at, day FROM sms_codes WHERE phone = ?`, phone)
+		if errors.Is(err, sql.ErrNoRows) {
+			verdict = app.Unauthorized("code_expired")
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch {
+		case !now.Before(c.ExpiresAt):
+			verdict = app.Unauthorized("code_expired")
+		case c.AttemptsLeft <= 0:
+			verdict = app.Unauthorized("code_attempts")
+		case !app.EqualHash(c.CodeHash, codeHash):
+			verdict = app.Unauthorized("code_wrong")
+			_, err = tx.ExecContext(ctx, `UPDATE sms_codes SET attempts_left = attempts_left - 1 WHERE phone = ? AND attempts_left > 0`, phone)
+			return err
+		default:
+			_, err = tx.ExecContext(ctx, `DELETE FROM sms_codes WHERE phone = ?`, phone)
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return verdict
+}

@@ -1,0 +1,184 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+
+	"github.com/jmoiron/sqlx"
+
+	"cqvoucher/app"
+)
+
+const voucherSelect = `SELECT v.id, v.code, v.campaign_id, v.tier_id, v.resident_id, v.status, v.token,
+	v.claimed_at, v.expires_at, v.redeemed_at,
+	c.name AS campaign_name, c.district_code, c.category_code, t.face_fen, t.threshold_fen,
+	(SELECT m.name FROM redemptions r JOIN merchants m ON m.id = r.merchant_id WHERE r.voucher_id = v.id) AS merchant_name
+	FROM vouchers v JOIN campaigns c ON c.id = v.campaign_id JOIN tiers t ON t.id = v.tier_id`
+
+// Claim carries out one claim in one transaction; see app.ClaimInsert.
+func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, error) {
+	var id int64
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		if in.RequestKey != "" {
+			err := tx.GetContext(ctx, &id, `SELECT id FROM vouchers WHERE resident_id = ? AND request_key = ?`, in.ResidentID, in.RequestKey)
+			if err == nil {
+				return nil // a double tap: the voucher the first tap produced
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE tiers SET remaining = remaining - 1, claimed_count = claimed_count + 1
+			WHERE id = ? AND campaign_id = ? AND remaining > 0
+			AND EXISTS (SELECT 1 FROM campaigns WHERE id = ? AND status = 'approved'
+				AND claim_starts_at <= ? AND claim_ends_at > ?)`,
+			in.TierID, in.CampaignID, in.CampaignID, in.At.UTC(), in.At.UTC())
+		if err != nil {
+			return err
+		}
+		if n, err := affected(res); err != nil || n != 1 {
+			if err != nil {
+				return err
+			}
+			var remaining int64
+			if err := tx.GetContext(ctx, &remaining, `SELECT remaining FROM tiers WHERE id = ?`, in.TierID); err != nil {
+				return notFound(err, "tier_not_found")
+			}
+			if remaining == 0 {
+				return app.Conflict("sold_out")
+			}
+			return app.Conflict("not_open")
+		}
+		res, err = tx.ExecContext(ctx, `INSERT INTO resident_claims (campaign_id, resident_id, claimed) VALUES (?, ?, 1)
+			ON CONFLICT (campaign_id, resident_id) DO UPDATE SET claimed = claimed + 1 WHERE claimed < ?`,
+			in.CampaignID, in.ResidentID, in.Limit)
+		if err != nil {
+			return err
+		}
+		if n, err := affected(res); err != nil || n != 1 {
+			if err != nil {
+				return err
+			}
+			return app.Conflict("limit_reached").With("limit", strconv.Itoa(in.Limit))
+		}
+		var slot int64
+		if err := tx.GetContext(ctx, &slot, `SELECT claimed FROM resident_claims WHERE campaign_id = ? AND resident_id = ?`,
+			in.CampaignID, in.ResidentID); err != nil {
+			return err
+		}
+		var key any
+		if in.RequestKey != "" {
+			key = in.RequestKey
+		}
+		res, err = tx.ExecContext(ctx, `INSERT INTO vouchers (code, campaign_id, tier_id, resident_id, slot, request_key, status,
+			token, claimed_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, 'claimed', ?, ?, ?)`,
+			in.Code, in.CampaignID, in.TierID, in.ResidentID, slot, key, in.Token, in.At.UTC(), in.ExpiresAt.UTC())
+		if err != nil {
+			return err
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE campaigns SET claimed_count = claimed_count + 1 WHERE id = ?`, in.CampaignID)
+		return err
+	})
+	if err != nil {
+		return app.Voucher{}, err
+	}
+	var v app.Voucher
+	err = s.w.GetContext(ctx, &v, voucherSelect+` WHERE v.id = ?`, id)
+	return v, err
+}
+
+// VoucherByCode finds a voucher by its manual code.
+func (s *Store) VoucherByCode(ctx context.Context, code string) (app.Voucher, error) {
+	var v app.Voucher
+	err := s.r.GetContext(ctx, &v, voucherSelect+` WHERE v.code = ?`, code)
+	return v, notFound(err, "voucher_unknown")
+}
+
+// ResidentVouchers lists a resident's vouchers, newest first.
+func (s *Store) ResidentVouchers(ctx context.Context, residentID int64) ([]app.Voucher, error) {
+	var vs []app.Voucher
+	err := s.r.SelectContext(ctx, &vs, voucherSelect+` WHERE v.resident_id = ? ORDER BY v.claimed_at DESC, v.id DESC`, residentID)
+	return vs, err
+}
+
+const redemptionCols = `id, voucher_id, campaign_id, merchant_id, cashier_id, bill_fen, discount_fen, idempotency_key, created_at`
+
+// Redeem carries out one redemption in one transaction; see app.RedeemInsert.
+func (s *Store) Redeem(ctx context.Context, in app.RedeemInsert) (app.Redemption, error) {
+	var red app.Redemption
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &red, `SELECT `+redemptionCols+` FROM redemptions WHERE merchant_id = ? AND idempotency_key = ?`,
+			in.MerchantID, in.Key)
+		if err == nil {
+			if red.VoucherID != in.VoucherID || red.BillFen != in.BillFen {
+				return app.Conflict("idempotency_key_reused")
+			}
+			red.Replayed = true
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE vouchers SET status = 'redeemed', redeemed_at = ?
+			WHERE id = ? AND status = 'claimed' AND expires_at > ?
+			AND EXISTS (SELECT 1 FROM campaigns WHERE id = ? AND status = 'approved')
+			AND EXISTS (SELECT 1 FROM merchants WHERE id = ? AND status = 'approved')`,
+			in.At.UTC(), in.VoucherID, in.At.UTC(), in.CampaignID, in.MerchantID)
+		if err != nil {
+			return err
+		}
+		if n, err := affected(res); err != nil || n != 1 {
+			if err != nil {
+				return err
+			}
+			return app.Conflict("not_redeemable")
+		}
+		red = app.Redemption{VoucherID: in.VoucherID, CampaignID: in.CampaignID, MerchantID: in.MerchantID, CashierID: in.CashierID,
+			BillFen: in.BillFen, DiscountFen: in.DiscountFen, IdempotencyKey: in.Key, CreatedAt: in.At.UTC()}
+		res, err = tx.ExecContext(ctx, `INSERT INTO redemptions (voucher_id, campaign_id, merchant_id, cashier_id, bill_fen,
+			discount_fen, idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			red.VoucherID, red.CampaignID, red.MerchantID, red.CashierID, red.BillFen, red.DiscountFen, red.IdempotencyKey, red.CreatedAt)
+		if err != nil {
+			return err
+		}
+		if red.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE tiers SET redeemed_count = redeemed_count + 1 WHERE id = ?`, in.TierID); err != nil {
+			return err
+		}
+		// The budget guard can only fail if tiers were committed beyond the
+		// budget, which validation forbids; it is here so that no bug can overspend.
+		res, err = tx.ExecContext(ctx, `UPDATE campaigns SET redeemed_count = redeemed_count + 1,
+			subsidy_fen = subsidy_fen + ?, consumption_fen = consumption_fen + ?
+			WHERE id = ? AND subsidy_fen + ? <= budget_fen`, in.DiscountFen, in.BillFen, in.CampaignID, in.DiscountFen)
+		if err != nil {
+			return err
+		}
+		if n, err := affected(res); err != nil || n != 1 {
+			if err != nil {
+				return err
+			}
+			return app.Conflict("budget_exhausted")
+		}
+		return nil
+	})
+	return red, err
+}
+
+// RedemptionOf returns the redemption of a voucher and its merchant's name.
+func (s *Store) RedemptionOf(ctx context.Context, voucherID int64) (app.Redemption, string, error) {
+	var row struct {
+		app.Redemption
+		MerchantName string `db:"merchant_name"`
+	}
+	err := s.r.GetContext(ctx, &row, `SELECT r.id, r.voucher_id, r.campaign_id, r.merchant_id, r.cashier_id, r.bill_fen,
+		r.discount_fen, r.idempotency_key, r.created_at, m.name AS merchant_name
+		FROM redemptions r JOIN merchants m ON m.id = r.merchant_id WHERE r.voucher_id = ?`, voucherID)
+	return row.Redemption, row.MerchantName, notFound(err, "redemption_not_found")
+}
