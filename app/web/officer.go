@@ -105,8 +105,8 @@ func (s *Server) campaignNewForm(c echo.Context) error {
 	now := s.app.Now()
 	in := app.CampaignInput{
 		District:         o.District,
-		ClaimStarts:      now.Add(24 * 3600e9).In(app.Shanghai).Format("2006-01-02") + "T10:00",
-		ClaimEnds:        now.Add(15 * 24 * 3600e9).In(app.Shanghai).Format("2006-01-02") + "T22:00",
+		ClaimStarts:      now.Add(24*3600e9).In(app.Shanghai).Format("2006-01-02") + "T10:00",
+		ClaimEnds:        now.Add(15*24*3600e9).In(app.Shanghai).Format("2006-01-02") + "T22:00",
 		ValidDays:        "7",
 		PerResidentLimit: "1",
 	}
@@ -180,8 +180,8 @@ func (s *Server) campaignShow(c echo.Context) error {
 	}
 	data := map[string]any{
 		"C": camp, "Phase": camp.Phase(s.app.Now()), "Stats": app.CampaignStats(camp), "Names": s.names(c),
-		"CanSubmit":  camp.Status == app.StatusDraft,
-		"CanApprove": camp.Status == app.StatusSubmitted && o.CanApprove && camp.CreatedBy != o.ID,
+		"CanSubmit":    camp.Status == app.StatusDraft,
+		"CanApprove":   camp.Status == app.StatusSubmitted && o.CanApprove && camp.CreatedBy != o.ID,
 		"OwnSubmitted": camp.Status == app.StatusSubmitted && camp.CreatedBy == o.ID,
 	}
 	return s.page(c, http.StatusOK, "officer/campaign", "title.campaign", data)

@@ -105,7 +105,13 @@ var funcs = template.FuncMap{
 	"pct":           app.FormatPercentBP,
 	"code":          func(s string) string { return formatCode(s) },
 	"add":           func(a, b int) int { return a + b },
-	"seq":           func(n int) []int { s := make([]int, n); for i := range s { s[i] = i }; return s },
+	"seq": func(n int) []int {
+		s := make([]int, n)
+		for i := range s {
+			s[i] = i
+		}
+		return s
+	},
 	"dict": func(kv ...any) map[string]any {
 		m := make(map[string]any, len(kv)/2)
 		for i := 0; i+1 < len(kv); i += 2 {
