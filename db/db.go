@@ -192,3 +192,9 @@ func isUnique(err error) bool {
 func affected(res sql.Result) (int64, error) {
 	return res.RowsAffected()
 }
+
+// QueryRow runs a read-only query for tools and tests that check the
+// stored truth directly (reconciliation, invariants).
+func (s *Store) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return s.r.QueryRowContext(ctx, query, args...)
+}

@@ -1,0 +1,364 @@
+// Package apptest assembles the real product for tests: a SQLite file in
+// a temporary directory with migrations and reference data, the domain, a
+// voucher key ring whose private key the test holds, and an HTTP server.
+// Nothing here is a mock: tests meet the same store and handlers as users.
+package apptest
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"cqvoucher/app"
+	"cqvoucher/app/token"
+	"cqvoucher/app/web"
+	"cqvoucher/db"
+	"cqvoucher/seeds"
+	"cqvoucher/templates"
+)
+
+// Clock is a settable clock for the domain.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+// Advance moves the clock forward.
+func (c *Clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// SMS records sent messages instead of sending them.
+type SMS struct {
+	mu   sync.Mutex
+	last map[string]string
+	Fail atomic.Bool // when set, Send fails like a gateway that is down
+}
+
+// Send implements app.SMSSender.
+func (s *SMS) Send(_ context.Context, phone, text string) error {
+	if s.Fail.Load() {
+		return fmt.Errorf("gateway down")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.last == nil {
+		s.last = map[string]string{}
+	}
+	s.last[phone] = text
+	return nil
+}
+
+// Code returns the 6-digit code last sent to a phone.
+func (s *SMS) Code(phone string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	text := s.last[phone]
+	for i := 0; i+6 <= len(text); i++ {
+		if allDigits(text[i : i+6]) {
+			return text[i : i+6]
+		}
+	}
+	return ""
+}
+
+func allDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// Env is one assembled product.
+type Env struct {
+	Store  *db.Store
+	App    *app.App
+	Key    ed25519.PrivateKey // the ring's signing key, for crafting tokens
+	Ring   *token.Ring
+	Clock  *Clock
+	SMS    *SMS
+	Server *httptest.Server
+	Web    *web.Server
+	Path   string // the database file
+
+	Maker, Approver app.Officer
+	Merchant        app.Merchant
+	Cashier         app.Cashier
+}
+
+// Options adjust the environment.
+type Options struct {
+	Synchronous string      // default FULL
+	Web         *web.Config // default web.DefaultConfig with generous limits
+}
+
+// New builds an environment that lives as long as the test.
+func New(t testing.TB, opt Options) *Env {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "voucher.db")
+	st, err := db.Open(ctx, path, db.Options{Synchronous: opt.Synchronous})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := seeds.LoadReference(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &Env{Store: st, Key: key, Ring: token.NewRing(key), Clock: &Clock{t: time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC)}, SMS: &SMS{}, Path: path}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	e.App = app.New(st, e.Ring, e.SMS, app.DefaultConfig(), e.Clock.Now, log)
+
+	wcfg := web.DefaultConfig()
+	// Tests hammer from one loopback address; the limits themselves are tested on their own.
+	wcfg.LoginPerMinute, wcfg.SMSPerMinute, wcfg.ClaimsPerSecond = 100000, 100000, 100000
+	if opt.Web != nil {
+		wcfg = *opt.Web
+	}
+	e.Web, err = web.New(e.App, wcfg, templates.FS, nil, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Server = httptest.NewServer(e.Web)
+	t.Cleanup(e.Server.Close)
+
+	e.Maker = e.NewOfficer(t, "maker", "500103", false)
+	e.Approver = e.NewOfficer(t, "approver", "500103", true)
+	e.Merchant = e.NewMerchant(t, "解放碑老火锅", "500103", "catering")
+	e.Cashier = e.NewCashier(t, e.Merchant, "cashier")
+	return e
+}
+
+// passwordHash is computed once: bcrypt is slow by design.
+var passwordHash = sync.OnceValue(func() string {
+	h, err := app.HashPassword("secret-pass")
+	if err != nil {
+		panic(err)
+	}
+	return h
+})
+
+// Password is every test account's password.
+const Password = "secret-pass"
+
+// NewOfficer adds an officer.
+func (e *Env) NewOfficer(t testing.TB, username, district string, canApprove bool) app.Officer {
+	t.Helper()
+	role := app.RoleDistrictOfficer
+	if district == app.CityCode {
+		role = app.RoleCityAdmin
+	}
+	o := app.Officer{Username: username, Name: username, PasswordHash: passwordHash(), Role: role, District: district,
+		CanApprove: canApprove, CreatedAt: e.Clock.Now()}
+	if err := e.Store.CreateOfficer(context.Background(), &o); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+// NewMerchant adds an approved merchant.
+func (e *Env) NewMerchant(t testing.TB, name, district, category string) app.Merchant {
+	t.Helper()
+	m := app.Merchant{Name: name, District: district, Category: category, Status: app.MerchantApproved, CreatedAt: e.Clock.Now()}
+	if err := e.Store.CreateMerchant(context.Background(), &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// NewCashier adds a cashier to a merchant.
+func (e *Env) NewCashier(t testing.TB, m app.Merchant, username string) app.Cashier {
+	t.Helper()
+	c := app.Cashier{MerchantID: m.ID, Username: username, Name: username, PasswordHash: passwordHash(), CreatedAt: e.Clock.Now()}
+	if err := e.Store.CreateCashier(context.Background(), &c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// CampaignSpec describes a test campaign; zero fields take defaults.
+type CampaignSpec struct {
+	Name      string
+	District  string
+	Category  string
+	Budget    string
+	Tiers     []app.TierInput
+	Limit     int
+	ValidDays int
+	Opens     time.Duration // from now; default -1h (already live)
+}
+
+// LiveCampaign creates, submits and approves a campaign through the domain.
+func (e *Env) LiveCampaign(t testing.TB, s CampaignSpec) app.Campaign {
+	t.Helper()
+	ctx := context.Background()
+	if s.Name == "" {
+		s.Name = "渝味360碗·餐饮消费季"
+	}
+	if s.District == "" {
+		s.District = "500103"
+	}
+	if s.Category == "" {
+		s.Category = "catering"
+	}
+	if s.Budget == "" {
+		s.Budget = "1000000"
+	}
+	if s.Tiers == nil {
+		s.Tiers = []app.TierInput{{Face: "30", Threshold: "100", Quantity: "100"}}
+	}
+	if s.Limit == 0 {
+		s.Limit = 1
+	}
+	if s.ValidDays == 0 {
+		s.ValidDays = 7
+	}
+	if s.Opens == 0 {
+		s.Opens = -time.Hour
+	}
+	now := e.Clock.Now()
+	in := app.CampaignInput{
+		Name: s.Name, District: s.District, Category: s.Category, Budget: s.Budget, Tiers: s.Tiers,
+		ClaimStarts: now.Add(s.Opens).Format(time.RFC3339), ClaimEnds: now.Add(30 * 24 * time.Hour).Format(time.RFC3339),
+		ValidDays: fmt.Sprint(s.ValidDays), PerResidentLimit: fmt.Sprint(s.Limit),
+	}
+	maker, approver := e.Maker, e.Approver
+	if s.District != e.Maker.District {
+		maker = e.NewOfficer(t, fmt.Sprintf("maker-%s-%d", s.District, time.Now().UnixNano()), s.District, false)
+		approver = e.NewOfficer(t, fmt.Sprintf("approver-%s-%d", s.District, time.Now().UnixNano()), s.District, true)
+	}
+	c, err := e.App.CreateCampaign(ctx, maker, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.App.SubmitCampaign(ctx, maker, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.App.ApproveCampaign(ctx, approver, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	c, err = e.Store.Campaign(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// ResidentSession signs a resident in through the SMS code flow and
+// returns the resident and the session token.
+func (e *Env) ResidentSession(t testing.TB, phone string) (app.Resident, string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := e.App.SendSignInCode(ctx, phone); err != nil {
+		t.Fatal(err)
+	}
+	r, tok, err := e.App.LoginResident(ctx, phone, e.SMS.Code(phone))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, tok
+}
+
+// CashierSession opens a session for a cashier. It writes the session
+// row directly: bcrypt is slow by design (and slower under -race), and
+// password sign-in has tests of its own.
+func (e *Env) CashierSession(t testing.TB, c app.Cashier) string {
+	t.Helper()
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		t.Fatal(err)
+	}
+	tok := base64.RawURLEncoding.EncodeToString(raw)
+	now := e.Clock.Now()
+	if err := e.Store.CreateSession(context.Background(), app.Session{
+		TokenHash: app.HashSessionToken(tok), Kind: app.KindCashier, SubjectID: c.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// Response is a decoded API answer.
+type Response struct {
+	Status int
+	Body   map[string]any
+	Raw    string
+}
+
+// Reason is the error reason of an API answer, "" on success.
+func (r Response) Reason() string {
+	if e, ok := r.Body["error"].(map[string]any); ok {
+		s, _ := e["reason"].(string)
+		return s
+	}
+	return ""
+}
+
+// Client is shared by API calls; many connections, as a crowd of phones would open.
+var Client = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 512, MaxConnsPerHost: 512}}
+
+// API calls the JSON API with a bearer token (may be empty) and extra headers.
+func (e *Env) API(t testing.TB, method, path, bearer string, body any, headers ...string) Response {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = strings.NewReader(string(b))
+	}
+	req, err := http.NewRequest(method, e.Server.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := Client.Do(req)
+	if err != nil {
+		t.Error(err) // Error, not Fatal: API is called from goroutines
+		return Response{}
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	out := Response{Status: res.StatusCode, Raw: string(raw)}
+	_ = json.Unmarshal(raw, &out.Body)
+	return out
+}
+
+// Count runs a COUNT-style query on the database.
+func (e *Env) Count(t testing.TB, query string, args ...any) int64 {
+	t.Helper()
+	var n int64
+	if err := e.Store.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

@@ -1,0 +1,106 @@
+package app
+
+import "testing"
+
+func TestParseYuan(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want Fen
+	}{
+		{"100", 10000},
+		{"100.5", 10050},
+		{"100.50", 10050},
+		{"１００", 10000},   // full-width digits from a Chinese input method
+		{"１２８．５", 12850}, // full-width point
+		{" 0.01 ", 1},
+		{"¥88", 8800},
+		{"￥88.8", 8880},
+		{"1,000,000.00", 100000000},
+		{"007", 700},
+		{"0", 0},
+		{"10000000000", MaxFen}, // ¥10 billion, the cap itself
+	} {
+		got, err := ParseYuan(tc.in)
+		if err != nil || got != tc.want {
+			t.Errorf("ParseYuan(%q) = %d, %v; want %d", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func TestParseYuanRefuses(t *testing.T) {
+	for _, tc := range []struct{ in, reason string }{
+		{"1e3", "money_format"},
+		{"-1", "money_format"},
+		{"+1", "money_format"},
+		{"100.555", "money_precision"},
+		{"", "money_empty"},
+		{"   ", "money_empty"},
+		{"¥abc", "money_format"},
+		{"99999999999999999999", "money_too_large"},
+		{"10000000000.01", "money_too_large"},
+		{"100.", "money_format"},
+		{".5", "money_format"},
+		{"1,00", "money_format"},
+		{"1,0000", "money_format"},
+		{"0x10", "money_format"},
+		{"12 34", "money_format"},
+		{"NaN", "money_format"},
+		{"100。5", "money_format"}, // a full stop is not a decimal point
+	} {
+		got, err := ParseYuan(tc.in)
+		if ErrorReason(err) != tc.reason || ErrorCode(err) != EINVALID {
+			t.Errorf("ParseYuan(%q) = %d, %v; want %s", tc.in, got, err, tc.reason)
+		}
+	}
+}
+
+func TestFenFormat(t *testing.T) {
+	for _, tc := range []struct {
+		f    Fen
+		want string
+	}{{0, "¥0.00"}, {1, "¥0.01"}, {12850, "¥128.50"}, {-3000, "¥-30.00"}} {
+		if got := tc.f.Yuan(); got != tc.want {
+			t.Errorf("%d.Yuan() = %q, want %q", tc.f, got, tc.want)
+		}
+	}
+}
+
+func TestRatios(t *testing.T) {
+	c := Campaign{BudgetFen: 1000000, ClaimedCount: 3, RedeemedCount: 2, SubsidyFen: 6000, ConsumptionFen: 25700,
+		Tiers: []Tier{{FaceFen: 3000, Quantity: 100}}}
+	s := CampaignStats(c)
+	if FormatBP(s.LeverageBP) != "4.28" || FormatPercentBP(s.RedemptionRateBP) != "66.67" || s.OutOfPocketFen != 19700 ||
+		s.Released != 100 || s.CommittedFen != 300000 || s.LeftFen != 994000 {
+		t.Fatalf("stats = %+v (leverage %s, rate %s)", s, FormatBP(s.LeverageBP), FormatPercentBP(s.RedemptionRateBP))
+	}
+	if z := CampaignStats(Campaign{}); z.LeverageBP != 0 || z.RedemptionRateBP != 0 {
+		t.Fatalf("empty campaign ratios should be 0, got %+v", z)
+	}
+}
+
+func TestNormalizeMobile(t *testing.T) {
+	for in, want := range map[string]string{
+		"13800138000": "13800138000", "+86 138 0013 8000": "13800138000", "0086-138-0013-8000": "13800138000",
+		"１３８００１３８０００": "13800138000",
+	} {
+		if got, err := NormalizeMobile(in); err != nil || got != want {
+			t.Errorf("NormalizeMobile(%q) = %q, %v", in, got, err)
+		}
+	}
+	for _, in := range []string{"", "12800138000", "1380013800", "138001380001", "abc", "+1 138 0013 8000"} {
+		if _, err := NormalizeMobile(in); ErrorReason(err) != "phone_invalid" {
+			t.Errorf("NormalizeMobile(%q) accepted", in)
+		}
+	}
+}
+
+func TestEndOfDayAfter(t *testing.T) {
+	// 23:30 UTC on 24 Nov is 07:30 on 25 Nov in Shanghai: day 0 ends 25 Nov 23:59:59 Shanghai.
+	claimed := mustUTC("2026-11-24T23:30:00Z")
+	if got := EndOfDayAfter(claimed, 0); !got.Equal(mustUTC("2026-11-25T15:59:59Z")) {
+		t.Fatalf("EndOfDayAfter = %v", got)
+	}
+	if got := EndOfDayAfter(claimed, 6); !got.Equal(mustUTC("2026-12-01T15:59:59Z")) {
+		t.Fatalf("EndOfDayAfter 6 = %v", got)
+	}
+}
