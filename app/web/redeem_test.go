@@ -195,7 +195,7 @@ func TestForgedTokensRejected(t *testing.T) {
 	cases := []struct {
 		name, voucher, reason string
 	}{
-		{"alg none", b64([]byte(`{"alg":"none","typ":"cqv+jwt","kid":"` + kid + `"}`)) + "." + parts[1] + ".", "forged"},
+		{"alg none", b64([]byte(`{"alg":"none","typ":"cqv+jwt","kid":"`+kid+`"}`)) + "." + parts[1] + ".", "forged"},
 		{"HS256 keyed with the public key", sign(jwt.SigningMethodHS256, []byte(pub), claims(nil), kid), "forged"},
 		{"altered payload", parts[0] + "." + b64([]byte(richer)) + "." + parts[2], "forged"},
 		{"unknown kid", sign(jwt.SigningMethodEdDSA, stranger, claims(nil), token.Thumbprint(stranger.Public().(ed25519.PublicKey))), "forged"},
