@@ -1,11 +1,13 @@
 package web
 
 import (
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 
 	"cqvoucher/app"
 )
@@ -110,6 +112,26 @@ func (s *Server) endSession(c echo.Context, aud audience) error {
 		return nil
 	}
 	return s.app.SignOut(c.Request().Context(), tok)
+}
+
+// accessLog logs one line per request. It logs the route pattern, not the
+// URL: a voucher link /v/<token> is a bearer instrument, and no secret
+// belongs in a log.
+func (s *Server) accessLog() echo.MiddlewareFunc {
+	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogStatus: true, LogMethod: true, LogRoutePath: true, LogLatency: true, LogRequestID: true, LogRemoteIP: true,
+		HandleError: true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			level := slog.LevelInfo
+			if v.Status >= 500 {
+				level = slog.LevelError
+			}
+			s.log.LogAttrs(c.Request().Context(), level, "request",
+				slog.String("method", v.Method), slog.String("route", v.RoutePath), slog.Int("status", v.Status),
+				slog.Duration("latency", v.Latency), slog.String("ip", v.RemoteIP), slog.String("request_id", v.RequestID))
+			return nil
+		},
+	})
 }
 
 // securityHeaders sets the headers every response should carry.

@@ -15,6 +15,7 @@ import (
 func (s *Server) routes(fsys fs.FS) {
 	e := s.echo
 	e.Use(middleware.RequestID())
+	e.Use(s.accessLog())
 	e.Use(middleware.Recover())
 	e.Use(securityHeaders)
 	e.Use(middleware.BodyLimit("64K"))

@@ -238,6 +238,7 @@ func (m *Main) Serve(ctx context.Context) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(m.listener) }()
+	go m.sweepSessions(ctx, time.Hour)
 	select {
 	case err := <-errc:
 		return err
@@ -246,6 +247,25 @@ func (m *Main) Serve(ctx context.Context) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdown)
+}
+
+// sweepSessions deletes expired sessions now and then; lookups ignore
+// them anyway, this only keeps the table small.
+func (m *Main) sweepSessions(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, err := m.Store.DeleteExpiredSessions(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			m.log.Error("session sweep failed", "err", err)
+		} else if n > 0 {
+			m.log.Info("expired sessions deleted", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Close releases the database.
