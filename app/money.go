@@ -22,6 +22,14 @@ func (f Fen) String() string {
 	return fmt.Sprintf("%s%d.%02d", sign, int64(f)/100, int64(f)%100)
 }
 
+// Short formats whole yuan without decimals, as rules are written: 满100减30.
+func (f Fen) Short() string {
+	if f%100 == 0 {
+		return fmt.Sprintf("%d", int64(f)/100)
+	}
+	return f.String()
+}
+
 // Yuan formats the amount for people: "¥12.50".
 func (f Fen) Yuan() string { return "¥" + f.String() }
 

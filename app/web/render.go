@@ -93,6 +93,7 @@ type Renderer struct {
 var funcs = template.FuncMap{
 	"yuan":  func(f app.Fen) string { return f.Yuan() },
 	"plain": func(f app.Fen) string { return f.String() },
+	"short": func(f app.Fen) string { return f.Short() },
 	"local": func(t time.Time) string { return app.FormatLocal(t) },
 	"localptr": func(t *time.Time) string {
 		if t == nil {
