@@ -338,9 +338,11 @@ func ratioBP(num, den int64) int64 {
 	return (num*20000/den + 1) / 2
 }
 
-// FormatBP renders basis points with two decimals: 35000 → "3.50".
+// FormatBP renders basis points with two decimals, rounded half up like
+// ratioBP: 35000 → "3.50", 42857 (30/7) → "4.29", not a truncated "4.28".
 func FormatBP(bp int64) string {
-	return strconv.FormatInt(bp/10000, 10) + "." + twoDigits((bp%10000)/100)
+	h := (bp + 50) / 100 // hundredths; bp is never negative (C ≥ 0, S > 0)
+	return strconv.FormatInt(h/100, 10) + "." + twoDigits(h%100)
 }
 
 // FormatPercentBP renders basis points as a percentage: 2500 → "25.00".

@@ -29,7 +29,7 @@ func (s *Server) routes(fsys fs.FS) {
 		CookiePath:     "/",
 		CookieHTTPOnly: true,
 		CookieSecure:   s.cfg.SecureCookies,
-		CookieSameSite: http.SameSiteStrictMode,
+		CookieSameSite: http.SameSiteLaxMode, // Strict would mint a new token on every link from WeChat and break open tabs
 	}))
 
 	ip := func(c echo.Context) string { return c.RealIP() }
