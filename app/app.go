@@ -43,10 +43,23 @@ type Store interface {
 	// CheckSMSCode consumes the code on a match and spends one attempt otherwise.
 	CheckSMSCode(ctx context.Context, phone, codeHash string, now time.Time) error
 
-	CreateCampaign(ctx context.Context, c *Campaign) error
+	Officers(ctx context.Context, district string) ([]Officer, error)
+	CreateOfficer(ctx context.Context, o *Officer, audit AuditEntry) error
+	SetOfficerDisabled(ctx context.Context, id int64, at *time.Time, audit AuditEntry) error
+
+	// Campaign writes record their audit entry in the same transaction.
+	CreateCampaign(ctx context.Context, c *Campaign, audit AuditEntry) error
 	Campaign(ctx context.Context, id int64) (Campaign, error)
 	Campaigns(ctx context.Context, f CampaignFilter) ([]Campaign, error)
 	ChangeCampaignStatus(ctx context.Context, ch StatusChange) error
+	ChangeCampaign(ctx context.Context, ch CampaignChange) error
+	ApproveBudgetRaise(ctx context.Context, id int64, budget Fen, by int64, audit AuditEntry) error
+	// EligibleMerchants lists the approved merchants that accept a campaign's vouchers.
+	EligibleMerchants(ctx context.Context, c Campaign) ([]Merchant, error)
+
+	AppendAudit(ctx context.Context, e AuditEntry) error
+	AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
+	VerifyAudit(ctx context.Context) (AuditReport, error)
 
 	Claim(ctx context.Context, c ClaimInsert) (Voucher, error)
 	VoucherByCode(ctx context.Context, code string) (Voucher, error)

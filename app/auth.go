@@ -96,8 +96,15 @@ func (a *App) LoginOfficer(ctx context.Context, username, password string) (Offi
 		a.log.Info("sign-in failed", "kind", KindOfficer, "username", username)
 		return Officer{}, "", Unauthorized("bad_credentials")
 	}
+	if o.DisabledAt != nil {
+		a.log.Info("sign-in refused: account disabled", "officer", o.ID)
+		return Officer{}, "", Unauthorized("account_disabled")
+	}
 	tok, err := a.newSession(ctx, KindOfficer, o.ID, a.cfg.OfficerSession)
 	if err != nil {
+		return Officer{}, "", err
+	}
+	if err := a.store.AppendAudit(ctx, a.auditOf(o, "officer.sign_in", "officer", o.ID, o.District, nil, nil)); err != nil {
 		return Officer{}, "", err
 	}
 	a.log.Info("signed in", "kind", KindOfficer, "officer", o.ID)

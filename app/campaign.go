@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -12,17 +13,32 @@ import (
 // form can be shown again exactly as typed next to its error messages.
 type CampaignInput struct {
 	Name             string      `json:"name" form:"name"`
+	Season           string      `json:"season" form:"season"`
 	District         string      `json:"district" form:"district"`
-	Category         string      `json:"category" form:"category"`
+	Category         string      `json:"category,omitempty" form:"-"` // one category; Categories wins when both are given
+	Categories       []string    `json:"categories" form:"-"`
 	Budget           string      `json:"budget" form:"budget"` // yuan, e.g. "300000" or "300,000.00"
 	Tiers            []TierInput `json:"tiers" form:"-"`
 	ClaimStarts      string      `json:"claim_starts" form:"claim_starts"` // "2026-12-01T10:00" in Asia/Shanghai, or RFC 3339
 	ClaimEnds        string      `json:"claim_ends" form:"claim_ends"`
+	ValidityMode     string      `json:"validity_mode" form:"validity_mode"` // "days" (default) or "fixed"
 	ValidDays        string      `json:"valid_days" form:"valid_days"`
+	ValidFrom        string      `json:"valid_from" form:"valid_from"` // dates, "2026-12-01"
+	ValidUntil       string      `json:"valid_until" form:"valid_until"`
 	PerResidentLimit string      `json:"per_resident_limit" form:"per_resident_limit"`
+	PerDayLimit      string      `json:"per_day_limit" form:"per_day_limit"`         // "" or "0" = none
+	PerTierLimit     string      `json:"per_tier_limit" form:"per_tier_limit"`       // "" or "0" = none
+	ReleaseMode      string      `json:"release_mode" form:"release_mode"`           // "once" (default) or "drops"
+	DropDaily        string      `json:"drop_daily" form:"drop_daily"`               // "10:00": a drop every day at this time …
+	DropDays         string      `json:"drop_days" form:"drop_days"`                 // … for this many days from the first claim day
+	DropTimes        string      `json:"drop_times" form:"drop_times"`               // and/or one "2026-12-01 10:00" per line
+	DropRollover     string      `json:"drop_rollover" form:"drop_rollover"`         // "1": unclaimed stock rolls on; "0": it lapses
+	Include          string      `json:"include_merchants" form:"include_merchants"` // merchant ids, comma-separated
+	Exclude          string      `json:"exclude_merchants" form:"exclude_merchants"`
 }
 
-// TierInput is one tier as typed: 满Threshold减Face, Quantity vouchers.
+// TierInput is one tier as typed: 满Threshold减Face, Quantity vouchers
+// (per drop, for a campaign released in drops).
 type TierInput struct {
 	Face      string `json:"face"`
 	Threshold string `json:"threshold"`
@@ -36,6 +52,11 @@ const (
 	maxValidDays    = 366
 	maxPerResident  = 100
 	maxNameRunes    = 100
+	maxDrops        = 366
+	maxCategories   = 10
+	maxListed       = 500
+	// pastGrace lets a form that took a few minutes to fill start "now".
+	pastGrace = 10 * time.Minute
 )
 
 // CampaignFilter selects campaigns for a list.
@@ -44,18 +65,22 @@ type CampaignFilter struct {
 	Statuses []string // nil = any
 }
 
-// StatusChange is one guarded move of a campaign from one status to another.
+// StatusChange is one guarded move of a campaign from one status to
+// another, recorded in the audit log in the same transaction.
 type StatusChange struct {
 	CampaignID int64
-	From, To   string
+	From       []string
+	To         string
 	By         int64 // officer making the change
 	At         time.Time
+	Reason     string // for a rejection
+	Audit      AuditEntry
 }
 
 // ParseLocalTime reads a date-time as an officer types it, in Asia/Shanghai
 // unless it carries its own zone, and returns it in UTC.
 func ParseLocalTime(s string) (time.Time, bool) {
-	s = strings.TrimSpace(s)
+	s = strings.TrimSpace(toHalfWidth(s))
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t.UTC(), true
 	}
@@ -67,20 +92,50 @@ func ParseLocalTime(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
+// parseLocalDate reads "2006-01-02" as the start of that day in Asia/Shanghai.
+func parseLocalDate(s string) (time.Time, bool) {
+	t, err := time.ParseInLocation("2006-01-02", strings.TrimSpace(toHalfWidth(s)), Shanghai)
+	return t.UTC(), err == nil
+}
+
 func parseCount(s string, min, max int64) (int64, bool) {
 	n, err := strconv.ParseInt(strings.TrimSpace(toHalfWidth(s)), 10, 64)
 	return n, err == nil && n >= min && n <= max
 }
 
-// validate turns typed input into a campaign, collecting every field's
-// problem at once so the officer can fix them in one go.
+// parseOptionalCount is parseCount where blank means 0 (no limit).
+func parseOptionalCount(s string, max int64) (int64, bool) {
+	if strings.TrimSpace(s) == "" {
+		return 0, true
+	}
+	return parseCount(s, 0, max)
+}
+
+// parseIDs reads "12, 15 18" as merchant ids.
+func parseIDs(s string) ([]int64, bool) {
+	var ids []int64
+	for _, f := range strings.FieldsFunc(toHalfWidth(s), func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '、' }) {
+		id, err := strconv.ParseInt(f, 10, 64)
+		if err != nil || id <= 0 {
+			return nil, false
+		}
+		ids = append(ids, id)
+	}
+	return ids, len(ids) <= maxListed
+}
+
+// validateCampaign turns typed input into a campaign, collecting every
+// field's problem at once so the officer can fix them in one go.
 func (a *App) validateCampaign(ctx context.Context, by Officer, in CampaignInput) (Campaign, error) {
 	fe := FieldErrors{}
-	c := Campaign{Name: strings.TrimSpace(in.Name), District: strings.TrimSpace(in.District), Category: strings.TrimSpace(in.Category)}
+	c := Campaign{Name: strings.TrimSpace(in.Name), Season: strings.TrimSpace(in.Season), District: strings.TrimSpace(in.District)}
 	if c.Name == "" {
 		fe.Add("name", "required")
 	} else if utf8.RuneCountInString(c.Name) > maxNameRunes {
 		fe.Add("name", "too_long")
+	}
+	if utf8.RuneCountInString(c.Season) > maxNameRunes {
+		fe.Add("season", "too_long")
 	}
 
 	districts, err := a.store.Districts(ctx)
@@ -89,16 +144,10 @@ func (a *App) validateCampaign(ctx context.Context, by Officer, in CampaignInput
 	}
 	if !containsDistrict(districts, c.District) {
 		fe.Add("district", "unknown_district")
-	} else if !by.Sees(c.District) || (c.District == CityCode && by.Role != RoleCityAdmin) {
+	} else if !by.CanChange(c.District) || (c.District == CityCode && !by.SeesAllDistricts()) {
 		fe.Add("district", "district_not_yours")
 	}
-	cats, err := a.store.Categories(ctx)
-	if err != nil {
-		return c, err
-	}
-	if !containsCategory(cats, c.Category) {
-		fe.Add("category", "unknown_category")
-	}
+	a.validateCategories(ctx, in, &c, fe)
 
 	budget, err := ParseYuan(in.Budget)
 	if err != nil {
@@ -108,14 +157,102 @@ func (a *App) validateCampaign(ctx context.Context, by Officer, in CampaignInput
 	}
 	c.BudgetFen = budget
 
-	tiers := 0
-	for i, t := range in.Tiers {
+	perDrop := validateTiers(in.Tiers, &c, fe)
+
+	now := a.now()
+	var okStart, okEnd bool
+	if c.ClaimStartsAt, okStart = ParseLocalTime(in.ClaimStarts); !okStart {
+		fe.Add("claim_starts", "time_format")
+	}
+	if c.ClaimEndsAt, okEnd = ParseLocalTime(in.ClaimEnds); !okEnd {
+		fe.Add("claim_ends", "time_format")
+	}
+	if okStart && okEnd {
+		switch {
+		case !c.ClaimEndsAt.After(c.ClaimStartsAt):
+			fe.Add("claim_ends", "end_before_start")
+		case !c.ClaimEndsAt.After(now):
+			fe.Add("claim_ends", "in_the_past")
+		case c.ClaimStartsAt.Before(now.Add(-pastGrace)):
+			fe.Add("claim_starts", "in_the_past")
+		}
+	}
+	a.validateValidity(in, &c, okStart && okEnd, fe)
+
+	limit, ok := parseCount(in.PerResidentLimit, 1, maxPerResident)
+	if !ok {
+		fe.Add("per_resident_limit", "limit_range")
+	}
+	c.PerResidentLimit = int(limit)
+	if n, ok := parseOptionalCount(in.PerDayLimit, maxPerResident); !ok {
+		fe.Add("per_day_limit", "limit_range")
+	} else {
+		c.PerDayLimit = int(n)
+	}
+	if n, ok := parseOptionalCount(in.PerTierLimit, maxPerResident); !ok {
+		fe.Add("per_tier_limit", "limit_range")
+	} else {
+		c.PerTierLimit = int(n)
+	}
+
+	a.validateRelease(in, &c, perDrop, okStart && okEnd, fe)
+	a.validateMerchantLists(ctx, in, &c, fe)
+
+	if len(fe) == 0 {
+		if committed := c.Committed(); committed > c.BudgetFen {
+			fe.Add("budget", "budget_below_committed")
+			return c, (&Error{Code: EINVALID, Reason: "form_invalid", Fields: fe}).With("committed", committed.Yuan())
+		}
+	}
+	return c, fe.Err()
+}
+
+func (a *App) validateCategories(ctx context.Context, in CampaignInput, c *Campaign, fe FieldErrors) {
+	codes := in.Categories
+	if len(codes) == 0 && strings.TrimSpace(in.Category) != "" {
+		codes = []string{in.Category}
+	}
+	known, err := a.store.Categories(ctx)
+	if err != nil {
+		fe.Add("categories", "internal")
+		return
+	}
+	seen := map[string]bool{}
+	for _, code := range codes {
+		code = strings.TrimSpace(code)
+		if code == "" || seen[code] {
+			continue
+		}
+		if !containsCategory(known, code) {
+			fe.Add("categories", "unknown_category")
+			return
+		}
+		seen[code] = true
+		c.Categories = append(c.Categories, code)
+	}
+	switch {
+	case len(c.Categories) == 0:
+		fe.Add("categories", "categories_required")
+	case len(c.Categories) > maxCategories:
+		fe.Add("categories", "too_many_categories")
+	default:
+		c.Category = c.Categories[0]
+	}
+}
+
+// validateTiers fills c.Tiers (quantity per drop for now) and returns the
+// per-drop quantities in tier order.
+func validateTiers(in []TierInput, c *Campaign, fe FieldErrors) []int64 {
+	var perDrop []int64
+	rows := 0
+	for i, t := range in {
 		if strings.TrimSpace(t.Face+t.Threshold+t.Quantity) == "" {
 			continue // an empty row of the form
 		}
-		tiers++
+		rows++
 		field := "tiers." + strconv.Itoa(i) + "."
 		tier := Tier{}
+		var err error
 		if tier.FaceFen, err = ParseYuan(t.Face); err != nil {
 			fe.Add(field+"face", ErrorReason(err))
 		} else if tier.FaceFen == 0 {
@@ -132,49 +269,163 @@ func (a *App) validateCampaign(ctx context.Context, by Officer, in CampaignInput
 		if tier.Quantity, ok = parseCount(t.Quantity, 1, maxTierQuantity); !ok {
 			fe.Add(field+"quantity", "quantity_range")
 		}
-		tier.Remaining = tier.Quantity
 		c.Tiers = append(c.Tiers, tier)
+		perDrop = append(perDrop, tier.Quantity)
 	}
-	if tiers == 0 {
+	if rows == 0 {
 		fe.Add("tiers", "tiers_required")
-	} else if tiers > maxTiers {
+	} else if rows > maxTiers {
 		fe.Add("tiers", "too_many_tiers")
 	}
+	return perDrop
+}
 
-	now := a.now()
-	var okStart, okEnd bool
-	if c.ClaimStartsAt, okStart = ParseLocalTime(in.ClaimStarts); !okStart {
-		fe.Add("claim_starts", "time_format")
+func (a *App) validateValidity(in CampaignInput, c *Campaign, windowOK bool, fe FieldErrors) {
+	c.ValidityMode = strings.TrimSpace(in.ValidityMode)
+	if c.ValidityMode == "" {
+		c.ValidityMode = ValidityDays
 	}
-	if c.ClaimEndsAt, okEnd = ParseLocalTime(in.ClaimEnds); !okEnd {
-		fe.Add("claim_ends", "time_format")
-	}
-	if okStart && okEnd {
+	switch c.ValidityMode {
+	case ValidityDays:
+		days, ok := parseCount(in.ValidDays, 1, maxValidDays)
+		if !ok {
+			fe.Add("valid_days", "valid_days_range")
+		}
+		c.ValidDays = int(days)
+	case ValidityFixed:
+		from, okFrom := parseLocalDate(in.ValidFrom)
+		until, okUntil := parseLocalDate(in.ValidUntil)
+		if !okFrom {
+			fe.Add("valid_from", "date_format")
+		}
+		if !okUntil {
+			fe.Add("valid_until", "date_format")
+		}
+		if !okFrom || !okUntil {
+			return
+		}
+		end := EndOfDayAfter(until, 0)
 		switch {
-		case !c.ClaimEndsAt.After(c.ClaimStartsAt):
-			fe.Add("claim_ends", "end_before_start")
-		case !c.ClaimEndsAt.After(now):
-			fe.Add("claim_ends", "in_the_past")
+		case until.Before(from):
+			fe.Add("valid_until", "end_before_start")
+		case !end.After(a.now()):
+			fe.Add("valid_until", "in_the_past")
+		case windowOK && end.Before(c.ClaimEndsAt):
+			// A voucher claimed in the last hour must still be usable.
+			fe.Add("valid_until", "validity_before_claims_end")
 		}
+		c.ValidFrom, c.ValidUntil = &from, &end
+	default:
+		fe.Add("validity_mode", "unknown_mode")
 	}
-	days, ok := parseCount(in.ValidDays, 1, maxValidDays)
-	if !ok {
-		fe.Add("valid_days", "valid_days_range")
-	}
-	c.ValidDays = int(days)
-	limit, ok := parseCount(in.PerResidentLimit, 1, maxPerResident)
-	if !ok {
-		fe.Add("per_resident_limit", "limit_range")
-	}
-	c.PerResidentLimit = int(limit)
+}
 
-	if _, bad := fe["budget"]; !bad && len(fe) == 0 {
-		if committed := c.Committed(); committed > c.BudgetFen {
-			fe.Add("budget", "budget_below_committed")
-			return c, (&Error{Code: EINVALID, Reason: "form_invalid", Fields: fe}).With("committed", committed.Yuan())
+// validateRelease turns the schedule into drops: every day at DropDaily
+// for DropDays days from the first claim day, plus any DropTimes lines.
+func (a *App) validateRelease(in CampaignInput, c *Campaign, perDrop []int64, windowOK bool, fe FieldErrors) {
+	c.ReleaseMode = strings.TrimSpace(in.ReleaseMode)
+	if c.ReleaseMode == "" {
+		c.ReleaseMode = ReleaseOnce
+	}
+	c.DropRollover = strings.TrimSpace(in.DropRollover) != "0"
+	switch c.ReleaseMode {
+	case ReleaseOnce:
+		for i := range c.Tiers {
+			c.Tiers[i].Released, c.Tiers[i].Remaining = c.Tiers[i].Quantity, c.Tiers[i].Quantity
+		}
+		return
+	case ReleaseDrops:
+	default:
+		fe.Add("release_mode", "unknown_mode")
+		return
+	}
+	var times []time.Time
+	if daily := strings.TrimSpace(in.DropDaily); daily != "" || strings.TrimSpace(in.DropDays) != "" {
+		hm, err := time.Parse("15:04", toHalfWidth(daily))
+		days, ok := parseCount(in.DropDays, 1, maxDrops)
+		switch {
+		case err != nil:
+			fe.Add("drop_daily", "time_format")
+		case !ok:
+			fe.Add("drop_days", "drop_days_range")
+		case windowOK:
+			first := c.ClaimStartsAt.In(Shanghai)
+			for d := 0; d < int(days); d++ {
+				times = append(times, time.Date(first.Year(), first.Month(), first.Day()+d, hm.Hour(), hm.Minute(), 0, 0, Shanghai).UTC())
+			}
 		}
 	}
-	return c, fe.Err()
+	for _, line := range strings.Split(in.DropTimes, "\n") {
+		if line = strings.TrimSpace(line); line == "" {
+			continue
+		}
+		t, ok := ParseLocalTime(line)
+		if !ok {
+			fe.Add("drop_times", "time_format")
+			return
+		}
+		times = append(times, t)
+	}
+	if _, bad := fe["drop_daily"]; bad || fe["drop_days"] != "" || !windowOK {
+		return
+	}
+	if len(times) == 0 {
+		fe.Add("drop_times", "drops_required")
+		return
+	}
+	if len(times) > maxDrops {
+		fe.Add("drop_times", "too_many_drops")
+		return
+	}
+	sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
+	for i, t := range times {
+		if t.Before(c.ClaimStartsAt) || !t.Before(c.ClaimEndsAt) {
+			fe.Add("drop_times", "drop_outside_window")
+			return
+		}
+		// Two drops in the same minute are one drop typed twice, or a daily
+		// drop that the list repeats: refuse rather than double the stock.
+		if i > 0 && t.Sub(times[i-1]) < time.Minute {
+			fe.Add("drop_times", "drops_overlap")
+			return
+		}
+	}
+	for i := range c.Tiers {
+		c.Tiers[i].Quantity = perDrop[i] * int64(len(times))
+		if c.Tiers[i].Quantity > maxTierQuantity {
+			fe.Add("tiers."+strconv.Itoa(i)+".quantity", "quantity_range")
+		}
+		for _, t := range times {
+			c.Drops = append(c.Drops, Drop{TierID: int64(i), OpensAt: t, Quantity: perDrop[i]}) // TierID: index until stored
+		}
+	}
+}
+
+func (a *App) validateMerchantLists(ctx context.Context, in CampaignInput, c *Campaign, fe FieldErrors) {
+	var ok bool
+	if c.Include, ok = parseIDs(in.Include); !ok {
+		fe.Add("include_merchants", "merchant_ids")
+	}
+	if c.Exclude, ok = parseIDs(in.Exclude); !ok {
+		fe.Add("exclude_merchants", "merchant_ids")
+	}
+	listed := map[int64]string{}
+	for _, l := range []struct {
+		field string
+		ids   []int64
+	}{{"include_merchants", c.Include}, {"exclude_merchants", c.Exclude}} {
+		for _, id := range l.ids {
+			if prev, dup := listed[id]; dup && prev != l.field {
+				fe.Add(l.field, "merchant_in_both_lists")
+				return
+			}
+			listed[id] = l.field
+			if _, err := a.store.MerchantByID(ctx, id); err != nil {
+				fe.Add(l.field, "merchant_unknown")
+				return
+			}
+		}
+	}
 }
 
 func containsDistrict(ds []District, code string) bool {
@@ -204,7 +455,8 @@ func (a *App) CreateCampaign(ctx context.Context, by Officer, in CampaignInput) 
 	c.Status = StatusDraft
 	c.CreatedBy = by.ID
 	c.CreatedAt = a.now()
-	if err := a.store.CreateCampaign(ctx, &c); err != nil {
+	audit := a.auditOf(by, "campaign.create", "campaign", 0, c.District, nil, nil)
+	if err := a.store.CreateCampaign(ctx, &c, audit); err != nil {
 		return c, err
 	}
 	a.log.Info("campaign created", "campaign", c.ID, "officer", by.ID, "budget_fen", int64(c.BudgetFen))
@@ -225,52 +477,261 @@ func (a *App) CampaignFor(ctx context.Context, by Officer, id int64) (Campaign, 
 	return c, nil
 }
 
+// campaignToChange loads a campaign the officer may change.
+func (a *App) campaignToChange(ctx context.Context, by Officer, id int64) (Campaign, error) {
+	c, err := a.CampaignFor(ctx, by, id)
+	if err != nil {
+		return c, err
+	}
+	if !by.CanChange(c.District) {
+		return c, Forbidden("read_only")
+	}
+	return c, nil
+}
+
 // OfficerCampaigns lists the campaigns an officer may see, newest first.
 func (a *App) OfficerCampaigns(ctx context.Context, by Officer) ([]Campaign, error) {
 	f := CampaignFilter{}
-	if by.Role != RoleCityAdmin {
+	if !by.SeesAllDistricts() {
 		f.District = by.District
 	}
 	return a.store.Campaigns(ctx, f)
 }
 
+// move changes a campaign's status with its guard and audit record.
+func (a *App) move(ctx context.Context, by Officer, c Campaign, action string, from []string, to, reason string) error {
+	before := map[string]string{"status": c.Status}
+	after := map[string]string{"status": to}
+	if reason != "" {
+		after["reason"] = reason
+	}
+	err := a.store.ChangeCampaignStatus(ctx, StatusChange{
+		CampaignID: c.ID, From: from, To: to, By: by.ID, At: a.now(), Reason: reason,
+		Audit: a.auditOf(by, action, "campaign", c.ID, c.District, before, after),
+	})
+	if err == nil {
+		a.log.Info("campaign status changed", "campaign", c.ID, "officer", by.ID, "to", to)
+	}
+	return err
+}
+
 // SubmitCampaign sends a draft for approval.
 func (a *App) SubmitCampaign(ctx context.Context, by Officer, id int64) error {
-	c, err := a.CampaignFor(ctx, by, id)
+	c, err := a.campaignToChange(ctx, by, id)
 	if err != nil {
 		return err
 	}
 	if c.Status != StatusDraft {
 		return Conflict("not_draft")
 	}
-	err = a.store.ChangeCampaignStatus(ctx, StatusChange{CampaignID: id, From: StatusDraft, To: StatusSubmitted, By: by.ID, At: a.now()})
-	if err == nil {
-		a.log.Info("campaign submitted", "campaign", id, "officer", by.ID)
-	}
-	return err
+	return a.move(ctx, by, c, "campaign.submit", []string{StatusDraft}, StatusSubmitted, "")
 }
 
-// ApproveCampaign approves a submitted campaign. The approver must hold
-// approval rights and must not be the officer who made it: spending public
-// money takes two people.
+// checkApprover applies the two-person rule: the approver holds the
+// approval right and is not the officer who asked.
+func checkApprover(by Officer, maker int64) error {
+	switch {
+	case !by.CanApprove || by.Role == RoleAuditor:
+		return Forbidden("no_approval_right")
+	case maker == by.ID:
+		return Forbidden("approve_own")
+	}
+	return nil
+}
+
+// ApproveCampaign approves a submitted campaign. Spending public money
+// takes two people.
 func (a *App) ApproveCampaign(ctx context.Context, by Officer, id int64) error {
-	c, err := a.CampaignFor(ctx, by, id)
+	c, err := a.campaignToChange(ctx, by, id)
 	if err != nil {
 		return err
 	}
-	switch {
-	case !by.CanApprove:
-		return Forbidden("no_approval_right")
-	case c.CreatedBy == by.ID:
-		return Forbidden("approve_own")
-	case c.Status != StatusSubmitted:
+	if err := checkApprover(by, c.CreatedBy); err != nil {
+		return err
+	}
+	if c.Status != StatusSubmitted {
 		return Conflict("not_submitted")
 	}
-	err = a.store.ChangeCampaignStatus(ctx, StatusChange{CampaignID: id, From: StatusSubmitted, To: StatusApproved, By: by.ID, At: a.now()})
-	if err == nil {
-		a.log.Info("campaign approved", "campaign", id, "officer", by.ID)
+	return a.move(ctx, by, c, "campaign.approve", []string{StatusSubmitted}, StatusApproved, "")
+}
+
+// RejectCampaign sends a submitted campaign back with a reason; the maker
+// sees the reason.
+func (a *App) RejectCampaign(ctx context.Context, by Officer, id int64, reason string) error {
+	c, err := a.campaignToChange(ctx, by, id)
+	if err != nil {
+		return err
 	}
-	return err
+	if err := checkApprover(by, c.CreatedBy); err != nil {
+		return err
+	}
+	reason = strings.TrimSpace(reason)
+	if reason == "" || utf8.RuneCountInString(reason) > 500 {
+		return &Error{Code: EINVALID, Reason: "reason_required", Fields: map[string]string{"reason": "reason_required"}}
+	}
+	if c.Status != StatusSubmitted {
+		return Conflict("not_submitted")
+	}
+	return a.move(ctx, by, c, "campaign.reject", []string{StatusSubmitted}, StatusRejected, reason)
+}
+
+// PauseCampaign stops claims and redemptions at once.
+func (a *App) PauseCampaign(ctx context.Context, by Officer, id int64) error {
+	c, err := a.campaignToChange(ctx, by, id)
+	if err != nil {
+		return err
+	}
+	if c.Status != StatusApproved {
+		return Conflict("not_running")
+	}
+	return a.move(ctx, by, c, "campaign.pause", []string{StatusApproved}, StatusPaused, "")
+}
+
+// ResumeCampaign lifts a pause.
+func (a *App) ResumeCampaign(ctx context.Context, by Officer, id int64) error {
+	c, err := a.campaignToChange(ctx, by, id)
+	if err != nil {
+		return err
+	}
+	if c.Status != StatusPaused {
+		return Conflict("not_paused")
+	}
+	return a.move(ctx, by, c, "campaign.resume", []string{StatusPaused}, StatusApproved, "")
+}
+
+// EndCampaign closes claims for good. Vouchers already claimed stay
+// redeemable until they expire: residents were promised them.
+func (a *App) EndCampaign(ctx context.Context, by Officer, id int64) error {
+	c, err := a.campaignToChange(ctx, by, id)
+	if err != nil {
+		return err
+	}
+	if c.Status != StatusApproved && c.Status != StatusPaused {
+		return Conflict("not_running")
+	}
+	return a.move(ctx, by, c, "campaign.end", []string{StatusApproved, StatusPaused}, StatusEnded, "")
+}
+
+// CampaignChange is a change to an approved campaign. Only changes that
+// cannot hurt are allowed: a later end, more vouchers within the budget,
+// a higher budget (which waits for a second officer's approval).
+type CampaignChange struct {
+	CampaignID  int64
+	ClaimEndsAt *time.Time // later end of claims
+	TierID      int64      // with AddQuantity: more vouchers of this tier
+	AddQuantity int64
+	Budget      *Fen // a raise, pending approval
+	At          time.Time
+	Audit       AuditEntry
+}
+
+func (a *App) changeable(ctx context.Context, by Officer, id int64) (Campaign, error) {
+	c, err := a.campaignToChange(ctx, by, id)
+	if err != nil {
+		return c, err
+	}
+	if c.Status != StatusApproved && c.Status != StatusPaused {
+		return c, Conflict("not_running")
+	}
+	return c, nil
+}
+
+// ExtendCampaign moves the end of claims later.
+func (a *App) ExtendCampaign(ctx context.Context, by Officer, id int64, rawEnd string) error {
+	c, err := a.changeable(ctx, by, id)
+	if err != nil {
+		return err
+	}
+	end, ok := ParseLocalTime(rawEnd)
+	field := func(reason string) error {
+		return &Error{Code: EINVALID, Reason: reason, Fields: map[string]string{"claim_ends": reason}}
+	}
+	switch {
+	case !ok:
+		return field("time_format")
+	case !end.After(c.ClaimEndsAt):
+		return field("extend_not_later")
+	case c.ValidityMode == ValidityFixed && c.ValidUntil != nil && end.After(*c.ValidUntil):
+		return field("extend_beyond_validity")
+	}
+	return a.store.ChangeCampaign(ctx, CampaignChange{CampaignID: id, ClaimEndsAt: &end, At: a.now(),
+		Audit: a.auditOf(by, "campaign.extend", "campaign", id, c.District,
+			map[string]time.Time{"claim_ends_at": c.ClaimEndsAt}, map[string]time.Time{"claim_ends_at": end})})
+}
+
+// AddQuantity releases more vouchers of a tier of a one-off campaign, as
+// long as the budget still covers Σ face × quantity (checked again inside
+// the transaction).
+func (a *App) AddQuantity(ctx context.Context, by Officer, id, tierID int64, rawQty string) error {
+	c, err := a.changeable(ctx, by, id)
+	if err != nil {
+		return err
+	}
+	qty, ok := parseCount(rawQty, 1, maxTierQuantity)
+	if !ok {
+		return &Error{Code: EINVALID, Reason: "quantity_range", Fields: map[string]string{"quantity": "quantity_range"}}
+	}
+	if c.ReleaseMode != ReleaseOnce {
+		return Conflict("add_quantity_drops")
+	}
+	var tier *Tier
+	for i := range c.Tiers {
+		if c.Tiers[i].ID == tierID {
+			tier = &c.Tiers[i]
+		}
+	}
+	if tier == nil {
+		return NotFound("tier_not_found")
+	}
+	if c.Committed()+tier.FaceFen*Fen(qty) > c.BudgetFen {
+		return (&Error{Code: EINVALID, Reason: "budget_below_committed", Fields: map[string]string{"quantity": "budget_below_committed"}}).
+			With("committed", (c.Committed() + tier.FaceFen*Fen(qty)).Yuan())
+	}
+	return a.store.ChangeCampaign(ctx, CampaignChange{CampaignID: id, TierID: tierID, AddQuantity: qty, At: a.now(),
+		Audit: a.auditOf(by, "campaign.add_quantity", "campaign", id, c.District,
+			map[string]int64{"tier": tierID, "quantity": tier.Quantity}, map[string]int64{"tier": tierID, "quantity": tier.Quantity + qty})})
+}
+
+// RequestBudgetRaise asks for a higher budget; it applies only when a
+// second officer approves it. A budget is never cut.
+func (a *App) RequestBudgetRaise(ctx context.Context, by Officer, id int64, rawBudget string) error {
+	c, err := a.changeable(ctx, by, id)
+	if err != nil {
+		return err
+	}
+	budget, err := ParseYuan(rawBudget)
+	field := func(reason string) error {
+		return (&Error{Code: EINVALID, Reason: reason, Fields: map[string]string{"budget": reason}}).With("committed", c.Committed().Yuan())
+	}
+	switch {
+	case err != nil:
+		return field(ErrorReason(err))
+	case budget < c.Committed():
+		return field("budget_below_committed")
+	case budget <= c.BudgetFen:
+		return field("budget_not_raised")
+	case c.PendingBudgetFen != nil:
+		return Conflict("raise_pending")
+	}
+	return a.store.ChangeCampaign(ctx, CampaignChange{CampaignID: id, Budget: &budget, At: a.now(),
+		Audit: a.auditOf(by, "campaign.request_budget", "campaign", id, c.District,
+			map[string]Fen{"budget_fen": c.BudgetFen}, map[string]Fen{"pending_budget_fen": budget})})
+}
+
+// ApproveBudgetRaise applies a pending raise; the approver is not the requester.
+func (a *App) ApproveBudgetRaise(ctx context.Context, by Officer, id int64) error {
+	c, err := a.changeable(ctx, by, id)
+	if err != nil {
+		return err
+	}
+	if c.PendingBudgetFen == nil || c.PendingBy == nil {
+		return Conflict("no_raise_pending")
+	}
+	if err := checkApprover(by, *c.PendingBy); err != nil {
+		return err
+	}
+	return a.store.ApproveBudgetRaise(ctx, id, *c.PendingBudgetFen, by.ID, a.auditOf(by, "campaign.approve_budget", "campaign", id, c.District,
+		map[string]Fen{"budget_fen": c.BudgetFen}, map[string]Fen{"budget_fen": *c.PendingBudgetFen}))
 }
 
 // LiveCampaigns lists the campaigns residents can see now: approved and

@@ -17,11 +17,16 @@ type ClaimInsert struct {
 	CampaignID int64
 	TierID     int64
 	ResidentID int64
-	Limit      int
+	Limit      int    // per resident per campaign
+	DayLimit   int    // per resident per Asia/Shanghai day; 0 = none
+	TierLimit  int    // per resident per tier; 0 = none
+	Day        string // the Asia/Shanghai date of At
+	Rollover   bool   // drops: unclaimed stock rolls into the next drop (else it lapses)
 	RequestKey string // "" = not idempotent
 	Code       string
 	Token      string
 	At         time.Time
+	ValidFrom  *time.Time
 	ExpiresAt  time.Time
 }
 
@@ -42,6 +47,8 @@ func (a *App) Claim(ctx context.Context, r Resident, campaignID, tierID int64, r
 		return Voucher{}, Conflict("not_open").With("opens", FormatLocal(c.ClaimStartsAt))
 	case PhaseEnded:
 		return Voucher{}, Conflict("ended")
+	case StatusPaused:
+		return Voucher{}, Conflict("paused")
 	default:
 		return Voucher{}, NotFound("campaign_not_found")
 	}
@@ -59,23 +66,33 @@ func (a *App) Claim(ctx context.Context, r Resident, campaignID, tierID int64, r
 	}
 
 	code := token.NewCode()
-	expires := EndOfDayAfter(now, c.ValidDays-1)
+	notBefore, expires := now.Add(-time.Minute), EndOfDayAfter(now, c.ValidDays-1)
+	if c.ValidityMode == ValidityFixed {
+		notBefore, expires = *c.ValidFrom, *c.ValidUntil
+	}
 	tok, err := a.ring.Sign(token.Claims{
 		Issuer: c.District, Code: code, CampaignID: c.ID, TierID: tier.ID,
-		FaceFen: int64(tier.FaceFen), ThresholdFen: int64(tier.ThresholdFen), Category: c.Category,
-		NotBefore: now.Add(-time.Minute), Expires: expires,
+		FaceFen: int64(tier.FaceFen), ThresholdFen: int64(tier.ThresholdFen), Category: strings.Join(c.Categories, ","),
+		NotBefore: notBefore, Expires: expires,
 	})
 	if err != nil {
 		return Voucher{}, err
 	}
-	v, err := a.store.Claim(ctx, ClaimInsert{
+	in := ClaimInsert{
 		CampaignID: c.ID, TierID: tier.ID, ResidentID: r.ID, Limit: c.PerResidentLimit,
+		DayLimit: c.PerDayLimit, TierLimit: c.PerTierLimit, Day: now.In(Shanghai).Format("2006-01-02"), Rollover: c.DropRollover,
 		RequestKey: strings.TrimSpace(requestKey), Code: code, Token: tok, At: now, ExpiresAt: expires,
-	})
-	if err != nil {
-		return Voucher{}, err
 	}
-	return v, nil
+	if c.ValidityMode == ValidityFixed {
+		in.ValidFrom = c.ValidFrom
+	}
+	v, err := a.store.Claim(ctx, in)
+	if ErrorReason(err) == "sold_out" {
+		if next := c.NextDrop(now); next != nil {
+			return Voucher{}, Conflict("sold_out_next").With("next", FormatLocal(next.OpensAt))
+		}
+	}
+	return v, err
 }
 
 // Wallet lists a resident's vouchers, newest first.

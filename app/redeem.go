@@ -14,7 +14,8 @@ import (
 // returned as it is (Replayed) if it was for the same voucher and bill, and
 // refused otherwise; else the voucher moves claimed → redeemed by a guarded
 // update that also requires it unexpired at At, its campaign approved and
-// the merchant approved; the redemption row is inserted; rollups bumped.
+// the merchant approved (and, with fixed validity, its first day come); the
+// redemption row is inserted; rollups bumped.
 type RedeemInsert struct {
 	VoucherID   int64
 	CampaignID  int64
@@ -141,23 +142,43 @@ func (a *App) checkRules(ctx context.Context, v Voucher, m Merchant) error {
 	if !now.Before(v.ExpiresAt) {
 		return Conflict("expired").With("expired_at", FormatLocal(v.ExpiresAt))
 	}
+	if v.ValidFrom != nil && now.Before(*v.ValidFrom) {
+		return Conflict("not_yet_valid").With("from", FormatLocal(*v.ValidFrom))
+	}
 	if m.Status != MerchantApproved {
 		return Forbidden("merchant_inactive")
-	}
-	if v.Category != m.Category {
-		return Conflict("wrong_category")
-	}
-	if v.District != CityCode && v.District != m.District {
-		return Conflict("wrong_district")
 	}
 	c, err := a.store.Campaign(ctx, v.CampaignID)
 	if err != nil {
 		return err
 	}
-	if c.Status != StatusApproved {
+	switch c.Status {
+	case StatusApproved, StatusEnded:
+	case StatusPaused:
+		return Conflict("campaign_paused")
+	default:
 		return Conflict("campaign_inactive")
 	}
+	if !c.Accepts(m) {
+		switch {
+		case containsID(c.Exclude, m.ID):
+			return Conflict("merchant_excluded")
+		case !c.hasCategory(m.Category):
+			return Conflict("wrong_category")
+		default:
+			return Conflict("wrong_district")
+		}
+	}
 	return nil
+}
+
+func containsID(ids []int64, id int64) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
 }
 
 func (a *App) alreadyRedeemed(ctx context.Context, v Voucher) error {

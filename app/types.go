@@ -21,27 +21,43 @@ type Category struct {
 	NameEN string `db:"name_en" json:"name_en"`
 }
 
-// Officer roles.
+// Officer roles. An approver is a district officer (or city admin) with
+// the approval right; an auditor reads everything in its scope and
+// changes nothing.
 const (
 	RoleCityAdmin       = "city_admin"
 	RoleDistrictOfficer = "district_officer"
+	RoleAuditor         = "auditor"
 )
 
 // Officer is a finance officer of a district, or of the city.
 type Officer struct {
-	ID           int64     `db:"id" json:"id"`
-	Username     string    `db:"username" json:"username"`
-	Name         string    `db:"display_name" json:"name"`
-	PasswordHash string    `db:"password_hash" json:"-"`
-	Role         string    `db:"role" json:"role"`
-	District     string    `db:"district_code" json:"district"`
-	CanApprove   bool      `db:"can_approve" json:"can_approve"`
-	CreatedAt    time.Time `db:"created_at" json:"-"`
+	ID           int64      `db:"id" json:"id"`
+	Username     string     `db:"username" json:"username"`
+	Name         string     `db:"display_name" json:"name"`
+	PasswordHash string     `db:"password_hash" json:"-"`
+	Role         string     `db:"role" json:"role"`
+	District     string     `db:"district_code" json:"district"`
+	CanApprove   bool       `db:"can_approve" json:"can_approve"`
+	CreatedAt    time.Time  `db:"created_at" json:"-"`
+	DisabledAt   *time.Time `db:"disabled_at" json:"disabled_at,omitempty"`
 }
 
-// Sees reports whether the officer may see and act on records of a district.
+// SeesAllDistricts reports a city-wide scope: the city admin, and
+// officers or auditors of the city itself.
+func (o Officer) SeesAllDistricts() bool {
+	return o.Role == RoleCityAdmin || o.District == CityCode
+}
+
+// Sees reports whether the officer may see records of a district.
 func (o Officer) Sees(district string) bool {
-	return o.Role == RoleCityAdmin || o.District == district
+	return o.SeesAllDistricts() || o.District == district
+}
+
+// CanChange reports whether the officer may change records of a district:
+// an auditor changes nothing.
+func (o Officer) CanChange(district string) bool {
+	return o.Role != RoleAuditor && o.Sees(district)
 }
 
 // Merchant statuses.
@@ -94,6 +110,8 @@ const (
 	StatusDraft     = "draft"
 	StatusSubmitted = "submitted"
 	StatusApproved  = "approved"
+	StatusPaused    = "paused"
+	StatusEnded     = "ended"
 	StatusRejected  = "rejected"
 
 	PhaseScheduled = "scheduled"
@@ -101,18 +119,39 @@ const (
 	PhaseEnded     = "ended"
 )
 
+// Validity and release modes.
+const (
+	ValidityDays  = "days"  // N days after claim, to 23:59:59 Asia/Shanghai
+	ValidityFixed = "fixed" // from one date to another
+	ReleaseOnce   = "once"  // all stock when claims open
+	ReleaseDrops  = "drops" // stock in drops at set times
+)
+
 // Campaign is one consumption-voucher campaign with its budget and tiers.
 type Campaign struct {
 	ID               int64      `db:"id" json:"id"`
 	Name             string     `db:"name" json:"name"`
+	Season           string     `db:"season" json:"season"`
 	District         string     `db:"district_code" json:"district"`
-	Category         string     `db:"category_code" json:"category"`
+	Category         string     `db:"category_code" json:"category"` // the first of Categories
+	Categories       []string   `db:"-" json:"categories"`
 	BudgetFen        Fen        `db:"budget_fen" json:"budget_fen"`
+	PendingBudgetFen *Fen       `db:"pending_budget_fen" json:"pending_budget_fen,omitempty"`
+	PendingBy        *int64     `db:"pending_by" json:"pending_by,omitempty"`
 	Status           string     `db:"status" json:"status"`
+	RejectionReason  string     `db:"rejection_reason" json:"rejection_reason,omitempty"`
 	ClaimStartsAt    time.Time  `db:"claim_starts_at" json:"claim_starts_at"`
 	ClaimEndsAt      time.Time  `db:"claim_ends_at" json:"claim_ends_at"`
+	ValidityMode     string     `db:"validity_mode" json:"validity_mode"`
 	ValidDays        int        `db:"valid_days" json:"valid_days"`
+	ValidFrom        *time.Time `db:"valid_from" json:"valid_from,omitempty"`
+	ValidUntil       *time.Time `db:"valid_until" json:"valid_until,omitempty"`
 	PerResidentLimit int        `db:"per_resident_limit" json:"per_resident_limit"`
+	PerDayLimit      int        `db:"per_day_limit" json:"per_day_limit"`
+	PerTierLimit     int        `db:"per_tier_limit" json:"per_tier_limit"`
+	ReleaseMode      string     `db:"release_mode" json:"release_mode"`
+	DropRollover     bool       `db:"drop_rollover" json:"drop_rollover"`
+	RecycleExpired   bool       `db:"recycle_expired" json:"recycle_expired"`
 	CreatedBy        int64      `db:"created_by" json:"created_by"`
 	CreatedAt        time.Time  `db:"created_at" json:"created_at"`
 	SubmittedAt      *time.Time `db:"submitted_at" json:"submitted_at,omitempty"`
@@ -123,6 +162,9 @@ type Campaign struct {
 	SubsidyFen       Fen        `db:"subsidy_fen" json:"subsidy_fen"`
 	ConsumptionFen   Fen        `db:"consumption_fen" json:"consumption_fen"`
 	Tiers            []Tier     `db:"-" json:"tiers"`
+	Drops            []Drop     `db:"-" json:"drops,omitempty"`
+	Include          []int64    `db:"-" json:"include_merchants,omitempty"`
+	Exclude          []int64    `db:"-" json:"exclude_merchants,omitempty"`
 }
 
 // Phase is the status a person sees at time now.
@@ -149,16 +191,68 @@ func (c Campaign) Committed() Fen {
 	return sum
 }
 
-// Tier is one kind of voucher in a campaign: 满Threshold减Face, Quantity of them.
+// NextDrop is the first drop that opens after now, if any.
+func (c Campaign) NextDrop(now time.Time) *Drop {
+	var next *Drop
+	for i := range c.Drops {
+		d := &c.Drops[i]
+		if d.OpensAt.After(now) && (next == nil || d.OpensAt.Before(next.OpensAt)) {
+			next = d
+		}
+	}
+	return next
+}
+
+// Accepts reports whether a merchant may redeem the campaign's vouchers:
+// its category is one of the campaign's and it is in the campaign's
+// district (any district for a city-wide campaign), or it is named on the
+// include list; and it is not on the exclude list.
+func (c Campaign) Accepts(m Merchant) bool {
+	for _, id := range c.Exclude {
+		if id == m.ID {
+			return false
+		}
+	}
+	for _, id := range c.Include {
+		if id == m.ID {
+			return true
+		}
+	}
+	return c.hasCategory(m.Category) && (c.District == CityCode || c.District == m.District)
+}
+
+func (c Campaign) hasCategory(code string) bool {
+	for _, k := range c.Categories {
+		if k == code {
+			return true
+		}
+	}
+	return false
+}
+
+// Tier is one kind of voucher in a campaign: 满Threshold减Face, Quantity of
+// them in all (across drops), Released so far, Remaining to claim now.
 type Tier struct {
 	ID            int64 `db:"id" json:"id"`
 	CampaignID    int64 `db:"campaign_id" json:"campaign_id"`
 	FaceFen       Fen   `db:"face_fen" json:"face_fen"`
 	ThresholdFen  Fen   `db:"threshold_fen" json:"threshold_fen"`
 	Quantity      int64 `db:"quantity" json:"quantity"`
+	Released      int64 `db:"released" json:"released"`
 	Remaining     int64 `db:"remaining" json:"remaining"`
+	Lapsed        int64 `db:"lapsed" json:"lapsed"`
 	ClaimedCount  int64 `db:"claimed_count" json:"claimed"`
 	RedeemedCount int64 `db:"redeemed_count" json:"redeemed"`
+}
+
+// Drop is one scheduled release of a tier's stock.
+type Drop struct {
+	ID         int64      `db:"id" json:"id"`
+	CampaignID int64      `db:"campaign_id" json:"campaign_id"`
+	TierID     int64      `db:"tier_id" json:"tier_id"`
+	OpensAt    time.Time  `db:"opens_at" json:"opens_at"`
+	Quantity   int64      `db:"quantity" json:"quantity"`
+	ReleasedAt *time.Time `db:"released_at" json:"released_at,omitempty"`
 }
 
 // Voucher statuses as stored; "expired" is derived from the clock.
@@ -180,6 +274,7 @@ type Voucher struct {
 	ClaimedAt    time.Time  `db:"claimed_at" json:"claimed_at"`
 	ExpiresAt    time.Time  `db:"expires_at" json:"expires_at"`
 	RedeemedAt   *time.Time `db:"redeemed_at" json:"redeemed_at,omitempty"`
+	ValidFrom    *time.Time `db:"valid_from" json:"valid_from,omitempty"`
 	CampaignName string     `db:"campaign_name" json:"campaign_name"`
 	District     string     `db:"district_code" json:"district"`
 	Category     string     `db:"category_code" json:"category"`

@@ -11,7 +11,7 @@ import (
 	"cqvoucher/app"
 )
 
-const officerCols = `id, username, display_name, password_hash, role, district_code, can_approve, created_at`
+const officerCols = `id, username, display_name, password_hash, role, district_code, can_approve, created_at, disabled_at`
 
 // OfficerByUsername finds an officer by sign-in name.
 func (s *Store) OfficerByUsername(ctx context.Context, username string) (app.Officer, error) {
@@ -27,18 +27,48 @@ func (s *Store) OfficerByID(ctx context.Context, id int64) (app.Officer, error) 
 	return o, notFound(err, "officer_not_found")
 }
 
-// CreateOfficer adds an officer account; a taken username is a conflict.
-func (s *Store) CreateOfficer(ctx context.Context, o *app.Officer) error {
-	res, err := s.w.ExecContext(ctx, `INSERT INTO officers (username, display_name, password_hash, role, district_code, can_approve, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, o.Username, o.Name, o.PasswordHash, o.Role, o.District, o.CanApprove, o.CreatedAt.UTC())
-	if isUnique(err) {
-		return app.Conflict("username_taken")
-	}
-	if err != nil {
-		return err
-	}
-	o.ID, err = res.LastInsertId()
-	return err
+// Officers lists officer accounts, of one district or ("") all.
+func (s *Store) Officers(ctx context.Context, district string) ([]app.Officer, error) {
+	var os []app.Officer
+	err := s.r.SelectContext(ctx, &os, `SELECT `+officerCols+` FROM officers WHERE ? = '' OR district_code = ?
+		ORDER BY district_code, username`, district, district)
+	return os, err
+}
+
+// CreateOfficer adds an officer account with its audit record; a taken
+// username is a conflict.
+func (s *Store) CreateOfficer(ctx context.Context, o *app.Officer, audit app.AuditEntry) error {
+	return s.tx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO officers (username, display_name, password_hash, role, district_code, can_approve, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, o.Username, o.Name, o.PasswordHash, o.Role, o.District, o.CanApprove, o.CreatedAt.UTC())
+		if isUnique(err) {
+			return app.Conflict("username_taken")
+		}
+		if err != nil {
+			return err
+		}
+		if o.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		audit.EntityID = o.ID
+		return appendAudit(ctx, tx, &audit)
+	})
+}
+
+// SetOfficerDisabled disables (at != nil) or re-enables an account, and
+// ends its sessions when disabling.
+func (s *Store) SetOfficerDisabled(ctx context.Context, id int64, at *time.Time, audit app.AuditEntry) error {
+	return s.tx(ctx, func(tx *sqlx.Tx) error {
+		if err := guarded(tx.ExecContext(ctx, `UPDATE officers SET disabled_at = ? WHERE id = ?`, utcPtr(at), id))("officer_not_found"); err != nil {
+			return err
+		}
+		if at != nil {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE kind = 'officer' AND subject_id = ?`, id); err != nil {
+				return err
+			}
+		}
+		return appendAudit(ctx, tx, &audit)
+	})
 }
 
 const cashierCols = `id, merchant_id, username, display_name, password_hash, created_at`

@@ -123,6 +123,12 @@ func (s *Store) Backup(ctx context.Context, path string) error {
 
 // migrate applies, in name order, each embedded migration not yet
 // recorded, each in its own transaction with its record.
+//
+// A migration whose first line is "-- foreign_keys: off" rebuilds tables
+// (SQLite cannot alter a CHECK constraint): it runs with foreign keys
+// switched off on the one writer connection, as SQLite's documented
+// twelve-step procedure requires, and commits only if
+// PRAGMA foreign_key_check then finds nothing dangling.
 func (s *Store) migrate(ctx context.Context) error {
 	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		name TEXT PRIMARY KEY, applied_at DATETIME NOT NULL)`); err != nil {
@@ -139,22 +145,57 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		err = s.tx(ctx, func(tx *sqlx.Tx) error {
-			var n int
-			if err := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM schema_migrations WHERE name = ?`, base); err != nil || n > 0 {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-				return err
-			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`, base, time.Now().UTC())
-			return err
-		})
-		if err != nil {
+		if err := s.applyMigration(ctx, base, string(body)); err != nil {
 			return fmt.Errorf("db: migration %s: %w", base, err)
 		}
 	}
 	return nil
+}
+
+func (s *Store) applyMigration(ctx context.Context, name, body string) error {
+	conn, err := s.w.Connx(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	var n int
+	if err := conn.GetContext(ctx, &n, `SELECT COUNT(*) FROM schema_migrations WHERE name = ?`, name); err != nil || n > 0 {
+		return err
+	}
+	rebuild := strings.HasPrefix(body, "-- foreign_keys: off")
+	if rebuild {
+		// PRAGMA foreign_keys is a no-op inside a transaction: set it before.
+		if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+			return err
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA foreign_keys = ON`)
+	}
+	tx, err := conn.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, body); err != nil {
+		return err
+	}
+	if rebuild {
+		var dangling []struct {
+			Table  string        `db:"table"`
+			RowID  sql.NullInt64 `db:"rowid"`
+			Parent string        `db:"parent"`
+			FKID   sql.NullInt64 `db:"fkid"`
+		}
+		if err := tx.SelectContext(ctx, &dangling, `PRAGMA foreign_key_check`); err != nil {
+			return err
+		}
+		if len(dangling) > 0 {
+			return fmt.Errorf("foreign key check failed after rebuild: %+v", dangling[0])
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`, name, time.Now().UTC()); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // tx runs fn in one write transaction (BEGIN IMMEDIATE, through the

@@ -12,7 +12,7 @@ import (
 )
 
 const voucherSelect = `SELECT v.id, v.code, v.campaign_id, v.tier_id, v.resident_id, v.status, v.token,
-	v.claimed_at, v.expires_at, v.redeemed_at,
+	v.claimed_at, v.expires_at, v.redeemed_at, v.valid_from,
 	c.name AS campaign_name, c.district_code, c.category_code, t.face_fen, t.threshold_fen,
 	(SELECT m.name FROM redemptions r JOIN merchants m ON m.id = r.merchant_id WHERE r.voucher_id = v.id) AS merchant_name
 	FROM vouchers v JOIN campaigns c ON c.id = v.campaign_id JOIN tiers t ON t.id = v.tier_id`
@@ -29,6 +29,9 @@ func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, err
 			if !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}
+		}
+		if err := releaseDueDrops(ctx, tx, in); err != nil {
+			return err
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE tiers SET remaining = remaining - 1, claimed_count = claimed_count + 1
 			WHERE id = ? AND campaign_id = ? AND remaining > 0
@@ -51,17 +54,26 @@ func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, err
 			}
 			return app.Conflict("not_open")
 		}
-		res, err = tx.ExecContext(ctx, `INSERT INTO resident_claims (campaign_id, resident_id, claimed) VALUES (?, ?, 1)
+		// Each limit is a guarded upsert on its own counter row: the row
+		// can only grow while it is below the limit.
+		if err := guarded(tx.ExecContext(ctx, `INSERT INTO resident_claims (campaign_id, resident_id, claimed) VALUES (?, ?, 1)
 			ON CONFLICT (campaign_id, resident_id) DO UPDATE SET claimed = claimed + 1 WHERE claimed < ?`,
-			in.CampaignID, in.ResidentID, in.Limit)
-		if err != nil {
-			return err
+			in.CampaignID, in.ResidentID, in.Limit))("limit_reached"); err != nil {
+			return limitErr(err, in.Limit)
 		}
-		if n, err := affected(res); err != nil || n != 1 {
-			if err != nil {
-				return err
+		if in.DayLimit > 0 {
+			if err := guarded(tx.ExecContext(ctx, `INSERT INTO resident_day_claims (campaign_id, resident_id, day, claimed) VALUES (?, ?, ?, 1)
+				ON CONFLICT (campaign_id, resident_id, day) DO UPDATE SET claimed = claimed + 1 WHERE claimed < ?`,
+				in.CampaignID, in.ResidentID, in.Day, in.DayLimit))("day_limit_reached"); err != nil {
+				return limitErr(err, in.DayLimit)
 			}
-			return app.Conflict("limit_reached").With("limit", strconv.Itoa(in.Limit))
+		}
+		if in.TierLimit > 0 {
+			if err := guarded(tx.ExecContext(ctx, `INSERT INTO resident_tier_claims (tier_id, resident_id, claimed) VALUES (?, ?, 1)
+				ON CONFLICT (tier_id, resident_id) DO UPDATE SET claimed = claimed + 1 WHERE claimed < ?`,
+				in.TierID, in.ResidentID, in.TierLimit))("tier_limit_reached"); err != nil {
+				return limitErr(err, in.TierLimit)
+			}
 		}
 		var slot int64
 		if err := tx.GetContext(ctx, &slot, `SELECT claimed FROM resident_claims WHERE campaign_id = ? AND resident_id = ?`,
@@ -73,8 +85,8 @@ func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, err
 			key = in.RequestKey
 		}
 		res, err = tx.ExecContext(ctx, `INSERT INTO vouchers (code, campaign_id, tier_id, resident_id, slot, request_key, status,
-			token, claimed_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, 'claimed', ?, ?, ?)`,
-			in.Code, in.CampaignID, in.TierID, in.ResidentID, slot, key, in.Token, in.At.UTC(), in.ExpiresAt.UTC())
+			token, claimed_at, expires_at, valid_from) VALUES (?, ?, ?, ?, ?, ?, 'claimed', ?, ?, ?, ?)`,
+			in.Code, in.CampaignID, in.TierID, in.ResidentID, slot, key, in.Token, in.At.UTC(), in.ExpiresAt.UTC(), utcPtr(in.ValidFrom))
 		if err != nil {
 			return err
 		}
@@ -90,6 +102,44 @@ func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, err
 	var v app.Voucher
 	err = s.w.GetContext(ctx, &v, voucherSelect+` WHERE v.id = ?`, id)
 	return v, err
+}
+
+func limitErr(err error, limit int) error {
+	if e, ok := err.(*app.Error); ok {
+		return e.With("limit", strconv.Itoa(limit))
+	}
+	return err
+}
+
+// releaseDueDrops releases, inside the claim's transaction, every drop of
+// the tier whose time has come: the first press after 10:00:00 sees the
+// 10:00 stock, and no clock job is needed. Unclaimed stock rolls into the
+// new drop, or lapses when the campaign says so.
+func releaseDueDrops(ctx context.Context, tx *sqlx.Tx, in app.ClaimInsert) error {
+	var due struct {
+		Quantity sql.NullInt64 `db:"quantity"`
+		Latest   sql.NullInt64 `db:"latest"`
+	}
+	err := tx.GetContext(ctx, &due, `SELECT SUM(quantity) AS quantity,
+		(SELECT quantity FROM drops WHERE tier_id = ? AND released_at IS NULL AND opens_at <= ? ORDER BY opens_at DESC LIMIT 1) AS latest
+		FROM drops WHERE tier_id = ? AND released_at IS NULL AND opens_at <= ?`, in.TierID, in.At.UTC(), in.TierID, in.At.UTC())
+	if err != nil || !due.Quantity.Valid {
+		return err
+	}
+	if in.Rollover {
+		_, err = tx.ExecContext(ctx, `UPDATE tiers SET remaining = remaining + ?, released = released + ? WHERE id = ?`,
+			due.Quantity.Int64, due.Quantity.Int64, in.TierID)
+	} else {
+		// What was left, and every due drop but the latest, lapses.
+		_, err = tx.ExecContext(ctx, `UPDATE tiers SET lapsed = lapsed + remaining + ?, remaining = ?, released = released + ? WHERE id = ?`,
+			due.Quantity.Int64-due.Latest.Int64, due.Latest.Int64, due.Quantity.Int64, in.TierID)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE drops SET released_at = ? WHERE tier_id = ? AND released_at IS NULL AND opens_at <= ?`,
+		in.At.UTC(), in.TierID, in.At.UTC())
+	return err
 }
 
 // VoucherByCode finds a voucher by its manual code.
@@ -126,9 +176,10 @@ func (s *Store) Redeem(ctx context.Context, in app.RedeemInsert) (app.Redemption
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE vouchers SET status = 'redeemed', redeemed_at = ?
 			WHERE id = ? AND status = 'claimed' AND expires_at > ?
-			AND EXISTS (SELECT 1 FROM campaigns WHERE id = ? AND status = 'approved')
+			AND (valid_from IS NULL OR valid_from <= ?)
+			AND EXISTS (SELECT 1 FROM campaigns WHERE id = ? AND status IN ('approved', 'ended'))
 			AND EXISTS (SELECT 1 FROM merchants WHERE id = ? AND status = 'approved')`,
-			in.At.UTC(), in.VoucherID, in.At.UTC(), in.CampaignID, in.MerchantID)
+			in.At.UTC(), in.VoucherID, in.At.UTC(), in.At.UTC(), in.CampaignID, in.MerchantID)
 		if err != nil {
 			return err
 		}

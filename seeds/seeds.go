@@ -137,7 +137,8 @@ func LoadDemo(ctx context.Context, st *db.Store, a *app.App) (Demo, error) {
 	for _, o := range d.Officers {
 		off := app.Officer{Username: o.Username, Name: o.Name, PasswordHash: hash, Role: o.Role,
 			District: o.District, CanApprove: o.CanApprove, CreatedAt: now}
-		if err := st.CreateOfficer(ctx, &off); err != nil {
+		audit := app.SystemAudit(now, "officer.create", "officer", o.District, map[string]any{"username": o.Username, "role": o.Role})
+		if err := st.CreateOfficer(ctx, &off, audit); err != nil {
 			return d, fmt.Errorf("seeds: officer %s: %w", o.Username, err)
 		}
 		officers[o.Username] = off

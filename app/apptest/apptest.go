@@ -170,7 +170,7 @@ func (e *Env) NewOfficer(t testing.TB, username, district string, canApprove boo
 	}
 	o := app.Officer{Username: username, Name: username, PasswordHash: passwordHash(), Role: role, District: district,
 		CanApprove: canApprove, CreatedAt: e.Clock.Now()}
-	if err := e.Store.CreateOfficer(context.Background(), &o); err != nil {
+	if err := e.Store.CreateOfficer(context.Background(), &o, app.SystemAudit(o.CreatedAt, "officer.create", "officer", district, nil)); err != nil {
 		t.Fatal(err)
 	}
 	return o
@@ -205,7 +205,7 @@ type CampaignSpec struct {
 	Tiers     []app.TierInput
 	Limit     int
 	ValidDays int
-	Opens     time.Duration // from now; default -1h (already live)
+	Opens     time.Duration // from now; default 0: live at once
 }
 
 // LiveCampaign creates, submits and approves a campaign through the domain.
@@ -232,9 +232,6 @@ func (e *Env) LiveCampaign(t testing.TB, s CampaignSpec) app.Campaign {
 	}
 	if s.ValidDays == 0 {
 		s.ValidDays = 7
-	}
-	if s.Opens == 0 {
-		s.Opens = -time.Hour
 	}
 	now := e.Clock.Now()
 	in := app.CampaignInput{

@@ -59,7 +59,7 @@ func TestCampaignValidation(t *testing.T) {
 		{"not a time", "claim_starts", "time_format", func(b map[string]any) { b["claim_starts"] = "tomorrow" }},
 		{"unknown district", "district", "unknown_district", func(b map[string]any) { b["district"] = "999999" }},
 		{"another district", "district", "district_not_yours", func(b map[string]any) { b["district"] = "500105" }},
-		{"unknown category", "category", "unknown_category", func(b map[string]any) { b["category"] = "casino" }},
+		{"unknown category", "categories", "unknown_category", func(b map[string]any) { b["category"] = "casino" }},
 		{"no name", "name", "required", func(b map[string]any) { b["name"] = "  " }},
 		{"limit zero", "per_resident_limit", "limit_range", func(b map[string]any) { b["per_resident_limit"] = "0" }},
 		{"validity absurd", "valid_days", "valid_days_range", func(b map[string]any) { b["valid_days"] = "10000" }},

@@ -1,0 +1,144 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// AuditEntry is one row of the officers' audit log: who did what to which
+// record, when, and the record before and after.
+type AuditEntry struct {
+	ID         int64     `db:"id" json:"id"`
+	At         time.Time `db:"at" json:"at"`
+	ActorID    int64     `db:"actor_id" json:"actor_id"`
+	Actor      string    `db:"actor" json:"actor"`
+	Action     string    `db:"action" json:"action"`
+	Entity     string    `db:"entity" json:"entity"`
+	EntityID   int64     `db:"entity_id" json:"entity_id"`
+	District   string    `db:"district_code" json:"district"`
+	BeforeJSON string    `db:"before_json" json:"before"`
+	AfterJSON  string    `db:"after_json" json:"after"`
+	PrevHash   string    `db:"prev_hash" json:"prev_hash"`
+	Hash       string    `db:"hash" json:"hash"`
+}
+
+// GenesisHash is the previous hash of the first row.
+const GenesisHash = "0000000000000000000000000000000000000000000000000000000000000000"
+
+// ComputeHash is the row's link in the chain: SHA-256 over the previous
+// hash and every field of the row, each length-prefixed so that no two
+// different rows can serialise alike.
+func (e AuditEntry) ComputeHash() string {
+	h := sha256.New()
+	for _, f := range []string{
+		e.PrevHash, strconv.FormatInt(e.ID, 10), e.At.UTC().Format(time.RFC3339Nano), strconv.FormatInt(e.ActorID, 10),
+		e.Actor, e.Action, e.Entity, strconv.FormatInt(e.EntityID, 10), e.District, e.BeforeJSON, e.AfterJSON,
+	} {
+		h.Write([]byte(strconv.Itoa(len(f))))
+		h.Write([]byte{':'})
+		h.Write([]byte(f))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// AuditBreak says where the chain is broken; nil when intact.
+type AuditBreak struct {
+	ID     int64  // the first row that does not link
+	Reason string // altered, missing_before, reordered
+}
+
+// AuditReport is the result of walking the whole chain.
+type AuditReport struct {
+	Rows  int64
+	Head  string // hash of the last row: record it elsewhere to detect removal of the newest rows
+	Break *AuditBreak
+}
+
+// VerifyAuditChain checks rows in id order; next returns false when done.
+func VerifyAuditChain(next func() (AuditEntry, bool, error)) (AuditReport, error) {
+	rep := AuditReport{Head: GenesisHash}
+	var lastID int64
+	for {
+		e, ok, err := next()
+		if err != nil {
+			return rep, err
+		}
+		if !ok {
+			return rep, nil
+		}
+		switch {
+		case e.ID != lastID+1 || e.PrevHash != rep.Head:
+			rep.Break = &AuditBreak{ID: e.ID, Reason: "missing_before"}
+			if e.ID == lastID+1 {
+				rep.Break.Reason = "altered_before"
+			}
+		case e.ComputeHash() != e.Hash:
+			rep.Break = &AuditBreak{ID: e.ID, Reason: "altered"}
+		}
+		if rep.Break != nil {
+			return rep, nil
+		}
+		rep.Rows++
+		rep.Head = e.Hash
+		lastID = e.ID
+	}
+}
+
+// auditOf builds an entry for an officer's action; before and after are
+// snapshots of the record (nil for none).
+func (a *App) auditOf(by Officer, action, entity string, id int64, district string, before, after any) AuditEntry {
+	return AuditEntry{
+		At: a.now().Truncate(time.Microsecond), ActorID: by.ID, Actor: by.Username, Action: action,
+		Entity: entity, EntityID: id, District: district, BeforeJSON: snapshot(before), AfterJSON: snapshot(after),
+	}
+}
+
+func snapshot(v any) string {
+	if v == nil {
+		return ""
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return `{"error":"unserialisable"}`
+	}
+	return string(b)
+}
+
+// AuditFilter selects audit rows for the audit page.
+type AuditFilter struct {
+	District string // "" = all (city-wide roles only)
+	Actor    string
+	Action   string // prefix, e.g. "campaign."
+	Entity   string
+	EntityID int64
+	From, To time.Time // zero = open
+	BeforeID int64     // for paging: rows with id < BeforeID; 0 = newest
+	Limit    int
+}
+
+// AuditLog lists audit rows an officer may read, newest first.
+func (a *App) AuditLog(ctx context.Context, by Officer, f AuditFilter) ([]AuditEntry, error) {
+	if !by.SeesAllDistricts() {
+		f.District = by.District
+	}
+	f.Actor = strings.TrimSpace(f.Actor)
+	if f.Limit <= 0 || f.Limit > 200 {
+		f.Limit = 50
+	}
+	return a.store.AuditLog(ctx, f)
+}
+
+// VerifyAudit walks the whole chain.
+func (a *App) VerifyAudit(ctx context.Context) (AuditReport, error) { return a.store.VerifyAudit(ctx) }
+
+// SystemAudit is an entry for what the product itself does (loading the
+// demo data set), with actor "system".
+func SystemAudit(at time.Time, action, entity, district string, after any) AuditEntry {
+	return AuditEntry{At: at.UTC().Truncate(time.Microsecond), Actor: "system", Action: action, Entity: entity,
+		District: district, AfterJSON: snapshot(after)}
+}

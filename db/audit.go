@@ -1,0 +1,109 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+
+	"cqvoucher/app"
+)
+
+const auditCols = `id, at, actor_id, actor, action, entity, entity_id, district_code, before_json, after_json, prev_hash, hash`
+
+// appendAudit chains an entry to the log inside the caller's transaction,
+// so a change and its record commit together or not at all. The writer
+// is one connection, so no two appends can read the same head.
+func appendAudit(ctx context.Context, tx *sqlx.Tx, e *app.AuditEntry) error {
+	var head struct {
+		ID   int64  `db:"id"`
+		Hash string `db:"hash"`
+	}
+	err := tx.GetContext(ctx, &head, `SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1`)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		head.Hash = app.GenesisHash
+	case err != nil:
+		return err
+	}
+	e.ID, e.PrevHash, e.At = head.ID+1, head.Hash, e.At.UTC()
+	e.Hash = e.ComputeHash()
+	_, err = tx.ExecContext(ctx, `INSERT INTO audit_log (`+auditCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ID, e.At, e.ActorID, e.Actor, e.Action, e.Entity, e.EntityID, e.District, e.BeforeJSON, e.AfterJSON, e.PrevHash, e.Hash)
+	if err != nil {
+		return fmt.Errorf("audit append: %w", err)
+	}
+	return nil
+}
+
+// AppendAudit records an action that changes nothing else (a sign-in).
+func (s *Store) AppendAudit(ctx context.Context, e app.AuditEntry) error {
+	return s.tx(ctx, func(tx *sqlx.Tx) error { return appendAudit(ctx, tx, &e) })
+}
+
+// AuditLog lists audit rows matching a filter, newest first.
+func (s *Store) AuditLog(ctx context.Context, f app.AuditFilter) ([]app.AuditEntry, error) {
+	q := `SELECT ` + auditCols + ` FROM audit_log WHERE 1 = 1`
+	var args []any
+	add := func(cond string, v any) { q += " AND " + cond; args = append(args, v) }
+	if f.District != "" {
+		add("district_code = ?", f.District)
+	}
+	if f.Actor != "" {
+		add("actor = ?", f.Actor)
+	}
+	if f.Action != "" {
+		add("action LIKE ? ESCAPE '\\'", escapeLike(f.Action)+"%")
+	}
+	if f.Entity != "" {
+		add("entity = ?", f.Entity)
+	}
+	if f.EntityID > 0 {
+		add("entity_id = ?", f.EntityID)
+	}
+	if !f.From.IsZero() {
+		add("at >= ?", f.From.UTC())
+	}
+	if !f.To.IsZero() {
+		add("at < ?", f.To.UTC())
+	}
+	if f.BeforeID > 0 {
+		add("id < ?", f.BeforeID)
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, f.Limit)
+	var out []app.AuditEntry
+	err := s.r.SelectContext(ctx, &out, q, args...)
+	return out, err
+}
+
+func escapeLike(s string) string {
+	out := make([]rune, 0, len(s))
+	for _, r := range s {
+		if r == '%' || r == '_' || r == '\\' {
+			out = append(out, '\\')
+		}
+		out = append(out, r)
+	}
+	return string(out)
+}
+
+// VerifyAudit walks the whole chain in id order, one row at a time.
+func (s *Store) VerifyAudit(ctx context.Context) (app.AuditReport, error) {
+	rows, err := s.r.QueryxContext(ctx, `SELECT `+auditCols+` FROM audit_log ORDER BY id`)
+	if err != nil {
+		return app.AuditReport{}, err
+	}
+	defer rows.Close()
+	rep, err := app.VerifyAuditChain(func() (app.AuditEntry, bool, error) {
+		var e app.AuditEntry
+		if !rows.Next() {
+			return e, false, rows.Err()
+		}
+		err := rows.StructScan(&e)
+		return e, err == nil, err
+	})
+	return rep, err
+}
