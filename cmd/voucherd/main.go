@@ -5,6 +5,7 @@
 //	voucherd seed [flags]      load reference data (and, with -demo, the demo set) and exit
 //	voucherd keys rotate       make a new voucher signing key; old ones keep verifying
 //	voucherd backup FILE       write a consistent snapshot of the database to FILE
+//	voucherd audit verify      check the officers' audit log chain; exit 1 at the first broken link
 package main
 
 import (
@@ -12,6 +13,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -137,6 +139,16 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 		}
 		fmt.Println("new signing key:", kid, "(restart the server to use it)")
 		return nil
+	case "audit":
+		if len(rest) != 1 || rest[0] != "verify" {
+			return errors.New("usage: voucherd audit verify")
+		}
+		st, err := db.Open(ctx, filepath.Join(cfg.DataDir, "voucher.db"), db.Options{Synchronous: cfg.Synchronous})
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		return auditVerify(ctx, st, os.Stdout)
 	case "backup":
 		if len(rest) != 1 {
 			return errors.New("usage: voucherd backup FILE")
@@ -152,7 +164,31 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 		fmt.Println("backup written to", rest[0])
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (serve, migrate, seed, keys rotate, backup FILE)", cmd)
+	return fmt.Errorf("unknown command %q (serve, migrate, seed, keys rotate, backup FILE, audit verify)", cmd)
+}
+
+// errAuditBroken makes `voucherd audit verify` exit non-zero.
+var errAuditBroken = errors.New("audit log chain is broken")
+
+// auditVerify walks the audit chain and prints the first broken link, or
+// the head hash to record elsewhere (removal of the newest rows shows only
+// against such a record).
+func auditVerify(ctx context.Context, st *db.Store, w io.Writer) error {
+	rep, err := st.VerifyAudit(ctx)
+	if err != nil {
+		return err
+	}
+	if b := rep.Break; b != nil {
+		why := map[string]string{
+			"altered":        "its content does not match its hash: the row was altered",
+			"altered_before": "it does not link to the row before: that row was altered",
+			"missing_before": "the row before it is missing: rows were deleted",
+		}[b.Reason]
+		fmt.Fprintf(w, "audit log BROKEN at row %d: %s (%d rows intact before it)\n", b.ID, why, rep.Rows)
+		return errAuditBroken
+	}
+	fmt.Fprintf(w, "audit log intact: %d rows, head %s\n", rep.Rows, rep.Head)
+	return nil
 }
 
 // Main is the assembled product: storage, domain and web server. Tests
