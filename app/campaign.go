@@ -817,3 +817,8 @@ func twoDigits(n int64) string {
 	}
 	return strconv.FormatInt(n, 10)
 }
+
+// EligibleMerchants lists the approved merchants that accept a campaign's vouchers.
+func (a *App) EligibleMerchants(ctx context.Context, c Campaign) ([]Merchant, error) {
+	return a.store.EligibleMerchants(ctx, c)
+}

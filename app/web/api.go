@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -169,27 +170,79 @@ func (s *Server) apiCampaignShow(c echo.Context) error {
 	return c.JSON(http.StatusOK, s.withStats(camp))
 }
 
-func (s *Server) apiCampaignAction(c echo.Context, do func(echo.Context, app.Officer, int64) error) error {
+// apiCampaignActions mirrors the page actions; each answers with the
+// campaign as it is afterwards. Bodies carry the action's fields, if any.
+func (s *Server) apiCampaignActions() map[string]echo.HandlerFunc {
+	type body struct {
+		Reason    string `json:"reason"`
+		ClaimEnds string `json:"claim_ends"`
+		TierID    int64  `json:"tier_id"`
+		Quantity  string `json:"quantity"`
+		Budget    string `json:"budget"`
+	}
+	act := func(do func(c echo.Context, o app.Officer, id int64, b body) error) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			id, err := paramID(c)
+			if err != nil {
+				return err
+			}
+			var b body
+			if c.Request().ContentLength != 0 {
+				if err := bindJSON(c, &b); err != nil {
+					return err
+				}
+			}
+			if err := do(c, officerOf(c), id, b); err != nil {
+				return err
+			}
+			return s.apiCampaignShow(c)
+		}
+	}
+	ctx := func(c echo.Context) context.Context { return c.Request().Context() }
+	return map[string]echo.HandlerFunc{
+		"submit": act(func(c echo.Context, o app.Officer, id int64, _ body) error {
+			return s.app.SubmitCampaign(ctx(c), o, id)
+		}),
+		"approve": act(func(c echo.Context, o app.Officer, id int64, _ body) error {
+			return s.app.ApproveCampaign(ctx(c), o, id)
+		}),
+		"reject": act(func(c echo.Context, o app.Officer, id int64, b body) error {
+			return s.app.RejectCampaign(ctx(c), o, id, b.Reason)
+		}),
+		"pause": act(func(c echo.Context, o app.Officer, id int64, _ body) error { return s.app.PauseCampaign(ctx(c), o, id) }),
+		"resume": act(func(c echo.Context, o app.Officer, id int64, _ body) error {
+			return s.app.ResumeCampaign(ctx(c), o, id)
+		}),
+		"end": act(func(c echo.Context, o app.Officer, id int64, _ body) error { return s.app.EndCampaign(ctx(c), o, id) }),
+		"extend": act(func(c echo.Context, o app.Officer, id int64, b body) error {
+			return s.app.ExtendCampaign(ctx(c), o, id, b.ClaimEnds)
+		}),
+		"quantity": act(func(c echo.Context, o app.Officer, id int64, b body) error {
+			return s.app.AddQuantity(ctx(c), o, id, b.TierID, b.Quantity)
+		}),
+		"budget": act(func(c echo.Context, o app.Officer, id int64, b body) error {
+			return s.app.RequestBudgetRaise(ctx(c), o, id, b.Budget)
+		}),
+		"budget/approve": act(func(c echo.Context, o app.Officer, id int64, _ body) error {
+			return s.app.ApproveBudgetRaise(ctx(c), o, id)
+		}),
+	}
+}
+
+func (s *Server) apiEligibleMerchants(c echo.Context) error {
 	id, err := paramID(c)
 	if err != nil {
 		return err
 	}
-	if err := do(c, officerOf(c), id); err != nil {
+	camp, err := s.app.CampaignFor(c.Request().Context(), officerOf(c), id)
+	if err != nil {
 		return err
 	}
-	return s.apiCampaignShow(c)
-}
-
-func (s *Server) apiCampaignSubmit(c echo.Context) error {
-	return s.apiCampaignAction(c, func(c echo.Context, o app.Officer, id int64) error {
-		return s.app.SubmitCampaign(c.Request().Context(), o, id)
-	})
-}
-
-func (s *Server) apiCampaignApprove(c echo.Context) error {
-	return s.apiCampaignAction(c, func(c echo.Context, o app.Officer, id int64) error {
-		return s.app.ApproveCampaign(c.Request().Context(), o, id)
-	})
+	ms, err := s.app.EligibleMerchants(c.Request().Context(), camp)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"merchants": ms})
 }
 
 // voucherJSON is a voucher as its holder sees it, with the QR text.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -46,7 +47,7 @@ func (s *Server) officerCampaigns(c echo.Context) error {
 	}
 	rows := make([]map[string]any, len(cs))
 	for i, camp := range cs {
-		rows[i] = map[string]any{"C": camp, "Phase": camp.Phase(s.app.Now()), "Stats": app.CampaignStats(camp)}
+		rows[i] = map[string]any{"C": camp, "Phase": camp.Phase(s.app.Now()), "Stats": app.CampaignStats(camp), "NextDrop": camp.NextDrop(s.app.Now())}
 	}
 	return s.page(c, http.StatusOK, "officer/campaigns", "title.officer_campaigns", map[string]any{"Rows": rows, "Names": s.names(c)})
 }
@@ -105,6 +106,10 @@ func (s *Server) campaignNewForm(c echo.Context) error {
 	now := s.app.Now()
 	in := app.CampaignInput{
 		District:         o.District,
+		ValidityMode:     app.ValidityDays,
+		ReleaseMode:      app.ReleaseOnce,
+		DropRollover:     "1",
+		DropDaily:        "10:00",
 		ClaimStarts:      now.Add(24*3600e9).In(app.Shanghai).Format("2006-01-02") + "T10:00",
 		ClaimEnds:        now.Add(15*24*3600e9).In(app.Shanghai).Format("2006-01-02") + "T22:00",
 		ValidDays:        "7",
@@ -121,9 +126,18 @@ func campaignInputFromForm(c echo.Context) (app.CampaignInput, error) {
 		return app.CampaignInput{}, app.Invalid("bad_request")
 	}
 	in := app.CampaignInput{
-		Name: form.Get("name"), District: form.Get("district"), Category: form.Get("category"),
+		Name: form.Get("name"), Season: form.Get("season"), District: form.Get("district"),
+		Category: form.Get("category"), Categories: form["categories"],
 		Budget: form.Get("budget"), ClaimStarts: form.Get("claim_starts"), ClaimEnds: form.Get("claim_ends"),
-		ValidDays: form.Get("valid_days"), PerResidentLimit: form.Get("per_resident_limit"),
+		ValidityMode: form.Get("validity_mode"), ValidDays: form.Get("valid_days"),
+		ValidFrom: form.Get("valid_from"), ValidUntil: form.Get("valid_until"),
+		PerResidentLimit: form.Get("per_resident_limit"), PerDayLimit: form.Get("per_day_limit"), PerTierLimit: form.Get("per_tier_limit"),
+		ReleaseMode: form.Get("release_mode"), DropDaily: form.Get("drop_daily"), DropDays: form.Get("drop_days"),
+		DropTimes: form.Get("drop_times"), DropRollover: form.Get("drop_rollover"),
+		Include: form.Get("include_merchants"), Exclude: form.Get("exclude_merchants"),
+	}
+	if len(form["categories"]) > 20 {
+		return in, app.Invalid("too_many_categories")
 	}
 	faces, thresholds, quantities := form["tier_face"], form["tier_threshold"], form["tier_quantity"]
 	n := max(len(faces), len(thresholds), len(quantities))
@@ -166,51 +180,131 @@ func paramID(c echo.Context) (int64, error) {
 	return id, nil
 }
 
-// campaignShow is the officer's campaign page: rules, status, actions and
-// the evaluation figures computed from stored rollups.
+// campaignShow is the officer's campaign page: rules, status, the
+// actions this officer may take now, and the evaluation figures computed
+// from stored rollups.
 func (s *Server) campaignShow(c echo.Context) error {
-	id, err := paramID(c)
-	if err != nil {
-		return err
+	return s.campaignPage(c, http.StatusOK, nil)
+}
+
+// campaignPage renders the campaign page, with a failed action's error
+// beside its form when err is set.
+func (s *Server) campaignPage(c echo.Context, status int, err error) error {
+	id, perr := paramID(c)
+	if perr != nil {
+		return perr
 	}
 	o := officerOf(c)
-	camp, err := s.app.CampaignFor(c.Request().Context(), o, id)
-	if err != nil {
-		return err
+	ctx := c.Request().Context()
+	camp, cerr := s.app.CampaignFor(ctx, o, id)
+	if cerr != nil {
+		return cerr
+	}
+	now := s.app.Now()
+	canChange := o.CanChange(camp.District)
+	running := camp.Status == app.StatusApproved || camp.Status == app.StatusPaused
+	approver := canChange && o.CanApprove && o.Role != app.RoleAuditor
+	history, herr := s.app.AuditLog(ctx, o, app.AuditFilter{Entity: "campaign", EntityID: camp.ID, Limit: 20})
+	if herr != nil {
+		return herr
 	}
 	data := map[string]any{
-		"C": camp, "Phase": camp.Phase(s.app.Now()), "Stats": app.CampaignStats(camp), "Names": s.names(c),
-		"CanSubmit":    camp.Status == app.StatusDraft,
-		"CanApprove":   camp.Status == app.StatusSubmitted && o.CanApprove && camp.CreatedBy != o.ID,
-		"OwnSubmitted": camp.Status == app.StatusSubmitted && camp.CreatedBy == o.ID,
+		"C": camp, "Phase": camp.Phase(now), "Stats": app.CampaignStats(camp), "Names": s.names(c),
+		"NextDrop": camp.NextDrop(now), "History": history, "Errors": map[string]string{},
+		"CanSubmit":       canChange && camp.Status == app.StatusDraft,
+		"CanApprove":      approver && camp.Status == app.StatusSubmitted && camp.CreatedBy != o.ID,
+		"OwnSubmitted":    camp.Status == app.StatusSubmitted && camp.CreatedBy == o.ID,
+		"CanPause":        canChange && camp.Status == app.StatusApproved,
+		"CanResume":       canChange && camp.Status == app.StatusPaused,
+		"CanEnd":          canChange && running,
+		"CanChange":       canChange && running,
+		"CanApproveRaise": approver && camp.PendingBudgetFen != nil && camp.PendingBy != nil && *camp.PendingBy != o.ID,
 	}
-	return s.page(c, http.StatusOK, "officer/campaign", "title.campaign", data)
+	if err != nil {
+		l := s.locale(c)
+		data["Error"] = l.Err(err)
+		if fe := l.FieldErrs(err); fe != nil {
+			data["Errors"] = fe
+		}
+	}
+	return s.page(c, status, "officer/campaign", "title.campaign", data)
 }
 
-func (s *Server) campaignTransition(c echo.Context, do func(app.Officer, int64) error, flash string) error {
+// campaignAction runs one officer action on a campaign: on success a flash
+// and a redirect back; on refusal the page again with the reason.
+func (s *Server) campaignAction(flash string, do func(c echo.Context, o app.Officer, id int64) error) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := paramID(c)
+		if err != nil {
+			return err
+		}
+		if err := do(c, officerOf(c), id); err != nil {
+			switch app.ErrorCode(err) {
+			case app.EINTERNAL, app.ENOTFOUND:
+				return err
+			}
+			return s.campaignPage(c, statusOf[app.ErrorCode(err)], err)
+		}
+		s.flash(c, flash)
+		return c.Redirect(http.StatusSeeOther, "/officer/campaigns/"+itoa(id))
+	}
+}
+
+func (s *Server) campaignActions() map[string]echo.HandlerFunc {
+	ctx := func(c echo.Context) context.Context { return c.Request().Context() }
+	return map[string]echo.HandlerFunc{
+		"submit": s.campaignAction("campaign_submitted", func(c echo.Context, o app.Officer, id int64) error {
+			return s.app.SubmitCampaign(ctx(c), o, id)
+		}),
+		"approve": s.campaignAction("campaign_approved", func(c echo.Context, o app.Officer, id int64) error {
+			return s.app.ApproveCampaign(ctx(c), o, id)
+		}),
+		"reject": s.campaignAction("campaign_rejected", func(c echo.Context, o app.Officer, id int64) error {
+			return s.app.RejectCampaign(ctx(c), o, id, c.FormValue("reason"))
+		}),
+		"pause": s.campaignAction("campaign_paused", func(c echo.Context, o app.Officer, id int64) error {
+			return s.app.PauseCampaign(ctx(c), o, id)
+		}),
+		"resume": s.campaignAction("campaign_resumed", func(c echo.Context, o app.Officer, id int64) error {
+			return s.app.ResumeCampaign(ctx(c), o, id)
+		}),
+		"end": s.campaignAction("campaign_ended", func(c echo.Context, o app.Officer, id int64) error {
+			return s.app.EndCampaign(ctx(c), o, id)
+		}),
+		"extend": s.campaignAction("campaign_extended", func(c echo.Context, o app.Officer, id int64) error {
+			return s.app.ExtendCampaign(ctx(c), o, id, c.FormValue("claim_ends"))
+		}),
+		"quantity": s.campaignAction("quantity_added", func(c echo.Context, o app.Officer, id int64) error {
+			tier, _ := strconv.ParseInt(c.FormValue("tier"), 10, 64)
+			return s.app.AddQuantity(ctx(c), o, id, tier, c.FormValue("quantity"))
+		}),
+		"budget": s.campaignAction("budget_requested", func(c echo.Context, o app.Officer, id int64) error {
+			return s.app.RequestBudgetRaise(ctx(c), o, id, c.FormValue("budget"))
+		}),
+		"budget/approve": s.campaignAction("budget_approved", func(c echo.Context, o app.Officer, id int64) error {
+			return s.app.ApproveBudgetRaise(ctx(c), o, id)
+		}),
+	}
+}
+
+// campaignPreview shows the campaign exactly as a resident will see it.
+func (s *Server) campaignPreview(c echo.Context) error {
 	id, err := paramID(c)
 	if err != nil {
 		return err
 	}
-	if err := do(officerOf(c), id); err != nil {
-		if app.ErrorCode(err) == app.EINTERNAL || app.ErrorCode(err) == app.ENOTFOUND {
-			return err
-		}
-		s.flash(c, "error_"+app.ErrorReason(err))
-	} else {
-		s.flash(c, flash)
+	ctx := c.Request().Context()
+	camp, err := s.app.CampaignFor(ctx, officerOf(c), id)
+	if err != nil {
+		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/officer/campaigns/"+itoa(id))
-}
-
-func (s *Server) campaignSubmit(c echo.Context) error {
-	return s.campaignTransition(c, func(o app.Officer, id int64) error {
-		return s.app.SubmitCampaign(c.Request().Context(), o, id)
-	}, "campaign_submitted")
-}
-
-func (s *Server) campaignApprove(c echo.Context) error {
-	return s.campaignTransition(c, func(o app.Officer, id int64) error {
-		return s.app.ApproveCampaign(c.Request().Context(), o, id)
-	}, "campaign_approved")
+	merchants, err := s.app.EligibleMerchants(ctx, camp)
+	if err != nil {
+		return err
+	}
+	now := s.app.Now()
+	return s.page(c, http.StatusOK, "officer/preview", "title.preview", map[string]any{
+		"Rows":  []map[string]any{{"C": camp, "Phase": camp.Phase(now), "NextDrop": camp.NextDrop(now)}},
+		"Names": s.names(c), "Merchants": merchants, "Preview": true, "CampaignID": camp.ID,
+	})
 }

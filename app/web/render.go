@@ -74,6 +74,15 @@ func (l *Locale) FieldErrs(err error) map[string]string {
 	return out
 }
 
+// Action shows an audit action in words where the locale has them.
+func (l *Locale) Action(action string) string {
+	key := "audit." + strings.ReplaceAll(action, ".", "_")
+	if msg := l.T(key); msg != key {
+		return msg
+	}
+	return action
+}
+
 // Name picks the name in this locale's language.
 func (l *Locale) Name(zh, en string) string {
 	if l.Lang == "en" && en != "" {
@@ -101,11 +110,26 @@ var funcs = template.FuncMap{
 		}
 		return app.FormatLocal(*t)
 	},
+	"localdate": func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return t.In(app.Shanghai).Format("2006-01-02")
+	},
+	"has": func(list []string, s string) bool {
+		for _, x := range list {
+			if x == s {
+				return true
+			}
+		}
+		return false
+	},
 	"datetimeLocal": func(t time.Time) string { return t.In(app.Shanghai).Format("2006-01-02T15:04") },
 	"bp":            app.FormatBP,
 	"pct":           app.FormatPercentBP,
 	"code":          func(s string) string { return formatCode(s) },
 	"add":           func(a, b int) int { return a + b },
+	"list":          func(items ...string) []string { return items },
 	"seq": func(n int) []int {
 		s := make([]int, n)
 		for i := range s {

@@ -19,7 +19,7 @@ func (s *Server) residentHome(c echo.Context) error {
 	now := s.app.Now()
 	rows := make([]map[string]any, len(camps))
 	for i, camp := range camps {
-		rows[i] = map[string]any{"C": camp, "Phase": camp.Phase(now)}
+		rows[i] = map[string]any{"C": camp, "Phase": camp.Phase(now), "NextDrop": camp.NextDrop(now)}
 	}
 	data := map[string]any{"Rows": rows, "Names": s.names(c), "RequestKey": newIdempotencyKey()}
 	s.optionalResident(c)
@@ -104,7 +104,7 @@ func (s *Server) claimAnswer(c echo.Context, status int, msg string) error {
 	now := s.app.Now()
 	rows := make([]map[string]any, len(camps))
 	for i, camp := range camps {
-		rows[i] = map[string]any{"C": camp, "Phase": camp.Phase(now)}
+		rows[i] = map[string]any{"C": camp, "Phase": camp.Phase(now), "NextDrop": camp.NextDrop(now)}
 	}
 	return s.page(c, status, "resident/home", "title.resident_home", map[string]any{"Rows": rows, "Names": s.names(c), "Error": msg, "RequestKey": newIdempotencyKey()})
 }

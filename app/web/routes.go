@@ -62,8 +62,15 @@ func (s *Server) routes(fsys fs.FS) {
 	og.GET("/campaigns/new", s.campaignNewForm)
 	og.POST("/campaigns", s.campaignCreate)
 	og.GET("/campaigns/:id", s.campaignShow)
-	og.POST("/campaigns/:id/submit", s.campaignSubmit)
-	og.POST("/campaigns/:id/approve", s.campaignApprove)
+	og.GET("/campaigns/:id/preview", s.campaignPreview)
+	for action, h := range s.campaignActions() {
+		og.POST("/campaigns/:id/"+action, h)
+	}
+	og.GET("/audit", s.auditPage)
+	og.GET("/officers", s.officersPage)
+	og.POST("/officers", s.officerCreate)
+	og.POST("/officers/:id/disable", s.officerDisable)
+	og.POST("/officers/:id/enable", s.officerEnable)
 
 	// Residents' pages (phone-first).
 	e.GET("/m", s.residentHome)
@@ -99,8 +106,15 @@ func (s *Server) routes(fsys fs.FS) {
 	ao.GET("/campaigns", s.apiOfficerCampaigns)
 	ao.POST("/campaigns", s.apiCampaignCreate)
 	ao.GET("/campaigns/:id", s.apiCampaignShow)
-	ao.POST("/campaigns/:id/submit", s.apiCampaignSubmit)
-	ao.POST("/campaigns/:id/approve", s.apiCampaignApprove)
+	for action, h := range s.apiCampaignActions() {
+		ao.POST("/campaigns/:id/"+action, h)
+	}
+	ao.GET("/campaigns/:id/merchants", s.apiEligibleMerchants)
+	ao.GET("/audit", s.apiAudit)
+	ao.GET("/officers", s.apiOfficers)
+	ao.POST("/officers", s.apiOfficerCreate)
+	ao.POST("/officers/:id/disable", s.apiOfficerDisable)
+	ao.POST("/officers/:id/enable", s.apiOfficerEnable)
 
 	ar := api.Group("/resident", s.requireSignIn(residents))
 	ar.DELETE("/sessions", s.apiResidentLogout)

@@ -1,0 +1,140 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"cqvoucher/app"
+)
+
+// auditFilter reads the audit page's filters from the query string.
+func auditFilter(c echo.Context) app.AuditFilter {
+	f := app.AuditFilter{
+		Actor: c.QueryParam("actor"), Action: c.QueryParam("action"), Entity: c.QueryParam("entity"),
+		District: c.QueryParam("district"),
+	}
+	f.EntityID, _ = strconv.ParseInt(c.QueryParam("entity_id"), 10, 64)
+	f.BeforeID, _ = strconv.ParseInt(c.QueryParam("before"), 10, 64)
+	if t, err := time.ParseInLocation("2006-01-02", c.QueryParam("from"), app.Shanghai); err == nil {
+		f.From = t
+	}
+	if t, err := time.ParseInLocation("2006-01-02", c.QueryParam("to"), app.Shanghai); err == nil {
+		f.To = t.AddDate(0, 0, 1) // the whole "to" day
+	}
+	return f
+}
+
+// auditPage browses the audit log with filters, newest first, 50 a page.
+func (s *Server) auditPage(c echo.Context) error {
+	f := auditFilter(c)
+	rows, err := s.app.AuditLog(c.Request().Context(), officerOf(c), f)
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"Rows": rows, "F": f, "Q": c.QueryParams(), "Names": s.names(c)}
+	if len(rows) == 50 {
+		q := c.QueryParams()
+		q.Set("before", itoa(rows[len(rows)-1].ID))
+		data["Older"] = "/officer/audit?" + q.Encode()
+	}
+	return s.page(c, http.StatusOK, "officer/audit", "title.audit", data)
+}
+
+func (s *Server) apiAudit(c echo.Context) error {
+	rows, err := s.app.AuditLog(c.Request().Context(), officerOf(c), auditFilter(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"entries": rows})
+}
+
+// officersPage lists officer accounts with a form for a new one (city admin only).
+func (s *Server) officersPage(c echo.Context) error {
+	return s.officersForm(c, http.StatusOK, app.OfficerInput{Role: app.RoleDistrictOfficer}, nil)
+}
+
+func (s *Server) officersForm(c echo.Context, status int, in app.OfficerInput, err error) error {
+	ctx := c.Request().Context()
+	list, lerr := s.app.Officers(ctx, officerOf(c))
+	if lerr != nil {
+		return lerr
+	}
+	ds, derr := s.app.Districts(ctx)
+	if derr != nil {
+		return derr
+	}
+	in.Password = "" // never echoed back
+	data := map[string]any{"Officers": list, "In": in, "Districts": ds, "Names": s.names(c), "Errors": map[string]string{}}
+	if err != nil {
+		l := s.locale(c)
+		data["Error"] = l.Err(err)
+		if fe := l.FieldErrs(err); fe != nil {
+			data["Errors"] = fe
+		}
+	}
+	return s.page(c, status, "officer/officers", "title.officers", data)
+}
+
+func officerInputFromForm(c echo.Context) app.OfficerInput {
+	return app.OfficerInput{
+		Username: c.FormValue("username"), Name: c.FormValue("name"), Password: c.FormValue("password"),
+		Role: c.FormValue("role"), District: c.FormValue("district"), CanApprove: c.FormValue("can_approve") == "1",
+	}
+}
+
+func (s *Server) officerCreate(c echo.Context) error {
+	in := officerInputFromForm(c)
+	if _, err := s.app.CreateOfficer(c.Request().Context(), officerOf(c), in); err != nil {
+		if app.ErrorCode(err) == app.EINVALID {
+			return s.officersForm(c, http.StatusUnprocessableEntity, in, err)
+		}
+		return err
+	}
+	s.flash(c, "officer_created")
+	return c.Redirect(http.StatusSeeOther, "/officer/officers")
+}
+
+func (s *Server) setDisabled(disabled bool, api bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+		if err != nil {
+			return app.NotFound("officer_not_found")
+		}
+		if err := s.app.SetOfficerDisabled(c.Request().Context(), officerOf(c), id, disabled); err != nil {
+			return err
+		}
+		if api {
+			return c.NoContent(http.StatusNoContent)
+		}
+		s.flash(c, map[bool]string{true: "officer_disabled", false: "officer_enabled"}[disabled])
+		return c.Redirect(http.StatusSeeOther, "/officer/officers")
+	}
+}
+
+func (s *Server) officerDisable(c echo.Context) error    { return s.setDisabled(true, false)(c) }
+func (s *Server) officerEnable(c echo.Context) error     { return s.setDisabled(false, false)(c) }
+func (s *Server) apiOfficerDisable(c echo.Context) error { return s.setDisabled(true, true)(c) }
+func (s *Server) apiOfficerEnable(c echo.Context) error  { return s.setDisabled(false, true)(c) }
+
+func (s *Server) apiOfficers(c echo.Context) error {
+	list, err := s.app.Officers(c.Request().Context(), officerOf(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"officers": list})
+}
+
+func (s *Server) apiOfficerCreate(c echo.Context) error {
+	var in app.OfficerInput
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	o, err := s.app.CreateOfficer(c.Request().Context(), officerOf(c), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, o)
+}
