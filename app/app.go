@@ -57,6 +57,10 @@ type Store interface {
 	// EligibleMerchants lists the approved merchants that accept a campaign's vouchers.
 	EligibleMerchants(ctx context.Context, c Campaign) ([]Merchant, error)
 
+	// SweepExpired counts up to limit vouchers that expired unredeemed
+	// before now, freeing their budget and recycling them where set.
+	SweepExpired(ctx context.Context, now time.Time, limit int) ([]ExpiredTier, error)
+
 	AppendAudit(ctx context.Context, e AuditEntry) error
 	AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
 	VerifyAudit(ctx context.Context) (AuditReport, error)

@@ -33,6 +33,7 @@ type CampaignInput struct {
 	DropDays         string      `json:"drop_days" form:"drop_days"`                 // … for this many days from the first claim day
 	DropTimes        string      `json:"drop_times" form:"drop_times"`               // and/or one "2026-12-01 10:00" per line
 	DropRollover     string      `json:"drop_rollover" form:"drop_rollover"`         // "1": unclaimed stock rolls on; "0": it lapses
+	RecycleExpired   string      `json:"recycle_expired" form:"recycle_expired"`     // "1": expired unredeemed vouchers go into later drops
 	Include          string      `json:"include_merchants" form:"include_merchants"` // merchant ids, comma-separated
 	Exclude          string      `json:"exclude_merchants" form:"exclude_merchants"`
 }
@@ -328,6 +329,10 @@ func (a *App) validateRelease(in CampaignInput, c *Campaign, perDrop []int64, wi
 		c.ReleaseMode = ReleaseOnce
 	}
 	c.DropRollover = strings.TrimSpace(in.DropRollover) != "0"
+	c.RecycleExpired = strings.TrimSpace(in.RecycleExpired) == "1"
+	if c.RecycleExpired && c.ReleaseMode != ReleaseDrops {
+		fe.Add("recycle_expired", "recycle_needs_drops")
+	}
 	switch c.ReleaseMode {
 	case ReleaseOnce:
 		for i := range c.Tiers {

@@ -182,11 +182,12 @@ func (c Campaign) Phase(now time.Time) string {
 	}
 }
 
-// Committed is Σ face × quantity over the tiers: the most the campaign can spend.
+// Committed is Σ face × quantity over the tiers, less the vouchers that
+// expired unredeemed: the most the campaign can still spend.
 func (c Campaign) Committed() Fen {
 	var sum Fen
 	for _, t := range c.Tiers {
-		sum += t.FaceFen * Fen(t.Quantity)
+		sum += t.FaceFen * Fen(t.Quantity-t.Expired)
 	}
 	return sum
 }
@@ -240,7 +241,8 @@ type Tier struct {
 	Quantity      int64 `db:"quantity" json:"quantity"`
 	Released      int64 `db:"released" json:"released"`
 	Remaining     int64 `db:"remaining" json:"remaining"`
-	Lapsed        int64 `db:"lapsed" json:"lapsed"`
+	Lapsed        int64 `db:"lapsed" json:"lapsed"`   // unclaimed stock of drops that lapsed
+	Expired       int64 `db:"expired" json:"expired"` // claimed vouchers that expired unredeemed
 	ClaimedCount  int64 `db:"claimed_count" json:"claimed"`
 	RedeemedCount int64 `db:"redeemed_count" json:"redeemed"`
 }

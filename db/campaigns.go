@@ -16,7 +16,7 @@ const campaignCols = `id, name, season, district_code, category_code, budget_fen
 	created_by, created_at, submitted_at, approved_by, approved_at,
 	claimed_count, redeemed_count, subsidy_fen, consumption_fen`
 
-const tierCols = `id, campaign_id, face_fen, threshold_fen, quantity, released, remaining, lapsed, claimed_count, redeemed_count`
+const tierCols = `id, campaign_id, face_fen, threshold_fen, quantity, released, remaining, lapsed, expired, claimed_count, redeemed_count`
 
 const dropCols = `id, campaign_id, tier_id, opens_at, quantity, released_at`
 
@@ -261,7 +261,7 @@ func (s *Store) ChangeCampaign(ctx context.Context, ch app.CampaignChange) error
 				WHERE id = ? AND campaign_id = ?
 				AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = tiers.campaign_id AND c.status IN ('approved', 'paused')
 					AND c.release_mode = 'once'
-					AND (SELECT SUM(t.face_fen * t.quantity) FROM tiers t WHERE t.campaign_id = c.id) + tiers.face_fen * ? <= c.budget_fen)`,
+					AND (SELECT SUM(t.face_fen * (t.quantity - t.expired)) FROM tiers t WHERE t.campaign_id = c.id) + tiers.face_fen * ? <= c.budget_fen)`,
 				ch.AddQuantity, ch.AddQuantity, ch.AddQuantity, ch.TierID, ch.CampaignID, ch.AddQuantity))("budget_below_committed")
 		case ch.Budget != nil:
 			err = guarded(tx.ExecContext(ctx, `UPDATE campaigns SET pending_budget_fen = ?, pending_by = ?

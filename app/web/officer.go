@@ -133,7 +133,7 @@ func campaignInputFromForm(c echo.Context) (app.CampaignInput, error) {
 		ValidFrom: form.Get("valid_from"), ValidUntil: form.Get("valid_until"),
 		PerResidentLimit: form.Get("per_resident_limit"), PerDayLimit: form.Get("per_day_limit"), PerTierLimit: form.Get("per_tier_limit"),
 		ReleaseMode: form.Get("release_mode"), DropDaily: form.Get("drop_daily"), DropDays: form.Get("drop_days"),
-		DropTimes: form.Get("drop_times"), DropRollover: form.Get("drop_rollover"),
+		DropTimes: form.Get("drop_times"), DropRollover: form.Get("drop_rollover"), RecycleExpired: form.Get("recycle_expired"),
 		Include: form.Get("include_merchants"), Exclude: form.Get("exclude_merchants"),
 	}
 	if len(form["categories"]) > 20 {

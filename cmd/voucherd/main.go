@@ -275,6 +275,7 @@ func (m *Main) Serve(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(m.listener) }()
 	go m.sweepSessions(ctx, time.Hour)
+	go m.sweepExpired(ctx, time.Minute)
 	select {
 	case err := <-errc:
 		return err
@@ -295,6 +296,23 @@ func (m *Main) sweepSessions(ctx context.Context, every time.Duration) {
 			m.log.Error("session sweep failed", "err", err)
 		} else if n > 0 {
 			m.log.Info("expired sessions deleted", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// sweepExpired counts vouchers that expired unredeemed, every minute, so
+// that their budget is freed and recycled vouchers reach the next drop.
+func (m *Main) sweepExpired(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if _, err := m.App.SweepExpired(ctx); err != nil && ctx.Err() == nil {
+			m.log.Error("expiry sweep failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():
