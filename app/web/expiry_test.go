@@ -42,7 +42,7 @@ func expiryCampaign(t *testing.T, e *apptest.Env, recycle string) app.Campaign {
 
 func TestExpiredVouchersFreeBudgetAndRecycle(t *testing.T) {
 	for _, tc := range []struct {
-		recycle                     string
+		recycle                    string
 		quantity, nextDrop, dayTwo int64
 	}{
 		{"1", 7, 3, 1 + 3}, // the expired voucher joins day 2's drop; day 1's unclaimed one rolls on
