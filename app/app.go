@@ -49,6 +49,8 @@ type Store interface {
 
 	// Campaign writes record their audit entry in the same transaction.
 	CreateCampaign(ctx context.Context, c *Campaign, audit AuditEntry) error
+	// UpdateDraft replaces a draft or rejected campaign and its parts.
+	UpdateDraft(ctx context.Context, c *Campaign, audit AuditEntry) error
 	Campaign(ctx context.Context, id int64) (Campaign, error)
 	Campaigns(ctx context.Context, f CampaignFilter) ([]Campaign, error)
 	ChangeCampaignStatus(ctx context.Context, ch StatusChange) error

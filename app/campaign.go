@@ -827,3 +827,78 @@ func twoDigits(n int64) string {
 func (a *App) EligibleMerchants(ctx context.Context, c Campaign) ([]Merchant, error) {
 	return a.store.EligibleMerchants(ctx, c)
 }
+
+// InputOf turns a stored campaign back into the form an officer edits.
+func InputOf(c Campaign) CampaignInput {
+	in := CampaignInput{
+		Name: c.Name, Season: c.Season, District: c.District, Categories: c.Categories, Budget: c.BudgetFen.String(),
+		ClaimStarts: c.ClaimStartsAt.In(Shanghai).Format("2006-01-02T15:04"), ClaimEnds: c.ClaimEndsAt.In(Shanghai).Format("2006-01-02T15:04"),
+		ValidityMode: c.ValidityMode, PerResidentLimit: strconv.Itoa(c.PerResidentLimit),
+		PerDayLimit: strconv.Itoa(c.PerDayLimit), PerTierLimit: strconv.Itoa(c.PerTierLimit),
+		ReleaseMode: c.ReleaseMode, DropRollover: "0", RecycleExpired: "0",
+		Include: joinIDs(c.Include), Exclude: joinIDs(c.Exclude),
+	}
+	if c.DropRollover {
+		in.DropRollover = "1"
+	}
+	if c.RecycleExpired {
+		in.RecycleExpired = "1"
+	}
+	if c.ValidityMode == ValidityFixed && c.ValidFrom != nil && c.ValidUntil != nil {
+		in.ValidFrom, in.ValidUntil = c.ValidFrom.In(Shanghai).Format("2006-01-02"), c.ValidUntil.In(Shanghai).Format("2006-01-02")
+	} else {
+		in.ValidDays = strconv.Itoa(c.ValidDays)
+	}
+	drops := map[time.Time]bool{}
+	var times []string
+	for _, d := range c.Drops {
+		if !drops[d.OpensAt] {
+			drops[d.OpensAt] = true
+			times = append(times, d.OpensAt.In(Shanghai).Format("2006-01-02 15:04"))
+		}
+	}
+	in.DropTimes = strings.Join(times, "\n")
+	for _, t := range c.Tiers {
+		qty := t.Quantity
+		if len(times) > 0 {
+			qty /= int64(len(times))
+		}
+		threshold := ""
+		if t.ThresholdFen > 0 {
+			threshold = t.ThresholdFen.String()
+		}
+		in.Tiers = append(in.Tiers, TierInput{Face: t.FaceFen.String(), Threshold: threshold, Quantity: strconv.FormatInt(qty, 10)})
+	}
+	return in
+}
+
+func joinIDs(ids []int64) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(s, ", ")
+}
+
+// UpdateDraft replaces a draft (or a rejected campaign, which becomes a
+// draft again) with new input. Before approval anything may change; the
+// store refuses if the campaign left draft meanwhile.
+func (a *App) UpdateDraft(ctx context.Context, by Officer, id int64, in CampaignInput) (Campaign, error) {
+	old, err := a.campaignToChange(ctx, by, id)
+	if err != nil {
+		return old, err
+	}
+	if old.Status != StatusDraft && old.Status != StatusRejected {
+		return old, Conflict("not_draft")
+	}
+	c, err := a.validateCampaign(ctx, by, in)
+	if err != nil {
+		return c, err
+	}
+	c.ID, c.Status, c.CreatedBy, c.CreatedAt = id, StatusDraft, old.CreatedBy, old.CreatedAt
+	audit := a.auditOf(by, "campaign.edit", "campaign", id, old.District, InputOf(old), in)
+	if err := a.store.UpdateDraft(ctx, &c, audit); err != nil {
+		return c, err
+	}
+	return c, nil
+}

@@ -37,42 +37,8 @@ func (s *Store) CreateCampaign(ctx context.Context, c *app.Campaign, audit app.A
 		if c.ID, err = res.LastInsertId(); err != nil {
 			return err
 		}
-		for _, code := range c.Categories {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO campaign_categories (campaign_id, category_code) VALUES (?, ?)`, c.ID, code); err != nil {
-				return err
-			}
-		}
-		for mode, ids := range map[string][]int64{"include": c.Include, "exclude": c.Exclude} {
-			for _, id := range ids {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO campaign_merchants (campaign_id, merchant_id, mode) VALUES (?, ?, ?)`, c.ID, id, mode); err != nil {
-					return err
-				}
-			}
-		}
-		for i := range c.Tiers {
-			t := &c.Tiers[i]
-			t.CampaignID = c.ID
-			res, err := tx.ExecContext(ctx, `INSERT INTO tiers (campaign_id, face_fen, threshold_fen, quantity, released, remaining)
-				VALUES (?, ?, ?, ?, ?, ?)`, c.ID, t.FaceFen, t.ThresholdFen, t.Quantity, t.Released, t.Remaining)
-			if err != nil {
-				return err
-			}
-			if t.ID, err = res.LastInsertId(); err != nil {
-				return err
-			}
-		}
-		// Drops name their tier by index until the tiers have ids.
-		for i := range c.Drops {
-			d := &c.Drops[i]
-			d.CampaignID, d.TierID = c.ID, c.Tiers[d.TierID].ID
-			res, err := tx.ExecContext(ctx, `INSERT INTO drops (campaign_id, tier_id, opens_at, quantity) VALUES (?, ?, ?, ?)`,
-				c.ID, d.TierID, d.OpensAt.UTC(), d.Quantity)
-			if err != nil {
-				return err
-			}
-			if d.ID, err = res.LastInsertId(); err != nil {
-				return err
-			}
+		if err := insertParts(ctx, tx, c); err != nil {
+			return err
 		}
 		audit.EntityID = c.ID
 		after, err := json.Marshal(c)
@@ -80,6 +46,78 @@ func (s *Store) CreateCampaign(ctx context.Context, c *app.Campaign, audit app.A
 			return err
 		}
 		audit.AfterJSON = string(after)
+		return appendAudit(ctx, tx, &audit)
+	})
+}
+
+// insertParts writes a campaign's categories, merchant lists, tiers and
+// drops (drops name their tier by index until the tiers have ids).
+func insertParts(ctx context.Context, tx *sqlx.Tx, c *app.Campaign) error {
+	for _, code := range c.Categories {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO campaign_categories (campaign_id, category_code) VALUES (?, ?)`, c.ID, code); err != nil {
+			return err
+		}
+	}
+	for mode, ids := range map[string][]int64{"include": c.Include, "exclude": c.Exclude} {
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO campaign_merchants (campaign_id, merchant_id, mode) VALUES (?, ?, ?)`, c.ID, id, mode); err != nil {
+				return err
+			}
+		}
+	}
+	for i := range c.Tiers {
+		t := &c.Tiers[i]
+		t.CampaignID = c.ID
+		res, err := tx.ExecContext(ctx, `INSERT INTO tiers (campaign_id, face_fen, threshold_fen, quantity, released, remaining)
+		VALUES (?, ?, ?, ?, ?, ?)`, c.ID, t.FaceFen, t.ThresholdFen, t.Quantity, t.Released, t.Remaining)
+		if err != nil {
+			return err
+		}
+		if t.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+	}
+	// Drops name their tier by index until the tiers have ids.
+	for i := range c.Drops {
+		d := &c.Drops[i]
+		d.CampaignID, d.TierID = c.ID, c.Tiers[d.TierID].ID
+		res, err := tx.ExecContext(ctx, `INSERT INTO drops (campaign_id, tier_id, opens_at, quantity) VALUES (?, ?, ?, ?)`,
+			c.ID, d.TierID, d.OpensAt.UTC(), d.Quantity)
+		if err != nil {
+			return err
+		}
+		if d.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// UpdateDraft replaces a draft or rejected campaign with new content, in
+// one transaction: its row, then its parts deleted and written again.
+func (s *Store) UpdateDraft(ctx context.Context, c *app.Campaign, audit app.AuditEntry) error {
+	return s.tx(ctx, func(tx *sqlx.Tx) error {
+		err := guarded(tx.ExecContext(ctx, `UPDATE campaigns SET name = ?, season = ?, district_code = ?, category_code = ?,
+			budget_fen = ?, status = 'draft', rejection_reason = '', claim_starts_at = ?, claim_ends_at = ?, validity_mode = ?,
+			valid_days = ?, valid_from = ?, valid_until = ?, per_resident_limit = ?, per_day_limit = ?, per_tier_limit = ?,
+			release_mode = ?, drop_rollover = ?, recycle_expired = ?
+			WHERE id = ? AND status IN ('draft', 'rejected')`,
+			c.Name, c.Season, c.District, c.Category, c.BudgetFen, c.ClaimStartsAt.UTC(), c.ClaimEndsAt.UTC(), c.ValidityMode,
+			c.ValidDays, utcPtr(c.ValidFrom), utcPtr(c.ValidUntil), c.PerResidentLimit, c.PerDayLimit, c.PerTierLimit,
+			c.ReleaseMode, c.DropRollover, c.RecycleExpired, c.ID))("not_draft")
+		if err != nil {
+			return err
+		}
+		// A draft has no vouchers, so its tiers and drops can be replaced.
+		for _, q := range []string{`DELETE FROM drops WHERE campaign_id = ?`, `DELETE FROM tiers WHERE campaign_id = ?`,
+			`DELETE FROM campaign_categories WHERE campaign_id = ?`, `DELETE FROM campaign_merchants WHERE campaign_id = ?`} {
+			if _, err := tx.ExecContext(ctx, q, c.ID); err != nil {
+				return err
+			}
+		}
+		if err := insertParts(ctx, tx, c); err != nil {
+			return err
+		}
 		return appendAudit(ctx, tx, &audit)
 	})
 }

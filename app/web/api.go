@@ -158,6 +158,21 @@ func (s *Server) apiCampaignCreate(c echo.Context) error {
 	return c.JSON(http.StatusCreated, s.withStats(camp))
 }
 
+func (s *Server) apiCampaignUpdate(c echo.Context) error {
+	id, err := paramID(c)
+	if err != nil {
+		return err
+	}
+	var in app.CampaignInput
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	if _, err := s.app.UpdateDraft(c.Request().Context(), officerOf(c), id, in); err != nil {
+		return err
+	}
+	return s.apiCampaignShow(c)
+}
+
 func (s *Server) apiCampaignShow(c echo.Context) error {
 	id, err := paramID(c)
 	if err != nil {

@@ -71,6 +71,12 @@ func (s *Server) names(c echo.Context) map[string]string {
 }
 
 func (s *Server) campaignForm(c echo.Context, status int, in app.CampaignInput, err error) error {
+	return s.campaignFormAt(c, status, "/officer/campaigns", "title.campaign_new", in, err)
+}
+
+// campaignFormAt renders the campaign form posting to action: a new
+// campaign, or a draft being edited.
+func (s *Server) campaignFormAt(c echo.Context, status int, action, title string, in app.CampaignInput, err error) error {
 	ctx := c.Request().Context()
 	ds, derr := s.app.Districts(ctx)
 	if derr != nil {
@@ -90,7 +96,7 @@ func (s *Server) campaignForm(c echo.Context, status int, in app.CampaignInput, 
 	for len(in.Tiers) < formTierRows {
 		in.Tiers = append(in.Tiers, app.TierInput{})
 	}
-	data := map[string]any{"In": in, "Districts": mine, "Categories": cats, "Errors": map[string]string{}}
+	data := map[string]any{"In": in, "Districts": mine, "Categories": cats, "Errors": map[string]string{}, "Action": action}
 	if err != nil {
 		l := s.locale(c)
 		data["Error"] = l.Err(err)
@@ -98,7 +104,7 @@ func (s *Server) campaignForm(c echo.Context, status int, in app.CampaignInput, 
 			data["Errors"] = fe
 		}
 	}
-	return s.page(c, status, "officer/campaign_new", "title.campaign_new", data)
+	return s.page(c, status, "officer/campaign_new", title, data)
 }
 
 func (s *Server) campaignNewForm(c echo.Context) error {
@@ -172,6 +178,41 @@ func (s *Server) campaignCreate(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/officer/campaigns/"+itoa(camp.ID))
 }
 
+// campaignEditForm shows a draft (or rejected campaign) in the form.
+func (s *Server) campaignEditForm(c echo.Context) error {
+	id, err := paramID(c)
+	if err != nil {
+		return err
+	}
+	camp, err := s.app.CampaignFor(c.Request().Context(), officerOf(c), id)
+	if err != nil {
+		return err
+	}
+	if camp.Status != app.StatusDraft && camp.Status != app.StatusRejected {
+		return app.Conflict("not_draft")
+	}
+	return s.campaignFormAt(c, http.StatusOK, "/officer/campaigns/"+itoa(id), "title.campaign_edit", app.InputOf(camp), nil)
+}
+
+func (s *Server) campaignUpdate(c echo.Context) error {
+	id, err := paramID(c)
+	if err != nil {
+		return err
+	}
+	in, err := campaignInputFromForm(c)
+	if err != nil {
+		return err
+	}
+	if _, err := s.app.UpdateDraft(c.Request().Context(), officerOf(c), id, in); err != nil {
+		if app.ErrorCode(err) == app.EINVALID {
+			return s.campaignFormAt(c, http.StatusUnprocessableEntity, "/officer/campaigns/"+itoa(id), "title.campaign_edit", in, err)
+		}
+		return err
+	}
+	s.flash(c, "campaign_saved")
+	return c.Redirect(http.StatusSeeOther, "/officer/campaigns/"+itoa(id))
+}
+
 func paramID(c echo.Context) (int64, error) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
@@ -212,6 +253,7 @@ func (s *Server) campaignPage(c echo.Context, status int, err error) error {
 		"C": camp, "Phase": camp.Phase(now), "Stats": app.CampaignStats(camp), "Names": s.names(c),
 		"NextDrop": camp.NextDrop(now), "History": history, "Errors": map[string]string{},
 		"CanSubmit":       canChange && camp.Status == app.StatusDraft,
+		"CanEdit":         canChange && (camp.Status == app.StatusDraft || camp.Status == app.StatusRejected),
 		"CanApprove":      approver && camp.Status == app.StatusSubmitted && camp.CreatedBy != o.ID,
 		"OwnSubmitted":    camp.Status == app.StatusSubmitted && camp.CreatedBy == o.ID,
 		"CanPause":        canChange && camp.Status == app.StatusApproved,

@@ -63,6 +63,8 @@ func (s *Server) routes(fsys fs.FS) {
 	og.POST("/campaigns", s.campaignCreate)
 	og.GET("/campaigns/:id", s.campaignShow)
 	og.GET("/campaigns/:id/preview", s.campaignPreview)
+	og.GET("/campaigns/:id/edit", s.campaignEditForm)
+	og.POST("/campaigns/:id", s.campaignUpdate)
 	for action, h := range s.campaignActions() {
 		og.POST("/campaigns/:id/"+action, h)
 	}
@@ -106,6 +108,7 @@ func (s *Server) routes(fsys fs.FS) {
 	ao.GET("/campaigns", s.apiOfficerCampaigns)
 	ao.POST("/campaigns", s.apiCampaignCreate)
 	ao.GET("/campaigns/:id", s.apiCampaignShow)
+	ao.PUT("/campaigns/:id", s.apiCampaignUpdate)
 	for action, h := range s.apiCampaignActions() {
 		ao.POST("/campaigns/:id/"+action, h)
 	}
