@@ -202,7 +202,7 @@ func (a *App) validateCampaign(ctx context.Context, by Officer, in CampaignInput
 	if len(fe) == 0 {
 		if committed := c.Committed(); committed > c.BudgetFen {
 			fe.Add("budget", "budget_below_committed")
-			return c, (&Error{Code: EINVALID, Reason: "form_invalid", Fields: fe}).With("committed", committed.Yuan())
+			return c, (&Error{Code: EINVALID, Reason: "form_invalid", Fields: fe}).With("committed", committed.Grouped())
 		}
 	}
 	return c, fe.Err()
@@ -690,7 +690,7 @@ func (a *App) AddQuantity(ctx context.Context, by Officer, id, tierID int64, raw
 	}
 	if c.Committed()+tier.FaceFen*Fen(qty) > c.BudgetFen {
 		return (&Error{Code: EINVALID, Reason: "budget_below_committed", Fields: map[string]string{"quantity": "budget_below_committed"}}).
-			With("committed", (c.Committed() + tier.FaceFen*Fen(qty)).Yuan())
+			With("committed", (c.Committed() + tier.FaceFen*Fen(qty)).Grouped())
 	}
 	return a.store.ChangeCampaign(ctx, CampaignChange{CampaignID: id, TierID: tierID, AddQuantity: qty, At: a.now(),
 		Audit: a.auditOf(by, "campaign.add_quantity", "campaign", id, c.District,
@@ -706,7 +706,7 @@ func (a *App) RequestBudgetRaise(ctx context.Context, by Officer, id int64, rawB
 	}
 	budget, err := ParseYuan(rawBudget)
 	field := func(reason string) error {
-		return (&Error{Code: EINVALID, Reason: reason, Fields: map[string]string{"budget": reason}}).With("committed", c.Committed().Yuan())
+		return (&Error{Code: EINVALID, Reason: reason, Fields: map[string]string{"budget": reason}}).With("committed", c.Committed().Grouped())
 	}
 	switch {
 	case err != nil:

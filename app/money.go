@@ -30,6 +30,25 @@ func (f Fen) Short() string {
 	return f.String()
 }
 
+// Grouped formats with thousands separators, as finance offices read
+// budgets: "¥300,000.00".
+func (f Fen) Grouped() string {
+	s := f.String()
+	sign := ""
+	if s[0] == '-' {
+		sign, s = "-", s[1:]
+	}
+	intPart, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, r := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return "¥" + sign + b.String() + "." + frac
+}
+
 // Yuan formats the amount for people: "¥12.50".
 func (f Fen) Yuan() string { return "¥" + f.String() }
 

@@ -65,6 +65,14 @@ func TestFenFormat(t *testing.T) {
 	}
 }
 
+func TestFenGrouped(t *testing.T) {
+	for f, want := range map[Fen]string{0: "¥0.00", 99999: "¥999.99", 100000: "¥1,000.00", 30000000: "¥300,000.00", 123456789012: "¥1,234,567,890.12", -100000: "¥-1,000.00"} {
+		if got := f.Grouped(); got != want {
+			t.Errorf("%d.Grouped() = %q, want %q", f, got, want)
+		}
+	}
+}
+
 func TestRatios(t *testing.T) {
 	c := Campaign{BudgetFen: 1000000, ClaimedCount: 3, RedeemedCount: 2, SubsidyFen: 6000, ConsumptionFen: 25700,
 		Tiers: []Tier{{FaceFen: 3000, Quantity: 100}}}

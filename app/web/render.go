@@ -101,6 +101,7 @@ type Renderer struct {
 
 var funcs = template.FuncMap{
 	"yuan":  func(f app.Fen) string { return f.Yuan() },
+	"money": func(f app.Fen) string { return f.Grouped() },
 	"plain": func(f app.Fen) string { return f.String() },
 	"short": func(f app.Fen) string { return f.Short() },
 	"local": func(t time.Time) string { return app.FormatLocal(t) },

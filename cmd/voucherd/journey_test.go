@@ -407,7 +407,14 @@ func journeyCSRF(t *testing.T, p *journeyPage) string {
 // --- money and database helpers, independent of the product's own code ---
 
 // journeyYuan formats fen as the pages do: ¥128.50.
-func journeyYuan(fen int64) string { return fmt.Sprintf("¥%d.%02d", fen/100, fen%100) }
+// journeyYuan formats fen as the officer pages do: "¥1,234.50".
+func journeyYuan(fen int64) string {
+	whole := fmt.Sprint(fen / 100)
+	for i := len(whole) - 3; i > 0; i -= 3 {
+		whole = whole[:i] + "," + whole[i:]
+	}
+	return fmt.Sprintf("¥%s.%02d", whole, fen%100)
+}
 
 // journeyRatio2 is num/den rounded half up to two decimals, computed exactly.
 func journeyRatio2(num, den int64) string {
@@ -611,7 +618,7 @@ func TestJourneyEndToEnd(t *testing.T) {
 		fill.Set("budget", "5000")
 		res = maker.submit(t, newForm, fill)
 		journeyStatus(t, res, http.StatusUnprocessableEntity)
-		wantMsg := "预算不足：面额×数量合计 ¥6000.00，预算不能低于此数。"
+		wantMsg := "预算不足：面额×数量合计 ¥6,000.00，预算不能低于此数。"
 		if !strings.Contains(res.text(), wantMsg) {
 			t.Fatalf("422 page lacks %q: %.800s", wantMsg, res.text())
 		}
@@ -662,10 +669,10 @@ func TestJourneyEndToEnd(t *testing.T) {
 		if !strings.Contains(page.text(), "草稿已保存") || !strings.Contains(page.text(), "草稿") {
 			t.Fatalf("draft page: %.600s", page.text())
 		}
-		if got := journeyByID(t, page, "stat-budget"); got != "¥8000.00" {
+		if got := journeyByID(t, page, "stat-budget"); got != "¥8,000.00" {
 			t.Fatalf("stat-budget %q", got)
 		}
-		if got := journeyByID(t, page, "stat-committed"); got != "¥6000.00" {
+		if got := journeyByID(t, page, "stat-committed"); got != "¥6,000.00" {
 			t.Fatalf("stat-committed %q", got)
 		}
 
