@@ -89,10 +89,26 @@ func (a *App) Claim(ctx context.Context, r Resident, campaignID, tierID int64, r
 	v, err := a.store.Claim(ctx, in)
 	if ErrorReason(err) == "sold_out" {
 		if next := c.NextDrop(now); next != nil {
+			if !tierHasDropBy(c, tier.ID, now) {
+				// The tier's first drop is still to come.
+				return Voucher{}, Conflict("not_open").With("opens", FormatLocal(next.OpensAt))
+			}
 			return Voucher{}, Conflict("sold_out_next").With("next", FormatLocal(next.OpensAt))
 		}
 	}
 	return v, err
+}
+
+// tierHasDropBy reports whether any drop of the tier opened by now. It
+// reads the schedule, not the released counter, which at a rush may be
+// older than the transaction that released the drop.
+func tierHasDropBy(c Campaign, tierID int64, now time.Time) bool {
+	for _, d := range c.Drops {
+		if d.TierID == tierID && !d.OpensAt.After(now) {
+			return true
+		}
+	}
+	return false
 }
 
 // Wallet lists a resident's vouchers, newest first.
