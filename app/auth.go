@@ -143,7 +143,13 @@ func (a *App) Session(ctx context.Context, kind, tok string) (Session, error) {
 
 // Officer, Cashier and Resident load the account behind a session.
 func (a *App) Officer(ctx context.Context, id int64) (Officer, error) {
-	return a.store.OfficerByID(ctx, id)
+	o, err := a.store.OfficerByID(ctx, id)
+	if err == nil && o.DisabledAt != nil {
+		// A session that slipped in while the account was being disabled
+		// (sign-in spends bcrypt time between reading and writing) dies here.
+		return Officer{}, Unauthorized("account_disabled")
+	}
+	return o, err
 }
 func (a *App) Cashier(ctx context.Context, id int64) (Cashier, error) {
 	return a.store.CashierByID(ctx, id)

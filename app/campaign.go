@@ -453,6 +453,9 @@ func containsCategory(cs []Category, code string) bool {
 
 // CreateCampaign validates an officer's input and stores it as a draft.
 func (a *App) CreateCampaign(ctx context.Context, by Officer, in CampaignInput) (Campaign, error) {
+	if by.Role == RoleAuditor {
+		return Campaign{}, Forbidden("read_only")
+	}
 	c, err := a.validateCampaign(ctx, by, in)
 	if err != nil {
 		return c, err
@@ -895,7 +898,9 @@ func (a *App) UpdateDraft(ctx context.Context, by Officer, id int64, in Campaign
 	if err != nil {
 		return c, err
 	}
-	c.ID, c.Status, c.CreatedBy, c.CreatedAt = id, StatusDraft, old.CreatedBy, old.CreatedAt
+	// Whoever writes the content is its maker: an approver who edits a
+	// colleague's draft may no longer approve it alone.
+	c.ID, c.Status, c.CreatedBy, c.CreatedAt = id, StatusDraft, by.ID, old.CreatedAt
 	audit := a.auditOf(by, "campaign.edit", "campaign", id, old.District, InputOf(old), in)
 	if err := a.store.UpdateDraft(ctx, &c, audit); err != nil {
 		return c, err

@@ -109,6 +109,9 @@ func (s *Server) campaignFormAt(c echo.Context, status int, action, title string
 
 func (s *Server) campaignNewForm(c echo.Context) error {
 	o := officerOf(c)
+	if o.Role == app.RoleAuditor {
+		return app.Forbidden("read_only") // a form that can only be refused helps no one
+	}
 	now := s.app.Now()
 	in := app.CampaignInput{
 		District:         o.District,
@@ -184,9 +187,13 @@ func (s *Server) campaignEditForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	camp, err := s.app.CampaignFor(c.Request().Context(), officerOf(c), id)
+	o := officerOf(c)
+	camp, err := s.app.CampaignFor(c.Request().Context(), o, id)
 	if err != nil {
 		return err
+	}
+	if !o.CanChange(camp.District) {
+		return app.Forbidden("read_only")
 	}
 	if camp.Status != app.StatusDraft && camp.Status != app.StatusRejected {
 		return app.Conflict("not_draft")
