@@ -112,6 +112,20 @@ func parseOptionalCount(s string, max int64) (int64, bool) {
 	return parseCount(s, 0, max)
 }
 
+// parseSwitch reads a yes/no field as forms and JSON clients send it;
+// blank takes the default, anything unrecognised is an error.
+func parseSwitch(s string, def bool) (bool, bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "":
+		return def, true
+	case "1", "true", "on", "yes":
+		return true, true
+	case "0", "false", "off", "no":
+		return false, true
+	}
+	return def, false
+}
+
 // parseIDs reads "12, 15 18" as merchant ids.
 func parseIDs(s string) ([]int64, bool) {
 	var ids []int64
@@ -328,8 +342,13 @@ func (a *App) validateRelease(in CampaignInput, c *Campaign, perDrop []int64, wi
 	if c.ReleaseMode == "" {
 		c.ReleaseMode = ReleaseOnce
 	}
-	c.DropRollover = strings.TrimSpace(in.DropRollover) != "0"
-	c.RecycleExpired = strings.TrimSpace(in.RecycleExpired) == "1"
+	var ok bool
+	if c.DropRollover, ok = parseSwitch(in.DropRollover, true); !ok {
+		fe.Add("drop_rollover", "unknown_mode")
+	}
+	if c.RecycleExpired, ok = parseSwitch(in.RecycleExpired, false); !ok {
+		fe.Add("recycle_expired", "unknown_mode")
+	}
 	if c.RecycleExpired && c.ReleaseMode != ReleaseDrops {
 		fe.Add("recycle_expired", "recycle_needs_drops")
 	}
@@ -354,8 +373,14 @@ func (a *App) validateRelease(in CampaignInput, c *Campaign, perDrop []int64, wi
 		case !ok:
 			fe.Add("drop_days", "drop_days_range")
 		case windowOK:
+			// The first daily drop is the first one at or after the start of
+			// claims: claims opening at 12:00 with drops at 10:00 start tomorrow.
 			first := c.ClaimStartsAt.In(Shanghai)
-			for d := 0; d < int(days); d++ {
+			skip := 0
+			if time.Date(first.Year(), first.Month(), first.Day(), hm.Hour(), hm.Minute(), 0, 0, Shanghai).Before(c.ClaimStartsAt) {
+				skip = 1
+			}
+			for d := skip; d < int(days)+skip; d++ {
 				times = append(times, time.Date(first.Year(), first.Month(), first.Day()+d, hm.Hour(), hm.Minute(), 0, 0, Shanghai).UTC())
 			}
 		}

@@ -57,3 +57,39 @@ func TestDraftEditRejectAndResubmit(t *testing.T) {
 		t.Fatalf("audit rows for edits = %d, want 2", n)
 	}
 }
+
+func TestDailyDropsBeginAtTheFirstDropAfterClaimsOpen(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	maker := officerToken(t, e, e.Maker)
+	// Claims open at 12:00 Shanghai; drops are at 10:00: the first is tomorrow's.
+	body := campaignBody(e, func(b map[string]any) {
+		b["claim_starts"], b["budget"] = "2026-11-25T12:00", "100000"
+		b["release_mode"], b["drop_daily"], b["drop_days"] = "drops", "10:00", "2"
+	})
+	r := e.API(t, http.MethodPost, "/api/v1/officer/campaigns", maker, body)
+	if r.Status != 201 {
+		t.Fatalf("create: %d %s", r.Status, r.Raw)
+	}
+	id := int64(r.Body["id"].(float64))
+	first := e.Count(t, `SELECT COUNT(*) FROM drops WHERE campaign_id = ? AND opens_at < '2026-11-26 02:00:00'`, id)
+	all := e.Count(t, `SELECT COUNT(DISTINCT opens_at) FROM drops WHERE campaign_id = ?`, id)
+	if first != 0 || all != 2 {
+		t.Fatalf("drops before 26 Nov 10:00 = %d, distinct drop times = %d; want 0 and 2", first, all)
+	}
+}
+
+func TestYesNoFieldsRefuseNonsense(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	maker := officerToken(t, e, e.Maker)
+	for _, field := range []string{"drop_rollover", "recycle_expired"} {
+		body := campaignBody(e, func(b map[string]any) {
+			b["release_mode"], b["drop_daily"], b["drop_days"] = "drops", "10:00", "2"
+			b[field] = "maybe"
+		})
+		r := e.API(t, http.MethodPost, "/api/v1/officer/campaigns", maker, body)
+		fields, _ := r.Body["error"].(map[string]any)["fields"].(map[string]any)
+		if r.Status != 422 || fields[field] != "unknown_mode" {
+			t.Errorf("%s=maybe: %d %s", field, r.Status, r.Raw)
+		}
+	}
+}
