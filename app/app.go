@@ -68,6 +68,10 @@ type Store interface {
 	VerifyAudit(ctx context.Context) (AuditReport, error)
 
 	Claim(ctx context.Context, c ClaimInsert) (Voucher, error)
+	// VoucherByRequestKey and ResidentClaimCount read without the writer,
+	// so that presses that cannot succeed never queue for it.
+	VoucherByRequestKey(ctx context.Context, residentID int64, key string) (Voucher, error)
+	ResidentClaimCount(ctx context.Context, campaignID, residentID int64) (int, error)
 	VoucherByCode(ctx context.Context, code string) (Voucher, error)
 	ResidentVouchers(ctx context.Context, residentID int64) ([]Voucher, error)
 	Redeem(ctx context.Context, r RedeemInsert) (Redemption, error)
@@ -90,18 +94,24 @@ type Config struct {
 	OfficerSession  time.Duration
 	CashierSession  time.Duration
 	ResidentSession time.Duration
+	// How stale a cached session or campaign may be. A session ended by
+	// this process is forgotten at once; the TTL bounds anything else.
+	SessionCacheTTL  time.Duration
+	CampaignCacheTTL time.Duration
 }
 
 // DefaultConfig is what production runs with.
 func DefaultConfig() Config {
 	return Config{
-		SMSCodeTTL:      5 * time.Minute,
-		SMSResendAfter:  60 * time.Second,
-		SMSDailyCap:     10,
-		SMSAttempts:     5,
-		OfficerSession:  8 * time.Hour,
-		CashierSession:  12 * time.Hour,
-		ResidentSession: 30 * 24 * time.Hour,
+		SMSCodeTTL:       5 * time.Minute,
+		SMSResendAfter:   60 * time.Second,
+		SMSDailyCap:      10,
+		SMSAttempts:      5,
+		OfficerSession:   8 * time.Hour,
+		CashierSession:   12 * time.Hour,
+		ResidentSession:  30 * 24 * time.Hour,
+		SessionCacheTTL:  time.Minute,
+		CampaignCacheTTL: time.Second,
 	}
 }
 
@@ -116,6 +126,13 @@ type App struct {
 	smsKey []byte // keys the SMS code hashes; per process, since codes live minutes
 
 	districtCodes atomic.Pointer[map[string]bool] // issuers a voucher token may name
+
+	// Read caches for the claim rush (see cache.go); their clock is the
+	// wall clock, since they measure real staleness.
+	sessions  *ttlCache[string, Session]
+	residents *ttlCache[int64, Resident]
+	campaigns *ttlCache[int64, Campaign]
+	live      *ttlCache[struct{}, []Campaign]
 }
 
 // New wires the domain. now may be nil (wall clock); tests inject one.
@@ -130,7 +147,13 @@ func New(store Store, ring *token.Ring, sms SMSSender, cfg Config, now func() ti
 	if _, err := rand.Read(key); err != nil {
 		panic(err) // crypto/rand does not fail on supported platforms
 	}
-	return &App{store: store, ring: ring, sms: sms, cfg: cfg, now: func() time.Time { return now().UTC() }, log: log, smsKey: key}
+	return &App{
+		store: store, ring: ring, sms: sms, cfg: cfg, now: func() time.Time { return now().UTC() }, log: log, smsKey: key,
+		sessions:  newTTLCache[string, Session](cfg.SessionCacheTTL, 200_000, time.Now),
+		residents: newTTLCache[int64, Resident](cfg.SessionCacheTTL, 200_000, time.Now),
+		campaigns: newTTLCache[int64, Campaign](cfg.CampaignCacheTTL, 10_000, time.Now),
+		live:      newTTLCache[struct{}, []Campaign](cfg.CampaignCacheTTL, 1, time.Now),
+	}
 }
 
 // Now is the App's clock, in UTC.

@@ -83,7 +83,9 @@ func (a *App) newSession(ctx context.Context, kind string, subject int64, ttl ti
 
 // SignOut ends a session.
 func (a *App) SignOut(ctx context.Context, tok string) error {
-	return a.store.DeleteSession(ctx, HashSessionToken(tok))
+	hash := HashSessionToken(tok)
+	a.sessions.forget(hash)
+	return a.store.DeleteSession(ctx, hash)
 }
 
 // LoginOfficer checks an officer's password and opens a new session.
@@ -134,11 +136,27 @@ func (a *App) Session(ctx context.Context, kind, tok string) (Session, error) {
 	if tok == "" {
 		return Session{}, Unauthorized("signed_out")
 	}
-	s, err := a.store.SessionByTokenHash(ctx, HashSessionToken(tok), a.now())
-	if ErrorCode(err) == ENOTFOUND || (err == nil && s.Kind != kind) {
+	hash := HashSessionToken(tok)
+	s, cached := a.sessions.get(hash)
+	if !cached {
+		var err error
+		if s, err = a.store.SessionByTokenHash(ctx, hash, a.now()); err != nil {
+			if ErrorCode(err) == ENOTFOUND {
+				return Session{}, Unauthorized("signed_out")
+			}
+			return Session{}, err
+		}
+		// Only residents' sessions are cached: they are the crowd at a
+		// drop, while officers and cashiers are few and their accounts can
+		// be disabled at any moment.
+		if s.Kind == KindResident {
+			a.sessions.put(hash, s)
+		}
+	}
+	if s.Kind != kind || !a.now().Before(s.ExpiresAt) {
 		return Session{}, Unauthorized("signed_out")
 	}
-	return s, err
+	return s, nil
 }
 
 // Officer, Cashier and Resident load the account behind a session.
@@ -155,7 +173,14 @@ func (a *App) Cashier(ctx context.Context, id int64) (Cashier, error) {
 	return a.store.CashierByID(ctx, id)
 }
 func (a *App) Resident(ctx context.Context, id int64) (Resident, error) {
-	return a.store.ResidentByID(ctx, id)
+	if r, ok := a.residents.get(id); ok {
+		return r, nil
+	}
+	r, err := a.store.ResidentByID(ctx, id)
+	if err == nil {
+		a.residents.put(id, r)
+	}
+	return r, err
 }
 
 // Merchant loads a merchant.

@@ -510,6 +510,18 @@ func (a *App) CampaignFor(ctx context.Context, by Officer, id int64) (Campaign, 
 	return c, nil
 }
 
+// changeCampaign and changeCampaignStatus write a change and drop the
+// cached copies the claim path reads, so residents see it at once.
+func (a *App) changeCampaign(ctx context.Context, ch CampaignChange) error {
+	defer a.forgetCampaign(ch.CampaignID)
+	return a.store.ChangeCampaign(ctx, ch)
+}
+
+func (a *App) changeCampaignStatus(ctx context.Context, ch StatusChange) error {
+	defer a.forgetCampaign(ch.CampaignID)
+	return a.store.ChangeCampaignStatus(ctx, ch)
+}
+
 // campaignToChange loads a campaign the officer may change.
 func (a *App) campaignToChange(ctx context.Context, by Officer, id int64) (Campaign, error) {
 	c, err := a.CampaignFor(ctx, by, id)
@@ -538,7 +550,7 @@ func (a *App) move(ctx context.Context, by Officer, c Campaign, action string, f
 	if reason != "" {
 		after["reason"] = reason
 	}
-	err := a.store.ChangeCampaignStatus(ctx, StatusChange{
+	err := a.changeCampaignStatus(ctx, StatusChange{
 		CampaignID: c.ID, From: from, To: to, By: by.ID, At: a.now(), Reason: reason,
 		Audit: a.auditOf(by, action, "campaign", c.ID, c.District, before, after),
 	})
@@ -687,7 +699,7 @@ func (a *App) ExtendCampaign(ctx context.Context, by Officer, id int64, rawEnd s
 	case c.ValidityMode == ValidityFixed && c.ValidUntil != nil && end.After(*c.ValidUntil):
 		return field("extend_beyond_validity")
 	}
-	return a.store.ChangeCampaign(ctx, CampaignChange{CampaignID: id, ClaimEndsAt: &end, At: a.now(),
+	return a.changeCampaign(ctx, CampaignChange{CampaignID: id, ClaimEndsAt: &end, At: a.now(),
 		Audit: a.auditOf(by, "campaign.extend", "campaign", id, c.District,
 			map[string]time.Time{"claim_ends_at": c.ClaimEndsAt}, map[string]time.Time{"claim_ends_at": end})})
 }
@@ -720,7 +732,7 @@ func (a *App) AddQuantity(ctx context.Context, by Officer, id, tierID int64, raw
 		return (&Error{Code: EINVALID, Reason: "budget_below_committed", Fields: map[string]string{"quantity": "budget_below_committed"}}).
 			With("committed", (c.Committed() + tier.FaceFen*Fen(qty)).Grouped())
 	}
-	return a.store.ChangeCampaign(ctx, CampaignChange{CampaignID: id, TierID: tierID, AddQuantity: qty, At: a.now(),
+	return a.changeCampaign(ctx, CampaignChange{CampaignID: id, TierID: tierID, AddQuantity: qty, At: a.now(),
 		Audit: a.auditOf(by, "campaign.add_quantity", "campaign", id, c.District,
 			map[string]int64{"tier": tierID, "quantity": tier.Quantity}, map[string]int64{"tier": tierID, "quantity": tier.Quantity + qty})})
 }
@@ -746,7 +758,7 @@ func (a *App) RequestBudgetRaise(ctx context.Context, by Officer, id int64, rawB
 	case c.PendingBudgetFen != nil:
 		return Conflict("raise_pending")
 	}
-	return a.store.ChangeCampaign(ctx, CampaignChange{CampaignID: id, Budget: &budget, At: a.now(),
+	return a.changeCampaign(ctx, CampaignChange{CampaignID: id, Budget: &budget, At: a.now(),
 		Audit: a.auditOf(by, "campaign.request_budget", "campaign", id, c.District,
 			map[string]Fen{"budget_fen": c.BudgetFen}, map[string]Fen{"pending_budget_fen": budget})})
 }
@@ -763,6 +775,7 @@ func (a *App) ApproveBudgetRaise(ctx context.Context, by Officer, id int64) erro
 	if err := checkApprover(by, *c.PendingBy); err != nil {
 		return err
 	}
+	defer a.forgetCampaign(id)
 	return a.store.ApproveBudgetRaise(ctx, id, *c.PendingBudgetFen, by.ID, a.auditOf(by, "campaign.approve_budget", "campaign", id, c.District,
 		map[string]Fen{"budget_fen": c.BudgetFen}, map[string]Fen{"budget_fen": *c.PendingBudgetFen}))
 }
@@ -770,9 +783,13 @@ func (a *App) ApproveBudgetRaise(ctx context.Context, by Officer, id int64) erro
 // LiveCampaigns lists the campaigns residents can see now: approved and
 // not yet ended, live ones first.
 func (a *App) LiveCampaigns(ctx context.Context) ([]Campaign, error) {
-	all, err := a.store.Campaigns(ctx, CampaignFilter{Statuses: []string{StatusApproved}})
-	if err != nil {
-		return nil, err
+	all, ok := a.live.get(struct{}{})
+	if !ok {
+		var err error
+		if all, err = a.store.Campaigns(ctx, CampaignFilter{Statuses: []string{StatusApproved}}); err != nil {
+			return nil, err
+		}
+		a.live.put(struct{}{}, all)
 	}
 	now := a.now()
 	var out []Campaign
@@ -927,6 +944,7 @@ func (a *App) UpdateDraft(ctx context.Context, by Officer, id int64, in Campaign
 	// colleague's draft may no longer approve it alone.
 	c.ID, c.Status, c.CreatedBy, c.CreatedAt = id, StatusDraft, by.ID, old.CreatedAt
 	audit := a.auditOf(by, "campaign.edit", "campaign", id, old.District, InputOf(old), in)
+	defer a.forgetCampaign(id)
 	if err := a.store.UpdateDraft(ctx, &c, audit); err != nil {
 		return c, err
 	}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,7 +37,7 @@ type ClaimInsert struct {
 // conflict "not_open" / "ended"; not_found. A retried request with the same
 // requestKey returns the same voucher, never a second one.
 func (a *App) Claim(ctx context.Context, r Resident, campaignID, tierID int64, requestKey string) (Voucher, error) {
-	c, err := a.store.Campaign(ctx, campaignID)
+	c, err := a.cachedCampaign(ctx, campaignID)
 	if err != nil {
 		return Voucher{}, err
 	}
@@ -61,8 +62,29 @@ func (a *App) Claim(ctx context.Context, r Resident, campaignID, tierID int64, r
 	if tier == nil {
 		return Voucher{}, NotFound("tier_not_found")
 	}
+	requestKey = strings.TrimSpace(requestKey)
 	if len(requestKey) > 64 {
 		return Voucher{}, Invalid("request_key_too_long")
+	}
+
+	// Presses that cannot succeed are answered from what is known, without
+	// queueing for the one database writer; the writer's guarded updates
+	// stay the judge of every press that might succeed.
+	if requestKey != "" {
+		// A double tap gets the voucher its first tap produced.
+		if v, err := a.store.VoucherByRequestKey(ctx, r.ID, requestKey); err == nil {
+			return v, nil
+		} else if ErrorCode(err) != ENOTFOUND {
+			return Voucher{}, err
+		}
+	}
+	if tier.Remaining == 0 && !tierHasDueDrop(c, tier.ID, now) {
+		return Voucher{}, soldOut(c, tier.ID, now)
+	}
+	if n, err := a.store.ResidentClaimCount(ctx, c.ID, r.ID); err != nil {
+		return Voucher{}, err
+	} else if n >= c.PerResidentLimit {
+		return Voucher{}, Conflict("limit_reached").With("limit", strconv.Itoa(c.PerResidentLimit))
 	}
 
 	code := token.NewCode()
@@ -81,22 +103,88 @@ func (a *App) Claim(ctx context.Context, r Resident, campaignID, tierID int64, r
 	in := ClaimInsert{
 		CampaignID: c.ID, TierID: tier.ID, ResidentID: r.ID, Limit: c.PerResidentLimit,
 		DayLimit: c.PerDayLimit, TierLimit: c.PerTierLimit, Day: now.In(Shanghai).Format("2006-01-02"), Rollover: c.DropRollover,
-		RequestKey: strings.TrimSpace(requestKey), Code: code, Token: tok, At: now, ExpiresAt: expires,
+		RequestKey: requestKey, Code: code, Token: tok, At: now, ExpiresAt: expires,
 	}
 	if c.ValidityMode == ValidityFixed {
 		in.ValidFrom = c.ValidFrom
 	}
 	v, err := a.store.Claim(ctx, in)
 	if ErrorReason(err) == "sold_out" {
-		if next := c.NextDrop(now); next != nil {
-			if !tierHasDropBy(c, tier.ID, now) {
-				// The tier's first drop is still to come.
-				return Voucher{}, Conflict("not_open").With("opens", FormatLocal(next.OpensAt))
-			}
-			return Voucher{}, Conflict("sold_out_next").With("next", FormatLocal(next.OpensAt))
-		}
+		a.markSoldOut(c.ID, tier.ID)
+		return Voucher{}, soldOut(c, tier.ID, now)
 	}
 	return v, err
+}
+
+// soldOut is the answer for a tier with nothing to claim now: not open yet
+// before its first drop, sold out with the next drop's time, or sold out.
+func soldOut(c Campaign, tierID int64, now time.Time) error {
+	next := c.NextDrop(now)
+	switch {
+	case next == nil:
+		return Conflict("sold_out")
+	case !tierHasDropBy(c, tierID, now):
+		return Conflict("not_open").With("opens", FormatLocal(next.OpensAt))
+	default:
+		return Conflict("sold_out_next").With("next", FormatLocal(next.OpensAt))
+	}
+}
+
+// tierHasDueDrop reports a drop whose time has come but which no claim has
+// released yet: its stock is there for the writer to release.
+func tierHasDueDrop(c Campaign, tierID int64, now time.Time) bool {
+	for _, d := range c.Drops {
+		if d.TierID == tierID && d.ReleasedAt == nil && !d.OpensAt.After(now) {
+			return true
+		}
+	}
+	return false
+}
+
+// cachedCampaign serves the claim path and the residents' lists from a
+// short-lived copy (see cache.go); officers always read the database.
+func (a *App) cachedCampaign(ctx context.Context, id int64) (Campaign, error) {
+	if c, ok := a.campaigns.get(id); ok {
+		return c, nil
+	}
+	c, err := a.store.Campaign(ctx, id)
+	if err == nil {
+		a.campaigns.put(id, c)
+	}
+	return c, err
+}
+
+// markSoldOut records in the cached copy that a tier has nothing left, so
+// that the presses after the last voucher do not queue for the writer. A
+// new drop is seen as due from the schedule; anything else that adds stock
+// is done by an officer here and forgets the copy.
+func (a *App) markSoldOut(campaignID, tierID int64) {
+	a.campaigns.update(campaignID, func(c Campaign) Campaign {
+		tiers := make([]Tier, len(c.Tiers))
+		copy(tiers, c.Tiers)
+		for i := range tiers {
+			if tiers[i].ID == tierID {
+				tiers[i].Remaining = 0
+			}
+		}
+		drops := make([]Drop, len(c.Drops))
+		copy(drops, c.Drops)
+		for i := range drops {
+			// The transaction that found the tier empty released every due drop.
+			if drops[i].TierID == tierID && drops[i].ReleasedAt == nil && !drops[i].OpensAt.After(a.now()) {
+				at := a.now()
+				drops[i].ReleasedAt = &at
+			}
+		}
+		c.Tiers, c.Drops = tiers, drops
+		return c
+	})
+}
+
+// forgetCampaign drops cached copies after an officer changed a campaign.
+func (a *App) forgetCampaign(id int64) {
+	a.campaigns.forget(id)
+	a.live.forget(struct{}{})
 }
 
 // tierHasDropBy reports whether any drop of the tier opened by now. It

@@ -142,6 +142,22 @@ func releaseDueDrops(ctx context.Context, tx *sqlx.Tx, in app.ClaimInsert) error
 	return err
 }
 
+// VoucherByRequestKey finds the voucher a resident's earlier press with
+// the same key produced.
+func (s *Store) VoucherByRequestKey(ctx context.Context, residentID int64, key string) (app.Voucher, error) {
+	var v app.Voucher
+	err := s.r.GetContext(ctx, &v, voucherSelect+` WHERE v.resident_id = ? AND v.request_key = ?`, residentID, key)
+	return v, notFound(err, "voucher_unknown")
+}
+
+// ResidentClaimCount is how many vouchers a resident claimed of a campaign.
+func (s *Store) ResidentClaimCount(ctx context.Context, campaignID, residentID int64) (int, error) {
+	var n int
+	err := s.r.GetContext(ctx, &n, `SELECT COALESCE((SELECT claimed FROM resident_claims WHERE campaign_id = ? AND resident_id = ?), 0)`,
+		campaignID, residentID)
+	return n, err
+}
+
 // VoucherByCode finds a voucher by its manual code.
 func (s *Store) VoucherByCode(ctx context.Context, code string) (app.Voucher, error) {
 	var v app.Voucher

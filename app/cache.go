@@ -1,0 +1,76 @@
+package app
+
+import (
+	"sync"
+	"time"
+)
+
+// ttlCache keeps values for a short time. At a drop, tens of thousands of
+// presses ask for the same campaign and their own sessions within seconds:
+// answering those from memory keeps the read pool free and lets presses
+// that cannot succeed be answered without touching the database at all.
+// Entries are replaced on write and dropped on change by this process,
+// which is the only writer of the database.
+type ttlCache[K comparable, V any] struct {
+	mu   sync.RWMutex
+	ttl  time.Duration
+	max  int
+	now  func() time.Time
+	data map[K]ttlEntry[V]
+}
+
+type ttlEntry[V any] struct {
+	v  V
+	at time.Time
+}
+
+func newTTLCache[K comparable, V any](ttl time.Duration, max int, now func() time.Time) *ttlCache[K, V] {
+	return &ttlCache[K, V]{ttl: ttl, max: max, now: now, data: make(map[K]ttlEntry[V])}
+}
+
+func (c *ttlCache[K, V]) get(k K) (V, bool) {
+	c.mu.RLock()
+	e, ok := c.data[k]
+	c.mu.RUnlock()
+	if !ok || c.now().Sub(e.at) > c.ttl || c.now().Before(e.at) {
+		var zero V
+		return zero, false
+	}
+	return e.v, true
+}
+
+func (c *ttlCache[K, V]) put(k K, v V) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.data) >= c.max {
+		// Full: drop what has expired; if nothing has, start afresh rather
+		// than grow (a cache miss costs one read, memory is the limit).
+		now := c.now()
+		for key, e := range c.data {
+			if now.Sub(e.at) > c.ttl {
+				delete(c.data, key)
+			}
+		}
+		if len(c.data) >= c.max {
+			c.data = make(map[K]ttlEntry[V])
+		}
+	}
+	c.data[k] = ttlEntry[V]{v: v, at: c.now()}
+}
+
+// update replaces a cached value, keeping its age, if it is still there.
+// f must not modify what the old value shares (slices): readers hold it.
+func (c *ttlCache[K, V]) update(k K, f func(V) V) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.data[k]; ok {
+		e.v = f(e.v)
+		c.data[k] = e
+	}
+}
+
+func (c *ttlCache[K, V]) forget(k K) {
+	c.mu.Lock()
+	delete(c.data, k)
+	c.mu.Unlock()
+}
