@@ -317,6 +317,13 @@ var Client = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{
 // API calls the JSON API with a bearer token (may be empty) and extra headers.
 func (e *Env) API(t testing.TB, method, path, bearer string, body any, headers ...string) Response {
 	t.Helper()
+	return e.APIWith(t, Client, method, path, bearer, body, headers...)
+}
+
+// APIWith is API through a given client. A transport error (a timeout,
+// say) is returned as status 0, not failed, so tests can expect it.
+func (e *Env) APIWith(t testing.TB, client *http.Client, method, path, bearer string, body any, headers ...string) Response {
+	t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -338,10 +345,12 @@ func (e *Env) API(t testing.TB, method, path, bearer string, body any, headers .
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	res, err := Client.Do(req)
+	res, err := client.Do(req)
 	if err != nil {
-		t.Error(err) // Error, not Fatal: API is called from goroutines
-		return Response{}
+		if client == Client {
+			t.Error(err) // Error, not Fatal: API is called from goroutines
+		}
+		return Response{Raw: err.Error()}
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
