@@ -32,6 +32,10 @@ type Store interface {
 	ResidentByID(ctx context.Context, id int64) (Resident, error)
 	// EnsureResident returns the resident with this phone, creating it on first sign-in.
 	EnsureResident(ctx context.Context, phone string, now time.Time) (Resident, error)
+	// BindIdentity records a resident's ID hash; an ID bound elsewhere is a conflict.
+	BindIdentity(ctx context.Context, residentID int64, idHash string) error
+	// ForgetSMSCode removes a code that could not be sent, so the resident may ask again.
+	ForgetSMSCode(ctx context.Context, phone, codeHash string) error
 
 	CreateSession(ctx context.Context, s Session) error
 	SessionByTokenHash(ctx context.Context, hash string, now time.Time) (Session, error)
@@ -98,6 +102,9 @@ type Config struct {
 	// this process is forgotten at once; the TTL bounds anything else.
 	SessionCacheTTL  time.Duration
 	CampaignCacheTTL time.Duration
+	// IdentityKey keys the hashes of resident ID numbers (32+ bytes, kept
+	// beside the signing keys, never in the database).
+	IdentityKey []byte
 }
 
 // DefaultConfig is what production runs with.

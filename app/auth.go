@@ -232,6 +232,10 @@ func (a *App) SendSignInCode(ctx context.Context, rawPhone string) (string, erro
 	text := fmt.Sprintf("【重庆消费券】验证码 %s，%d 分钟内有效。如非本人操作请忽略。", code, int(a.cfg.SMSCodeTTL/time.Minute))
 	if err := a.sms.Send(ctx, phone, text); err != nil {
 		a.log.Error("sms send failed", "phone", Resident{Phone: phone}.MaskedPhone(), "err", err)
+		// The resident was told nothing arrived; let them ask again at once.
+		if ferr := a.store.ForgetSMSCode(context.WithoutCancel(ctx), phone, a.keyedHash(phone, code)); ferr != nil {
+			a.log.Error("forgetting an unsent sms code failed", "err", ferr)
+		}
 		return "", &Error{Code: EINTERNAL, Reason: "sms_failed"}
 	}
 	return phone, nil

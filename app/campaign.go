@@ -34,6 +34,7 @@ type CampaignInput struct {
 	DropTimes        string      `json:"drop_times" form:"drop_times"`               // and/or one "2026-12-01 10:00" per line
 	DropRollover     string      `json:"drop_rollover" form:"drop_rollover"`         // "1": unclaimed stock rolls on; "0": it lapses
 	RecycleExpired   string      `json:"recycle_expired" form:"recycle_expired"`     // "1": expired unredeemed vouchers go into later drops
+	RequireRealName  string      `json:"require_real_name" form:"require_real_name"` // "1": residents must pass the real-name step
 	Include          string      `json:"include_merchants" form:"include_merchants"` // merchant ids, comma-separated
 	Exclude          string      `json:"exclude_merchants" form:"exclude_merchants"`
 }
@@ -211,6 +212,10 @@ func (a *App) validateCampaign(ctx context.Context, by Officer, in CampaignInput
 	}
 
 	a.validateRelease(in, &c, perDrop, okStart && okEnd, fe)
+	var okSwitch bool
+	if c.RequireRealName, okSwitch = parseSwitch(in.RequireRealName, false); !okSwitch {
+		fe.Add("require_real_name", "unknown_mode")
+	}
 	a.validateMerchantLists(ctx, in, &c, fe)
 
 	if len(fe) == 0 {
@@ -880,7 +885,7 @@ func InputOf(c Campaign) CampaignInput {
 		ClaimStarts: c.ClaimStartsAt.In(Shanghai).Format("2006-01-02T15:04"), ClaimEnds: c.ClaimEndsAt.In(Shanghai).Format("2006-01-02T15:04"),
 		ValidityMode: c.ValidityMode, PerResidentLimit: strconv.Itoa(c.PerResidentLimit),
 		PerDayLimit: strconv.Itoa(c.PerDayLimit), PerTierLimit: strconv.Itoa(c.PerTierLimit),
-		ReleaseMode: c.ReleaseMode, DropRollover: "0", RecycleExpired: "0",
+		ReleaseMode: c.ReleaseMode, DropRollover: "0", RecycleExpired: "0", RequireRealName: "0",
 		Include: joinIDs(c.Include), Exclude: joinIDs(c.Exclude),
 	}
 	if c.DropRollover {
@@ -888,6 +893,9 @@ func InputOf(c Campaign) CampaignInput {
 	}
 	if c.RecycleExpired {
 		in.RecycleExpired = "1"
+	}
+	if c.RequireRealName {
+		in.RequireRealName = "1"
 	}
 	if c.ValidityMode == ValidityFixed && c.ValidFrom != nil && c.ValidUntil != nil {
 		in.ValidFrom, in.ValidUntil = c.ValidFrom.In(Shanghai).Format("2006-01-02"), c.ValidUntil.In(Shanghai).Format("2006-01-02")
@@ -949,4 +957,18 @@ func (a *App) UpdateDraft(ctx context.Context, by Officer, id int64, in Campaign
 		return c, err
 	}
 	return c, nil
+}
+
+// PublicCampaign is a campaign as residents may see it: approved (running,
+// paused or ended); drafts and rejected ones do not exist for them.
+func (a *App) PublicCampaign(ctx context.Context, id int64) (Campaign, error) {
+	c, err := a.cachedCampaign(ctx, id)
+	if err != nil {
+		return c, err
+	}
+	switch c.Status {
+	case StatusApproved, StatusPaused, StatusEnded:
+		return c, nil
+	}
+	return Campaign{}, NotFound("campaign_not_found")
 }

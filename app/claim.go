@@ -62,6 +62,9 @@ func (a *App) Claim(ctx context.Context, r Resident, campaignID, tierID int64, r
 	if tier == nil {
 		return Voucher{}, NotFound("tier_not_found")
 	}
+	if c.RequireRealName && !r.RealName() {
+		return Voucher{}, Conflict("real_name_required")
+	}
 	requestKey = strings.TrimSpace(requestKey)
 	if len(requestKey) > 64 {
 		return Voucher{}, Invalid("request_key_too_long")

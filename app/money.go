@@ -112,8 +112,8 @@ func allDigits(s string) bool {
 	return true
 }
 
-// toHalfWidth maps full-width digits, point, comma, yen sign and the
-// ideographic space to their ASCII forms, because Chinese input methods
+// toHalfWidth maps full-width digits, letters, point, comma, yen sign and
+// the ideographic space to their ASCII forms, because Chinese input methods
 // produce them by default.
 func toHalfWidth(s string) string {
 	return strings.Map(func(r rune) rune {
@@ -128,6 +128,10 @@ func toHalfWidth(s string) string {
 			return '¥'
 		case r == '\u3000':
 			return ' '
+		case r >= 'Ａ' && r <= 'Ｚ':
+			return 'A' + (r - 'Ａ')
+		case r >= 'ａ' && r <= 'ｚ':
+			return 'a' + (r - 'ａ')
 		}
 		return r
 	}, s)

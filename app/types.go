@@ -93,7 +93,11 @@ type Resident struct {
 	ID        int64     `db:"id" json:"id"`
 	Phone     string    `db:"phone" json:"-"`
 	CreatedAt time.Time `db:"created_at" json:"-"`
+	IDHash    *string   `db:"id_hash" json:"-"` // set once the real-name step is done
 }
+
+// RealName reports whether the resident has done the real-name step.
+func (r Resident) RealName() bool { return r.IDHash != nil }
 
 // MaskedPhone shows a number the way receipts do: 138****1234.
 func (r Resident) MaskedPhone() string {
@@ -152,6 +156,7 @@ type Campaign struct {
 	ReleaseMode      string     `db:"release_mode" json:"release_mode"`
 	DropRollover     bool       `db:"drop_rollover" json:"drop_rollover"`
 	RecycleExpired   bool       `db:"recycle_expired" json:"recycle_expired"`
+	RequireRealName  bool       `db:"require_real_name" json:"require_real_name"`
 	CreatedBy        int64      `db:"created_by" json:"created_by"`
 	CreatedAt        time.Time  `db:"created_at" json:"created_at"`
 	SubmittedAt      *time.Time `db:"submitted_at" json:"submitted_at,omitempty"`

@@ -12,7 +12,7 @@ import (
 
 const campaignCols = `id, name, season, district_code, category_code, budget_fen, pending_budget_fen, pending_by, status,
 	rejection_reason, claim_starts_at, claim_ends_at, validity_mode, valid_days, valid_from, valid_until,
-	per_resident_limit, per_day_limit, per_tier_limit, release_mode, drop_rollover, recycle_expired,
+	per_resident_limit, per_day_limit, per_tier_limit, release_mode, drop_rollover, recycle_expired, require_real_name,
 	created_by, created_at, submitted_at, approved_by, approved_at,
 	claimed_count, redeemed_count, subsidy_fen, consumption_fen`
 
@@ -26,11 +26,11 @@ func (s *Store) CreateCampaign(ctx context.Context, c *app.Campaign, audit app.A
 	return s.tx(ctx, func(tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO campaigns (name, season, district_code, category_code, budget_fen, status,
 			claim_starts_at, claim_ends_at, validity_mode, valid_days, valid_from, valid_until,
-			per_resident_limit, per_day_limit, per_tier_limit, release_mode, drop_rollover, recycle_expired, created_by, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			per_resident_limit, per_day_limit, per_tier_limit, release_mode, drop_rollover, recycle_expired, require_real_name, created_by, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.Name, c.Season, c.District, c.Category, c.BudgetFen, c.Status, c.ClaimStartsAt.UTC(), c.ClaimEndsAt.UTC(),
 			c.ValidityMode, c.ValidDays, utcPtr(c.ValidFrom), utcPtr(c.ValidUntil),
-			c.PerResidentLimit, c.PerDayLimit, c.PerTierLimit, c.ReleaseMode, c.DropRollover, c.RecycleExpired, c.CreatedBy, c.CreatedAt.UTC())
+			c.PerResidentLimit, c.PerDayLimit, c.PerTierLimit, c.ReleaseMode, c.DropRollover, c.RecycleExpired, c.RequireRealName, c.CreatedBy, c.CreatedAt.UTC())
 		if err != nil {
 			return err
 		}
@@ -100,11 +100,11 @@ func (s *Store) UpdateDraft(ctx context.Context, c *app.Campaign, audit app.Audi
 		err := guarded(tx.ExecContext(ctx, `UPDATE campaigns SET name = ?, season = ?, district_code = ?, category_code = ?,
 			budget_fen = ?, status = 'draft', rejection_reason = '', claim_starts_at = ?, claim_ends_at = ?, validity_mode = ?,
 			valid_days = ?, valid_from = ?, valid_until = ?, per_resident_limit = ?, per_day_limit = ?, per_tier_limit = ?,
-			release_mode = ?, drop_rollover = ?, recycle_expired = ?, created_by = ?
+			release_mode = ?, drop_rollover = ?, recycle_expired = ?, require_real_name = ?, created_by = ?
 			WHERE id = ? AND status IN ('draft', 'rejected')`,
 			c.Name, c.Season, c.District, c.Category, c.BudgetFen, c.ClaimStartsAt.UTC(), c.ClaimEndsAt.UTC(), c.ValidityMode,
 			c.ValidDays, utcPtr(c.ValidFrom), utcPtr(c.ValidUntil), c.PerResidentLimit, c.PerDayLimit, c.PerTierLimit,
-			c.ReleaseMode, c.DropRollover, c.RecycleExpired, c.CreatedBy, c.ID))("not_draft")
+			c.ReleaseMode, c.DropRollover, c.RecycleExpired, c.RequireRealName, c.CreatedBy, c.ID))("not_draft")
 		if err != nil {
 			return err
 		}

@@ -127,7 +127,12 @@ func New(t testing.TB, opt Options) *Env {
 	}
 	e := &Env{Store: st, Key: key, Ring: token.NewRing(key), Clock: &Clock{t: time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC)}, SMS: &SMS{}, Path: path}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e.App = app.New(st, e.Ring, e.SMS, app.DefaultConfig(), e.Clock.Now, log)
+	acfg := app.DefaultConfig()
+	acfg.IdentityKey = make([]byte, 32)
+	if _, err := rand.Read(acfg.IdentityKey); err != nil {
+		t.Fatal(err)
+	}
+	e.App = app.New(st, e.Ring, e.SMS, acfg, e.Clock.Now, log)
 
 	wcfg := web.DefaultConfig()
 	// Tests hammer from one loopback address; the limits themselves are tested on their own.

@@ -285,6 +285,21 @@ func (s *Server) apiClaim(c echo.Context) error {
 	return c.JSON(http.StatusCreated, voucherJSON{Voucher: v, State: v.State(s.app.Now()), QRText: s.qrText(v.Token)})
 }
 
+// apiIdentity is the real-name step: the ID number is checked and only
+// its keyed hash kept.
+func (s *Server) apiIdentity(c echo.Context) error {
+	var req struct {
+		IDNumber string `json:"id_number"`
+	}
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	if err := s.app.VerifyIdentity(c.Request().Context(), residentOf(c), req.IDNumber); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]bool{"real_name": true})
+}
+
 func (s *Server) apiWallet(c echo.Context) error {
 	vs, err := s.app.Wallet(c.Request().Context(), residentOf(c))
 	if err != nil {

@@ -143,7 +143,8 @@ func campaignInputFromForm(c echo.Context) (app.CampaignInput, error) {
 		PerResidentLimit: form.Get("per_resident_limit"), PerDayLimit: form.Get("per_day_limit"), PerTierLimit: form.Get("per_tier_limit"),
 		ReleaseMode: form.Get("release_mode"), DropDaily: form.Get("drop_daily"), DropDays: form.Get("drop_days"),
 		DropTimes: form.Get("drop_times"), DropRollover: form.Get("drop_rollover"), RecycleExpired: form.Get("recycle_expired"),
-		Include: form.Get("include_merchants"), Exclude: form.Get("exclude_merchants"),
+		RequireRealName: form.Get("require_real_name"),
+		Include:         form.Get("include_merchants"), Exclude: form.Get("exclude_merchants"),
 	}
 	if len(form["categories"]) > 20 {
 		return in, app.Invalid("too_many_categories")

@@ -125,6 +125,13 @@ var funcs = template.FuncMap{
 		}
 		return false
 	},
+	"deref": func(s *string) string {
+		if s == nil {
+			return ""
+		}
+		return *s
+	},
+	"rfc3339":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"datetimeLocal": func(t time.Time) string { return t.In(app.Shanghai).Format("2006-01-02T15:04") },
 	"bp":            app.FormatBP,
 	"pct":           app.FormatPercentBP,

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	qrcode "github.com/skip2/go-qrcode"
@@ -10,20 +11,115 @@ import (
 	"cqvoucher/app"
 )
 
-// residentHome lists live and upcoming campaigns with a claim button per tier.
+// residentHome lists live and upcoming campaigns, filtered by category
+// and district, with a claim button per tier.
 func (s *Server) residentHome(c echo.Context) error {
-	camps, err := s.app.LiveCampaigns(c.Request().Context())
+	s.optionalResident(c)
+	return s.homePage(c, http.StatusOK, nil)
+}
+
+// homePage renders the campaigns list; extra carries a claim's refusal.
+func (s *Server) homePage(c echo.Context, status int, extra map[string]any) error {
+	ctx := c.Request().Context()
+	camps, err := s.app.LiveCampaigns(ctx)
 	if err != nil {
 		return err
 	}
+	category, district := c.QueryParam("category"), c.QueryParam("district")
 	now := s.app.Now()
-	rows := make([]map[string]any, len(camps))
-	for i, camp := range camps {
-		rows[i] = map[string]any{"C": camp, "Phase": camp.Phase(now), "NextDrop": camp.NextDrop(now)}
+	var rows []map[string]any
+	for _, camp := range camps {
+		if category != "" && !has(camp.Categories, category) {
+			continue
+		}
+		if district != "" && camp.District != district && camp.District != app.CityCode {
+			continue
+		}
+		rows = append(rows, map[string]any{"C": camp, "Phase": camp.Phase(now), "NextDrop": camp.NextDrop(now)})
 	}
-	data := map[string]any{"Rows": rows, "Names": s.names(c), "RequestKey": newIdempotencyKey()}
+	ds, err := s.app.Districts(ctx)
+	if err != nil {
+		return err
+	}
+	cats, err := s.app.Categories(ctx)
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"Rows": rows, "Names": s.names(c), "RequestKey": newIdempotencyKey(),
+		"Districts": ds, "Categories": cats, "Category": category, "District": district}
+	for k, v := range extra {
+		data[k] = v
+	}
+	return s.page(c, status, "resident/home", "title.resident_home", data)
+}
+
+func has(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// residentCampaign shows one campaign's rules and where it can be used,
+// with a search over the eligible merchants.
+func (s *Server) residentCampaign(c echo.Context) error {
+	id, err := paramID(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
 	s.optionalResident(c)
-	return s.page(c, http.StatusOK, "resident/home", "title.resident_home", data)
+	camp, err := s.app.PublicCampaign(ctx, id)
+	if err != nil {
+		return err
+	}
+	merchants, err := s.app.EligibleMerchants(ctx, camp)
+	if err != nil {
+		return err
+	}
+	q := strings.TrimSpace(c.QueryParam("q"))
+	names := s.names(c)
+	if q != "" {
+		var found []app.Merchant
+		for _, m := range merchants {
+			if strings.Contains(m.Name, q) || strings.Contains(m.Address, q) || strings.Contains(names[m.District], q) {
+				found = append(found, m)
+			}
+		}
+		merchants = found
+	}
+	now := s.app.Now()
+	return s.page(c, http.StatusOK, "resident/campaign", "title.campaign_public", map[string]any{
+		"R":     map[string]any{"C": camp, "Phase": camp.Phase(now), "NextDrop": camp.NextDrop(now)},
+		"Names": names, "Merchants": merchants, "Q": q, "RequestKey": newIdempotencyKey(),
+	})
+}
+
+// residentIdentityForm is the real-name step.
+func (s *Server) residentIdentityForm(c echo.Context) error {
+	return s.page(c, http.StatusOK, "resident/identity", "title.identity", map[string]any{"Back": safeBack(c.QueryParam("back"))})
+}
+
+func (s *Server) residentIdentity(c echo.Context) error {
+	back := safeBack(c.FormValue("back"))
+	if err := s.app.VerifyIdentity(c.Request().Context(), residentOf(c), c.FormValue("id_number")); err != nil {
+		if app.ErrorCode(err) == app.EINTERNAL {
+			return err
+		}
+		return s.page(c, statusOf[app.ErrorCode(err)], "resident/identity", "title.identity",
+			map[string]any{"Back": back, "Error": s.locale(c).Err(err)})
+	}
+	s.flash(c, "identity_verified")
+	return c.Redirect(http.StatusSeeOther, back)
+}
+
+func safeBack(p string) string {
+	if isLocalPath(p) {
+		return p
+	}
+	return "/m"
 }
 
 // optionalResident marks the resident as signed in on public pages that
@@ -90,6 +186,9 @@ func (s *Server) residentClaim(c echo.Context) error {
 		if app.ErrorCode(err) == app.EINTERNAL {
 			return err
 		}
+		if app.ErrorReason(err) == "real_name_required" {
+			return c.Redirect(http.StatusSeeOther, "/m/identity?back=/m")
+		}
 		return s.claimAnswer(c, statusOf[app.ErrorCode(err)], s.locale(c).Err(err))
 	}
 	s.flash(c, "voucher_claimed")
@@ -97,29 +196,31 @@ func (s *Server) residentClaim(c echo.Context) error {
 }
 
 func (s *Server) claimAnswer(c echo.Context, status int, msg string) error {
-	camps, err := s.app.LiveCampaigns(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	now := s.app.Now()
-	rows := make([]map[string]any, len(camps))
-	for i, camp := range camps {
-		rows[i] = map[string]any{"C": camp, "Phase": camp.Phase(now), "NextDrop": camp.NextDrop(now)}
-	}
-	return s.page(c, status, "resident/home", "title.resident_home", map[string]any{"Rows": rows, "Names": s.names(c), "Error": msg, "RequestKey": newIdempotencyKey()})
+	return s.homePage(c, status, map[string]any{"Error": msg})
 }
 
+// residentWallet shows the resident's vouchers in tabs: usable, used, expired.
 func (s *Server) residentWallet(c echo.Context) error {
 	vs, err := s.app.Wallet(c.Request().Context(), residentOf(c))
 	if err != nil {
 		return err
 	}
-	now := s.app.Now()
-	rows := make([]map[string]any, len(vs))
-	for i, v := range vs {
-		rows[i] = map[string]any{"V": v, "State": v.State(now)}
+	tab := c.QueryParam("tab")
+	if tab != app.VoucherRedeemed && tab != app.VoucherExpired {
+		tab = app.VoucherClaimed
 	}
-	return s.page(c, http.StatusOK, "resident/wallet", "title.wallet", map[string]any{"Rows": rows, "Names": s.names(c)})
+	now := s.app.Now()
+	counts := map[string]int{}
+	var rows []map[string]any
+	for _, v := range vs {
+		state := v.State(now)
+		counts[state]++
+		if state == tab {
+			rows = append(rows, map[string]any{"V": v, "State": state})
+		}
+	}
+	return s.page(c, http.StatusOK, "resident/wallet", "title.wallet",
+		map[string]any{"Rows": rows, "Names": s.names(c), "Tab": tab, "Counts": counts})
 }
 
 // residentVoucher shows one voucher large, as a QR with the manual code under it.
@@ -139,9 +240,12 @@ func (s *Server) residentVoucherQR(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	png, err := qrcode.Encode(s.qrText(v.Token), qrcode.Medium, 512)
-	if err != nil {
-		return err
+	png, ok := s.qr.get(v.Code)
+	if !ok {
+		if png, err = qrcode.Encode(s.qrText(v.Token), qrcode.Medium, 512); err != nil {
+			return err
+		}
+		s.qr.put(v.Code, png)
 	}
 	c.Response().Header().Set("Cache-Control", "private, max-age=31536000, immutable")
 	return c.Blob(http.StatusOK, "image/png", png)

@@ -76,12 +76,15 @@ func (s *Server) routes(fsys fs.FS) {
 
 	// Residents' pages (phone-first).
 	e.GET("/m", s.residentHome)
+	e.GET("/m/campaigns/:id", s.residentCampaign)
 	e.GET("/m/login", s.residentLoginForm)
 	e.POST("/m/login/code", s.residentSendCode, smsLimit)
 	e.POST("/m/login", s.residentLogin, loginLimit)
 	rg := e.Group("/m", s.requireSignIn(residents))
 	rg.POST("/logout", s.residentLogout)
 	rg.GET("/wallet", s.residentWallet)
+	rg.GET("/identity", s.residentIdentityForm)
+	rg.POST("/identity", s.residentIdentity)
 	rg.GET("/vouchers/:code", s.residentVoucher)
 	rg.GET("/vouchers/:code/qr.png", s.residentVoucherQR)
 	rg.POST("/campaigns/:id/claim", s.residentClaim, claimLimit)
@@ -123,6 +126,7 @@ func (s *Server) routes(fsys fs.FS) {
 	ar.DELETE("/sessions", s.apiResidentLogout)
 	ar.POST("/campaigns/:id/claims", s.apiClaim, claimLimit)
 	ar.GET("/vouchers", s.apiWallet)
+	ar.POST("/identity", s.apiIdentity)
 
 	ac := api.Group("/cashier", s.requireSignIn(cashiers))
 	ac.DELETE("/sessions", s.apiCashierLogout)

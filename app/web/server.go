@@ -51,6 +51,7 @@ type Server struct {
 	log    *slog.Logger
 	echo   *echo.Echo
 	outbox *Outbox // demo SMS outbox; nil outside demo mode
+	qr     *qrCache
 }
 
 // New builds the server. outbox may be nil (no demo SMS page).
@@ -63,7 +64,8 @@ func New(a *app.App, cfg Config, fsys fs.FS, outbox *Outbox, log *slog.Logger) (
 		log = slog.Default()
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	s := &Server{app: a, cfg: cfg, tpl: tpl, log: log, outbox: outbox}
+	// 5,000 images of ~3 KB: about 15 MB, the wallets in use at a busy hour.
+	s := &Server{app: a, cfg: cfg, tpl: tpl, log: log, outbox: outbox, qr: newQRCache(5000)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.Renderer = tpl

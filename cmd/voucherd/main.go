@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,6 +27,7 @@ import (
 	_ "time/tzdata" // Asia/Shanghai must resolve on machines without zoneinfo
 
 	"cqvoucher/app"
+	"cqvoucher/app/sms"
 	"cqvoucher/app/token"
 	"cqvoucher/app/web"
 	"cqvoucher/db"
@@ -54,6 +56,9 @@ type Config struct {
 	Synchronous    string
 	SecureCookies  bool
 	TrustedProxies string
+	SMSURL         string
+	SMSUser        string
+	SMSPassword    string
 }
 
 func env(key, def string) string {
@@ -73,6 +78,10 @@ func parseFlags(name string, args []string) (Config, []string, error) {
 	fs.StringVar(&c.Synchronous, "synchronous", env("VOUCHERD_SYNCHRONOUS", "FULL"), "SQLite synchronous setting: FULL (survives power loss) or NORMAL (env VOUCHERD_SYNCHRONOUS)")
 	fs.BoolVar(&c.SecureCookies, "secure-cookies", env("VOUCHERD_SECURE_COOKIES", "") == "1", "mark cookies Secure; set when served over HTTPS (env VOUCHERD_SECURE_COOKIES=1)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("VOUCHERD_TRUSTED_PROXIES", ""), "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted (env VOUCHERD_TRUSTED_PROXIES)")
+	fs.StringVar(&c.SMSURL, "sms-url", env("VOUCHERD_SMS_URL", ""), "HTTP SMS gateway URL; empty = write codes to the log (development only) (env VOUCHERD_SMS_URL)")
+	fs.StringVar(&c.SMSUser, "sms-user", env("VOUCHERD_SMS_USER", ""), "SMS gateway user for basic auth (env VOUCHERD_SMS_USER)")
+	// The password only by environment: flags show in the process list.
+	c.SMSPassword = env("VOUCHERD_SMS_PASSWORD", "")
 	if err := fs.Parse(args); err != nil {
 		return c, nil, err
 	}
@@ -231,8 +240,20 @@ func (m *Main) open(ctx context.Context) error {
 	if err := seeds.LoadReference(ctx, m.Store); err != nil {
 		return err
 	}
+	acfg := app.DefaultConfig()
+	if acfg.IdentityKey, err = loadOrCreateSecret(filepath.Join(m.Config.DataDir, "keys", "identity.key")); err != nil {
+		return err
+	}
 	outbox := web.NewOutbox(m.log, m.Config.Demo)
-	m.App = app.New(m.Store, ring, outbox, app.DefaultConfig(), nil, m.log)
+	var sender app.SMSSender = outbox
+	if m.Config.SMSURL != "" {
+		if sender, err = sms.NewGateway(m.Config.SMSURL, m.Config.SMSUser, m.Config.SMSPassword); err != nil {
+			return err
+		}
+	} else if !m.Config.Demo {
+		m.log.Warn("no SMS gateway configured (-sms-url): sign-in codes go to the log only")
+	}
+	m.App = app.New(m.Store, ring, sender, acfg, nil, m.log)
 	if m.Config.Demo {
 		d, err := seeds.LoadDemo(ctx, m.Store, m.App)
 		if err != nil {
@@ -257,6 +278,34 @@ func (m *Main) open(ctx context.Context) error {
 	}
 	m.listener, err = net.Listen("tcp", m.Config.Addr)
 	return err
+}
+
+// loadOrCreateSecret reads a 32-byte secret from path, making it (0600)
+// on first start. It keys the hashes of resident ID numbers: losing it
+// would make every real-name check unrepeatable, so it is never rotated
+// silently and lives beside the signing keys, outside the database.
+func loadOrCreateSecret(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		if len(b) < 32 {
+			return nil, fmt.Errorf("%s: secret shorter than 32 bytes", path)
+		}
+		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			return nil, fmt.Errorf("%s is readable by others (mode %v): chmod 600 it", path, fi.Mode().Perm())
+		}
+		return b, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	b = make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	return b, os.WriteFile(path, b, 0o600)
 }
 
 // Addr is the address the server listens on (useful with port 0).
