@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// class is how one press was answered.
+type class uint8
+
+const (
+	success     class = iota // 201: a voucher
+	soldOut                  // 409 sold_out / sold_out_next
+	limit                    // 409 limit_reached (and the day and tier limits)
+	notOpen                  // 409 not_open
+	rateLimited              // 429
+	other4xx                 // any other 4xx, e.g. 401 signed_out (a session that did not match)
+	server5xx                // any 5xx: the issue says never
+	transport                // no HTTP answer at all: refused, reset, timeout
+	numClasses
+)
+
+var classNames = [numClasses]string{"success", "sold_out", "limit", "not_open", "rate_limited", "other_4xx", "5xx", "transport"}
+
+func (c class) String() string { return classNames[c] }
+
+// press is one resident's press, timed from the start of the crowd.
+type press struct {
+	start, end time.Duration
+	class      class
+	locked     bool // the body said "database is locked"
+}
+
+// crowdRun is everything a crowd produced.
+type crowdRun struct {
+	presses []press
+	kinds   map[string]int // "409 ended", "401 signed_out", "transport: …": for errors by kind
+}
+
+// crowd sends one POST per token to url, all at once but never more than
+// conc in flight, each on a keep-alive connection of a pool of conc: a
+// crowd of phones, bounded so that a 2-core machine can play it.
+type crowd struct {
+	client *http.Client
+	url    string
+	body   []byte
+	conc   int
+}
+
+func newCrowd(url string, body []byte, conc int, timeout time.Duration) *crowd {
+	tr := &http.Transport{
+		Proxy:       nil, // loopback; an HTTP_PROXY in the environment must not intervene
+		DialContext: (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		// One connection per worker, kept alive: as many idle slots as
+		// connections, so that none is closed and re-dialled between presses.
+		MaxConnsPerHost:     conc,
+		MaxIdleConns:        conc,
+		MaxIdleConnsPerHost: conc,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true, // answers are small; gzip would only cost CPU on both sides
+		ForceAttemptHTTP2:   false,
+	}
+	return &crowd{client: &http.Client{Transport: tr, Timeout: timeout}, url: url, body: body, conc: conc}
+}
+
+// run makes every token press once and waits for every answer.
+func (cr *crowd) run(ctx context.Context, tokens []string) crowdRun {
+	out := crowdRun{presses: make([]press, len(tokens)), kinds: map[string]int{}}
+	var next atomic.Int64
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	go0 := make(chan struct{})
+	var t0 time.Time
+	for range min(cr.conc, len(tokens)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			kinds := map[string]int{}
+			<-go0 // all workers start together: 10:00:00
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(tokens) || ctx.Err() != nil {
+					break
+				}
+				out.presses[i] = cr.press(ctx, tokens[i], t0, kinds)
+			}
+			mu.Lock()
+			for k, n := range kinds {
+				out.kinds[k] += n
+			}
+			mu.Unlock()
+		}()
+	}
+	t0 = time.Now()
+	close(go0)
+	wg.Wait()
+	cr.client.CloseIdleConnections() // the next crowd (or baseline) starts from cold connections too
+	return out
+}
+
+// press sends one claim and classifies its answer. The latency covers
+// the request and reading the whole answer.
+func (cr *crowd) press(ctx context.Context, tok string, t0 time.Time, kinds map[string]int) press {
+	p := press{start: time.Since(t0)}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cr.url, bytes.NewReader(cr.body))
+	if err != nil {
+		panic(err) // the URL is ours
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+tok)
+	res, err := cr.client.Do(req)
+	if err != nil {
+		p.end, p.class = time.Since(t0), transport
+		kinds["transport: "+shortErr(err)]++
+		return p
+	}
+	body, err := io.ReadAll(io.LimitReader(res.Body, 1<<16))
+	res.Body.Close()
+	p.end = time.Since(t0)
+	if err != nil {
+		p.class = transport
+		kinds["transport: reading the answer: "+shortErr(err)]++
+		return p
+	}
+	p.locked = bytes.Contains(body, []byte("database is locked"))
+	var kind string
+	p.class, kind = classify(res.StatusCode, body)
+	if kind != "" {
+		kinds[kind]++
+	}
+	return p
+}
+
+// classify names an answer's class and, for anything but the expected
+// answers, a kind ("409 ended") for the errors-by-kind table.
+func classify(status int, body []byte) (class, string) {
+	if status == http.StatusCreated {
+		return success, ""
+	}
+	reason := reasonOf(body)
+	kind := strconv.Itoa(status) + " " + reason
+	switch {
+	case status == http.StatusConflict:
+		switch reason {
+		case "sold_out", "sold_out_next":
+			return soldOut, ""
+		case "limit_reached", "day_limit_reached", "tier_limit_reached":
+			return limit, ""
+		case "not_open":
+			return notOpen, ""
+		}
+		return other4xx, kind
+	case status == http.StatusTooManyRequests:
+		return rateLimited, ""
+	case status >= 500:
+		return server5xx, kind
+	}
+	return other4xx, kind // including unexpected 2xx and 3xx: not what a press should get
+}
+
+// reasonOf reads the stable error reason of an API answer,
+// {"error":{"code":…,"reason":…}}.
+func reasonOf(body []byte) string {
+	var e struct {
+		Error struct {
+			Reason string `json:"reason"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(body, &e) != nil || e.Error.Reason == "" {
+		return "(no reason)"
+	}
+	return e.Error.Reason
+}
+
+// shortErr keeps the informative tail of a transport error, without the
+// URL and address that make every instance distinct.
+func shortErr(err error) string {
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 {
+		s = s[i+2:]
+	}
+	return s
+}
+
+// claimBody is the JSON a phone sends to claim from a tier.
+func claimBody(tierID int64) []byte {
+	return fmt.Appendf(nil, `{"tier_id":%d}`, tierID)
+}

@@ -1,0 +1,224 @@
+// Command loadgen replays a 10:00 voucher drop against a real voucherd
+// (issue 4, "Benchmark"): R residents, already signed in, press "claim" on
+// one tier of S vouchers all at once, over HTTP, through a bounded pool of
+// connections. It prints claims/s, answers/s, latency percentiles, errors
+// by kind and the server's peak memory, checks the money invariants in the
+// database afterwards, and measures two baselines in the same run:
+//
+//	(a) the raw SQLite claim transaction in-process (db.Store.Claim), and
+//	(b) an empty Echo handler on loopback, under the same generator,
+//
+// so that the ratios against the targets (≥ 0.5 each) can be read off.
+//
+//	go run ./cmd/loadgen                 # 100,000 residents, 1,000 vouchers, synchronous=FULL
+//	go run ./cmd/loadgen -quick          # 5,000 residents, 500 vouchers
+//	go run ./cmd/loadgen -sync NORMAL    # the same drop on the weaker durability setting
+//
+// It exits 1 when an invariant fails, not when a target is missed: this is
+// a benchmark, not a timed test.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+	_ "time/tzdata" // the domain counts days in Asia/Shanghai, as voucherd does
+
+	"cqvoucher/app/token"
+	"cqvoucher/db"
+	"cqvoucher/seeds"
+)
+
+// config is every knob of one run.
+type config struct {
+	dataDir    string        // fresh data directory for the server; "" = a temporary one
+	keep       bool          // keep a temporary data directory afterwards (to inspect it)
+	residents  int           // R: residents signed in before the drop, each pressing once
+	stock      int           // S: vouchers in the one tier
+	conc       int           // concurrent HTTP connections of the crowd
+	sync       string        // SQLite synchronous setting for the server and baseline (a)
+	server     string        // voucherd binary; "" = build ./cmd/voucherd
+	timeout    time.Duration // per request
+	rawClaims  int           // baseline (a): stop after this many claims …
+	rawFor     time.Duration // … or after this long
+	rawWorkers int           // baseline (a): goroutines calling Store.Claim
+	echoMax    int           // baseline (b): at most this many requests
+	again      bool          // after the drop, everyone presses a second time
+	serverEnv  envList       // extra KEY=VALUE for the server process (GOMEMLIMIT, GODEBUG)
+}
+
+// envList collects a repeatable -server-env flag.
+type envList []string
+
+func (e *envList) String() string { return strings.Join(*e, " ") }
+
+func (e *envList) Set(v string) error {
+	if !strings.Contains(v, "=") {
+		return fmt.Errorf("%q is not KEY=VALUE", v)
+	}
+	*e = append(*e, v)
+	return nil
+}
+
+func parseFlags(args []string) (config, error) {
+	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
+	var c config
+	var quick bool
+	fs.StringVar(&c.dataDir, "data", "", "fresh data directory for the server (default: a temporary directory, removed afterwards)")
+	fs.BoolVar(&c.keep, "keep", false, "keep the temporary data directory (database, keys, server log) for inspection")
+	fs.IntVar(&c.residents, "residents", 100_000, "R: residents signed in before the drop; each presses once")
+	fs.IntVar(&c.stock, "stock", 1000, "S: vouchers in the campaign's one tier")
+	fs.IntVar(&c.conc, "conc", 256, "concurrent HTTP connections (the crowd's phones, bounded for a small machine)")
+	fs.StringVar(&c.sync, "sync", "FULL", "SQLite synchronous setting: FULL or NORMAL (server and baseline (a))")
+	fs.StringVar(&c.server, "server", "", "path of a voucherd binary (default: go build ./cmd/voucherd into a temporary directory)")
+	fs.DurationVar(&c.timeout, "timeout", 60*time.Second, "per-request timeout")
+	fs.IntVar(&c.rawClaims, "raw-claims", 5000, "baseline (a): number of claims to run in-process …")
+	fs.DurationVar(&c.rawFor, "raw-for", 3*time.Second, "baseline (a): … or for at most this long")
+	fs.IntVar(&c.rawWorkers, "raw-workers", 16, "baseline (a): goroutines calling Store.Claim (BenchmarkClaimTx uses 8×GOMAXPROCS)")
+	fs.IntVar(&c.echoMax, "echo-max", 50_000, "baseline (b): requests to the empty handler, at most R")
+	fs.BoolVar(&c.again, "again", false, "after the drop, every resident presses once more (sessions now cached): sold-out answers without SQLite reads")
+	fs.Var(&c.serverEnv, "server-env", "KEY=VALUE added to the server's environment, e.g. GOMEMLIMIT=100MiB or GODEBUG=gctrace=1 (repeatable)")
+	fs.BoolVar(&quick, "quick", false, "small run: 5,000 residents and 500 vouchers (unless set explicitly)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if quick {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["residents"] {
+			c.residents = 5000
+		}
+		if !set["stock"] {
+			c.stock = 500
+		}
+	}
+	c.sync = strings.ToUpper(c.sync)
+	switch {
+	case c.residents < 1 || c.stock < 1 || c.conc < 1 || c.rawClaims < 1 || c.rawWorkers < 1 || c.echoMax < 1:
+		return c, fmt.Errorf("-residents, -stock, -conc, -raw-claims, -raw-workers and -echo-max must be positive")
+	case c.sync != "FULL" && c.sync != "NORMAL":
+		return c, fmt.Errorf("-sync must be FULL or NORMAL, not %q", c.sync)
+	}
+	return c, nil
+}
+
+func main() {
+	cfg, err := parseFlags(os.Args[1:])
+	if err == flag.ErrHelp {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ok, err := run(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(2)
+	}
+	if !ok {
+		os.Exit(1)
+	}
+}
+
+// run carries out the whole scenario; ok is false when an invariant failed.
+func run(ctx context.Context, cfg config) (ok bool, err error) {
+	dir, cleanup, err := dataDir(cfg)
+	if err != nil {
+		return false, err
+	}
+	defer cleanup()
+	fmt.Printf("loadgen: R=%d residents, S=%d vouchers, conc=%d, synchronous=%s, GOMAXPROCS=%d, %s\n",
+		cfg.residents, cfg.stock, cfg.conc, cfg.sync, runtime.GOMAXPROCS(0), runtime.Version())
+	fmt.Printf("data dir: %s\n", dir)
+
+	t := time.Now()
+	fx, err := prepare(ctx, dir, cfg)
+	if err != nil {
+		return false, fmt.Errorf("prepare: %w", err)
+	}
+	fmt.Printf("prepared campaign %d (tier %d) and %d signed-in residents in %s\n",
+		fx.campaignID, fx.tierID, len(fx.tokens), time.Since(t).Round(time.Millisecond))
+
+	passes, err := runDrop(ctx, dir, cfg, fx)
+	if err != nil {
+		return false, err
+	}
+	reps := make([]report, len(passes))
+	for i, p := range passes {
+		reps[i] = summarize(p.run)
+		printPass(os.Stdout, i, reps[i], p.mem, p.cpu)
+	}
+	rep, mem := reps[0], passes[0].mem
+
+	checks, err := checkInvariants(ctx, filepath.Join(dir, "voucher.db"), fx, cfg, reps)
+	if err != nil {
+		return false, fmt.Errorf("invariants: %w", err)
+	}
+	ok = printChecks(os.Stdout, checks)
+
+	// The baselines run after the server has stopped, so that they have the
+	// machine to themselves, as the server had during the drop.
+	raw, err := rawClaimRate(ctx, cfg)
+	if err != nil {
+		return ok, fmt.Errorf("baseline (a): %w", err)
+	}
+	echoRun, echoCPU, err := emptyEcho(ctx, cfg, fx.tokens)
+	if err != nil {
+		return ok, fmt.Errorf("baseline (b): %w", err)
+	}
+	printBaselines(os.Stdout, cfg, rep, mem, raw, summarize(echoRun), echoCPU)
+	return ok, nil
+}
+
+// dataDir returns the server's data directory: the one asked for, which
+// must not hold a database yet, or a new temporary one.
+func dataDir(cfg config) (string, func(), error) {
+	if cfg.dataDir != "" {
+		if _, err := os.Stat(filepath.Join(cfg.dataDir, "voucher.db")); err == nil {
+			return "", nil, fmt.Errorf("-data %s already holds a database; loadgen needs a fresh directory", cfg.dataDir)
+		}
+		return cfg.dataDir, func() {}, os.MkdirAll(cfg.dataDir, 0o700)
+	}
+	dir, err := os.MkdirTemp("", "loadgen-")
+	if err != nil {
+		return "", nil, err
+	}
+	if cfg.keep {
+		return dir, func() {}, nil
+	}
+	return dir, func() { os.RemoveAll(dir) }, nil
+}
+
+// openFresh opens a new database in dir with the product's own code:
+// migrations, reference data and the signing key ring, as voucherd's Open does.
+func openFresh(ctx context.Context, dir, sync string) (*db.Store, *token.Ring, error) {
+	st, err := db.Open(ctx, filepath.Join(dir, "voucher.db"), db.Options{Synchronous: sync})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := seeds.LoadReference(ctx, st); err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	ring, err := token.LoadOrCreate(filepath.Join(dir, "keys"))
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, ring, nil
+}
+
+// quietLog is for the domain inside loadgen: its info lines are not results.
+var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base64"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	"cqvoucher/app"
+	"cqvoucher/app/token"
+	"cqvoucher/db"
+)
+
+const (
+	district = "500103" // 渝中区
+	faceYuan = 30       // 满100减30
+	minYuan  = 100
+)
+
+// fixture is what the drop needs to know about the prepared database.
+type fixture struct {
+	campaignID int64
+	tierID     int64
+	tokens     []string // bearer token of resident i's session, in insertion order
+}
+
+// prepare makes the data directory the server will open: schema, reference
+// data, keys, a live campaign created through the domain, and R residents
+// each with a session.
+func prepare(ctx context.Context, dir string, cfg config) (fixture, error) {
+	st, ring, err := openFresh(ctx, dir, cfg.sync)
+	if err != nil {
+		return fixture{}, err
+	}
+	defer st.Close()
+	c, err := liveCampaign(ctx, st, ring, []int{cfg.stock})
+	if err != nil {
+		return fixture{}, err
+	}
+	_, tokens, err := insertResidents(ctx, st, dir, cfg.residents)
+	if err != nil {
+		return fixture{}, err
+	}
+	return fixture{campaignID: c.ID, tierID: c.Tiers[0].ID, tokens: tokens}, nil
+}
+
+// noSMS satisfies app.SMSSender; no one signs in by SMS here.
+type noSMS struct{}
+
+func (noSMS) Send(context.Context, string, string) error { return nil }
+
+// liveCampaign creates two officers of the district and, through the domain
+// (so that validation, the audit log and the four-eyes rule all apply),
+// a campaign opening now with one tier per quantity, per-resident limit 1.
+func liveCampaign(ctx context.Context, st *db.Store, ring *token.Ring, quantities []int) (app.Campaign, error) {
+	now := time.Now().UTC()
+	maker, err := newOfficer(ctx, st, "loadgen-maker", false, now)
+	if err != nil {
+		return app.Campaign{}, err
+	}
+	approver, err := newOfficer(ctx, st, "loadgen-approver", true, now)
+	if err != nil {
+		return app.Campaign{}, err
+	}
+	a := app.New(st, ring, noSMS{}, app.DefaultConfig(), nil, quietLog)
+	in := app.CampaignInput{
+		Name: "负载测试·渝味消费券", District: district, Category: "catering",
+		ClaimStarts: now.Format(time.RFC3339), ClaimEnds: now.Add(30 * 24 * time.Hour).Format(time.RFC3339),
+		ValidDays: "7", PerResidentLimit: "1",
+	}
+	total := 0
+	for _, q := range quantities {
+		in.Tiers = append(in.Tiers, app.TierInput{Face: strconv.Itoa(faceYuan), Threshold: strconv.Itoa(minYuan), Quantity: strconv.Itoa(q)})
+		total += q
+	}
+	in.Budget = strconv.Itoa(total * faceYuan) // exactly what the tiers commit
+	c, err := a.CreateCampaign(ctx, maker, in)
+	if err != nil {
+		return c, fmt.Errorf("create campaign: %w", err)
+	}
+	if err := a.SubmitCampaign(ctx, maker, c.ID); err != nil {
+		return c, fmt.Errorf("submit campaign: %w", err)
+	}
+	if err := a.ApproveCampaign(ctx, approver, c.ID); err != nil {
+		return c, fmt.Errorf("approve campaign: %w", err)
+	}
+	return st.Campaign(ctx, c.ID)
+}
+
+// newOfficer writes an officer directly, as the bootstrap of a new district
+// would: the domain's CreateOfficer needs an officer to act, and there is
+// none yet. The password is random and thrown away; no one signs in.
+func newOfficer(ctx context.Context, st *db.Store, username string, canApprove bool, now time.Time) (app.Officer, error) {
+	hash, err := app.HashPassword(rand.Text())
+	if err != nil {
+		return app.Officer{}, err
+	}
+	o := app.Officer{Username: username, Name: username, PasswordHash: hash, Role: app.RoleDistrictOfficer,
+		District: district, CanApprove: canApprove, CreatedAt: now}
+	err = st.CreateOfficer(ctx, &o, app.SystemAudit(now, "officer.create", "officer", district, nil))
+	return o, err
+}
+
+// insertResidents adds n residents, each with a resident session valid for
+// a day, in ONE transaction on a connection of its own: n transactions of
+// the store's would each wait for an fsync and take minutes. Only the
+// SHA-256 of each token is stored, as app.HashSessionToken does at sign-in;
+// the tokens themselves are returned, in the order of the returned ids.
+func insertResidents(ctx context.Context, st *db.Store, dir string, n int) (ids []int64, tokens []string, err error) {
+	var before int64
+	if err := st.QueryRow(ctx, `SELECT COUNT(*) FROM residents`).Scan(&before); err != nil {
+		return nil, nil, err
+	}
+	conn, err := sql.Open("sqlite3", "file:"+dir+"/voucher.db?"+url.Values{
+		"_busy_timeout": {"10000"}, "_journal_mode": {"WAL"}, "_foreign_keys": {"on"}, "_txlock": {"immediate"},
+	}.Encode())
+	if err != nil {
+		return nil, nil, err
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer tx.Rollback()
+	addResident, err := tx.PrepareContext(ctx, `INSERT INTO residents (phone, created_at) VALUES (?, ?)`)
+	if err != nil {
+		return nil, nil, err
+	}
+	addSession, err := tx.PrepareContext(ctx, `INSERT INTO sessions (token_hash, kind, subject_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`)
+	if err != nil {
+		return nil, nil, err
+	}
+	// time.Time arguments, not strings: the driver then formats them exactly
+	// as the store's own inserts do, so the server's expires_at > now matches.
+	now := time.Now().UTC()
+	expires := now.Add(24 * time.Hour)
+	raw := make([]byte, 32*n)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, nil, err
+	}
+	ids, tokens = make([]int64, n), make([]string, n)
+	for i := range n {
+		phone := fmt.Sprintf("139%08d", before+int64(i)) // distinct mainland numbers
+		res, err := addResident.ExecContext(ctx, phone, now)
+		if err != nil {
+			return nil, nil, fmt.Errorf("resident %d: %w", i, err)
+		}
+		if ids[i], err = res.LastInsertId(); err != nil {
+			return nil, nil, err
+		}
+		tokens[i] = base64.RawURLEncoding.EncodeToString(raw[32*i : 32*(i+1)])
+		if _, err := addSession.ExecContext(ctx, app.HashSessionToken(tokens[i]), app.KindResident, ids[i], now, expires); err != nil {
+			return nil, nil, fmt.Errorf("session %d: %w", i, err)
+		}
+	}
+	return ids, tokens, tx.Commit()
+}
