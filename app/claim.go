@@ -62,8 +62,16 @@ func (a *App) Claim(ctx context.Context, r Resident, campaignID, tierID int64, r
 	if tier == nil {
 		return Voucher{}, NotFound("tier_not_found")
 	}
-	if c.RequireRealName && !r.RealName() {
-		return Voucher{}, Conflict("real_name_required")
+	if c.RequireRealName {
+		// The session carries only the resident's id; the real-name mark is
+		// read (through the cache) only where a campaign asks for it.
+		full, err := a.Resident(ctx, r.ID)
+		if err != nil {
+			return Voucher{}, err
+		}
+		if !full.RealName() {
+			return Voucher{}, Conflict("real_name_required")
+		}
 	}
 	requestKey = strings.TrimSpace(requestKey)
 	if len(requestKey) > 64 {
@@ -117,6 +125,37 @@ func (a *App) Claim(ctx context.Context, r Resident, campaignID, tierID int64, r
 		return Voucher{}, soldOut(c, tier.ID, now)
 	}
 	return v, err
+}
+
+// HopelessClaim answers, from memory alone, a press that cannot succeed
+// whoever makes it: the campaign is not open, paused or ended, or the tier
+// is empty with no drop due. It returns nil when it does not know (the
+// campaign is not cached) or when the press might succeed. The web layer
+// asks it before anything else, so the crowd that arrives after the last
+// voucher costs neither a session lookup nor a database read.
+func (a *App) HopelessClaim(campaignID, tierID int64) error {
+	c, ok := a.campaigns.get(campaignID)
+	if !ok {
+		return nil
+	}
+	now := a.now()
+	switch c.Phase(now) {
+	case PhaseLive:
+	case PhaseScheduled:
+		return Conflict("not_open").With("opens", FormatLocal(c.ClaimStartsAt))
+	case PhaseEnded:
+		return Conflict("ended")
+	case StatusPaused:
+		return Conflict("paused")
+	default:
+		return nil
+	}
+	for _, t := range c.Tiers {
+		if t.ID == tierID && t.Remaining == 0 && !tierHasDueDrop(c, tierID, now) {
+			return soldOut(c, tierID, now)
+		}
+	}
+	return nil
 }
 
 // soldOut is the answer for a tier with nothing to claim now: not open yet

@@ -67,6 +67,10 @@ func (a *App) VerifyIdentity(ctx context.Context, r Resident, rawID string) erro
 		return &Error{Code: EINTERNAL, Reason: "internal"} // refuse rather than store a weakly keyed hash
 	}
 	hash := a.IdentityHash(id)
+	r, err := a.store.ResidentByID(ctx, r.ID)
+	if err != nil {
+		return err
+	}
 	if r.IDHash != nil {
 		if EqualHash(*r.IDHash, hash) {
 			return nil

@@ -1,9 +1,13 @@
 package web
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -74,6 +78,12 @@ func (s *Server) requireSignIn(aud audience) echo.MiddlewareFunc {
 						c.Set(ctxCashier, cs)
 					}
 				case app.KindResident:
+					if isAPI(c) {
+						// The API needs only who it is; the record is read
+						// where a rule needs it (the real-name step).
+						c.Set(ctxResident, app.Resident{ID: se.SubjectID})
+						break
+					}
 					var r app.Resident
 					if r, err = s.app.Resident(ctx, se.SubjectID); err == nil {
 						c.Set(ctxResident, r)
@@ -93,6 +103,37 @@ func (s *Server) requireSignIn(aud audience) echo.MiddlewareFunc {
 			c.Set(ctxToken, tok)
 			return next(c)
 		}
+	}
+}
+
+// hopelessClaim answers an API press that cannot succeed before the
+// session is even looked up (see app.HopelessClaim). A press with an
+// Idempotency-Key goes the whole way: it may be the retry of a press that
+// won, and must get its voucher back.
+func (s *Server) hopelessClaim(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.Request().Header.Get("Idempotency-Key") != "" {
+			return next(c)
+		}
+		id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+		if err != nil {
+			return next(c)
+		}
+		body, err := io.ReadAll(io.LimitReader(c.Request().Body, 4096))
+		if err != nil {
+			return next(c)
+		}
+		c.Request().Body = io.NopCloser(bytes.NewReader(body))
+		var req struct {
+			TierID int64 `json:"tier_id"`
+		}
+		if json.Unmarshal(body, &req) != nil {
+			return next(c)
+		}
+		if err := s.app.HopelessClaim(id, req.TierID); err != nil {
+			return err
+		}
+		return next(c)
 	}
 }
 

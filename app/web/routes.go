@@ -122,9 +122,11 @@ func (s *Server) routes(fsys fs.FS) {
 	ao.POST("/officers/:id/disable", s.apiOfficerDisable)
 	ao.POST("/officers/:id/enable", s.apiOfficerEnable)
 
+	// Presses that cannot succeed are answered before sign-in is checked:
+	// the answer (sold out, not open) is the same for anyone and public.
+	api.POST("/resident/campaigns/:id/claims", s.apiClaim, s.hopelessClaim, s.requireSignIn(residents), claimLimit)
 	ar := api.Group("/resident", s.requireSignIn(residents))
 	ar.DELETE("/sessions", s.apiResidentLogout)
-	ar.POST("/campaigns/:id/claims", s.apiClaim, claimLimit)
 	ar.GET("/vouchers", s.apiWallet)
 	ar.POST("/identity", s.apiIdentity)
 
