@@ -79,6 +79,8 @@ type Store interface {
 	VoucherByCode(ctx context.Context, code string) (Voucher, error)
 	ResidentVouchers(ctx context.Context, residentID int64) ([]Voucher, error)
 	Redeem(ctx context.Context, r RedeemInsert) (Redemption, error)
+	Reverse(ctx context.Context, r ReverseInsert) (Redemption, error)
+	MerchantRedemptions(ctx context.Context, merchantID int64, from, to time.Time) ([]RedemptionLine, error)
 	// RedemptionOf returns how a voucher was redeemed, with the merchant's name.
 	RedemptionOf(ctx context.Context, voucherID int64) (Redemption, string, error)
 }

@@ -164,6 +164,7 @@ type Campaign struct {
 	ApprovedAt       *time.Time `db:"approved_at" json:"approved_at,omitempty"`
 	ClaimedCount     int64      `db:"claimed_count" json:"claimed"`
 	RedeemedCount    int64      `db:"redeemed_count" json:"redeemed"`
+	ReversedCount    int64      `db:"reversed_count" json:"reversed"`
 	SubsidyFen       Fen        `db:"subsidy_fen" json:"subsidy_fen"`
 	ConsumptionFen   Fen        `db:"consumption_fen" json:"consumption_fen"`
 	Tiers            []Tier     `db:"-" json:"tiers"`
@@ -250,6 +251,7 @@ type Tier struct {
 	Expired       int64 `db:"expired" json:"expired"` // claimed vouchers that expired unredeemed
 	ClaimedCount  int64 `db:"claimed_count" json:"claimed"`
 	RedeemedCount int64 `db:"redeemed_count" json:"redeemed"`
+	ReversedCount int64 `db:"reversed_count" json:"reversed"`
 }
 
 // Drop is one scheduled release of a tier's stock.
@@ -308,8 +310,10 @@ type Redemption struct {
 	CashierID      int64     `db:"cashier_id" json:"cashier_id"`
 	BillFen        Fen       `db:"bill_fen" json:"bill_fen"`
 	DiscountFen    Fen       `db:"discount_fen" json:"discount_fen"`
-	IdempotencyKey string    `db:"idempotency_key" json:"idempotency_key"`
-	CreatedAt      time.Time `db:"created_at" json:"created_at"`
+	IdempotencyKey string     `db:"idempotency_key" json:"idempotency_key"`
+	CreatedAt      time.Time  `db:"created_at" json:"created_at"`
+	ReversedAt     *time.Time `db:"reversed_at" json:"reversed_at,omitempty"`
+	ReversedBy     *int64     `db:"reversed_by" json:"reversed_by,omitempty"`
 	// Replayed is true when this is the stored answer to a retried request.
 	Replayed bool `db:"-" json:"replayed"`
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -14,7 +15,7 @@ import (
 const voucherSelect = `SELECT v.id, v.code, v.campaign_id, v.tier_id, v.resident_id, v.status, v.token,
 	v.claimed_at, v.expires_at, v.redeemed_at, v.valid_from,
 	c.name AS campaign_name, c.district_code, c.category_code, t.face_fen, t.threshold_fen,
-	(SELECT m.name FROM redemptions r JOIN merchants m ON m.id = r.merchant_id WHERE r.voucher_id = v.id) AS merchant_name
+	(SELECT m.name FROM redemptions r JOIN merchants m ON m.id = r.merchant_id WHERE r.voucher_id = v.id AND r.reversed_at IS NULL) AS merchant_name
 	FROM vouchers v JOIN campaigns c ON c.id = v.campaign_id JOIN tiers t ON t.id = v.tier_id`
 
 // Claim carries out one claim in one transaction; see app.ClaimInsert.
@@ -172,7 +173,8 @@ func (s *Store) ResidentVouchers(ctx context.Context, residentID int64) ([]app.V
 	return vs, err
 }
 
-const redemptionCols = `id, voucher_id, campaign_id, merchant_id, cashier_id, bill_fen, discount_fen, idempotency_key, created_at`
+const redemptionCols = `id, voucher_id, campaign_id, merchant_id, cashier_id, bill_fen, discount_fen, idempotency_key, created_at,
+	reversed_at, reversed_by`
 
 // Redeem carries out one redemption in one transaction; see app.RedeemInsert.
 func (s *Store) Redeem(ctx context.Context, in app.RedeemInsert) (app.Redemption, error) {
@@ -183,6 +185,9 @@ func (s *Store) Redeem(ctx context.Context, in app.RedeemInsert) (app.Redemption
 		if err == nil {
 			if red.VoucherID != in.VoucherID || red.BillFen != in.BillFen {
 				return app.Conflict("idempotency_key_reused")
+			}
+			if red.ReversedAt != nil {
+				return app.Conflict("redemption_reversed")
 			}
 			red.Replayed = true
 			return nil
@@ -245,7 +250,63 @@ func (s *Store) RedemptionOf(ctx context.Context, voucherID int64) (app.Redempti
 		MerchantName string `db:"merchant_name"`
 	}
 	err := s.r.GetContext(ctx, &row, `SELECT r.id, r.voucher_id, r.campaign_id, r.merchant_id, r.cashier_id, r.bill_fen,
-		r.discount_fen, r.idempotency_key, r.created_at, m.name AS merchant_name
-		FROM redemptions r JOIN merchants m ON m.id = r.merchant_id WHERE r.voucher_id = ?`, voucherID)
+		r.discount_fen, r.idempotency_key, r.created_at, r.reversed_at, r.reversed_by, m.name AS merchant_name
+		FROM redemptions r JOIN merchants m ON m.id = r.merchant_id WHERE r.voucher_id = ? AND r.reversed_at IS NULL`, voucherID)
 	return row.Redemption, row.MerchantName, notFound(err, "redemption_not_found")
+}
+
+// Reverse undoes a redemption on a refund, in one transaction: the
+// redemption is marked reversed (guarded: same merchant, not reversed yet,
+// made inside the window), the voucher returns to its holder with its
+// original expiry, and every rollup gives back what the redemption added.
+func (s *Store) Reverse(ctx context.Context, in app.ReverseInsert) (app.Redemption, error) {
+	var red app.Redemption
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		if err := tx.GetContext(ctx, &red, `SELECT `+redemptionCols+` FROM redemptions WHERE id = ? AND merchant_id = ?`,
+			in.RedemptionID, in.MerchantID); err != nil {
+			return notFound(err, "redemption_not_found")
+		}
+		switch {
+		case red.ReversedAt != nil:
+			return app.Conflict("already_reversed")
+		case red.CreatedAt.Before(in.WindowStart):
+			return app.Conflict("reversal_window")
+		}
+		if err := guarded(tx.ExecContext(ctx, `UPDATE redemptions SET reversed_at = ?, reversed_by = ?
+			WHERE id = ? AND merchant_id = ? AND reversed_at IS NULL AND created_at >= ?`,
+			in.At.UTC(), in.CashierID, in.RedemptionID, in.MerchantID, in.WindowStart.UTC()))("already_reversed"); err != nil {
+			return err
+		}
+		var tierID int64
+		if err := tx.GetContext(ctx, &tierID, `SELECT tier_id FROM vouchers WHERE id = ?`, red.VoucherID); err != nil {
+			return err
+		}
+		if err := guarded(tx.ExecContext(ctx, `UPDATE vouchers SET status = 'claimed', redeemed_at = NULL WHERE id = ? AND status = 'redeemed'`,
+			red.VoucherID))("voucher_not_redeemed"); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE tiers SET redeemed_count = redeemed_count - 1, reversed_count = reversed_count + 1 WHERE id = ?`, tierID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE campaigns SET redeemed_count = redeemed_count - 1, reversed_count = reversed_count + 1,
+			subsidy_fen = subsidy_fen - ?, consumption_fen = consumption_fen - ? WHERE id = ?`, red.DiscountFen, red.BillFen, red.CampaignID)
+		return err
+	})
+	if err == nil {
+		at, by := in.At.UTC(), in.CashierID
+		red.ReversedAt, red.ReversedBy = &at, &by
+	}
+	return red, err
+}
+
+// MerchantRedemptions lists a merchant's redemptions made in [from, to),
+// newest first, with the campaign's name and the voucher's code.
+func (s *Store) MerchantRedemptions(ctx context.Context, merchantID int64, from, to time.Time) ([]app.RedemptionLine, error) {
+	var out []app.RedemptionLine
+	err := s.r.SelectContext(ctx, &out, `SELECT r.id, r.voucher_id, r.campaign_id, r.merchant_id, r.cashier_id, r.bill_fen,
+		r.discount_fen, r.idempotency_key, r.created_at, r.reversed_at, r.reversed_by, c.name AS campaign_name, v.code AS voucher_code
+		FROM redemptions r JOIN campaigns c ON c.id = r.campaign_id JOIN vouchers v ON v.id = r.voucher_id
+		WHERE r.merchant_id = ? AND r.created_at >= ? AND r.created_at < ? ORDER BY r.id DESC LIMIT 1000`,
+		merchantID, from.UTC(), to.UTC())
+	return out, err
 }

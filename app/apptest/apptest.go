@@ -293,7 +293,7 @@ func (e *Env) CashierSession(t testing.TB, c app.Cashier) string {
 	tok := base64.RawURLEncoding.EncodeToString(raw)
 	now := e.Clock.Now()
 	if err := e.Store.CreateSession(context.Background(), app.Session{
-		TokenHash: app.HashSessionToken(tok), Kind: app.KindCashier, SubjectID: c.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour),
+		TokenHash: app.HashSessionToken(tok), Kind: app.KindCashier, SubjectID: c.ID, CreatedAt: now, ExpiresAt: now.Add(30 * 24 * time.Hour),
 	}); err != nil {
 		t.Fatal(err)
 	}

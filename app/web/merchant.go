@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -114,4 +115,63 @@ func newIdempotencyKey() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// merchantRedemptions lists today's redemptions at this merchant, each
+// with a reverse button for refunds.
+func (s *Server) merchantRedemptions(c echo.Context) error {
+	return s.redemptionsPage(c, http.StatusOK, nil)
+}
+
+func (s *Server) redemptionsPage(c echo.Context, status int, err error) error {
+	cs := cashierOf(c)
+	ctx := c.Request().Context()
+	lines, lerr := s.app.TodaysRedemptions(ctx, cs)
+	if lerr != nil {
+		return lerr
+	}
+	m, merr := s.app.Merchant(ctx, cs.MerchantID)
+	if merr != nil {
+		return merr
+	}
+	data := map[string]any{"Lines": lines, "Merchant": m, "Names": s.names(c)}
+	if err != nil {
+		data["Rejection"] = s.locale(c).Err(err)
+	}
+	return s.page(c, status, "merchant/redemptions", "title.merchant_redemptions", data)
+}
+
+func (s *Server) merchantReverse(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return app.NotFound("redemption_not_found")
+	}
+	if _, err := s.app.Reverse(c.Request().Context(), cashierOf(c), id); err != nil {
+		if app.ErrorCode(err) == app.EINTERNAL || app.ErrorCode(err) == app.ENOTFOUND {
+			return err
+		}
+		return s.redemptionsPage(c, statusOf[app.ErrorCode(err)], err)
+	}
+	s.flash(c, "redemption_reversed")
+	return c.Redirect(http.StatusSeeOther, "/merchant/redemptions")
+}
+
+func (s *Server) apiRedemptions(c echo.Context) error {
+	lines, err := s.app.TodaysRedemptions(c.Request().Context(), cashierOf(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"redemptions": lines})
+}
+
+func (s *Server) apiReverse(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return app.NotFound("redemption_not_found")
+	}
+	red, err := s.app.Reverse(c.Request().Context(), cashierOf(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, red)
 }

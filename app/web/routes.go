@@ -97,6 +97,8 @@ func (s *Server) routes(fsys fs.FS) {
 	mg.GET("", s.merchantScan)
 	mg.POST("/check", s.merchantCheck)
 	mg.POST("/redeem", s.merchantRedeem)
+	mg.GET("/redemptions", s.merchantRedemptions)
+	mg.POST("/redemptions/:id/reverse", s.merchantReverse)
 
 	// JSON API.
 	api := e.Group("/api/v1")
@@ -134,6 +136,8 @@ func (s *Server) routes(fsys fs.FS) {
 	ac.DELETE("/sessions", s.apiCashierLogout)
 	ac.POST("/inspect", s.apiInspect)
 	ac.POST("/redemptions", s.apiRedeem)
+	ac.GET("/redemptions", s.apiRedemptions)
+	ac.POST("/redemptions/:id/reverse", s.apiReverse)
 }
 
 // cacheStatic lets browsers keep static files for a day; their URLs carry
