@@ -303,13 +303,13 @@ func (v Voucher) State(now time.Time) string {
 
 // Redemption is one use of a voucher at a merchant.
 type Redemption struct {
-	ID             int64     `db:"id" json:"id"`
-	VoucherID      int64     `db:"voucher_id" json:"-"`
-	CampaignID     int64     `db:"campaign_id" json:"campaign_id"`
-	MerchantID     int64     `db:"merchant_id" json:"merchant_id"`
-	CashierID      int64     `db:"cashier_id" json:"cashier_id"`
-	BillFen        Fen       `db:"bill_fen" json:"bill_fen"`
-	DiscountFen    Fen       `db:"discount_fen" json:"discount_fen"`
+	ID             int64      `db:"id" json:"id"`
+	VoucherID      int64      `db:"voucher_id" json:"-"`
+	CampaignID     int64      `db:"campaign_id" json:"campaign_id"`
+	MerchantID     int64      `db:"merchant_id" json:"merchant_id"`
+	CashierID      int64      `db:"cashier_id" json:"cashier_id"`
+	BillFen        Fen        `db:"bill_fen" json:"bill_fen"`
+	DiscountFen    Fen        `db:"discount_fen" json:"discount_fen"`
 	IdempotencyKey string     `db:"idempotency_key" json:"idempotency_key"`
 	CreatedAt      time.Time  `db:"created_at" json:"created_at"`
 	ReversedAt     *time.Time `db:"reversed_at" json:"reversed_at,omitempty"`
