@@ -29,6 +29,12 @@ type Store interface {
 	CashierByUsername(ctx context.Context, username string) (Cashier, error)
 	CashierByID(ctx context.Context, id int64) (Cashier, error)
 	MerchantByID(ctx context.Context, id int64) (Merchant, error)
+	Merchants(ctx context.Context, district string) ([]Merchant, error)
+	CreateMerchantWithOwner(ctx context.Context, m *Merchant, owner *Cashier) error
+	ReviewMerchant(ctx context.Context, r MerchantReview) error
+	MerchantCashiers(ctx context.Context, merchantID int64) ([]Cashier, error)
+	CreateCashier(ctx context.Context, c *Cashier) error
+	DisableCashier(ctx context.Context, merchantID, cashierID int64, at time.Time) error
 	ResidentByID(ctx context.Context, id int64) (Resident, error)
 	// EnsureResident returns the resident with this phone, creating it on first sign-in.
 	EnsureResident(ctx context.Context, phone string, now time.Time) (Resident, error)

@@ -123,6 +123,9 @@ func (a *App) LoginCashier(ctx context.Context, username, password string) (Cash
 		a.log.Info("sign-in failed", "kind", KindCashier, "username", username)
 		return Cashier{}, "", Unauthorized("bad_credentials")
 	}
+	if c.DisabledAt != nil {
+		return Cashier{}, "", Unauthorized("account_disabled")
+	}
 	tok, err := a.newSession(ctx, KindCashier, c.ID, a.cfg.CashierSession)
 	if err != nil {
 		return Cashier{}, "", err
@@ -170,7 +173,11 @@ func (a *App) Officer(ctx context.Context, id int64) (Officer, error) {
 	return o, err
 }
 func (a *App) Cashier(ctx context.Context, id int64) (Cashier, error) {
-	return a.store.CashierByID(ctx, id)
+	c, err := a.store.CashierByID(ctx, id)
+	if err == nil && c.DisabledAt != nil {
+		return Cashier{}, Unauthorized("account_disabled")
+	}
+	return c, err
 }
 func (a *App) Resident(ctx context.Context, id int64) (Resident, error) {
 	if r, ok := a.residents.get(id); ok {

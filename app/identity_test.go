@@ -31,3 +31,23 @@ func TestNormalizeResidentID(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckUSCC(t *testing.T) {
+	for _, tc := range []struct {
+		in                string
+		shape, checksumOK bool
+	}{
+		{"91350100M000100Y43", true, true},
+		{"91350100m000100y43", true, true},   // lower case typed
+		{"91350100M000100Y4Z", false, false}, // Z is not in the alphabet: refused, not reviewed
+		{"91350100M000100Y44", true, false},  // wrong check character: manual review
+		{"91350100M000100Y4", false, false},  // 17 characters
+		{"91350100I000100Y43", false, false}, // I is not in the alphabet
+		{"", false, false},
+	} {
+		_, shape, ok := CheckUSCC(tc.in)
+		if shape != tc.shape || ok != tc.checksumOK {
+			t.Errorf("CheckUSCC(%q) = shape %v, checksum %v; want %v, %v", tc.in, shape, ok, tc.shape, tc.checksumOK)
+		}
+	}
+}

@@ -69,23 +69,43 @@ const (
 
 // Merchant is a shop that accepts vouchers.
 type Merchant struct {
-	ID        int64     `db:"id" json:"id"`
-	Name      string    `db:"name" json:"name"`
-	District  string    `db:"district_code" json:"district"`
-	Category  string    `db:"category_code" json:"category"`
-	Address   string    `db:"address" json:"address"`
-	Status    string    `db:"status" json:"status"`
-	CreatedAt time.Time `db:"created_at" json:"-"`
+	ID                int64      `db:"id" json:"id"`
+	Name              string     `db:"name" json:"name"`
+	District          string     `db:"district_code" json:"district"`
+	Category          string     `db:"category_code" json:"category"`
+	Address           string     `db:"address" json:"address"`
+	Status            string     `db:"status" json:"status"`
+	CreatedAt         time.Time  `db:"created_at" json:"-"`
+	USCC              string     `db:"uscc" json:"uscc,omitempty"`
+	USCCChecksumOK    bool       `db:"uscc_checksum_ok" json:"uscc_checksum_ok"`
+	ContactName       string     `db:"contact_name" json:"-"`
+	ContactPhone      string     `db:"contact_phone" json:"-"`
+	SettlementAccount string     `db:"settlement_account" json:"-"`
+	ReviewNote        string     `db:"review_note" json:"review_note,omitempty"`
+	ReviewedBy        *int64     `db:"reviewed_by" json:"-"`
+	ReviewedAt        *time.Time `db:"reviewed_at" json:"-"`
 }
+
+// Merchant status for a rejected application.
+const MerchantRejected = "rejected"
+
+// Cashier roles: the owner manages the merchant's cashiers and sees its
+// statements; a cashier redeems.
+const (
+	CashierOwner = "owner"
+	CashierStaff = "cashier"
+)
 
 // Cashier is a merchant's staff account that redeems vouchers.
 type Cashier struct {
-	ID           int64     `db:"id" json:"id"`
-	MerchantID   int64     `db:"merchant_id" json:"merchant_id"`
-	Username     string    `db:"username" json:"username"`
-	Name         string    `db:"display_name" json:"name"`
-	PasswordHash string    `db:"password_hash" json:"-"`
-	CreatedAt    time.Time `db:"created_at" json:"-"`
+	ID           int64      `db:"id" json:"id"`
+	MerchantID   int64      `db:"merchant_id" json:"merchant_id"`
+	Username     string     `db:"username" json:"username"`
+	Name         string     `db:"display_name" json:"name"`
+	PasswordHash string     `db:"password_hash" json:"-"`
+	CreatedAt    time.Time  `db:"created_at" json:"-"`
+	Role         string     `db:"role" json:"role"`
+	DisabledAt   *time.Time `db:"disabled_at" json:"disabled_at,omitempty"`
 }
 
 // Resident is a person who claims vouchers, known by a mobile number.

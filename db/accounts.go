@@ -71,7 +71,7 @@ func (s *Store) SetOfficerDisabled(ctx context.Context, id int64, at *time.Time,
 	})
 }
 
-const cashierCols = `id, merchant_id, username, display_name, password_hash, created_at`
+const cashierCols = `id, merchant_id, username, display_name, password_hash, created_at, role, disabled_at`
 
 // CashierByUsername finds a cashier by sign-in name.
 func (s *Store) CashierByUsername(ctx context.Context, username string) (app.Cashier, error) {
@@ -89,8 +89,11 @@ func (s *Store) CashierByID(ctx context.Context, id int64) (app.Cashier, error) 
 
 // CreateCashier adds a cashier account to a merchant.
 func (s *Store) CreateCashier(ctx context.Context, c *app.Cashier) error {
-	res, err := s.w.ExecContext(ctx, `INSERT INTO cashiers (merchant_id, username, display_name, password_hash, created_at)
-		VALUES (?, ?, ?, ?, ?)`, c.MerchantID, c.Username, c.Name, c.PasswordHash, c.CreatedAt.UTC())
+	if c.Role == "" {
+		c.Role = app.CashierStaff
+	}
+	res, err := s.w.ExecContext(ctx, `INSERT INTO cashiers (merchant_id, username, display_name, password_hash, created_at, role)
+		VALUES (?, ?, ?, ?, ?, ?)`, c.MerchantID, c.Username, c.Name, c.PasswordHash, c.CreatedAt.UTC(), c.Role)
 	if isUnique(err) {
 		return app.Conflict("username_taken")
 	}
@@ -101,7 +104,8 @@ func (s *Store) CreateCashier(ctx context.Context, c *app.Cashier) error {
 	return err
 }
 
-const merchantCols = `id, name, district_code, category_code, address, status, created_at`
+const merchantCols = `id, name, district_code, category_code, address, status, created_at, uscc, uscc_checksum_ok,
+	contact_name, contact_phone, settlement_account, review_note, reviewed_by, reviewed_at`
 
 // MerchantByID finds a merchant.
 func (s *Store) MerchantByID(ctx context.Context, id int64) (app.Merchant, error) {
@@ -260,4 +264,79 @@ func (s *Store) CheckSMSCode(ctx context.Context, phone, codeHash string, now ti
 		return err
 	}
 	return verdict
+}
+
+// Merchants lists merchants of one district (or "" all), pending first.
+func (s *Store) Merchants(ctx context.Context, district string) ([]app.Merchant, error) {
+	var ms []app.Merchant
+	err := s.r.SelectContext(ctx, &ms, `SELECT `+merchantCols+` FROM merchants WHERE ? = '' OR district_code = ?
+		ORDER BY status <> 'pending', district_code, name LIMIT 2000`, district, district)
+	return ms, err
+}
+
+// CreateMerchantWithOwner records an application and its owner account
+// in one transaction: both or neither.
+func (s *Store) CreateMerchantWithOwner(ctx context.Context, m *app.Merchant, owner *app.Cashier) error {
+	return s.tx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO merchants (name, district_code, category_code, address, status, created_at,
+			uscc, uscc_checksum_ok, contact_name, contact_phone, settlement_account) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			m.Name, m.District, m.Category, m.Address, m.Status, m.CreatedAt.UTC(), m.USCC, m.USCCChecksumOK,
+			m.ContactName, m.ContactPhone, m.SettlementAccount)
+		if isUnique(err) {
+			return app.Conflict("merchant_exists")
+		}
+		if err != nil {
+			return err
+		}
+		if m.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		owner.MerchantID = m.ID
+		res, err = tx.ExecContext(ctx, `INSERT INTO cashiers (merchant_id, username, display_name, password_hash, created_at, role)
+			VALUES (?, ?, ?, ?, ?, ?)`, owner.MerchantID, owner.Username, owner.Name, owner.PasswordHash, owner.CreatedAt.UTC(), owner.Role)
+		if isUnique(err) {
+			return app.Conflict("username_taken")
+		}
+		if err != nil {
+			return err
+		}
+		owner.ID, err = res.LastInsertId()
+		return err
+	})
+}
+
+// ReviewMerchant moves a merchant between statuses, guarded on the
+// current one, with its audit record.
+func (s *Store) ReviewMerchant(ctx context.Context, r app.MerchantReview) error {
+	return s.tx(ctx, func(tx *sqlx.Tx) error {
+		q, args, err := sqlx.In(`UPDATE merchants SET status = ?, review_note = ?, reviewed_by = ?, reviewed_at = ?
+			WHERE id = ? AND status IN (?)`, r.To, r.Note, r.By, r.At.UTC(), r.MerchantID, r.From)
+		if err != nil {
+			return err
+		}
+		if err := guarded(tx.ExecContext(ctx, tx.Rebind(q), args...))("merchant_status"); err != nil {
+			return err
+		}
+		audit := r.Audit
+		return appendAudit(ctx, tx, &audit)
+	})
+}
+
+// MerchantCashiers lists a merchant's cashier accounts.
+func (s *Store) MerchantCashiers(ctx context.Context, merchantID int64) ([]app.Cashier, error) {
+	var cs []app.Cashier
+	err := s.r.SelectContext(ctx, &cs, `SELECT `+cashierCols+` FROM cashiers WHERE merchant_id = ? ORDER BY role <> 'owner', username`, merchantID)
+	return cs, err
+}
+
+// DisableCashier disables one of a merchant's cashiers and ends its sessions.
+func (s *Store) DisableCashier(ctx context.Context, merchantID, cashierID int64, at time.Time) error {
+	return s.tx(ctx, func(tx *sqlx.Tx) error {
+		if err := guarded(tx.ExecContext(ctx, `UPDATE cashiers SET disabled_at = ? WHERE id = ? AND merchant_id = ? AND disabled_at IS NULL`,
+			at.UTC(), cashierID, merchantID))("cashier_not_found"); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE kind = 'cashier' AND subject_id = ?`, cashierID)
+		return err
+	})
 }

@@ -181,6 +181,26 @@ func (e *Env) NewOfficer(t testing.TB, username, district string, canApprove boo
 	return o
 }
 
+// NewAuditor adds a read-only auditor of a district (or of the city).
+func (e *Env) NewAuditor(t testing.TB, username, district string) app.Officer {
+	t.Helper()
+	o := app.Officer{Username: username, Name: username, PasswordHash: passwordHash(), Role: app.RoleAuditor, District: district, CreatedAt: e.Clock.Now()}
+	if err := e.Store.CreateOfficer(context.Background(), &o, app.SystemAudit(o.CreatedAt, "officer.create", "officer", district, nil)); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+// NewOwner adds a merchant's owner account.
+func (e *Env) NewOwner(t testing.TB, m app.Merchant, username string) app.Cashier {
+	t.Helper()
+	c := app.Cashier{MerchantID: m.ID, Username: username, Name: username, PasswordHash: passwordHash(), CreatedAt: e.Clock.Now(), Role: app.CashierOwner}
+	if err := e.Store.CreateCashier(context.Background(), &c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // NewMerchant adds an approved merchant.
 func (e *Env) NewMerchant(t testing.TB, name, district, category string) app.Merchant {
 	t.Helper()

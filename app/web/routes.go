@@ -69,6 +69,8 @@ func (s *Server) routes(fsys fs.FS) {
 		og.POST("/campaigns/:id/"+action, h)
 	}
 	og.GET("/audit", s.auditPage)
+	og.GET("/merchants", s.officerMerchants)
+	og.POST("/merchants/:id/:action", s.officerReviewMerchant)
 	og.GET("/officers", s.officersPage)
 	og.POST("/officers", s.officerCreate)
 	og.POST("/officers/:id/disable", s.officerDisable)
@@ -90,6 +92,8 @@ func (s *Server) routes(fsys fs.FS) {
 	rg.POST("/campaigns/:id/claim", s.residentClaim, claimLimit)
 
 	// Cashiers' pages.
+	e.GET("/merchant/apply", s.merchantApplyForm)
+	e.POST("/merchant/apply", s.merchantApply, smsLimit) // a form a bot would fill: limited like SMS
 	e.GET("/merchant/login", s.merchantLoginForm)
 	e.POST("/merchant/login", s.merchantLogin, loginLimit)
 	mg := e.Group("/merchant", s.requireSignIn(cashiers))
@@ -98,6 +102,9 @@ func (s *Server) routes(fsys fs.FS) {
 	mg.POST("/check", s.merchantCheck)
 	mg.POST("/redeem", s.merchantRedeem)
 	mg.GET("/redemptions", s.merchantRedemptions)
+	mg.GET("/staff", s.merchantStaff)
+	mg.POST("/staff", s.merchantAddCashier)
+	mg.POST("/staff/:id/remove", s.merchantRemoveCashier)
 	mg.POST("/redemptions/:id/reverse", s.merchantReverse)
 
 	// JSON API.
@@ -107,6 +114,7 @@ func (s *Server) routes(fsys fs.FS) {
 	api.POST("/resident/sms", s.apiResidentSendCode, smsLimit)
 	api.POST("/resident/sessions", s.apiResidentLogin, loginLimit)
 	api.GET("/campaigns/live", s.apiLiveCampaigns)
+	api.POST("/merchants/applications", s.apiMerchantApply, smsLimit)
 
 	ao := api.Group("/officer", s.requireSignIn(officers))
 	ao.DELETE("/sessions", s.apiOfficerLogout)
@@ -119,6 +127,8 @@ func (s *Server) routes(fsys fs.FS) {
 	}
 	ao.GET("/campaigns/:id/merchants", s.apiEligibleMerchants)
 	ao.GET("/audit", s.apiAudit)
+	ao.GET("/merchants", s.apiOfficerMerchants)
+	ao.POST("/merchants/:id/:action", s.apiReviewMerchant)
 	ao.GET("/officers", s.apiOfficers)
 	ao.POST("/officers", s.apiOfficerCreate)
 	ao.POST("/officers/:id/disable", s.apiOfficerDisable)
@@ -138,6 +148,9 @@ func (s *Server) routes(fsys fs.FS) {
 	ac.POST("/redemptions", s.apiRedeem)
 	ac.GET("/redemptions", s.apiRedemptions)
 	ac.POST("/redemptions/:id/reverse", s.apiReverse)
+	ac.GET("/staff", s.apiStaff)
+	ac.POST("/staff", s.apiAddCashier)
+	ac.POST("/staff/:id/remove", s.apiRemoveCashier)
 }
 
 // cacheStatic lets browsers keep static files for a day; their URLs carry

@@ -1,0 +1,212 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"cqvoucher/app"
+)
+
+// merchantApplyForm is the public application form for merchants.
+func (s *Server) merchantApplyForm(c echo.Context) error {
+	return s.applyForm(c, http.StatusOK, app.MerchantApplication{}, nil)
+}
+
+func (s *Server) applyForm(c echo.Context, status int, in app.MerchantApplication, err error) error {
+	ctx := c.Request().Context()
+	ds, derr := s.app.Districts(ctx)
+	if derr != nil {
+		return derr
+	}
+	cats, cerr := s.app.Categories(ctx)
+	if cerr != nil {
+		return cerr
+	}
+	in.OwnerPassword = "" // never echoed back
+	data := map[string]any{"In": in, "Districts": ds, "Categories": cats, "Errors": map[string]string{}}
+	if err != nil {
+		l := s.locale(c)
+		data["Error"] = l.Err(err)
+		if fe := l.FieldErrs(err); fe != nil {
+			data["Errors"] = fe
+		}
+	}
+	return s.page(c, status, "merchant/apply", "title.merchant_apply", data)
+}
+
+func (s *Server) merchantApply(c echo.Context) error {
+	var in app.MerchantApplication
+	for field, dst := range map[string]*string{
+		"name": &in.Name, "uscc": &in.USCC, "category": &in.Category, "district": &in.District, "address": &in.Address,
+		"contact_name": &in.ContactName, "contact_phone": &in.ContactPhone, "settlement_account": &in.SettlementAccount,
+		"owner_username": &in.OwnerUsername, "owner_password": &in.OwnerPassword,
+	} {
+		*dst = c.FormValue(field)
+	}
+	m, err := s.app.Apply(c.Request().Context(), in)
+	if err != nil {
+		if app.ErrorCode(err) == app.EINVALID {
+			return s.applyForm(c, http.StatusUnprocessableEntity, in, err)
+		}
+		return err
+	}
+	return s.page(c, http.StatusOK, "merchant/applied", "title.merchant_apply", map[string]any{"M": m})
+}
+
+func (s *Server) apiMerchantApply(c echo.Context) error {
+	var in app.MerchantApplication
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	m, err := s.app.Apply(c.Request().Context(), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, m)
+}
+
+// officerMerchants lists the merchants of the officer's district with the
+// review actions each allows now.
+func (s *Server) officerMerchants(c echo.Context) error {
+	return s.officerMerchantsPage(c, http.StatusOK, nil)
+}
+
+func (s *Server) officerMerchantsPage(c echo.Context, status int, err error) error {
+	ms, lerr := s.app.MerchantsFor(c.Request().Context(), officerOf(c))
+	if lerr != nil {
+		return lerr
+	}
+	data := map[string]any{"Merchants": ms, "Names": s.names(c), "Errors": map[string]string{}}
+	if err != nil {
+		data["Error"] = s.locale(c).Err(err)
+	}
+	return s.page(c, status, "officer/merchants", "title.officer_merchants", data)
+}
+
+func (s *Server) officerReviewMerchant(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return app.NotFound("merchant_not_found")
+	}
+	if err := s.app.ReviewMerchant(c.Request().Context(), officerOf(c), id, c.Param("action"), c.FormValue("reason")); err != nil {
+		if app.ErrorCode(err) == app.EINTERNAL || app.ErrorCode(err) == app.ENOTFOUND {
+			return err
+		}
+		return s.officerMerchantsPage(c, statusOf[app.ErrorCode(err)], err)
+	}
+	s.flash(c, "merchant_"+c.Param("action"))
+	return c.Redirect(http.StatusSeeOther, "/officer/merchants")
+}
+
+func (s *Server) apiOfficerMerchants(c echo.Context) error {
+	ms, err := s.app.MerchantsFor(c.Request().Context(), officerOf(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"merchants": ms})
+}
+
+func (s *Server) apiReviewMerchant(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return app.NotFound("merchant_not_found")
+	}
+	var req struct {
+		Reason string `json:"reason"`
+	}
+	if c.Request().ContentLength != 0 {
+		if err := bindJSON(c, &req); err != nil {
+			return err
+		}
+	}
+	if err := s.app.ReviewMerchant(c.Request().Context(), officerOf(c), id, c.Param("action"), req.Reason); err != nil {
+		return err
+	}
+	m, err := s.app.Merchant(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, m)
+}
+
+// merchantStaff is the owner's page of cashier accounts.
+func (s *Server) merchantStaff(c echo.Context) error {
+	return s.staffPage(c, http.StatusOK, nil, map[string]string{})
+}
+
+func (s *Server) staffPage(c echo.Context, status int, err error, typed map[string]string) error {
+	staff, serr := s.app.Staff(c.Request().Context(), cashierOf(c))
+	if serr != nil {
+		return serr
+	}
+	data := map[string]any{"Staff": staff, "In": typed, "Errors": map[string]string{}}
+	if err != nil {
+		l := s.locale(c)
+		data["Error"] = l.Err(err)
+		if fe := l.FieldErrs(err); fe != nil {
+			data["Errors"] = fe
+		}
+	}
+	return s.page(c, status, "merchant/staff", "title.merchant_staff", data)
+}
+
+func (s *Server) merchantAddCashier(c echo.Context) error {
+	typed := map[string]string{"username": c.FormValue("username"), "name": c.FormValue("name")}
+	if _, err := s.app.AddCashier(c.Request().Context(), cashierOf(c), typed["username"], typed["name"], c.FormValue("password")); err != nil {
+		if app.ErrorCode(err) == app.EINVALID {
+			return s.staffPage(c, http.StatusUnprocessableEntity, err, typed)
+		}
+		return err
+	}
+	s.flash(c, "cashier_added")
+	return c.Redirect(http.StatusSeeOther, "/merchant/staff")
+}
+
+func (s *Server) merchantRemoveCashier(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return app.NotFound("cashier_not_found")
+	}
+	if err := s.app.RemoveCashier(c.Request().Context(), cashierOf(c), id); err != nil {
+		return err
+	}
+	s.flash(c, "cashier_removed")
+	return c.Redirect(http.StatusSeeOther, "/merchant/staff")
+}
+
+func (s *Server) apiStaff(c echo.Context) error {
+	staff, err := s.app.Staff(c.Request().Context(), cashierOf(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"cashiers": staff})
+}
+
+func (s *Server) apiAddCashier(c echo.Context) error {
+	var req struct {
+		Username string `json:"username"`
+		Name     string `json:"name"`
+		Password string `json:"password"`
+	}
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	cs, err := s.app.AddCashier(c.Request().Context(), cashierOf(c), req.Username, req.Name, req.Password)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, cs)
+}
+
+func (s *Server) apiRemoveCashier(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return app.NotFound("cashier_not_found")
+	}
+	if err := s.app.RemoveCashier(c.Request().Context(), cashierOf(c), id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
