@@ -73,6 +73,9 @@ type Store interface {
 	// before now, freeing their budget and recycling them where set.
 	SweepExpired(ctx context.Context, now time.Time, limit int) ([]ExpiredTier, error)
 
+	Statements(ctx context.Context, f StatementFilter) ([]Statement, error)
+	MarkPaid(ctx context.Context, merchantID int64, day string, by int64, at time.Time, audit AuditEntry) (Statement, error)
+
 	AppendAudit(ctx context.Context, e AuditEntry) error
 	AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
 	VerifyAudit(ctx context.Context) (AuditReport, error)

@@ -69,6 +69,8 @@ func (s *Server) routes(fsys fs.FS) {
 		og.POST("/campaigns/:id/"+action, h)
 	}
 	og.GET("/audit", s.auditPage)
+	og.GET("/settlements", s.officerSettlements)
+	og.POST("/settlements/:merchant/:day/pay", s.officerMarkPaid)
 	og.GET("/merchants", s.officerMerchants)
 	og.POST("/merchants/:id/:action", s.officerReviewMerchant)
 	og.GET("/officers", s.officersPage)
@@ -102,6 +104,7 @@ func (s *Server) routes(fsys fs.FS) {
 	mg.POST("/check", s.merchantCheck)
 	mg.POST("/redeem", s.merchantRedeem)
 	mg.GET("/redemptions", s.merchantRedemptions)
+	mg.GET("/statements", s.merchantStatements)
 	mg.GET("/staff", s.merchantStaff)
 	mg.POST("/staff", s.merchantAddCashier)
 	mg.POST("/staff/:id/remove", s.merchantRemoveCashier)
@@ -127,6 +130,8 @@ func (s *Server) routes(fsys fs.FS) {
 	}
 	ao.GET("/campaigns/:id/merchants", s.apiEligibleMerchants)
 	ao.GET("/audit", s.apiAudit)
+	ao.GET("/settlements", s.apiSettlements)
+	ao.POST("/settlements/:merchant/:day/pay", s.apiMarkPaid)
 	ao.GET("/merchants", s.apiOfficerMerchants)
 	ao.POST("/merchants/:id/:action", s.apiReviewMerchant)
 	ao.GET("/officers", s.apiOfficers)
@@ -148,6 +153,7 @@ func (s *Server) routes(fsys fs.FS) {
 	ac.POST("/redemptions", s.apiRedeem)
 	ac.GET("/redemptions", s.apiRedemptions)
 	ac.POST("/redemptions/:id/reverse", s.apiReverse)
+	ac.GET("/statements", s.apiMerchantStatements)
 	ac.GET("/staff", s.apiStaff)
 	ac.POST("/staff", s.apiAddCashier)
 	ac.POST("/staff/:id/remove", s.apiRemoveCashier)

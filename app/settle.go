@@ -1,0 +1,89 @@
+package app
+
+import (
+	"context"
+	"time"
+)
+
+// Statement is one merchant's settlement for one day (Asia/Shanghai):
+// what the fund owes the merchant for that day's redemptions.
+type Statement struct {
+	MerchantID     int64      `db:"merchant_id" json:"merchant_id"`
+	MerchantName   string     `db:"merchant_name" json:"merchant_name"`
+	District       string     `db:"district_code" json:"district"`
+	Account        string     `db:"settlement_account" json:"-"`
+	Day            string     `db:"day" json:"day"`
+	Redemptions    int64      `db:"redemptions" json:"redemptions"`
+	Reversals      int64      `db:"reversals" json:"reversals"`
+	SubsidyFen     Fen        `db:"subsidy_fen" json:"subsidy_payable_fen"`
+	ConsumptionFen Fen        `db:"consumption_fen" json:"consumption_fen"`
+	PaidAt         *time.Time `db:"paid_at" json:"paid_at,omitempty"`
+	PaidBy         *int64     `db:"paid_by" json:"paid_by,omitempty"`
+}
+
+// StatementFilter selects statements.
+type StatementFilter struct {
+	MerchantID int64  // 0 = any
+	District   string // "" = any
+	From, To   string // Asia/Shanghai dates, inclusive
+}
+
+// Today is the Asia/Shanghai date of now.
+func (a *App) Today() string { return a.now().In(Shanghai).Format("2006-01-02") }
+
+func validDay(s string) bool {
+	_, err := time.ParseInLocation("2006-01-02", s, Shanghai)
+	return err == nil
+}
+
+// MerchantStatements lists the owner's merchant's daily statements.
+func (a *App) MerchantStatements(ctx context.Context, owner Cashier, from, to string) ([]Statement, error) {
+	if owner.Role != CashierOwner {
+		return nil, Forbidden("owner_only")
+	}
+	return a.statements(ctx, StatementFilter{MerchantID: owner.MerchantID, From: from, To: to})
+}
+
+// DistrictStatements lists statements of the merchants in the officer's scope.
+func (a *App) DistrictStatements(ctx context.Context, by Officer, from, to string) ([]Statement, error) {
+	f := StatementFilter{From: from, To: to}
+	if !by.SeesAllDistricts() {
+		f.District = by.District
+	}
+	return a.statements(ctx, f)
+}
+
+func (a *App) statements(ctx context.Context, f StatementFilter) ([]Statement, error) {
+	if !validDay(f.From) || !validDay(f.To) || f.To < f.From {
+		return nil, Invalid("date_format")
+	}
+	return a.store.Statements(ctx, f)
+}
+
+// MarkPaid records that a merchant's statement of a finished day was paid,
+// freezing its figures. Today's cannot be: a refund may still reverse a
+// redemption until midnight.
+func (a *App) MarkPaid(ctx context.Context, by Officer, merchantID int64, day string) (Statement, error) {
+	m, err := a.store.MerchantByID(ctx, merchantID)
+	if err != nil {
+		return Statement{}, err
+	}
+	if !by.Sees(m.District) {
+		return Statement{}, NotFound("merchant_not_found")
+	}
+	if !by.CanChange(m.District) {
+		return Statement{}, Forbidden("read_only")
+	}
+	if !validDay(day) {
+		return Statement{}, Invalid("date_format")
+	}
+	if day >= a.Today() {
+		return Statement{}, Conflict("day_not_closed")
+	}
+	st, err := a.store.MarkPaid(ctx, merchantID, day, by.ID, a.now(), a.auditOf(by, "settlement.pay", "merchant", merchantID, m.District, nil, map[string]string{"day": day}))
+	if err != nil {
+		return st, err
+	}
+	a.log.Info("statement paid", "merchant", merchantID, "day", day, "subsidy_fen", int64(st.SubsidyFen), "officer", by.ID)
+	return st, nil
+}

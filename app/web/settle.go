@@ -1,0 +1,124 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"cqvoucher/app"
+)
+
+func fmtAny(v any) string { return fmt.Sprint(v) }
+
+// dayRange reads ?from=&to= (Asia/Shanghai dates), defaulting to the last
+// `days` days up to yesterday.
+func (s *Server) dayRange(c echo.Context, days int) (string, string) {
+	yesterday := s.app.Now().In(app.Shanghai).AddDate(0, 0, -1)
+	from, to := c.QueryParam("from"), c.QueryParam("to")
+	if from == "" {
+		from = yesterday.AddDate(0, 0, 1-days).Format("2006-01-02")
+	}
+	if to == "" {
+		to = s.app.Today()
+	}
+	return from, to
+}
+
+func statementTable(name string, sts []app.Statement, names map[string]string) table {
+	t := table{name: name, headers: []string{"日期", "商户编号", "商户", "区县", "结算账号", "核销笔数", "撤销笔数", "应付补贴（元）", "带动消费（元）", "已支付时间"}}
+	for _, st := range sts {
+		paid := ""
+		if st.PaidAt != nil {
+			paid = app.FormatLocal(*st.PaidAt)
+		}
+		t.rows = append(t.rows, []any{st.Day, st.MerchantID, st.MerchantName, names[st.District], st.Account, st.Redemptions, st.Reversals,
+			st.SubsidyFen.String(), st.ConsumptionFen.String(), paid})
+	}
+	return t
+}
+
+// merchantStatements shows the owner's daily statements, or exports them.
+func (s *Server) merchantStatements(c echo.Context) error {
+	from, to := s.dayRange(c, 30)
+	sts, err := s.app.MerchantStatements(c.Request().Context(), cashierOf(c), from, to)
+	if err != nil {
+		return err
+	}
+	if f := c.QueryParam("format"); f != "" {
+		return sendTable(c, statementTable("对账单_"+from+"_"+to, sts, s.names(c)))
+	}
+	return s.page(c, http.StatusOK, "merchant/statements", "title.statements", map[string]any{"Statements": sts, "From": from, "To": to, "Names": s.names(c)})
+}
+
+// officerSettlements lists statements of the district's merchants, with a
+// button to mark each paid, or exports them.
+func (s *Server) officerSettlements(c echo.Context) error {
+	return s.settlementsPage(c, http.StatusOK, nil)
+}
+
+func (s *Server) settlementsPage(c echo.Context, status int, err error) error {
+	from, to := s.dayRange(c, 7)
+	sts, serr := s.app.DistrictStatements(c.Request().Context(), officerOf(c), from, to)
+	if serr != nil {
+		return serr
+	}
+	if f := c.QueryParam("format"); f != "" {
+		return sendTable(c, statementTable("结算_"+from+"_"+to, sts, s.names(c)))
+	}
+	var total app.Fen
+	for _, st := range sts {
+		total += st.SubsidyFen
+	}
+	data := map[string]any{"Statements": sts, "From": from, "To": to, "Names": s.names(c), "Today": s.app.Today(), "Total": total}
+	if err != nil {
+		data["Error"] = s.locale(c).Err(err)
+	}
+	return s.page(c, status, "officer/settlements", "title.settlements", data)
+}
+
+func (s *Server) officerMarkPaid(c echo.Context) error {
+	merchant, err := strconv.ParseInt(c.Param("merchant"), 10, 64)
+	if err != nil {
+		return app.NotFound("merchant_not_found")
+	}
+	if _, err := s.app.MarkPaid(c.Request().Context(), officerOf(c), merchant, c.Param("day")); err != nil {
+		if app.ErrorCode(err) == app.EINTERNAL {
+			return err
+		}
+		return s.settlementsPage(c, statusOf[app.ErrorCode(err)], err)
+	}
+	s.flash(c, "statement_paid")
+	return c.Redirect(http.StatusSeeOther, "/officer/settlements?from="+c.FormValue("from")+"&to="+c.FormValue("to"))
+}
+
+func (s *Server) apiMerchantStatements(c echo.Context) error {
+	from, to := s.dayRange(c, 30)
+	sts, err := s.app.MerchantStatements(c.Request().Context(), cashierOf(c), from, to)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"statements": sts})
+}
+
+func (s *Server) apiSettlements(c echo.Context) error {
+	from, to := s.dayRange(c, 7)
+	sts, err := s.app.DistrictStatements(c.Request().Context(), officerOf(c), from, to)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"statements": sts})
+}
+
+func (s *Server) apiMarkPaid(c echo.Context) error {
+	merchant, err := strconv.ParseInt(c.Param("merchant"), 10, 64)
+	if err != nil {
+		return app.NotFound("merchant_not_found")
+	}
+	st, err := s.app.MarkPaid(c.Request().Context(), officerOf(c), merchant, c.Param("day"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, st)
+}

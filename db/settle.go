@@ -1,0 +1,75 @@
+package db
+
+import (
+	"context"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"cqvoucher/app"
+)
+
+// shanghaiDay is the Asia/Shanghai date of a stored UTC time. China keeps
+// no daylight saving, so a fixed +8 hours is exact. (SQLite's date(); a
+// PostgreSQL store would use AT TIME ZONE.)
+const shanghaiDay = `date(r.created_at, '+8 hours')`
+
+// dayFigures sums one merchant-day: live redemptions count and money;
+// reversed ones are counted as reversals and owe nothing.
+const dayFigures = `SELECT r.merchant_id, ` + shanghaiDay + ` AS day,
+	SUM(CASE WHEN r.reversed_at IS NULL THEN 1 ELSE 0 END) AS redemptions,
+	SUM(CASE WHEN r.reversed_at IS NULL THEN 0 ELSE 1 END) AS reversals,
+	SUM(CASE WHEN r.reversed_at IS NULL THEN r.discount_fen ELSE 0 END) AS subsidy_fen,
+	SUM(CASE WHEN r.reversed_at IS NULL THEN r.bill_fen ELSE 0 END) AS consumption_fen
+	FROM redemptions r`
+
+// Statements computes daily statements from the redemptions and shows the
+// frozen figures of those already paid.
+func (s *Store) Statements(ctx context.Context, f app.StatementFilter) ([]app.Statement, error) {
+	// created_at bounds (UTC) make the range use the index; the day test then is exact.
+	from, _ := time.ParseInLocation("2006-01-02", f.From, app.Shanghai)
+	to, _ := time.ParseInLocation("2006-01-02", f.To, app.Shanghai)
+	q := `WITH d AS (` + dayFigures + `
+		WHERE r.created_at >= ? AND r.created_at < ? AND (? = 0 OR r.merchant_id = ?)
+		GROUP BY r.merchant_id, day)
+	SELECT m.id AS merchant_id, m.name AS merchant_name, m.district_code, m.settlement_account, d.day,
+		COALESCE(p.redemptions, d.redemptions) AS redemptions, COALESCE(p.reversals, d.reversals) AS reversals,
+		COALESCE(p.subsidy_fen, d.subsidy_fen) AS subsidy_fen, COALESCE(p.consumption_fen, d.consumption_fen) AS consumption_fen,
+		p.paid_at, p.paid_by
+	FROM d JOIN merchants m ON m.id = d.merchant_id
+	LEFT JOIN settlements p ON p.merchant_id = d.merchant_id AND p.day = d.day
+	WHERE (? = '' OR m.district_code = ?)
+	ORDER BY d.day DESC, m.district_code, m.name`
+	var out []app.Statement
+	err := s.r.SelectContext(ctx, &out, q, from.UTC(), to.AddDate(0, 0, 1).UTC(), f.MerchantID, f.MerchantID, f.District, f.District)
+	return out, err
+}
+
+// MarkPaid freezes a merchant-day's figures as paid, once, with its audit record.
+func (s *Store) MarkPaid(ctx context.Context, merchantID int64, day string, by int64, at time.Time, audit app.AuditEntry) (app.Statement, error) {
+	var st app.Statement
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO settlements (merchant_id, day, redemptions, reversals, subsidy_fen, consumption_fen, paid_at, paid_by)
+			SELECT merchant_id, day, redemptions, reversals, subsidy_fen, consumption_fen, ?, ? FROM (`+dayFigures+`
+				WHERE r.merchant_id = ? GROUP BY r.merchant_id, day) WHERE day = ?
+			ON CONFLICT (merchant_id, day) DO NOTHING`, at.UTC(), by, merchantID, day)
+		if err := guarded(res, err)("already_paid_or_empty"); err != nil {
+			var n int
+			if gerr := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM settlements WHERE merchant_id = ? AND day = ?`, merchantID, day); gerr == nil && n > 0 {
+				return app.Conflict("already_paid")
+			}
+			if app.ErrorCode(err) == app.ECONFLICT {
+				return app.NotFound("statement_empty")
+			}
+			return err
+		}
+		audit.AfterJSON = `{"day":"` + day + `"}`
+		if err := appendAudit(ctx, tx, &audit); err != nil {
+			return err
+		}
+		return tx.GetContext(ctx, &st, `SELECT p.merchant_id, m.name AS merchant_name, m.district_code, m.settlement_account, p.day,
+			p.redemptions, p.reversals, p.subsidy_fen, p.consumption_fen, p.paid_at, p.paid_by
+			FROM settlements p JOIN merchants m ON m.id = p.merchant_id WHERE p.merchant_id = ? AND p.day = ?`, merchantID, day)
+	})
+	return st, err
+}
