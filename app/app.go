@@ -35,6 +35,11 @@ type Store interface {
 	MerchantCashiers(ctx context.Context, merchantID int64) ([]Cashier, error)
 	CreateCashier(ctx context.Context, c *Cashier) error
 	DisableCashier(ctx context.Context, merchantID, cashierID int64, at time.Time) error
+	CreateAPIKey(ctx context.Context, k *APIKey, terminal *Cashier) error
+	APIKeys(ctx context.Context, merchantID int64) ([]APIKey, error)
+	RevokeAPIKey(ctx context.Context, merchantID, id int64, at time.Time) error
+	// CashierByAPIKeyHash finds the terminal account of a key that is not revoked.
+	CashierByAPIKeyHash(ctx context.Context, hash string) (Cashier, error)
 	ResidentByID(ctx context.Context, id int64) (Resident, error)
 	// EnsureResident returns the resident with this phone, creating it on first sign-in.
 	EnsureResident(ctx context.Context, phone string, now time.Time) (Resident, error)

@@ -137,11 +137,27 @@ func (s *Server) merchantStaff(c echo.Context) error {
 }
 
 func (s *Server) staffPage(c echo.Context, status int, err error, typed map[string]string) error {
-	staff, serr := s.app.Staff(c.Request().Context(), cashierOf(c))
+	return s.staffPageFull(c, status, err, typed, nil)
+}
+
+func (s *Server) staffPageWith(c echo.Context, extra map[string]any) error {
+	return s.staffPageFull(c, http.StatusOK, nil, map[string]string{}, extra)
+}
+
+func (s *Server) staffPageFull(c echo.Context, status int, err error, typed map[string]string, extra map[string]any) error {
+	ctx := c.Request().Context()
+	staff, serr := s.app.Staff(ctx, cashierOf(c))
 	if serr != nil {
 		return serr
 	}
-	data := map[string]any{"Staff": staff, "In": typed, "Errors": map[string]string{}}
+	keys, kerr := s.app.APIKeys(ctx, cashierOf(c))
+	if kerr != nil {
+		return kerr
+	}
+	data := map[string]any{"Staff": staff, "Keys": keys, "In": typed, "Errors": map[string]string{}}
+	for k, v := range extra {
+		data[k] = v
+	}
 	if err != nil {
 		l := s.locale(c)
 		data["Error"] = l.Err(err)
@@ -209,4 +225,62 @@ func (s *Server) apiRemoveCashier(c echo.Context) error {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) apiAPIKeys(c echo.Context) error {
+	ks, err := s.app.APIKeys(c.Request().Context(), cashierOf(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"api_keys": ks})
+}
+
+// apiCreateAPIKey answers with the key's secret: the only time it is shown.
+func (s *Server) apiCreateAPIKey(c echo.Context) error {
+	var req struct {
+		Label string `json:"label"`
+	}
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	k, err := s.app.CreateAPIKey(c.Request().Context(), cashierOf(c), req.Label)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, k)
+}
+
+func (s *Server) apiRevokeAPIKey(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return app.NotFound("api_key_not_found")
+	}
+	if err := s.app.RevokeAPIKey(c.Request().Context(), cashierOf(c), id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// merchantCreateAPIKey shows a new key once on the staff page.
+func (s *Server) merchantCreateAPIKey(c echo.Context) error {
+	k, err := s.app.CreateAPIKey(c.Request().Context(), cashierOf(c), c.FormValue("label"))
+	if err != nil {
+		if app.ErrorCode(err) == app.EINVALID {
+			return s.staffPage(c, http.StatusUnprocessableEntity, err, map[string]string{})
+		}
+		return err
+	}
+	return s.staffPageWith(c, map[string]any{"NewKey": k})
+}
+
+func (s *Server) merchantRevokeAPIKey(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return app.NotFound("api_key_not_found")
+	}
+	if err := s.app.RevokeAPIKey(c.Request().Context(), cashierOf(c), id); err != nil {
+		return err
+	}
+	s.flash(c, "api_key_revoked")
+	return c.Redirect(http.StatusSeeOther, "/merchant/staff")
 }

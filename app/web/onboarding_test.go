@@ -145,3 +145,46 @@ func TestOwnerManagesCashiers(t *testing.T) {
 		t.Fatalf("a removed cashier signs in: %d %s", r.Status, r.Raw)
 	}
 }
+
+func TestPOSRedeemsWithAnAPIKey(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	c := e.LiveCampaign(t, apptest.CampaignSpec{Limit: 2})
+	owner := e.CashierSession(t, e.NewOwner(t, e.Merchant, "boss"))
+	if r := e.API(t, http.MethodPost, "/api/v1/cashier/api-keys", e.CashierSession(t, e.Cashier), map[string]string{"label": "x"}); r.Status != 403 {
+		t.Fatalf("a cashier makes a key: %d", r.Status)
+	}
+	made := e.API(t, http.MethodPost, "/api/v1/cashier/api-keys", owner, map[string]string{"label": "收银台 1"})
+	key, _ := made.Body["key"].(string)
+	if made.Status != 201 || !strings.HasPrefix(key, "cqvpos_") {
+		t.Fatalf("create key: %d %s", made.Status, made.Raw)
+	}
+	if n := e.Count(t, `SELECT COUNT(*) FROM api_keys WHERE key_hash LIKE '%' || ? || '%'`, key[7:20]); n != 0 {
+		t.Fatal("the key is stored in clear")
+	}
+	if list := e.API(t, http.MethodGet, "/api/v1/cashier/api-keys", owner, nil); strings.Contains(list.Raw, key) {
+		t.Fatal("the key's secret is listed again")
+	}
+	posRedeem := func(apiKey, voucher, idem string) apptest.Response {
+		return e.API(t, http.MethodPost, "/api/v1/cashier/redemptions", "", map[string]string{"voucher": voucher, "bill": "150"},
+			"X-API-Key", apiKey, "Idempotency-Key", idem)
+	}
+	v := claimOne(t, e, c, "13800138000")
+	if r := posRedeem("cqvpos_forged", v.Code, "a"); r.Status != 401 {
+		t.Fatalf("forged key: %d %s", r.Status, r.Raw)
+	}
+	if r := posRedeem(key, v.Code, "a"); r.Status != 201 {
+		t.Fatalf("POS redeem: %d %s", r.Status, r.Raw)
+	}
+	// The redemption is recorded against the terminal's own account.
+	if n := e.Count(t, `SELECT COUNT(*) FROM redemptions r JOIN api_keys k ON k.cashier_id = r.cashier_id`); n != 1 {
+		t.Fatalf("redemptions by the terminal = %d", n)
+	}
+	id := int64(made.Body["id"].(float64))
+	if r := e.API(t, http.MethodPost, fmt.Sprintf("/api/v1/cashier/api-keys/%d/revoke", id), owner, nil); r.Status != 204 {
+		t.Fatalf("revoke: %d %s", r.Status, r.Raw)
+	}
+	v2 := claimOne(t, e, c, "13900139000")
+	if r := posRedeem(key, v2.Code, "b"); r.Status != 401 {
+		t.Fatalf("revoked key redeems: %d %s", r.Status, r.Raw)
+	}
+}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+
+	"cqvoucher/app"
 )
 
 // routes registers every route, grouped by audience. Each group states who
@@ -108,10 +110,20 @@ func (s *Server) routes(fsys fs.FS) {
 	mg.GET("/staff", s.merchantStaff)
 	mg.POST("/staff", s.merchantAddCashier)
 	mg.POST("/staff/:id/remove", s.merchantRemoveCashier)
+	mg.POST("/api-keys", s.merchantCreateAPIKey)
+	mg.POST("/api-keys/:id/revoke", s.merchantRevokeAPIKey)
 	mg.POST("/redemptions/:id/reverse", s.merchantReverse)
 
 	// JSON API.
 	api := e.Group("/api/v1")
+	// The API's description, for POS vendors and anyone integrating.
+	api.GET("/openapi.json", func(c echo.Context) error {
+		b, err := fs.ReadFile(fsys, "static/openapi.json")
+		if err != nil {
+			return app.NotFound("page_not_found")
+		}
+		return c.Blob(http.StatusOK, "application/json", b)
+	})
 	api.POST("/officer/sessions", s.apiOfficerLogin, loginLimit)
 	api.POST("/cashier/sessions", s.apiCashierLogin, loginLimit)
 	api.POST("/resident/sms", s.apiResidentSendCode, smsLimit)
@@ -157,6 +169,9 @@ func (s *Server) routes(fsys fs.FS) {
 	ac.GET("/staff", s.apiStaff)
 	ac.POST("/staff", s.apiAddCashier)
 	ac.POST("/staff/:id/remove", s.apiRemoveCashier)
+	ac.GET("/api-keys", s.apiAPIKeys)
+	ac.POST("/api-keys", s.apiCreateAPIKey)
+	ac.POST("/api-keys/:id/revoke", s.apiRevokeAPIKey)
 }
 
 // cacheStatic lets browsers keep static files for a day; their URLs carry

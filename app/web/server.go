@@ -90,6 +90,9 @@ func New(a *app.App, cfg Config, fsys fs.FS, outbox *Outbox, log *slog.Logger) (
 	return s, nil
 }
 
+// Routes lists the registered routes (for the API description's test).
+func (s *Server) Routes() []*echo.Route { return s.echo.Routes() }
+
 // ServeHTTP makes the server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
 
