@@ -68,13 +68,7 @@ func (s *Server) officersForm(c echo.Context, status int, in app.OfficerInput, e
 	}
 	in.Password = "" // never echoed back
 	data := map[string]any{"Officers": list, "In": in, "Districts": ds, "Names": s.names(c), "Errors": map[string]string{}}
-	if err != nil {
-		l := s.locale(c)
-		data["Error"] = l.Err(err)
-		if fe := l.FieldErrs(err); fe != nil {
-			data["Errors"] = fe
-		}
-	}
+	s.withError(c, data, err)
 	return s.page(c, status, "officer/officers", "title.officers", data)
 }
 

@@ -97,13 +97,7 @@ func (s *Server) campaignFormAt(c echo.Context, status int, action, title string
 		in.Tiers = append(in.Tiers, app.TierInput{})
 	}
 	data := map[string]any{"In": in, "Districts": mine, "Categories": cats, "Errors": map[string]string{}, "Action": action}
-	if err != nil {
-		l := s.locale(c)
-		data["Error"] = l.Err(err)
-		if fe := l.FieldErrs(err); fe != nil {
-			data["Errors"] = fe
-		}
-	}
+	s.withError(c, data, err)
 	return s.page(c, status, "officer/campaign_new", title, data)
 }
 
@@ -270,13 +264,7 @@ func (s *Server) campaignPage(c echo.Context, status int, err error) error {
 		"CanChange":       canChange && running,
 		"CanApproveRaise": approver && camp.PendingBudgetFen != nil && camp.PendingBy != nil && *camp.PendingBy != o.ID,
 	}
-	if err != nil {
-		l := s.locale(c)
-		data["Error"] = l.Err(err)
-		if fe := l.FieldErrs(err); fe != nil {
-			data["Errors"] = fe
-		}
-	}
+	s.withError(c, data, err)
 	return s.page(c, status, "officer/campaign", "title.campaign", data)
 }
 

@@ -26,13 +26,7 @@ func (s *Server) applyForm(c echo.Context, status int, in app.MerchantApplicatio
 	}
 	in.OwnerPassword = "" // never echoed back
 	data := map[string]any{"In": in, "Districts": ds, "Categories": cats, "Errors": map[string]string{}}
-	if err != nil {
-		l := s.locale(c)
-		data["Error"] = l.Err(err)
-		if fe := l.FieldErrs(err); fe != nil {
-			data["Errors"] = fe
-		}
-	}
+	s.withError(c, data, err)
 	return s.page(c, status, "merchant/apply", "title.merchant_apply", data)
 }
 
@@ -158,13 +152,7 @@ func (s *Server) staffPageFull(c echo.Context, status int, err error, typed map[
 	for k, v := range extra {
 		data[k] = v
 	}
-	if err != nil {
-		l := s.locale(c)
-		data["Error"] = l.Err(err)
-		if fe := l.FieldErrs(err); fe != nil {
-			data["Errors"] = fe
-		}
-	}
+	s.withError(c, data, err)
 	return s.page(c, status, "merchant/staff", "title.merchant_staff", data)
 }
 

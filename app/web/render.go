@@ -250,6 +250,23 @@ func (s *Server) page(c echo.Context, status int, name string, title string, dat
 	return c.Render(status, name, data)
 }
 
+// withError puts a refused form's message and per-field messages into a
+// page's data, so the form is shown again as typed with each message
+// beside its field. Errors defaults to an empty map: templates index it.
+func (s *Server) withError(c echo.Context, data map[string]any, err error) {
+	if _, ok := data["Errors"]; !ok {
+		data["Errors"] = map[string]string{}
+	}
+	if err == nil {
+		return
+	}
+	l := s.locale(c)
+	data["Error"] = l.Err(err)
+	if fe := l.FieldErrs(err); fe != nil {
+		data["Errors"] = fe
+	}
+}
+
 // locale picks the language: the lang cookie set by the switch, else Accept-Language.
 func (s *Server) locale(c echo.Context) *Locale {
 	if ck, err := c.Cookie("lang"); err == nil {
