@@ -12,8 +12,8 @@ import (
 
 func fmtAny(v any) string { return fmt.Sprint(v) }
 
-// dayRange reads ?from=&to= (Asia/Shanghai dates), defaulting to the last
-// `days` days up to yesterday.
+// dayRange reads ?from=&to= (Asia/Shanghai dates), defaulting to the
+// `days` days before today, and today.
 func (s *Server) dayRange(c echo.Context, days int) (string, string) {
 	yesterday := s.app.Now().In(app.Shanghai).AddDate(0, 0, -1)
 	from, to := c.QueryParam("from"), c.QueryParam("to")
