@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"cqvoucher/app/report"
 	"cqvoucher/app/token"
 )
 
@@ -80,6 +81,9 @@ type Store interface {
 
 	Statements(ctx context.Context, f StatementFilter) ([]Statement, error)
 	MarkPaid(ctx context.Context, merchantID int64, day string, by int64, at time.Time, audit AuditEntry) (Statement, error)
+
+	// RollupCells reads a campaign's evaluation rollups (see report.Cell).
+	RollupCells(ctx context.Context, campaignID int64) ([]report.Cell, error)
 
 	AppendAudit(ctx context.Context, e AuditEntry) error
 	AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, error)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"cqvoucher/app/report"
 )
 
 // CampaignInput is a campaign as an officer typed it: strings, so that a
@@ -971,4 +973,32 @@ func (a *App) PublicCampaign(ctx context.Context, id int64) (Campaign, error) {
 		return c, nil
 	}
 	return Campaign{}, NotFound("campaign_not_found")
+}
+
+// Dashboard evaluates a campaign the officer may see, from its rollups.
+func (a *App) Dashboard(ctx context.Context, by Officer, id int64) (Campaign, report.Dashboard, error) {
+	c, err := a.CampaignFor(ctx, by, id)
+	if err != nil {
+		return c, report.Dashboard{}, err
+	}
+	cells, err := a.store.RollupCells(ctx, id)
+	if err != nil {
+		return c, report.Dashboard{}, err
+	}
+	return c, report.Build(cells, TierLabeler(c)), nil
+}
+
+// TierLabeler names a campaign's tiers as rules are written: 满100减30, 20元.
+func TierLabeler(c Campaign) func(int64) string {
+	return func(id int64) string {
+		for _, t := range c.Tiers {
+			if t.ID == id {
+				if t.ThresholdFen > 0 {
+					return "满" + t.ThresholdFen.Short() + "减" + t.FaceFen.Short()
+				}
+				return t.FaceFen.Short() + "元"
+			}
+		}
+		return "#" + strconv.FormatInt(id, 10)
+	}
 }

@@ -148,7 +148,9 @@ func (a *App) checkRules(ctx context.Context, v Voucher, m Merchant) error {
 	if m.Status != MerchantApproved {
 		return Forbidden("merchant_inactive")
 	}
-	c, err := a.store.Campaign(ctx, v.CampaignID)
+	// The cached copy serves here: a pause by an officer forgets it at
+	// once, and the redemption's own guarded update re-checks the status.
+	c, err := a.cachedCampaign(ctx, v.CampaignID)
 	if err != nil {
 		return err
 	}

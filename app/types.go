@@ -185,6 +185,8 @@ type Campaign struct {
 	ClaimedCount     int64      `db:"claimed_count" json:"claimed"`
 	RedeemedCount    int64      `db:"redeemed_count" json:"redeemed"`
 	ReversedCount    int64      `db:"reversed_count" json:"reversed"`
+	ReachResidents   int64      `db:"reach_residents" json:"reach_residents"`
+	ReachMerchants   int64      `db:"reach_merchants" json:"reach_merchants"`
 	SubsidyFen       Fen        `db:"subsidy_fen" json:"subsidy_fen"`
 	ConsumptionFen   Fen        `db:"consumption_fen" json:"consumption_fen"`
 	Tiers            []Tier     `db:"-" json:"tiers"`

@@ -14,7 +14,7 @@ const campaignCols = `id, name, season, district_code, category_code, budget_fen
 	rejection_reason, claim_starts_at, claim_ends_at, validity_mode, valid_days, valid_from, valid_until,
 	per_resident_limit, per_day_limit, per_tier_limit, release_mode, drop_rollover, recycle_expired, require_real_name,
 	created_by, created_at, submitted_at, approved_by, approved_at,
-	claimed_count, redeemed_count, reversed_count, subsidy_fen, consumption_fen`
+	claimed_count, redeemed_count, reversed_count, subsidy_fen, consumption_fen, reach_residents, reach_merchants`
 
 const tierCols = `id, campaign_id, face_fen, threshold_fen, quantity, released, remaining, lapsed, expired, claimed_count, redeemed_count, reversed_count`
 

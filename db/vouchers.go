@@ -94,8 +94,10 @@ func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, err
 		if id, err = res.LastInsertId(); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE campaigns SET claimed_count = claimed_count + 1 WHERE id = ?`, in.CampaignID)
-		return err
+		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET claimed_count = claimed_count + 1 WHERE id = ?`, in.CampaignID); err != nil {
+			return err
+		}
+		return rollClaim(ctx, tx, in.CampaignID, in.TierID, in.At)
 	})
 	if err != nil {
 		return app.Voucher{}, err
@@ -238,7 +240,7 @@ func (s *Store) Redeem(ctx context.Context, in app.RedeemInsert) (app.Redemption
 			}
 			return app.Conflict("budget_exhausted")
 		}
-		return nil
+		return rollRedemption(ctx, tx, red, +1)
 	})
 	return red, err
 }
@@ -288,9 +290,14 @@ func (s *Store) Reverse(ctx context.Context, in app.ReverseInsert) (app.Redempti
 		if _, err := tx.ExecContext(ctx, `UPDATE tiers SET redeemed_count = redeemed_count - 1, reversed_count = reversed_count + 1 WHERE id = ?`, tierID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE campaigns SET redeemed_count = redeemed_count - 1, reversed_count = reversed_count + 1,
-			subsidy_fen = subsidy_fen - ?, consumption_fen = consumption_fen - ? WHERE id = ?`, red.DiscountFen, red.BillFen, red.CampaignID)
-		return err
+		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET redeemed_count = redeemed_count - 1, reversed_count = reversed_count + 1,
+			subsidy_fen = subsidy_fen - ?, consumption_fen = consumption_fen - ? WHERE id = ?`, red.DiscountFen, red.BillFen, red.CampaignID); err != nil {
+			return err
+		}
+		if err := rollRedemption(ctx, tx, red, -1); err != nil {
+			return err
+		}
+		return rollReversal(ctx, tx, red, tierID, in.At)
 	})
 	if err == nil {
 		at, by := in.At.UTC(), in.CashierID

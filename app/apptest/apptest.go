@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -126,7 +127,11 @@ func New(t testing.TB, opt Options) *Env {
 		t.Fatal(err)
 	}
 	e := &Env{Store: st, Key: key, Ring: token.NewRing(key), Clock: &Clock{t: time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC)}, SMS: &SMS{}, Path: path}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var logTo io.Writer = io.Discard
+	if os.Getenv("VOUCHER_TEST_LOG") == "1" { // the server's log, when a test needs explaining
+		logTo = os.Stderr
+	}
+	log := slog.New(slog.NewTextHandler(logTo, nil))
 	acfg := app.DefaultConfig()
 	acfg.IdentityKey = make([]byte, 32)
 	if _, err := rand.Read(acfg.IdentityKey); err != nil {

@@ -3,11 +3,13 @@ package main
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -151,4 +153,133 @@ func emptyEcho(ctx context.Context, cfg config, tokens []string) (crowdRun, cpuU
 		return run, used, err
 	}
 	return run, used, ctx.Err()
+}
+
+// rawRedeemResult is baseline (c): the redeem transaction with no HTTP, no
+// session or cashier lookup, no token verification and no rule reads in
+// front of it.
+type rawRedeemResult struct {
+	setup      time.Duration // untimed: claiming the vouchers to redeem
+	redeems    int
+	elapsed    time.Duration
+	errors     int
+	firstErr   error
+	losses     int // already-redeemed transactions (the losing press), for reference
+	lossesTime time.Duration
+}
+
+func (r rawRedeemResult) rate() float64 { return perSecond(r.redeems, r.elapsed) }
+
+// rawRedeemRate measures db.Store.Redeem on a fresh database with the same
+// synchronous setting, many goroutines at once as for (a). The vouchers
+// are claimed first through Store.Claim (untimed), and redeemed by C
+// cashiers of ⌈C/4⌉ merchants, each with its own Idempotency-Key and the
+// wave's bill. It then times a second redemption of already redeemed
+// vouchers by another cashier: the losing press, a guarded update that
+// changes nothing.
+func rawRedeemRate(ctx context.Context, cfg config) (rawRedeemResult, error) {
+	var res rawRedeemResult
+	dir, err := os.MkdirTemp("", "loadgen-rawredeem-")
+	if err != nil {
+		return res, err
+	}
+	defer os.RemoveAll(dir)
+	st, ring, err := openFresh(ctx, dir, cfg.sync)
+	if err != nil {
+		return res, err
+	}
+	defer st.Close()
+	n := cfg.rawRedeems
+	t := time.Now()
+	c, err := liveCampaign(ctx, st, ring, []int{n})
+	if err != nil {
+		return res, err
+	}
+	ids, _, err := insertResidents(ctx, st, dir, n)
+	if err != nil {
+		return res, err
+	}
+	cs, err := prepareCashiers(ctx, st, min(cfg.cashiers, n))
+	if err != nil {
+		return res, err
+	}
+	now := time.Now().UTC()
+	tok, err := ring.Sign(token.Claims{Issuer: district, Code: token.NewCode(), CampaignID: c.ID, TierID: c.Tiers[0].ID,
+		FaceFen: faceYuan * 100, ThresholdFen: minYuan * 100, Category: "catering", NotBefore: now, Expires: now.Add(7 * 24 * time.Hour)})
+	if err != nil {
+		return res, err
+	}
+	vids := make([]int64, n)
+	var mu sync.Mutex
+	var claimErr error
+	_, claimed := hammer(cfg.rawWorkers, n, time.Now().Add(time.Hour), func(i int) bool {
+		at := time.Now().UTC()
+		v, err := st.Claim(ctx, app.ClaimInsert{CampaignID: c.ID, TierID: c.Tiers[0].ID, ResidentID: ids[i], Limit: 1,
+			Day: at.In(app.Shanghai).Format("2006-01-02"), Code: token.NewCode(), Token: tok, At: at, ExpiresAt: at.Add(7 * 24 * time.Hour)})
+		if err != nil {
+			mu.Lock()
+			claimErr = cmp.Or(claimErr, err)
+			mu.Unlock()
+			return false
+		}
+		vids[i] = v.ID
+		return true
+	})
+	if claimed != n {
+		return res, fmt.Errorf("claiming the vouchers to redeem: %d of %d (first error: %v)", claimed, n, claimErr)
+	}
+	res.setup = time.Since(t)
+
+	C := len(cs.ids)
+	keys := make([]string, 2*n)
+	for i := range keys {
+		keys[i] = "loadgen-" + rand.Text()
+	}
+	redeem := func(i, cashier int, key string) error {
+		_, err := st.Redeem(ctx, app.RedeemInsert{VoucherID: vids[i], CampaignID: c.ID, TierID: c.Tiers[0].ID,
+			MerchantID: cs.merchants[cashier], CashierID: cs.ids[cashier], BillFen: billFen, DiscountFen: faceYuan * 100,
+			Key: key, At: time.Now().UTC()})
+		return err
+	}
+	res.elapsed, res.redeems = hammer(cfg.rawWorkers, n, time.Now().Add(cfg.rawFor), func(i int) bool {
+		err := redeem(i, i%C, keys[i])
+		if err != nil {
+			mu.Lock()
+			res.errors++
+			res.firstErr = cmp.Or(res.firstErr, err)
+			mu.Unlock()
+		}
+		return err == nil
+	})
+
+	// The losing press: another cashier (another merchant when C ≥ 8),
+	// another key, on a voucher redeemed above. Only "not_redeemable" counts.
+	again := min(res.redeems, 5000)
+	res.lossesTime, res.losses = hammer(cfg.rawWorkers, again, time.Now().Add(cfg.rawFor), func(i int) bool {
+		return app.ErrorReason(redeem(i, (i%C+C/2)%C, keys[n+i])) == "not_redeemable"
+	})
+	return res, ctx.Err()
+}
+
+// verifyCost times token verification in-process, on one goroutine, with
+// the server's own key ring: the work the server adds to each redemption
+// for a scanned QR text, before any database access.
+func verifyCost(dir string, vs []storedVoucher) (time.Duration, int, error) {
+	ring, err := token.LoadOrCreate(filepath.Join(dir, "keys"))
+	if err != nil {
+		return 0, 0, err
+	}
+	n := min(len(vs), 2000)
+	if n == 0 {
+		return 0, 0, nil
+	}
+	issuer := func(iss string) bool { return iss == district }
+	now := time.Now()
+	t := time.Now()
+	for i := range n {
+		if _, err := ring.Verify(token.ExtractToken("http://x/v/"+vs[i].token), now, issuer); err != nil {
+			return 0, 0, fmt.Errorf("voucher %d: %w", vs[i].id, err)
+		}
+	}
+	return time.Since(t) / time.Duration(n), n, nil
 }

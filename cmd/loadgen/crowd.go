@@ -27,10 +27,11 @@ const (
 	other4xx                 // any other 4xx, e.g. 401 signed_out (a session that did not match)
 	server5xx                // any 5xx: the issue says never
 	transport                // no HTTP answer at all: refused, reset, timeout
+	redeemed                 // 409 already_redeemed: the losing press of a contested voucher (redemption wave)
 	numClasses
 )
 
-var classNames = [numClasses]string{"success", "sold_out", "limit", "not_open", "rate_limited", "other_4xx", "5xx", "transport"}
+var classNames = [numClasses]string{"success", "sold_out", "limit", "not_open", "rate_limited", "other_4xx", "5xx", "transport", "already_redeemed"}
 
 func (c class) String() string { return classNames[c] }
 
@@ -47,7 +48,14 @@ type crowdRun struct {
 	kinds   map[string]int // "409 ended", "401 signed_out", "transport: …": for errors by kind
 }
 
-// crowd sends one POST per token to url, all at once but never more than
+// request is one press: whose session, what body, which Idempotency-Key.
+type request struct {
+	bearer string // session token for "Authorization: Bearer"
+	body   []byte // nil: the crowd's body
+	key    string // Idempotency-Key header; "" sends none (a claim press from the crowd sends none)
+}
+
+// crowd sends one POST per request to url, all at once but never more than
 // conc in flight, each on a keep-alive connection of a pool of conc: a
 // crowd of phones, bounded so that a 2-core machine can play it.
 type crowd struct {
@@ -73,15 +81,27 @@ func newCrowd(url string, body []byte, conc int, timeout time.Duration) *crowd {
 	return &crowd{client: &http.Client{Transport: tr, Timeout: timeout}, url: url, body: body, conc: conc}
 }
 
-// run makes every token press once and waits for every answer.
+// run makes every token press once, with the crowd's body, and waits for
+// every answer.
 func (cr *crowd) run(ctx context.Context, tokens []string) crowdRun {
-	out := crowdRun{presses: make([]press, len(tokens)), kinds: map[string]int{}}
+	reqs := make([]request, len(tokens))
+	for i, tok := range tokens {
+		reqs[i] = request{bearer: tok}
+	}
+	return cr.runAll(ctx, reqs)
+}
+
+// runAll sends every request once and waits for every answer; presses[i]
+// is the answer to reqs[i]. Requests are taken in order, so two adjacent
+// requests leave within microseconds of each other on different connections.
+func (cr *crowd) runAll(ctx context.Context, reqs []request) crowdRun {
+	out := crowdRun{presses: make([]press, len(reqs)), kinds: map[string]int{}}
 	var next atomic.Int64
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	go0 := make(chan struct{})
 	var t0 time.Time
-	for range min(cr.conc, len(tokens)) {
+	for range min(cr.conc, len(reqs)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -89,10 +109,10 @@ func (cr *crowd) run(ctx context.Context, tokens []string) crowdRun {
 			<-go0 // all workers start together: 10:00:00
 			for {
 				i := int(next.Add(1) - 1)
-				if i >= len(tokens) || ctx.Err() != nil {
+				if i >= len(reqs) || ctx.Err() != nil {
 					break
 				}
-				out.presses[i] = cr.press(ctx, tokens[i], t0, kinds)
+				out.presses[i] = cr.press(ctx, reqs[i], t0, kinds)
 			}
 			mu.Lock()
 			for k, n := range kinds {
@@ -108,16 +128,23 @@ func (cr *crowd) run(ctx context.Context, tokens []string) crowdRun {
 	return out
 }
 
-// press sends one claim and classifies its answer. The latency covers
+// press sends one request and classifies its answer. The latency covers
 // the request and reading the whole answer.
-func (cr *crowd) press(ctx context.Context, tok string, t0 time.Time, kinds map[string]int) press {
+func (cr *crowd) press(ctx context.Context, r request, t0 time.Time, kinds map[string]int) press {
 	p := press{start: time.Since(t0)}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cr.url, bytes.NewReader(cr.body))
+	sent := r.body
+	if sent == nil {
+		sent = cr.body
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cr.url, bytes.NewReader(sent))
 	if err != nil {
 		panic(err) // the URL is ours
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Authorization", "Bearer "+r.bearer)
+	if r.key != "" {
+		req.Header.Set("Idempotency-Key", r.key)
+	}
 	res, err := cr.client.Do(req)
 	if err != nil {
 		p.end, p.class = time.Since(t0), transport
@@ -158,6 +185,8 @@ func classify(status int, body []byte) (class, string) {
 			return limit, ""
 		case "not_open":
 			return notOpen, ""
+		case "already_redeemed":
+			return redeemed, ""
 		}
 		return other4xx, kind
 	case status == http.StatusTooManyRequests:

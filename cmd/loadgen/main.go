@@ -10,6 +10,15 @@
 //
 // so that the ratios against the targets (≥ 0.5 each) can be read off.
 //
+// Then (issue 5, -redeem, on by default) C cashiers redeem every claimed
+// voucher at once, each request carrying the voucher's QR text so that the
+// server verifies its token; every 10th voucher is pressed by two cashiers
+// at once, and exactly one may win. A third baseline,
+//
+//	(c) the raw SQLite redeem transaction in-process (db.Store.Redeem),
+//
+// gives the redemption target (≥ 0.5 of it).
+//
 //	go run ./cmd/loadgen                 # 100,000 residents, 1,000 vouchers, synchronous=FULL
 //	go run ./cmd/loadgen -quick          # 5,000 residents, 500 vouchers
 //	go run ./cmd/loadgen -sync NORMAL    # the same drop on the weaker durability setting
@@ -54,6 +63,10 @@ type config struct {
 	echoMax    int           // baseline (b): at most this many requests
 	again      bool          // after the drop, everyone presses a second time
 	serverEnv  envList       // extra KEY=VALUE for the server process (GOMEMLIMIT, GODEBUG)
+	redeem     bool          // after the drop, the redemption wave
+	cashiers   int           // C: cashiers of the wave
+	contest    int           // every contest-th voucher is pressed by two cashiers at once; 0 = none
+	rawRedeems int           // baseline (c): stop after this many redemptions (or after rawFor)
 }
 
 // envList collects a repeatable -server-env flag.
@@ -87,6 +100,10 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&c.echoMax, "echo-max", 50_000, "baseline (b): requests to the empty handler, at most R")
 	fs.BoolVar(&c.again, "again", false, "after the drop, every resident presses once more (sessions now cached): sold-out answers without SQLite reads")
 	fs.Var(&c.serverEnv, "server-env", "KEY=VALUE added to the server's environment, e.g. GOMEMLIMIT=100MiB or GODEBUG=gctrace=1 (repeatable)")
+	fs.BoolVar(&c.redeem, "redeem", true, "after the drop, C cashiers redeem every claimed voucher at once (issue 5); -redeem=false skips it")
+	fs.IntVar(&c.cashiers, "cashiers", 256, "C: cashiers of the redemption wave, 4 per merchant")
+	fs.IntVar(&c.contest, "contest", 10, "every N-th voucher is also redeemed by a second cashier at the same time; 0 = none")
+	fs.IntVar(&c.rawRedeems, "raw-redeems", 5000, "baseline (c): number of redemptions to run in-process (claimed first, untimed) …")
 	fs.BoolVar(&quick, "quick", false, "small run: 5,000 residents and 500 vouchers (unless set explicitly)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -105,6 +122,8 @@ func parseFlags(args []string) (config, error) {
 	switch {
 	case c.residents < 1 || c.stock < 1 || c.conc < 1 || c.rawClaims < 1 || c.rawWorkers < 1 || c.echoMax < 1:
 		return c, fmt.Errorf("-residents, -stock, -conc, -raw-claims, -raw-workers and -echo-max must be positive")
+	case c.redeem && (c.cashiers < 1 || c.rawRedeems < 1 || c.contest < 0):
+		return c, fmt.Errorf("-cashiers and -raw-redeems must be positive, -contest not negative")
 	case c.sync != "FULL" && c.sync != "NORMAL":
 		return c, fmt.Errorf("-sync must be FULL or NORMAL, not %q", c.sync)
 	}
@@ -148,10 +167,10 @@ func run(ctx context.Context, cfg config) (ok bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("prepare: %w", err)
 	}
-	fmt.Printf("prepared campaign %d (tier %d) and %d signed-in residents in %s\n",
-		fx.campaignID, fx.tierID, len(fx.tokens), time.Since(t).Round(time.Millisecond))
+	fmt.Printf("prepared campaign %d (tier %d), %d signed-in residents and %d signed-in cashiers at %d merchants in %s\n",
+		fx.campaignID, fx.tierID, len(fx.tokens), len(fx.cashiers.ids), fx.cashiers.nMerchant, time.Since(t).Round(time.Millisecond))
 
-	passes, err := runDrop(ctx, dir, cfg, fx)
+	passes, wave, err := runDrop(ctx, dir, cfg, fx)
 	if err != nil {
 		return false, err
 	}
@@ -166,7 +185,18 @@ func run(ctx context.Context, cfg config) (ok bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("invariants: %w", err)
 	}
-	ok = printChecks(os.Stdout, checks)
+	ok = printChecks(os.Stdout, "invariants (from the database file, read-only)", checks)
+
+	var waveRep report
+	if wave != nil {
+		waveRep = summarize(wave.run)
+		printWave(os.Stdout, *wave, waveRep)
+		checks, err := checkRedemptions(ctx, filepath.Join(dir, "voucher.db"), fx, *wave, waveRep)
+		if err != nil {
+			return false, fmt.Errorf("redemption invariants: %w", err)
+		}
+		ok = printChecks(os.Stdout, "redemption invariants (from the database file, read-only)", checks) && ok
+	}
 
 	// The baselines run after the server has stopped, so that they have the
 	// machine to themselves, as the server had during the drop.
@@ -178,7 +208,19 @@ func run(ctx context.Context, cfg config) (ok bool, err error) {
 	if err != nil {
 		return ok, fmt.Errorf("baseline (b): %w", err)
 	}
-	printBaselines(os.Stdout, cfg, rep, mem, raw, summarize(echoRun), echoCPU)
+	var red *redeemFigures
+	if wave != nil {
+		rr, err := rawRedeemRate(ctx, cfg)
+		if err != nil {
+			return ok, fmt.Errorf("baseline (c): %w", err)
+		}
+		per, n, err := verifyCost(dir, wave.vouchers)
+		if err != nil {
+			return ok, fmt.Errorf("token verification: %w", err)
+		}
+		red = &redeemFigures{wave: waveRep, raw: rr, verifyEach: per, verified: n}
+	}
+	printBaselines(os.Stdout, cfg, rep, mem, raw, summarize(echoRun), echoCPU, red)
 	return ok, nil
 }
 

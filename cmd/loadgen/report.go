@@ -187,8 +187,8 @@ type check struct {
 }
 
 // printChecks prints PASS/FAIL per check and reports whether all passed.
-func printChecks(w io.Writer, cs []check) bool {
-	fmt.Fprintf(w, "\n== invariants (from the database file, read-only) ==\n")
+func printChecks(w io.Writer, title string, cs []check) bool {
+	fmt.Fprintf(w, "\n== %s ==\n", title)
 	all := true
 	for _, c := range cs {
 		verdict := "PASS"
@@ -200,7 +200,16 @@ func printChecks(w io.Writer, cs []check) bool {
 	return all
 }
 
-func printBaselines(w io.Writer, cfg config, drop report, mem memory, raw rawResult, empty report, emptyCPU cpuUse) {
+// redeemFigures is what the redemption wave adds to the baselines: the
+// wave itself, baseline (c) and the cost of one token verification.
+type redeemFigures struct {
+	wave       report
+	raw        rawRedeemResult
+	verifyEach time.Duration
+	verified   int
+}
+
+func printBaselines(w io.Writer, cfg config, drop report, mem memory, raw rawResult, empty report, emptyCPU cpuUse, red *redeemFigures) {
 	fmt.Fprintf(w, "\n== baselines, same run ==\n")
 	fmt.Fprintf(w, "(a) raw claim transaction, in-process, synchronous=%s, %d goroutines: %d claims in %.2f s → %.0f claims/s",
 		cfg.sync, cfg.rawWorkers, raw.claims, raw.elapsed.Seconds(), raw.rate())
@@ -219,6 +228,20 @@ func printBaselines(w io.Writer, cfg config, drop report, mem memory, raw rawRes
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "    CPU over %.2f s: loadgen, generator and empty server together, %.2f s (%.0f µs/answer)\n",
 		empty.wall.Seconds(), emptyCPU.self.Seconds(), float64(emptyCPU.self.Microseconds())/float64(max(1, empty.answers)))
+	if red != nil {
+		rr := red.raw
+		fmt.Fprintf(w, "(c) raw redeem transaction, in-process, synchronous=%s, %d goroutines: %d redemptions in %.2f s → %.0f redemptions/s",
+			cfg.sync, cfg.rawWorkers, rr.redeems, rr.elapsed.Seconds(), rr.rate())
+		if rr.errors > 0 {
+			fmt.Fprintf(w, " (%d errors, first: %v)", rr.errors, rr.firstErr)
+		}
+		fmt.Fprintf(w, "\n    (untimed setup: fresh database, %d vouchers claimed through Store.Claim, in %.2f s)\n",
+			cfg.rawRedeems, rr.setup.Seconds())
+		fmt.Fprintf(w, "    (for reference) losing press, already-redeemed transaction on the same store: %d in %.2f s → %.0f /s\n",
+			rr.losses, rr.lossesTime.Seconds(), perSecond(rr.losses, rr.lossesTime))
+		fmt.Fprintf(w, "token verification in-process (server's key ring, one goroutine): %.1f µs per QR text (%d tokens)\n",
+			float64(red.verifyEach.Nanoseconds())/1e3, red.verified)
+	}
 
 	fmt.Fprintf(w, "\n== ratios vs targets ==\n")
 	target := func(name string, got, base float64) {
@@ -226,17 +249,20 @@ func printBaselines(w io.Writer, cfg config, drop report, mem memory, raw rawRes
 		if base > 0 {
 			ratio = got / base
 		}
-		fmt.Fprintf(w, "%-28s %8.0f / %8.0f = %5.2f   target ≥ 0.50   %s\n", name, got, base, ratio, verdict(ratio >= 0.5))
+		fmt.Fprintf(w, "%-31s %8.0f / %8.0f = %5.2f   target ≥ 0.50   %s\n", name, got, base, ratio, verdict(ratio >= 0.5))
 	}
 	target("successful claims/s ÷ (a)", drop.claimsPerSec(), raw.rate())
 	_, _, outRate := drop.soldOutPerSec()
 	target("sold-out answers/s ÷ (b)", outRate, emptyRate)
+	if red != nil {
+		target("successful redemptions/s ÷ (c)", red.wave.claimsPerSec(), red.raw.rate())
+	}
 	mb := float64(mem.hwmKiB) * 1024 / 1e6
 	note := ""
 	if cfg.residents != 100_000 {
 		note = fmt.Sprintf("  (the target is stated for 100,000 residents; this run had %d)", cfg.residents)
 	}
-	fmt.Fprintf(w, "%-28s %8.1f MB (%.1f MiB)        target ≤ 150 MB   %s%s\n",
+	fmt.Fprintf(w, "%-31s %8.1f MB (%.1f MiB)        target ≤ 150 MB   %s%s\n",
 		"server peak memory (VmHWM)", mb, mem.hwmMiB(), verdict(mb <= 150), note)
 }
 
@@ -245,4 +271,28 @@ func verdict(ok bool) string {
 		return "MEETS"
 	}
 	return "MISSES"
+}
+
+// printWave prints the redemption wave.
+func printWave(w io.Writer, wv waveRun, r report) {
+	o := wv.outcome()
+	fmt.Fprintf(w, "\n== the redemption wave ==\n")
+	fmt.Fprintf(w, "%d vouchers, %d of them contested (pressed by two cashiers of different merchants at once); %d cashiers at %d merchants; bill %s yuan; QR texts (token verified by the server)\n",
+		len(wv.vouchers), o.contested, wv.cashiers, wv.merchants, billText)
+	fmt.Fprintf(w, "presses                %7d, last answer after %.2f s\n", r.presses, r.wall.Seconds())
+	fmt.Fprintf(w, "answers/s overall      %9.0f  (%d answers / %.2f s)\n", r.answersPerSec(), r.answers, r.wall.Seconds())
+	if r.counts[success] > 0 {
+		fmt.Fprintf(w, "successful redemptions/s %7.0f  (%d redemptions / %.3f s until the last success)\n",
+			r.claimsPerSec(), r.counts[success], r.lastWin.Seconds())
+	} else {
+		fmt.Fprintf(w, "successful redemptions/s     n/a  (no successful redemptions)\n")
+	}
+	fmt.Fprintf(w, "contested vouchers: %d of %d won by exactly one press, the other told already_redeemed; %d vouchers won twice, %d never won\n",
+		o.contestedOK, o.contested, o.wonTwice, o.neverWon)
+	printLatency(w, r)
+	printKinds(w, r)
+	fmt.Fprintf(w, "answers saying \"database is locked\": %d\n", r.locked)
+	fmt.Fprintf(w, "server memory: peak (VmHWM) %.1f MiB = %.1f MB; at the end (VmRSS) %.1f MiB\n",
+		wv.mem.hwmMiB(), float64(wv.mem.hwmKiB)*1024/1e6, wv.mem.rssMiB())
+	printCPU(w, wv.cpu, r)
 }

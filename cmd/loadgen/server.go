@@ -36,16 +36,17 @@ type pass struct {
 
 // runDrop starts voucherd on the prepared data directory, lets the crowd
 // press (twice with -again), reads the server's memory while it still
-// runs, and stops it.
-func runDrop(ctx context.Context, dir string, cfg config, fx fixture) ([]pass, error) {
+// runs, then (with -redeem) lets the cashiers redeem every voucher, and
+// stops the server.
+func runDrop(ctx context.Context, dir string, cfg config, fx fixture) ([]pass, *waveRun, error) {
 	bin, cleanup, err := serverBinary(ctx, cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer cleanup()
 	srv, err := startServer(ctx, bin, dir, cfg.sync, cfg.serverEnv)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer srv.stop()
 	fmt.Printf("voucherd pid %d on %s (log: %s); memory before the drop: %s\n",
@@ -63,17 +64,25 @@ func runDrop(ctx context.Context, dir string, cfg config, fx fixture) ([]pass, e
 		used := cpuNow(srv.cmd.Process.Pid).since(before)
 		mem, err := srv.memory()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		passes = append(passes, pass{run, mem, used})
 	}
+	var wave *waveRun
+	if cfg.redeem {
+		w, err := redemptionWave(ctx, srv, dir, cfg, fx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("redemption wave: %w", err)
+		}
+		wave = &w
+	}
 	if err := srv.stop(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if n := countInFile(srv.logPath, "database is locked"); n > 0 {
 		fmt.Printf("server log: %d lines mention \"database is locked\"\n", n)
 	}
-	return passes, ctx.Err()
+	return passes, wave, ctx.Err()
 }
 
 // serverBinary returns -server, or builds ./cmd/voucherd of this module

@@ -25,12 +25,14 @@ const (
 type fixture struct {
 	campaignID int64
 	tierID     int64
-	tokens     []string // bearer token of resident i's session, in insertion order
+	tokens     []string   // bearer token of resident i's session, in insertion order
+	cashiers   cashierSet // with -redeem: the cashiers of the redemption wave
 }
 
 // prepare makes the data directory the server will open: schema, reference
-// data, keys, a live campaign created through the domain, and R residents
-// each with a session.
+// data, keys, a live campaign created through the domain, R residents
+// each with a session and, with -redeem, C cashiers each with a session
+// (before the drop: the server reads them from the database when they press).
 func prepare(ctx context.Context, dir string, cfg config) (fixture, error) {
 	st, ring, err := openFresh(ctx, dir, cfg.sync)
 	if err != nil {
@@ -45,7 +47,13 @@ func prepare(ctx context.Context, dir string, cfg config) (fixture, error) {
 	if err != nil {
 		return fixture{}, err
 	}
-	return fixture{campaignID: c.ID, tierID: c.Tiers[0].ID, tokens: tokens}, nil
+	fx := fixture{campaignID: c.ID, tierID: c.Tiers[0].ID, tokens: tokens}
+	if cfg.redeem {
+		if fx.cashiers, err = prepareCashiers(ctx, st, cfg.cashiers); err != nil {
+			return fx, err
+		}
+	}
+	return fx, nil
 }
 
 // noSMS satisfies app.SMSSender; no one signs in by SMS here.

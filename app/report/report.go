@@ -1,0 +1,154 @@
+// Package report turns stored rollups into the evaluation an officer reads:
+// the funnel, subsidy, consumption driven, leverage, reach and their
+// breakdowns (DESIGN.md §1). It does arithmetic only; reading rows is the
+// store's job, so the same code serves the page, the exports and the test
+// that recomputes every figure from raw rows.
+package report
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Cell is one rollup row: one campaign, tier, merchant (0 for claims) and
+// Asia/Shanghai hour, with the merchant's district and category.
+type Cell struct {
+	TierID         int64  `db:"tier_id"`
+	MerchantID     int64  `db:"merchant_id"`
+	MerchantName   string `db:"merchant_name"`
+	District       string `db:"district_code"`
+	Category       string `db:"category_code"`
+	Hour           string `db:"hour"` // "2026-11-25 10"
+	Claims         int64  `db:"claims"`
+	Redemptions    int64  `db:"redemptions"`
+	Reversals      int64  `db:"reversals"`
+	SubsidyFen     int64  `db:"subsidy_fen"`
+	ConsumptionFen int64  `db:"consumption_fen"`
+	ClaimToRedeemS int64  `db:"claim_to_redeem_s"`
+}
+
+// Row is one line of a breakdown.
+type Row struct {
+	Key            string `json:"key"`
+	Claims         int64  `json:"claims"`
+	Redemptions    int64  `json:"redemptions"`
+	Reversals      int64  `json:"reversals"`
+	SubsidyFen     int64  `json:"subsidy_fen"`
+	ConsumptionFen int64  `json:"consumption_fen"`
+	waitS          int64
+}
+
+// LeverageBP is consumption ÷ subsidy in basis points (35000 = 3.50×).
+func (r Row) LeverageBP() int64 { return ratioBP(r.ConsumptionFen, r.SubsidyFen) }
+
+// AvgBillFen is the average bill of the row's redemptions.
+func (r Row) AvgBillFen() int64 {
+	if r.Redemptions == 0 {
+		return 0
+	}
+	return r.ConsumptionFen / r.Redemptions
+}
+
+func (r *Row) add(c Cell) {
+	r.Claims += c.Claims
+	r.Redemptions += c.Redemptions
+	r.Reversals += c.Reversals
+	r.SubsidyFen += c.SubsidyFen
+	r.ConsumptionFen += c.ConsumptionFen
+	r.waitS += c.ClaimToRedeemS
+}
+
+// Dashboard is the whole evaluation of one campaign.
+type Dashboard struct {
+	Total      Row   `json:"total"`
+	AvgWaitS   int64 `json:"avg_claim_to_redeem_s"` // mean seconds from claim to redemption
+	ByDay      []Row `json:"by_day"`
+	ByHour     []Row `json:"by_hour"` // 24 rows, hour of the day, all days together
+	ByTier     []Row `json:"by_tier"`
+	ByMerchant []Row `json:"by_merchant"`
+	ByDistrict []Row `json:"by_district"`
+	ByCategory []Row `json:"by_category"`
+}
+
+// Build aggregates rollup cells; tierLabel names a tier (e.g. 满100减30).
+func Build(cells []Cell, tierLabel func(int64) string) Dashboard {
+	var d Dashboard
+	day, hour, tier := map[string]*Row{}, map[string]*Row{}, map[string]*Row{}
+	merchant, district, category := map[string]*Row{}, map[string]*Row{}, map[string]*Row{}
+	into := func(m map[string]*Row, key string, c Cell) {
+		r, ok := m[key]
+		if !ok {
+			r = &Row{Key: key}
+			m[key] = r
+		}
+		r.add(c)
+	}
+	for h := 0; h < 24; h++ {
+		hour[twoDigits(h)] = &Row{Key: twoDigits(h)}
+	}
+	for _, c := range cells {
+		d.Total.add(c)
+		dayKey, hourKey, _ := strings.Cut(c.Hour, " ")
+		into(day, dayKey, c)
+		into(hour, hourKey, c)
+		into(tier, tierLabel(c.TierID), c)
+		if c.MerchantID != 0 {
+			into(merchant, c.MerchantName, c)
+			into(district, c.District, c)
+			into(category, c.Category, c)
+		}
+	}
+	if d.Total.Redemptions > 0 {
+		d.AvgWaitS = d.Total.waitS / d.Total.Redemptions
+	}
+	d.ByDay = sorted(day, func(a, b Row) bool { return a.Key < b.Key })
+	d.ByHour = sorted(hour, func(a, b Row) bool { return a.Key < b.Key })
+	bySubsidy := func(a, b Row) bool {
+		if a.SubsidyFen != b.SubsidyFen {
+			return a.SubsidyFen > b.SubsidyFen
+		}
+		return a.Key < b.Key
+	}
+	d.ByTier = sorted(tier, func(a, b Row) bool { return a.Key < b.Key })
+	d.ByMerchant = sorted(merchant, bySubsidy)
+	d.ByDistrict = sorted(district, bySubsidy)
+	d.ByCategory = sorted(category, bySubsidy)
+	return d
+}
+
+func sorted(m map[string]*Row, less func(a, b Row) bool) []Row {
+	out := make([]Row, 0, len(m))
+	for _, r := range m {
+		out = append(out, *r)
+	}
+	sort.Slice(out, func(i, j int) bool { return less(out[i], out[j]) })
+	return out
+}
+
+func twoDigits(n int) string {
+	if n < 10 {
+		return "0" + strconv.Itoa(n)
+	}
+	return strconv.Itoa(n)
+}
+
+func ratioBP(num, den int64) int64 {
+	if den == 0 {
+		return 0
+	}
+	return (num*20000/den + 1) / 2
+}
+
+// TopShareBP is the share of subsidy (basis points) taken by the n
+// merchants that took most: a concentration signal, not a verdict.
+func (d Dashboard) TopShareBP(n int) int64 {
+	var top int64
+	for i, r := range d.ByMerchant {
+		if i == n {
+			break
+		}
+		top += r.SubsidyFen
+	}
+	return ratioBP(top, d.Total.SubsidyFen)
+}

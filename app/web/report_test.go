@@ -1,0 +1,111 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"time"
+
+	"cqvoucher/app"
+	"cqvoucher/app/apptest"
+	"cqvoucher/app/report"
+)
+
+// TestDashboardEqualsRawRecomputation generates a small season over three
+// days (claims, redemptions at several merchants and districts, reversals,
+// expiries) and checks that every figure the dashboard shows from its
+// rollups equals the figure recomputed from the raw rows.
+func TestDashboardEqualsRawRecomputation(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	ctx := context.Background()
+	c := e.LiveCampaign(t, apptest.CampaignSpec{
+		District: app.CityCode, Limit: 3, ValidDays: 1, Budget: "100000",
+		Tiers: []app.TierInput{{Face: "30", Threshold: "100", Quantity: "200"}, {Face: "10", Threshold: "0", Quantity: "200"}},
+	})
+	var cashiers []app.Cashier
+	for i, d := range []string{"500103", "500105", "500106"} {
+		m := e.NewMerchant(t, fmt.Sprintf("店%d", i), d, "catering")
+		cashiers = append(cashiers, e.NewCashier(t, m, fmt.Sprintf("c%d", i)))
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	var residents []app.Resident
+	for i := 0; i < 40; i++ {
+		r, _ := e.ResidentSession(t, fmt.Sprintf("1390000%04d", i))
+		residents = append(residents, r)
+	}
+	var reds []app.Receipt
+	for day := 0; day < 3; day++ {
+		for _, r := range residents {
+			tier := c.Tiers[rng.IntN(2)]
+			v, err := e.App.Claim(ctx, r, c.ID, tier.ID, "")
+			if err != nil {
+				continue // limit reached: fine
+			}
+			if rng.IntN(4) == 0 {
+				continue // left to expire
+			}
+			e.Clock.Advance(time.Duration(rng.IntN(50)) * time.Second)
+			bill := app.Fen(10000 + rng.IntN(20000))
+			rc, err := e.App.Redeem(ctx, cashiers[rng.IntN(3)], v.Code, bill, fmt.Sprintf("k%d-%d", day, r.ID))
+			if err != nil {
+				t.Fatal(err)
+			}
+			reds = append(reds, rc)
+		}
+		// A few refunds, the same day.
+		for i := 0; i < len(reds) && i < 3+day; i += 2 {
+			rc := reds[len(reds)-1-i]
+			cs := cashiers[0]
+			for _, x := range cashiers {
+				if x.MerchantID == rc.Redemption.MerchantID {
+					cs = x
+				}
+			}
+			if _, err := e.App.Reverse(ctx, cs, rc.Redemption.ID); err != nil && app.ErrorReason(err) != "already_reversed" {
+				t.Fatal(err)
+			}
+		}
+		e.Clock.Advance(7 * time.Hour) // into the evening, then the next day
+		e.Clock.Advance(17 * time.Hour)
+		if _, err := e.App.SweepExpired(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	rolled, err := e.Store.RollupCells(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := e.Store.RawCells(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	label := app.TierLabeler(c)
+	fromRollups, fromRaw := report.Build(rolled, label), report.Build(raw, label)
+	if fromRaw.Total.Redemptions == 0 || fromRaw.Total.Reversals == 0 || len(fromRaw.ByDay) != 3 || len(fromRaw.ByDistrict) != 3 {
+		t.Fatalf("the generated season is too thin to test: %+v", fromRaw.Total)
+	}
+	if !reflect.DeepEqual(fromRollups, fromRaw) {
+		t.Fatalf("dashboard from rollups differs from raw rows:\nrollups %+v\nraw     %+v", fromRollups, fromRaw)
+	}
+	// The campaign's counters and reach agree with the raw rows too.
+	camp, _ := e.Store.Campaign(ctx, c.ID)
+	if camp.RedeemedCount != fromRaw.Total.Redemptions || int64(camp.SubsidyFen) != fromRaw.Total.SubsidyFen ||
+		int64(camp.ConsumptionFen) != fromRaw.Total.ConsumptionFen || camp.ClaimedCount != fromRaw.Total.Claims ||
+		camp.ReversedCount != fromRaw.Total.Reversals {
+		t.Fatalf("campaign counters %+v disagree with raw totals %+v", camp, fromRaw.Total)
+	}
+	residentsReach, merchantsReach, err := e.Store.RawReach(ctx, c.ID)
+	if err != nil || camp.ReachResidents != residentsReach || camp.ReachMerchants != merchantsReach {
+		t.Fatalf("reach %d/%d, raw %d/%d (%v)", camp.ReachResidents, camp.ReachMerchants, residentsReach, merchantsReach, err)
+	}
+	var expired int64
+	for _, tier := range camp.Tiers {
+		expired += tier.Expired
+	}
+	if n := e.Count(t, `SELECT COUNT(*) FROM vouchers WHERE status = 'claimed' AND expires_at <= ?`, e.Clock.Now()); expired != n || n == 0 {
+		t.Fatalf("expired counted %d, raw %d", expired, n)
+	}
+}

@@ -1,0 +1,264 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"cqvoucher/app"
+	"cqvoucher/db"
+)
+
+// The redemption wave (issue 5, "Benchmark"): after the drop, C cashiers
+// redeem every claimed voucher at once, each request carrying the
+// voucher's QR text so that the server verifies its token signature.
+const (
+	billText            = "128.50" // what every cashier types: above the 100-yuan threshold
+	billFen             = 12850
+	cashiersPerMerchant = 4 // C cashiers work at ⌈C/4⌉ merchants
+)
+
+// cashierSet is C cashiers of approved merchants of the campaign's district
+// and category, each signed in.
+type cashierSet struct {
+	ids       []int64
+	merchants []int64  // merchant of cashier i
+	tokens    []string // bearer token of cashier i's session
+	nMerchant int
+}
+
+// prepareCashiers adds n cashiers at ⌈n/4⌉ approved catering merchants of
+// district 500103, and a cashier session each, through the store's own
+// methods (merchants and cashiers are few; the store knows their columns
+// better than a copy of its SQL would). One bcrypt hash serves everyone:
+// nobody signs in with a password here.
+func prepareCashiers(ctx context.Context, st *db.Store, n int) (cashierSet, error) {
+	now := time.Now().UTC()
+	hash, err := app.HashPassword(rand.Text())
+	if err != nil {
+		return cashierSet{}, err
+	}
+	raw := make([]byte, 32*n)
+	if _, err := rand.Read(raw); err != nil {
+		return cashierSet{}, err
+	}
+	cs := cashierSet{ids: make([]int64, n), merchants: make([]int64, n), tokens: make([]string, n)}
+	var m app.Merchant
+	for i := range n {
+		if i%cashiersPerMerchant == 0 {
+			m = app.Merchant{Name: fmt.Sprintf("负载测试小面馆%04d", i/cashiersPerMerchant), District: district, Category: "catering",
+				Status: app.MerchantApproved, CreatedAt: now}
+			if err := st.CreateMerchant(ctx, &m); err != nil {
+				return cs, fmt.Errorf("merchant %d: %w", i/cashiersPerMerchant, err)
+			}
+			cs.nMerchant++
+		}
+		c := app.Cashier{MerchantID: m.ID, Username: fmt.Sprintf("loadgen-cashier-%04d", i), Name: fmt.Sprintf("收银员%04d", i),
+			PasswordHash: hash, CreatedAt: now}
+		if err := st.CreateCashier(ctx, &c); err != nil {
+			return cs, fmt.Errorf("cashier %d: %w", i, err)
+		}
+		tok := base64.RawURLEncoding.EncodeToString(raw[32*i : 32*(i+1)])
+		if err := st.CreateSession(ctx, app.Session{TokenHash: app.HashSessionToken(tok), Kind: app.KindCashier, SubjectID: c.ID,
+			CreatedAt: now, ExpiresAt: now.Add(24 * time.Hour)}); err != nil {
+			return cs, fmt.Errorf("cashier session %d: %w", i, err)
+		}
+		cs.ids[i], cs.merchants[i], cs.tokens[i] = c.ID, m.ID, tok
+	}
+	return cs, nil
+}
+
+// storedVoucher is a claimed voucher as the wave needs it.
+type storedVoucher struct {
+	id    int64
+	token string
+}
+
+// waveRun is what the redemption wave produced.
+type waveRun struct {
+	run       crowdRun
+	vouchers  []storedVoucher
+	voucherOf []int  // press i was for vouchers[voucherOf[i]]
+	contested []bool // voucher j was pressed by two cashiers at once
+	cashiers  int
+	merchants int
+	mem       memory
+	cpu       cpuUse
+}
+
+// redemptionWave reads the claimed vouchers from the live database (the
+// server is running; WAL lets a reader in) and lets the cashiers redeem
+// every one of them at once through the same bounded crowd as the drop.
+// Every -contest-th voucher is also pressed by a second cashier, of another
+// merchant, with another Idempotency-Key, right next to the first press:
+// exactly one may win, the other must hear 409 already_redeemed.
+func redemptionWave(ctx context.Context, srv *server, dir string, cfg config, fx fixture) (waveRun, error) {
+	vs, err := claimedVouchers(ctx, filepath.Join(dir, "voucher.db"), fx.campaignID)
+	if err != nil {
+		return waveRun{}, fmt.Errorf("reading the claimed vouchers: %w", err)
+	}
+	base := "http://" + srv.addr // the server's -base-url: its QR texts are base + "/v/" + token
+	cs := fx.cashiers
+	C := len(cs.ids)
+	w := waveRun{vouchers: vs, contested: make([]bool, len(vs)), cashiers: C, merchants: cs.nMerchant}
+	var reqs []request
+	contests := 0
+	for j, v := range vs {
+		body, err := json.Marshal(map[string]string{"voucher": base + "/v/" + v.token, "bill": billText})
+		if err != nil {
+			return w, err
+		}
+		first := j % C
+		press := []request{{bearer: cs.tokens[first], body: body, key: "loadgen-" + rand.Text()}}
+		if cfg.contest > 0 && C > 1 && j%cfg.contest == cfg.contest-1 {
+			// Half a ring away: another cashier, and with C ≥ 8 another merchant.
+			second := request{bearer: cs.tokens[(first+C/2)%C], body: body, key: "loadgen-" + rand.Text()}
+			if contests%2 == 0 {
+				press = append(press, second)
+			} else {
+				press = append([]request{second}, press...)
+			}
+			w.contested[j] = true
+			contests++
+		}
+		for _, r := range press {
+			reqs = append(reqs, r)
+			w.voucherOf = append(w.voucherOf, j)
+		}
+	}
+	url := base + "/api/v1/cashier/redemptions"
+	pid := srv.cmd.Process.Pid
+	before := cpuNow(pid)
+	w.run = newCrowd(url, nil, cfg.conc, cfg.timeout).runAll(ctx, reqs)
+	w.cpu = cpuNow(pid).since(before)
+	if w.mem, err = srv.memory(); err != nil {
+		return w, err
+	}
+	return w, ctx.Err()
+}
+
+// claimedVouchers lists the vouchers of a campaign, by id, from a
+// read-only connection.
+func claimedVouchers(ctx context.Context, path string, campaignID int64) ([]storedVoucher, error) {
+	conn, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=10000")
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	rows, err := conn.QueryContext(ctx, `SELECT id, token FROM vouchers WHERE campaign_id = ? AND status = 'claimed' ORDER BY id`, campaignID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var vs []storedVoucher
+	for rows.Next() {
+		var v storedVoucher
+		if err := rows.Scan(&v.id, &v.token); err != nil {
+			return nil, err
+		}
+		vs = append(vs, v)
+	}
+	return vs, rows.Err()
+}
+
+// outcome is the wave as seen by the cashiers, voucher by voucher.
+type outcome struct {
+	contested    int // vouchers pressed twice at once
+	contestedOK  int // … of which exactly one press won and the other heard already_redeemed
+	wonOnce      int // vouchers with exactly one successful press
+	wonTwice     int // vouchers with more than one successful press: a double redemption
+	neverWon     int // vouchers no press redeemed
+	singleBadAns int // uncontested vouchers whose one press did not succeed
+}
+
+func (w waveRun) outcome() outcome {
+	wins := make([]int, len(w.vouchers))
+	losses := make([]int, len(w.vouchers))
+	for i, p := range w.run.presses {
+		switch p.class {
+		case success:
+			wins[w.voucherOf[i]]++
+		case redeemed:
+			losses[w.voucherOf[i]]++
+		}
+	}
+	var o outcome
+	for j := range w.vouchers {
+		switch {
+		case wins[j] == 1:
+			o.wonOnce++
+		case wins[j] > 1:
+			o.wonTwice++
+		default:
+			o.neverWon++
+		}
+		if w.contested[j] {
+			o.contested++
+			if wins[j] == 1 && losses[j] == 1 {
+				o.contestedOK++
+			}
+		} else if wins[j] != 1 {
+			o.singleBadAns++
+		}
+	}
+	return o
+}
+
+// checkRedemptions reads the stored truth after the wave, from the database
+// file opened read-only (the server has stopped).
+func checkRedemptions(ctx context.Context, path string, fx fixture, w waveRun, r report) ([]check, error) {
+	conn, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=10000")
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	count := func(query string, args ...any) (n int64) {
+		if err == nil {
+			err = conn.QueryRowContext(ctx, query, args...).Scan(&n)
+		}
+		return n
+	}
+	c := fx.campaignID
+	vouchers := count(`SELECT COUNT(*) FROM vouchers WHERE campaign_id = ?`, c)
+	redeemedV := count(`SELECT COUNT(*) FROM vouchers WHERE campaign_id = ? AND status = 'redeemed'`, c)
+	reds := count(`SELECT COUNT(*) FROM redemptions WHERE campaign_id = ?`, c)
+	// Every row, reversed or not (there are no reversals here): a voucher
+	// redeemed twice would show up as two rows.
+	doubles := count(`SELECT COUNT(*) FROM (SELECT voucher_id FROM redemptions WHERE campaign_id = ?
+		GROUP BY voucher_id HAVING COUNT(*) > 1)`, c)
+	campaignRedeemed := count(`SELECT redeemed_count FROM campaigns WHERE id = ?`, c)
+	tierRedeemed := count(`SELECT redeemed_count FROM tiers WHERE id = ?`, fx.tierID)
+	subsidy := count(`SELECT subsidy_fen FROM campaigns WHERE id = ?`, c)
+	consumption := count(`SELECT consumption_fen FROM campaigns WHERE id = ?`, c)
+	sumDiscount := count(`SELECT COALESCE(SUM(discount_fen), 0) FROM redemptions WHERE campaign_id = ?`, c)
+	if err != nil {
+		return nil, err
+	}
+	n := int64(len(w.vouchers))
+	wins := int64(r.counts[success])
+	face := int64(faceYuan * 100)
+	o := w.outcome()
+	return []check{
+		{"redemptions == vouchers redeemed == successes == S", reds == redeemedV && redeemedV == wins && wins == n && n == vouchers,
+			fmt.Sprintf("%d redemptions, %d vouchers redeemed, %d successful answers, %d vouchers pressed, %d vouchers claimed", reds, redeemedV, wins, n, vouchers)},
+		{"no voucher with more than one redemption", doubles == 0 && o.wonTwice == 0,
+			fmt.Sprintf("%d vouchers with more than one redemption row; %d vouchers with more than one successful answer", doubles, o.wonTwice)},
+		{"contested vouchers: one 201, one 409 already_redeemed", o.contestedOK == o.contested,
+			fmt.Sprintf("%d of %d contested vouchers", o.contestedOK, o.contested)},
+		{"campaigns.redeemed_count == tiers.redeemed_count == S", campaignRedeemed == n && tierRedeemed == n,
+			fmt.Sprintf("campaign %d, tier %d, S %d", campaignRedeemed, tierRedeemed, n)},
+		{"subsidy_fen == S × face == Σ discount_fen", subsidy == n*face && sumDiscount == subsidy,
+			fmt.Sprintf("subsidy %d fen, Σ discount %d fen, expected %d × %d = %d", subsidy, sumDiscount, n, face, n*face)},
+		{"consumption_fen == S × bill", consumption == n*billFen,
+			fmt.Sprintf("consumption %d fen, expected %d × %d = %d", consumption, n, billFen, n*billFen)},
+		{"every press answered, never 5xx nor \"database is locked\"",
+			r.counts[server5xx] == 0 && r.counts[transport] == 0 && r.locked == 0 && o.singleBadAns == 0,
+			fmt.Sprintf("%d 5xx, %d without an answer, %d \"database is locked\", %d uncontested presses not 201",
+				r.counts[server5xx], r.counts[transport], r.locked, o.singleBadAns)},
+	}, nil
+}

@@ -1,0 +1,131 @@
+package db
+
+import (
+	"context"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"cqvoucher/app"
+	"cqvoucher/app/report"
+)
+
+// shanghaiHour is the rollup bucket of a time: its Asia/Shanghai hour.
+func shanghaiHour(t time.Time) string { return t.In(app.Shanghai).Format("2006-01-02 15") }
+
+// rollClaim counts a claim in its hour, inside the claim's transaction.
+func rollClaim(ctx context.Context, tx *sqlx.Tx, campaignID, tierID int64, at time.Time) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO rollup_hourly (campaign_id, tier_id, merchant_id, hour, claims) VALUES (?, ?, 0, ?, 1)
+		ON CONFLICT (campaign_id, tier_id, merchant_id, hour) DO UPDATE SET claims = claims + 1`, campaignID, tierID, shanghaiHour(at))
+	return err
+}
+
+// rollRedemption adds (sign +1) or takes back (sign −1) a redemption in the
+// hour it was made, and keeps the reach counters: a resident or merchant
+// counts while it has at least one live redemption of the campaign.
+func rollRedemption(ctx context.Context, tx *sqlx.Tx, red app.Redemption, sign int64) error {
+	var v struct {
+		TierID     int64     `db:"tier_id"`
+		ResidentID int64     `db:"resident_id"`
+		ClaimedAt  time.Time `db:"claimed_at"`
+	}
+	if err := tx.GetContext(ctx, &v, `SELECT tier_id, resident_id, claimed_at FROM vouchers WHERE id = ?`, red.VoucherID); err != nil {
+		return err
+	}
+	wait := int64(red.CreatedAt.Sub(v.ClaimedAt) / time.Second)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO rollup_hourly (campaign_id, tier_id, merchant_id, hour, redemptions, subsidy_fen, consumption_fen, claim_to_redeem_s)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (campaign_id, tier_id, merchant_id, hour) DO UPDATE SET redemptions = redemptions + excluded.redemptions,
+			subsidy_fen = subsidy_fen + excluded.subsidy_fen, consumption_fen = consumption_fen + excluded.consumption_fen,
+			claim_to_redeem_s = claim_to_redeem_s + excluded.claim_to_redeem_s`,
+		red.CampaignID, v.TierID, red.MerchantID, shanghaiHour(red.CreatedAt), sign, sign*int64(red.DiscountFen), sign*int64(red.BillFen), sign*wait); err != nil {
+		return err
+	}
+	// live moves 0 → 1 (sign +1) or 1 → 0 (sign −1): that is when reach changes.
+	edge := int64(1)
+	if sign < 0 {
+		edge = 0
+	}
+	for _, r := range []struct{ table, key, counter string }{
+		{"campaign_redeemers", "resident_id", "reach_residents"},
+		{"campaign_merchant_use", "merchant_id", "reach_merchants"},
+	} {
+		id := v.ResidentID
+		if r.key == "merchant_id" {
+			id = red.MerchantID
+		}
+		// An upsert cannot take back: SQLite checks the inserted row's
+		// CHECK (live >= 0) before it sees the conflict.
+		q := `INSERT INTO ` + r.table + ` (campaign_id, ` + r.key + `, live) VALUES (?, ?, 1)
+			ON CONFLICT (campaign_id, ` + r.key + `) DO UPDATE SET live = live + 1`
+		if sign < 0 {
+			q = `UPDATE ` + r.table + ` SET live = live - 1 WHERE campaign_id = ? AND ` + r.key + ` = ?`
+		}
+		if _, err := tx.ExecContext(ctx, q, red.CampaignID, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET `+r.counter+` = `+r.counter+` + ?
+			WHERE id = ? AND (SELECT live FROM `+r.table+` WHERE campaign_id = ? AND `+r.key+` = ?) = ?`,
+			sign, red.CampaignID, red.CampaignID, id, edge); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rollReversal counts a reversal in the hour it was made.
+func rollReversal(ctx context.Context, tx *sqlx.Tx, red app.Redemption, tierID int64, at time.Time) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO rollup_hourly (campaign_id, tier_id, merchant_id, hour, reversals) VALUES (?, ?, ?, ?, 1)
+		ON CONFLICT (campaign_id, tier_id, merchant_id, hour) DO UPDATE SET reversals = reversals + 1`,
+		red.CampaignID, tierID, red.MerchantID, shanghaiHour(at))
+	return err
+}
+
+// RollupCells reads a campaign's rollups with each merchant's name,
+// district and category: rows per hour, tier and merchant, however many
+// redemptions they sum.
+func (s *Store) RollupCells(ctx context.Context, campaignID int64) ([]report.Cell, error) {
+	var out []report.Cell
+	err := s.r.SelectContext(ctx, &out, `SELECT r.tier_id, r.merchant_id, COALESCE(m.name, '') AS merchant_name,
+		COALESCE(m.district_code, '') AS district_code, COALESCE(m.category_code, '') AS category_code, r.hour,
+		r.claims, r.redemptions, r.reversals, r.subsidy_fen, r.consumption_fen, r.claim_to_redeem_s
+		FROM rollup_hourly r LEFT JOIN merchants m ON m.id = r.merchant_id WHERE r.campaign_id = ?`, campaignID)
+	return out, err
+}
+
+// RawCells computes the same cells from the raw vouchers and redemptions.
+// It reads every row, so it is slow on a big season: it exists to check
+// the rollups (tests, and an operator who doubts a figure).
+func (s *Store) RawCells(ctx context.Context, campaignID int64) ([]report.Cell, error) {
+	var out []report.Cell
+	err := s.r.SelectContext(ctx, &out, `
+		SELECT tier_id, merchant_id, merchant_name, district_code, category_code, hour,
+			SUM(claims) AS claims, SUM(redemptions) AS redemptions, SUM(reversals) AS reversals,
+			SUM(subsidy_fen) AS subsidy_fen, SUM(consumption_fen) AS consumption_fen, SUM(claim_to_redeem_s) AS claim_to_redeem_s
+		FROM (
+			SELECT v.tier_id, 0 AS merchant_id, '' AS merchant_name, '' AS district_code, '' AS category_code,
+				strftime('%Y-%m-%d %H', v.claimed_at, '+8 hours') AS hour, 1 AS claims, 0 AS redemptions, 0 AS reversals,
+				0 AS subsidy_fen, 0 AS consumption_fen, 0 AS claim_to_redeem_s
+			FROM vouchers v WHERE v.campaign_id = ?
+			UNION ALL
+			SELECT v.tier_id, r.merchant_id, m.name, m.district_code, m.category_code,
+				strftime('%Y-%m-%d %H', r.created_at, '+8 hours'), 0, 1, 0, r.discount_fen, r.bill_fen,
+				CAST(strftime('%s', r.created_at) AS INTEGER) - CAST(strftime('%s', v.claimed_at) AS INTEGER)
+			FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id JOIN merchants m ON m.id = r.merchant_id
+			WHERE r.campaign_id = ? AND r.reversed_at IS NULL
+			UNION ALL
+			SELECT v.tier_id, r.merchant_id, m.name, m.district_code, m.category_code,
+				strftime('%Y-%m-%d %H', r.reversed_at, '+8 hours'), 0, 0, 1, 0, 0, 0
+			FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id JOIN merchants m ON m.id = r.merchant_id
+			WHERE r.campaign_id = ? AND r.reversed_at IS NOT NULL
+		) GROUP BY tier_id, merchant_id, hour`, campaignID, campaignID, campaignID)
+	return out, err
+}
+
+// RawReach counts distinct residents and merchants with a live redemption.
+func (s *Store) RawReach(ctx context.Context, campaignID int64) (residents, merchants int64, err error) {
+	err = s.r.QueryRowxContext(ctx, `SELECT COUNT(DISTINCT v.resident_id), COUNT(DISTINCT r.merchant_id)
+		FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id WHERE r.campaign_id = ? AND r.reversed_at IS NULL`, campaignID).
+		Scan(&residents, &merchants)
+	return residents, merchants, err
+}
