@@ -102,6 +102,7 @@ type Renderer struct {
 var funcs = template.FuncMap{
 	"yuan":  func(f app.Fen) string { return f.Yuan() },
 	"money": func(f app.Fen) string { return f.Grouped() },
+	"fen":   func(n int64) app.Fen { return app.Fen(n) },
 	"plain": func(f app.Fen) string { return f.String() },
 	"short": func(f app.Fen) string { return f.Short() },
 	"local": func(t time.Time) string { return app.FormatLocal(t) },

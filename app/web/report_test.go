@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,5 +109,32 @@ func TestDashboardEqualsRawRecomputation(t *testing.T) {
 	}
 	if n := e.Count(t, `SELECT COUNT(*) FROM vouchers WHERE status = 'claimed' AND expires_at <= ?`, e.Clock.Now()); expired != n || n == 0 {
 		t.Fatalf("expired counted %d, raw %d", expired, n)
+	}
+}
+
+func TestDashboardPageAndExports(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	c := e.LiveCampaign(t, apptest.CampaignSpec{})
+	v := claimOne(t, e, c, "13800138000")
+	if r := redeem(t, e, e.CashierSession(t, e.Cashier), v.Code, "128.50", "k"); r.Status != 201 {
+		t.Fatalf("redeem: %d %s", r.Status, r.Raw)
+	}
+	officer := officerToken(t, e, e.Maker)
+	r := e.API(t, http.MethodGet, fmt.Sprintf("/api/v1/officer/campaigns/%d/dashboard", c.ID), officer, nil)
+	total, _ := r.Body["dashboard"].(map[string]any)["total"].(map[string]any)
+	if r.Status != 200 || total["redemptions"] != 1.0 || total["subsidy_fen"] != 3000.0 || total["consumption_fen"] != 12850.0 {
+		t.Fatalf("dashboard API: %d %s", r.Status, r.Raw)
+	}
+	status, _, body := download(t, e, fmt.Sprintf("/officer/campaigns/%d/dashboard", c.ID), officer)
+	if status != 200 || !strings.Contains(string(body), `id="kpi-leverage">4.28×`) || !strings.Contains(string(body), "解放碑老火锅") {
+		t.Fatalf("dashboard page: %d", status)
+	}
+	status, ctype, body := download(t, e, fmt.Sprintf("/officer/campaigns/%d/dashboard?table=by_merchant&format=csv", c.ID), officer)
+	if status != 200 || !strings.HasPrefix(ctype, "text/csv") || !strings.Contains(string(body), "解放碑老火锅,0,1,0,30.00,128.50,4.28,128.50") {
+		t.Fatalf("merchant table CSV: %d %q", status, body)
+	}
+	jiangbei := officerToken(t, e, e.NewOfficer(t, "jb", "500105", true))
+	if status, _, _ := download(t, e, fmt.Sprintf("/officer/campaigns/%d/dashboard", c.ID), jiangbei); status != 404 {
+		t.Fatalf("another district's dashboard: %d", status)
 	}
 }

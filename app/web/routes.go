@@ -65,6 +65,7 @@ func (s *Server) routes(fsys fs.FS) {
 	og.POST("/campaigns", s.campaignCreate)
 	og.GET("/campaigns/:id", s.campaignShow)
 	og.GET("/campaigns/:id/preview", s.campaignPreview)
+	og.GET("/campaigns/:id/dashboard", s.campaignDashboard)
 	og.GET("/campaigns/:id/edit", s.campaignEditForm)
 	og.POST("/campaigns/:id", s.campaignUpdate)
 	for action, h := range s.campaignActions() {
@@ -141,6 +142,7 @@ func (s *Server) routes(fsys fs.FS) {
 		ao.POST("/campaigns/:id/"+action, h)
 	}
 	ao.GET("/campaigns/:id/merchants", s.apiEligibleMerchants)
+	ao.GET("/campaigns/:id/dashboard", s.apiCampaignDashboard)
 	ao.GET("/audit", s.apiAudit)
 	ao.GET("/settlements", s.apiSettlements)
 	ao.POST("/settlements/:merchant/:day/pay", s.apiMarkPaid)

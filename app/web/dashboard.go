@@ -1,0 +1,84 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"cqvoucher/app"
+	"cqvoucher/app/report"
+)
+
+// breakdowns names the dashboard's tables, in page order, with their
+// Chinese export titles.
+var breakdowns = []struct {
+	key, title string
+	rows       func(report.Dashboard) []report.Row
+}{
+	{"by_day", "按日", func(d report.Dashboard) []report.Row { return d.ByDay }},
+	{"by_hour", "按小时", func(d report.Dashboard) []report.Row { return d.ByHour }},
+	{"by_tier", "按券种", func(d report.Dashboard) []report.Row { return d.ByTier }},
+	{"by_district", "按区县", func(d report.Dashboard) []report.Row { return d.ByDistrict }},
+	{"by_category", "按类别", func(d report.Dashboard) []report.Row { return d.ByCategory }},
+	{"by_merchant", "按商户", func(d report.Dashboard) []report.Row { return d.ByMerchant }},
+}
+
+// campaignDashboard is the evaluation of one campaign, from its rollups;
+// ?table=by_day&format=csv|xlsx exports one of its tables.
+func (s *Server) campaignDashboard(c echo.Context) error {
+	id, err := paramID(c)
+	if err != nil {
+		return err
+	}
+	camp, d, err := s.app.Dashboard(c.Request().Context(), officerOf(c), id)
+	if err != nil {
+		return err
+	}
+	names := s.names(c)
+	if table := c.QueryParam("table"); table != "" && c.QueryParam("format") != "" {
+		for _, b := range breakdowns {
+			if b.key == table {
+				return sendTable(c, breakdownTable(camp.Name+"_"+b.title, b.rows(d), names))
+			}
+		}
+		return app.NotFound("page_not_found")
+	}
+	type section struct {
+		Key  string
+		Rows []report.Row
+	}
+	var sections []section
+	for _, b := range breakdowns {
+		sections = append(sections, section{Key: b.key, Rows: b.rows(d)})
+	}
+	return s.page(c, http.StatusOK, "officer/dashboard", "title.dashboard", map[string]any{
+		"C": camp, "D": d, "Stats": app.CampaignStats(camp), "Sections": sections, "Names": names,
+		"Top3BP": d.TopShareBP(3), "AvgWaitH": strconv.FormatFloat(float64(d.AvgWaitS)/3600, 'f', 1, 64),
+	})
+}
+
+func (s *Server) apiCampaignDashboard(c echo.Context) error {
+	id, err := paramID(c)
+	if err != nil {
+		return err
+	}
+	camp, d, err := s.app.Dashboard(c.Request().Context(), officerOf(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"campaign": s.withStats(camp), "dashboard": d})
+}
+
+func breakdownTable(name string, rows []report.Row, names map[string]string) table {
+	t := table{name: name, headers: []string{"维度", "领取", "核销", "撤销", "财政补贴（元）", "带动消费（元）", "拉动比", "笔均消费（元）"}}
+	for _, r := range rows {
+		key := r.Key
+		if n, ok := names[key]; ok {
+			key = n
+		}
+		t.rows = append(t.rows, []any{key, r.Claims, r.Redemptions, r.Reversals, app.Fen(r.SubsidyFen).String(),
+			app.Fen(r.ConsumptionFen).String(), app.FormatBP(r.LeverageBP()), app.Fen(r.AvgBillFen()).String()})
+	}
+	return t
+}
