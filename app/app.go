@@ -84,6 +84,7 @@ type Store interface {
 
 	// RollupCells reads a campaign's evaluation rollups (see report.Cell).
 	RollupCells(ctx context.Context, campaignID int64) ([]report.Cell, error)
+	RepeatPairs(ctx context.Context, campaignID int64, min int) (int64, error)
 
 	AppendAudit(ctx context.Context, e AuditEntry) error
 	AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, error)

@@ -988,6 +988,15 @@ func (a *App) Dashboard(ctx context.Context, by Officer, id int64) (Campaign, re
 	return c, report.Build(cells, TierLabeler(c)), nil
 }
 
+// Signals lists what stands out in a campaign's figures (see report.Signals).
+func (a *App) Signals(ctx context.Context, c Campaign, d report.Dashboard) ([]report.Signal, error) {
+	pairs, err := a.store.RepeatPairs(ctx, c.ID, 3)
+	if err != nil {
+		return nil, err
+	}
+	return d.Signals(pairs), nil
+}
+
 // TierLabeler names a campaign's tiers as rules are written: 满100减30, 20元.
 func TierLabeler(c Campaign) func(int64) string {
 	return func(id int64) string {

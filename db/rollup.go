@@ -25,20 +25,35 @@ func rollClaim(ctx context.Context, tx *sqlx.Tx, campaignID, tierID int64, at ti
 // counts while it has at least one live redemption of the campaign.
 func rollRedemption(ctx context.Context, tx *sqlx.Tx, red app.Redemption, sign int64) error {
 	var v struct {
-		TierID     int64     `db:"tier_id"`
-		ResidentID int64     `db:"resident_id"`
-		ClaimedAt  time.Time `db:"claimed_at"`
+		TierID       int64     `db:"tier_id"`
+		ResidentID   int64     `db:"resident_id"`
+		ClaimedAt    time.Time `db:"claimed_at"`
+		ThresholdFen int64     `db:"threshold_fen"`
 	}
-	if err := tx.GetContext(ctx, &v, `SELECT tier_id, resident_id, claimed_at FROM vouchers WHERE id = ?`, red.VoucherID); err != nil {
+	if err := tx.GetContext(ctx, &v, `SELECT v.tier_id, v.resident_id, v.claimed_at, t.threshold_fen
+		FROM vouchers v JOIN tiers t ON t.id = v.tier_id WHERE v.id = ?`, red.VoucherID); err != nil {
 		return err
 	}
 	wait := int64(red.CreatedAt.Sub(v.ClaimedAt) / time.Second)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO rollup_hourly (campaign_id, tier_id, merchant_id, hour, redemptions, subsidy_fen, consumption_fen, claim_to_redeem_s)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+	var near int64
+	if nearThreshold(int64(red.BillFen), v.ThresholdFen) {
+		near = sign
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO rollup_hourly (campaign_id, tier_id, merchant_id, hour, redemptions, subsidy_fen,
+		consumption_fen, claim_to_redeem_s, near_threshold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (campaign_id, tier_id, merchant_id, hour) DO UPDATE SET redemptions = redemptions + excluded.redemptions,
 			subsidy_fen = subsidy_fen + excluded.subsidy_fen, consumption_fen = consumption_fen + excluded.consumption_fen,
-			claim_to_redeem_s = claim_to_redeem_s + excluded.claim_to_redeem_s`,
-		red.CampaignID, v.TierID, red.MerchantID, shanghaiHour(red.CreatedAt), sign, sign*int64(red.DiscountFen), sign*int64(red.BillFen), sign*wait); err != nil {
+			claim_to_redeem_s = claim_to_redeem_s + excluded.claim_to_redeem_s, near_threshold = near_threshold + excluded.near_threshold`,
+		red.CampaignID, v.TierID, red.MerchantID, shanghaiHour(red.CreatedAt), sign, sign*int64(red.DiscountFen), sign*int64(red.BillFen),
+		sign*wait, near); err != nil {
+		return err
+	}
+	pair := `INSERT INTO campaign_pairs (campaign_id, resident_id, merchant_id, live) VALUES (?, ?, ?, 1)
+		ON CONFLICT (campaign_id, resident_id, merchant_id) DO UPDATE SET live = live + 1`
+	if sign < 0 {
+		pair = `UPDATE campaign_pairs SET live = live - 1 WHERE campaign_id = ? AND resident_id = ? AND merchant_id = ?`
+	}
+	if _, err := tx.ExecContext(ctx, pair, red.CampaignID, v.ResidentID, red.MerchantID); err != nil {
 		return err
 	}
 	// live moves 0 → 1 (sign +1) or 1 → 0 (sign −1): that is when reach changes.
@@ -73,6 +88,11 @@ func rollRedemption(ctx context.Context, tx *sqlx.Tx, red app.Redemption, sign i
 	return nil
 }
 
+// nearThreshold is the signal "bill just above the threshold": within 5 %.
+func nearThreshold(bill, threshold int64) bool {
+	return threshold > 0 && bill*100 < threshold*105
+}
+
 // rollReversal counts a reversal in the hour it was made.
 func rollReversal(ctx context.Context, tx *sqlx.Tx, red app.Redemption, tierID int64, at time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO rollup_hourly (campaign_id, tier_id, merchant_id, hour, reversals) VALUES (?, ?, ?, ?, 1)
@@ -88,7 +108,7 @@ func (s *Store) RollupCells(ctx context.Context, campaignID int64) ([]report.Cel
 	var out []report.Cell
 	err := s.r.SelectContext(ctx, &out, `SELECT r.tier_id, r.merchant_id, COALESCE(m.name, '') AS merchant_name,
 		COALESCE(m.district_code, '') AS district_code, COALESCE(m.category_code, '') AS category_code, r.hour,
-		r.claims, r.redemptions, r.reversals, r.subsidy_fen, r.consumption_fen, r.claim_to_redeem_s
+		r.claims, r.redemptions, r.reversals, r.subsidy_fen, r.consumption_fen, r.claim_to_redeem_s, r.near_threshold
 		FROM rollup_hourly r LEFT JOIN merchants m ON m.id = r.merchant_id WHERE r.campaign_id = ?`, campaignID)
 	return out, err
 }
@@ -101,21 +121,23 @@ func (s *Store) RawCells(ctx context.Context, campaignID int64) ([]report.Cell, 
 	err := s.r.SelectContext(ctx, &out, `
 		SELECT tier_id, merchant_id, merchant_name, district_code, category_code, hour,
 			SUM(claims) AS claims, SUM(redemptions) AS redemptions, SUM(reversals) AS reversals,
-			SUM(subsidy_fen) AS subsidy_fen, SUM(consumption_fen) AS consumption_fen, SUM(claim_to_redeem_s) AS claim_to_redeem_s
+			SUM(subsidy_fen) AS subsidy_fen, SUM(consumption_fen) AS consumption_fen, SUM(claim_to_redeem_s) AS claim_to_redeem_s,
+			SUM(near_threshold) AS near_threshold
 		FROM (
 			SELECT v.tier_id, 0 AS merchant_id, '' AS merchant_name, '' AS district_code, '' AS category_code,
 				strftime('%Y-%m-%d %H', v.claimed_at, '+8 hours') AS hour, 1 AS claims, 0 AS redemptions, 0 AS reversals,
-				0 AS subsidy_fen, 0 AS consumption_fen, 0 AS claim_to_redeem_s
+				0 AS subsidy_fen, 0 AS consumption_fen, 0 AS claim_to_redeem_s, 0 AS near_threshold
 			FROM vouchers v WHERE v.campaign_id = ?
 			UNION ALL
 			SELECT v.tier_id, r.merchant_id, m.name, m.district_code, m.category_code,
 				strftime('%Y-%m-%d %H', r.created_at, '+8 hours'), 0, 1, 0, r.discount_fen, r.bill_fen,
-				CAST(strftime('%s', r.created_at) AS INTEGER) - CAST(strftime('%s', v.claimed_at) AS INTEGER)
-			FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id JOIN merchants m ON m.id = r.merchant_id
+				CAST(strftime('%s', r.created_at) AS INTEGER) - CAST(strftime('%s', v.claimed_at) AS INTEGER),
+				CASE WHEN t.threshold_fen > 0 AND r.bill_fen * 100 < t.threshold_fen * 105 THEN 1 ELSE 0 END
+			FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id JOIN merchants m ON m.id = r.merchant_id JOIN tiers t ON t.id = v.tier_id
 			WHERE r.campaign_id = ? AND r.reversed_at IS NULL
 			UNION ALL
 			SELECT v.tier_id, r.merchant_id, m.name, m.district_code, m.category_code,
-				strftime('%Y-%m-%d %H', r.reversed_at, '+8 hours'), 0, 0, 1, 0, 0, 0
+				strftime('%Y-%m-%d %H', r.reversed_at, '+8 hours'), 0, 0, 1, 0, 0, 0, 0
 			FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id JOIN merchants m ON m.id = r.merchant_id
 			WHERE r.campaign_id = ? AND r.reversed_at IS NOT NULL
 		) GROUP BY tier_id, merchant_id, hour`, campaignID, campaignID, campaignID)
@@ -128,4 +150,12 @@ func (s *Store) RawReach(ctx context.Context, campaignID int64) (residents, merc
 		FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id WHERE r.campaign_id = ? AND r.reversed_at IS NULL`, campaignID).
 		Scan(&residents, &merchants)
 	return residents, merchants, err
+}
+
+// RepeatPairs counts resident–merchant pairs of a campaign with at least
+// min live redemptions: the same person at the same shop again and again.
+func (s *Store) RepeatPairs(ctx context.Context, campaignID int64, min int) (int64, error) {
+	var n int64
+	err := s.r.GetContext(ctx, &n, `SELECT COUNT(*) FROM campaign_pairs WHERE campaign_id = ? AND live >= ?`, campaignID, min)
+	return n, err
 }

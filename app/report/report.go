@@ -26,6 +26,7 @@ type Cell struct {
 	SubsidyFen     int64  `db:"subsidy_fen"`
 	ConsumptionFen int64  `db:"consumption_fen"`
 	ClaimToRedeemS int64  `db:"claim_to_redeem_s"`
+	NearThreshold  int64  `db:"near_threshold"` // live redemptions with a bill within 5 % above the threshold
 }
 
 // Row is one line of a breakdown.
@@ -36,6 +37,7 @@ type Row struct {
 	Reversals      int64  `json:"reversals"`
 	SubsidyFen     int64  `json:"subsidy_fen"`
 	ConsumptionFen int64  `json:"consumption_fen"`
+	NearThreshold  int64  `json:"near_threshold"`
 	waitS          int64
 }
 
@@ -57,6 +59,7 @@ func (r *Row) add(c Cell) {
 	r.SubsidyFen += c.SubsidyFen
 	r.ConsumptionFen += c.ConsumptionFen
 	r.waitS += c.ClaimToRedeemS
+	r.NearThreshold += c.NearThreshold
 }
 
 // Dashboard is the whole evaluation of one campaign.
@@ -69,6 +72,11 @@ type Dashboard struct {
 	ByMerchant []Row `json:"by_merchant"`
 	ByDistrict []Row `json:"by_district"`
 	ByCategory []Row `json:"by_category"`
+	// The busiest single hour of redemptions, and the median of the hours
+	// that had any: a burst stands out against the median.
+	PeakHour      string `json:"peak_hour"`
+	PeakHourCount int64  `json:"peak_hour_redemptions"`
+	MedianHour    int64  `json:"median_hour_redemptions"`
 }
 
 // Build aggregates rollup cells; tierLabel names a tier (e.g. 满100减30).
@@ -101,6 +109,26 @@ func Build(cells []Cell, tierLabel func(int64) string) Dashboard {
 	}
 	if d.Total.Redemptions > 0 {
 		d.AvgWaitS = d.Total.waitS / d.Total.Redemptions
+	}
+	perHour := map[string]int64{}
+	for _, c := range cells {
+		if c.Redemptions != 0 {
+			perHour[c.Hour] += c.Redemptions
+		}
+	}
+	var counts []int64
+	for h, n := range perHour {
+		if n <= 0 {
+			continue
+		}
+		counts = append(counts, n)
+		if n > d.PeakHourCount || (n == d.PeakHourCount && h < d.PeakHour) {
+			d.PeakHour, d.PeakHourCount = h, n
+		}
+	}
+	if len(counts) > 0 {
+		sort.Slice(counts, func(i, j int) bool { return counts[i] < counts[j] })
+		d.MedianHour = counts[len(counts)/2]
 	}
 	d.ByDay = sorted(day, func(a, b Row) bool { return a.Key < b.Key })
 	d.ByHour = sorted(hour, func(a, b Row) bool { return a.Key < b.Key })
@@ -151,4 +179,46 @@ func (d Dashboard) TopShareBP(n int) int64 {
 		top += r.SubsidyFen
 	}
 	return ratioBP(top, d.Total.SubsidyFen)
+}
+
+// Signal is something worth a look in the figures: not a verdict.
+type Signal struct {
+	Kind    string `json:"kind"`    // near_threshold, concentration, burst, reversals, repeat_pairs
+	Subject string `json:"subject"` // the merchant or hour concerned, "" for the campaign
+	Count   int64  `json:"count"`
+	ShareBP int64  `json:"share_bp,omitempty"`
+}
+
+// Signals lists what stands out. Thresholds are deliberately simple and
+// stated: officers read them as places to look.
+func (d Dashboard) Signals(repeatPairs int64) []Signal {
+	var out []Signal
+	// Bills clustered just above the threshold: over half of a merchant's
+	// redemptions (at least 10) within 5 % above it.
+	for _, m := range d.ByMerchant {
+		if m.Redemptions >= 10 && m.NearThreshold*2 > m.Redemptions {
+			out = append(out, Signal{Kind: "near_threshold", Subject: m.Key, Count: m.NearThreshold, ShareBP: ratioBP(m.NearThreshold, m.Redemptions)})
+		}
+	}
+	// A few merchants taking most of the subsidy: the top 3 over half, among at least 6.
+	if len(d.ByMerchant) >= 6 {
+		if share := d.TopShareBP(3); share > 5000 {
+			out = append(out, Signal{Kind: "concentration", Count: 3, ShareBP: share})
+		}
+	}
+	// A burst: one hour with at least 5 times the median hour (and 20 redemptions).
+	if d.PeakHourCount >= 20 && d.MedianHour > 0 && d.PeakHourCount >= 5*d.MedianHour {
+		out = append(out, Signal{Kind: "burst", Subject: d.PeakHour, Count: d.PeakHourCount})
+	}
+	// Reversals after redemption: a merchant reversing 10 % or more (at least 5).
+	for _, m := range d.ByMerchant {
+		if m.Reversals >= 5 && m.Reversals*10 >= m.Redemptions+m.Reversals {
+			out = append(out, Signal{Kind: "reversals", Subject: m.Key, Count: m.Reversals, ShareBP: ratioBP(m.Reversals, m.Redemptions+m.Reversals)})
+		}
+	}
+	// The same resident at the same merchant three times or more.
+	if repeatPairs > 0 {
+		out = append(out, Signal{Kind: "repeat_pairs", Count: repeatPairs})
+	}
+	return out
 }

@@ -44,6 +44,10 @@ func (s *Server) campaignDashboard(c echo.Context) error {
 		}
 		return app.NotFound("page_not_found")
 	}
+	signals, err := s.app.Signals(c.Request().Context(), camp, d)
+	if err != nil {
+		return err
+	}
 	type section struct {
 		Key  string
 		Rows []report.Row
@@ -54,7 +58,7 @@ func (s *Server) campaignDashboard(c echo.Context) error {
 	}
 	return s.page(c, http.StatusOK, "officer/dashboard", "title.dashboard", map[string]any{
 		"C": camp, "D": d, "Stats": app.CampaignStats(camp), "Sections": sections, "Names": names,
-		"Top3BP": d.TopShareBP(3), "AvgWaitH": strconv.FormatFloat(float64(d.AvgWaitS)/3600, 'f', 1, 64),
+		"Signals": signals, "Top3BP": d.TopShareBP(3), "AvgWaitH": strconv.FormatFloat(float64(d.AvgWaitS)/3600, 'f', 1, 64),
 	})
 }
 
@@ -67,7 +71,11 @@ func (s *Server) apiCampaignDashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"campaign": s.withStats(camp), "dashboard": d})
+	signals, err := s.app.Signals(c.Request().Context(), camp, d)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"campaign": s.withStats(camp), "dashboard": d, "signals": signals})
 }
 
 func breakdownTable(name string, rows []report.Row, names map[string]string) table {

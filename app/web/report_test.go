@@ -138,3 +138,46 @@ func TestDashboardPageAndExports(t *testing.T) {
 		t.Fatalf("another district's dashboard: %d", status)
 	}
 }
+
+func TestSignals(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	ctx := context.Background()
+	c := e.LiveCampaign(t, apptest.CampaignSpec{Limit: 3, Tiers: []app.TierInput{{Face: "30", Threshold: "100", Quantity: "100"}}})
+	// Twelve bills of ¥100–¥104 at one shop: just above the ¥100 threshold.
+	for i := 0; i < 12; i++ {
+		r, _ := e.ResidentSession(t, fmt.Sprintf("1370000%04d", i))
+		v, err := e.App.Claim(ctx, r, c.ID, c.Tiers[0].ID, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.App.Redeem(ctx, e.Cashier, v.Code, app.Fen(10000+i*30), fmt.Sprintf("n%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// One resident three times at the same shop.
+	r, _ := e.ResidentSession(t, "13600000000")
+	for i := 0; i < 3; i++ {
+		v, _ := e.App.Claim(ctx, r, c.ID, c.Tiers[0].ID, "")
+		if _, err := e.App.Redeem(ctx, e.Cashier, v.Code, 50000, fmt.Sprintf("p%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	camp, d, err := e.App.Dashboard(ctx, e.Maker, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signals, err := e.App.Signals(ctx, camp, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]report.Signal{}
+	for _, s := range signals {
+		kinds[s.Kind] = s
+	}
+	if s, ok := kinds["near_threshold"]; !ok || s.Count != 12 || s.Subject != e.Merchant.Name {
+		t.Fatalf("near-threshold signal: %+v", signals)
+	}
+	if s, ok := kinds["repeat_pairs"]; !ok || s.Count != 1 {
+		t.Fatalf("repeat-pairs signal: %+v", signals)
+	}
+}
