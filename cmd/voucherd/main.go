@@ -2,7 +2,7 @@
 //
 //	voucherd [serve] [flags]   serve the pages and the API (default)
 //	voucherd migrate [flags]   apply database migrations and exit
-//	voucherd seed [flags]      load reference data (and, with -demo, the demo set) and exit
+//	voucherd seed [flags]      load reference data (and, with -demo, the demo set; with -season N, a generated season) and exit
 //	voucherd keys rotate       make a new voucher signing key; old ones keep verifying
 //	voucherd backup FILE       write a consistent snapshot of the database to FILE
 //	voucherd audit verify      check the officers' audit log chain; exit 1 at the first broken link
@@ -56,6 +56,7 @@ type Config struct {
 	Synchronous    string
 	SecureCookies  bool
 	TrustedProxies string
+	Season         int // with the seed command: generate a season of about this many redemptions
 	SMSURL         string
 	SMSUser        string
 	SMSPassword    string
@@ -78,6 +79,7 @@ func parseFlags(name string, args []string) (Config, []string, error) {
 	fs.StringVar(&c.Synchronous, "synchronous", env("VOUCHERD_SYNCHRONOUS", "FULL"), "SQLite synchronous setting: FULL (survives power loss) or NORMAL (env VOUCHERD_SYNCHRONOUS)")
 	fs.BoolVar(&c.SecureCookies, "secure-cookies", env("VOUCHERD_SECURE_COOKIES", "") == "1", "mark cookies Secure; set when served over HTTPS (env VOUCHERD_SECURE_COOKIES=1)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("VOUCHERD_TRUSTED_PROXIES", ""), "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted (env VOUCHERD_TRUSTED_PROXIES)")
+	fs.IntVar(&c.Season, "season", 0, "with 'seed': also generate a realistic consumption season of about N redemptions, for the dashboards")
 	fs.StringVar(&c.SMSURL, "sms-url", env("VOUCHERD_SMS_URL", ""), "HTTP SMS gateway URL; empty = write codes to the log (development only) (env VOUCHERD_SMS_URL)")
 	fs.StringVar(&c.SMSUser, "sms-user", env("VOUCHERD_SMS_USER", ""), "SMS gateway user for basic auth (env VOUCHERD_SMS_USER)")
 	// The password only by environment: flags show in the process list.
@@ -131,8 +133,18 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 		if err != nil {
 			return err
 		}
+		defer m.Close()
 		fmt.Println("reference data loaded" + map[bool]string{true: ", demo data loaded", false: ""}[cfg.Demo])
-		return m.Close()
+		if cfg.Season > 0 {
+			start := time.Now()
+			sum, err := seeds.LoadSeason(ctx, m.Store, m.App, seeds.SeasonOptions{Redemptions: cfg.Season, Seed: uint64(start.Unix()), SignTokens: true})
+			if err != nil {
+				return err
+			}
+			fmt.Printf("season generated in %s: %d campaigns, %d merchants, %d residents, %d claims, %d redemptions, %d reversals\n",
+				time.Since(start).Round(time.Millisecond), sum.Campaigns, sum.Merchants, sum.Residents, sum.Claims, sum.Redemptions, sum.Reversals)
+		}
+		return nil
 	case "keys":
 		if len(rest) != 1 || rest[0] != "rotate" {
 			return errors.New("usage: voucherd keys rotate")
