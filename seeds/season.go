@@ -149,8 +149,8 @@ func LoadSeason(ctx context.Context, st *db.Store, a *app.App, opt SeasonOptions
 		}
 		defer insR.Close()
 		cashiers := map[int64]int64{} // merchant → a cashier, made on first use
-		held := map[[2]int64]int{}     // (campaign, resident) → vouchers held
-		issued := map[int64]int64{}    // tier → claimed
+		held := map[[2]int64]int{}    // (campaign, resident) → vouchers held
+		issued := map[int64]int64{}   // tier → claimed
 		for n := 0; n < claims; n++ {
 			p := &plans[pick(rng, weights)]
 			if issued[p.tier.ID] >= p.tier.Quantity {
