@@ -1011,3 +1011,9 @@ func TierLabeler(c Campaign) func(int64) string {
 		return "#" + strconv.FormatInt(id, 10)
 	}
 }
+
+// PublishedCampaigns are the campaigns whose figures are public: approved
+// ones, running, paused or ended.
+func (a *App) PublishedCampaigns(ctx context.Context) ([]Campaign, error) {
+	return a.store.Campaigns(ctx, CampaignFilter{Statuses: []string{StatusApproved, StatusPaused, StatusEnded}})
+}

@@ -181,3 +181,30 @@ func TestSignals(t *testing.T) {
 		t.Fatalf("repeat-pairs signal: %+v", signals)
 	}
 }
+
+func TestOpenDataHasAggregatesOnly(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	c := e.LiveCampaign(t, apptest.CampaignSpec{})
+	v := claimOne(t, e, c, "13800138000")
+	redeem(t, e, e.CashierSession(t, e.Cashier), v.Code, "128.50", "k")
+	draft, _ := e.App.CreateCampaign(context.Background(), e.Maker, app.CampaignInput{Name: "草稿不公开", District: "500103", Category: "catering",
+		Budget: "1000", Tiers: []app.TierInput{{Face: "10", Quantity: "10"}}, ClaimStarts: e.Clock.Now().Format(time.RFC3339),
+		ClaimEnds: e.Clock.Now().Add(time.Hour).Format(time.RFC3339), ValidDays: "1", PerResidentLimit: "1"})
+	r := e.API(t, http.MethodGet, "/open-data?format=json", "", nil)
+	rows, _ := r.Body["campaigns"].([]any)
+	if r.Status != 200 || len(rows) != 1 {
+		t.Fatalf("open data: %d %s", r.Status, r.Raw)
+	}
+	row := rows[0].(map[string]any)
+	if row["redeemed"] != 1.0 || row["subsidy_fen"] != 3000.0 || row["consumption_fen"] != 12850.0 || row["leverage_bp"] != 42833.0 {
+		t.Fatalf("open data row: %v", row)
+	}
+	for _, secret := range []string{"13800138000", "138****8000", e.Merchant.Name, v.Code, draft.Name} {
+		if strings.Contains(r.Raw, secret) {
+			t.Fatalf("open data shows %q", secret)
+		}
+	}
+	if status, _, body := download(t, e, "/open-data", ""); status != 200 || !strings.Contains(string(body), c.Name) {
+		t.Fatalf("open data page: %d", status)
+	}
+}

@@ -48,6 +48,7 @@ func (s *Server) routes(fsys fs.FS) {
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", cacheStatic(http.FileServer(http.FS(static))))))
 	e.GET("/", s.home)
 	e.GET("/healthz", s.healthz)
+	e.GET("/open-data", s.openData)
 	e.GET("/.well-known/jwks.json", s.jwks)
 	e.GET("/lang/:lang", s.switchLanguage)
 	e.GET("/v/:token", s.voucherLink)
