@@ -1017,3 +1017,27 @@ func TierLabeler(c Campaign) func(int64) string {
 func (a *App) PublishedCampaigns(ctx context.Context) ([]Campaign, error) {
 	return a.store.Campaigns(ctx, CampaignFilter{Statuses: []string{StatusApproved, StatusPaused, StatusEnded}})
 }
+
+// Compare sets side by side the campaigns the officer may see.
+func (a *App) Compare(ctx context.Context, by Officer) (report.Comparison, error) {
+	cs, err := a.OfficerCampaigns(ctx, by)
+	if err != nil {
+		return report.Comparison{}, err
+	}
+	var in []report.CampaignCells
+	for _, c := range cs {
+		if c.Status == StatusDraft || c.Status == StatusSubmitted || c.Status == StatusRejected {
+			continue
+		}
+		cells, err := a.store.RollupCells(ctx, c.ID)
+		if err != nil {
+			return report.Comparison{}, err
+		}
+		season := c.Season
+		if season == "" {
+			season = "—"
+		}
+		in = append(in, report.CampaignCells{Name: c.Name, Season: season, Cells: cells, TierLabel: TierLabeler(c)})
+	}
+	return report.Compare(in), nil
+}

@@ -222,3 +222,60 @@ func (d Dashboard) Signals(repeatPairs int64) []Signal {
 	}
 	return out
 }
+
+// Comparison sets campaigns side by side and sums their breakdowns across
+// campaigns: which seasons, tiers, categories and districts drove the
+// most consumption per yuan of subsidy.
+type Comparison struct {
+	Campaigns  []Row `json:"campaigns"`
+	BySeason   []Row `json:"by_season"`
+	ByTier     []Row `json:"by_tier"`
+	ByCategory []Row `json:"by_category"`
+	ByDistrict []Row `json:"by_district"`
+}
+
+// CampaignCells is one campaign's rollups with its name, season and tier labels.
+type CampaignCells struct {
+	Name, Season string
+	Cells        []Cell
+	TierLabel    func(int64) string
+}
+
+// Compare builds the comparison; every breakdown is sorted by leverage.
+func Compare(cs []CampaignCells) Comparison {
+	var out Comparison
+	season, tier, category, district := map[string]*Row{}, map[string]*Row{}, map[string]*Row{}, map[string]*Row{}
+	into := func(m map[string]*Row, key string, c Cell) {
+		r, ok := m[key]
+		if !ok {
+			r = &Row{Key: key}
+			m[key] = r
+		}
+		r.add(c)
+	}
+	for _, camp := range cs {
+		total := Row{Key: camp.Name}
+		for _, c := range camp.Cells {
+			total.add(c)
+			into(season, camp.Season, c)
+			into(tier, camp.TierLabel(c.TierID), c)
+			if c.MerchantID != 0 {
+				into(category, c.Category, c)
+				into(district, c.District, c)
+			}
+		}
+		out.Campaigns = append(out.Campaigns, total)
+	}
+	byLeverage := func(a, b Row) bool {
+		if a.LeverageBP() != b.LeverageBP() {
+			return a.LeverageBP() > b.LeverageBP()
+		}
+		return a.Key < b.Key
+	}
+	sort.SliceStable(out.Campaigns, func(i, j int) bool { return byLeverage(out.Campaigns[i], out.Campaigns[j]) })
+	out.BySeason = sorted(season, byLeverage)
+	out.ByTier = sorted(tier, byLeverage)
+	out.ByCategory = sorted(category, byLeverage)
+	out.ByDistrict = sorted(district, byLeverage)
+	return out
+}

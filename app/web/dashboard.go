@@ -90,3 +90,34 @@ func breakdownTable(name string, rows []report.Row, names map[string]string) tab
 	}
 	return t
 }
+
+// comparePage sets the officer's campaigns side by side; ?table=…&format=
+// exports one of its tables.
+func (s *Server) comparePage(c echo.Context) error {
+	cmp, err := s.app.Compare(c.Request().Context(), officerOf(c))
+	if err != nil {
+		return err
+	}
+	names := s.names(c)
+	sections := []struct {
+		Key  string
+		Rows []report.Row
+	}{{"campaigns", cmp.Campaigns}, {"by_season", cmp.BySeason}, {"by_tier", cmp.ByTier}, {"by_category", cmp.ByCategory}, {"by_district", cmp.ByDistrict}}
+	if table := c.QueryParam("table"); table != "" && c.QueryParam("format") != "" {
+		for _, sec := range sections {
+			if sec.Key == table {
+				return sendTable(c, breakdownTable("活动对比_"+table, sec.Rows, names))
+			}
+		}
+		return app.NotFound("page_not_found")
+	}
+	return s.page(c, http.StatusOK, "officer/compare", "title.compare", map[string]any{"Sections": sections, "Names": names})
+}
+
+func (s *Server) apiCompare(c echo.Context) error {
+	cmp, err := s.app.Compare(c.Request().Context(), officerOf(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, cmp)
+}

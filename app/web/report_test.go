@@ -208,3 +208,22 @@ func TestOpenDataHasAggregatesOnly(t *testing.T) {
 		t.Fatalf("open data page: %d", status)
 	}
 }
+
+func TestCompareCampaigns(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	a := e.LiveCampaign(t, apptest.CampaignSpec{Name: "甲", Tiers: []app.TierInput{{Face: "30", Threshold: "100", Quantity: "10"}}})
+	b := e.LiveCampaign(t, apptest.CampaignSpec{Name: "乙", Tiers: []app.TierInput{{Face: "10", Threshold: "0", Quantity: "10"}}})
+	cashier := e.CashierSession(t, e.Cashier)
+	va, vb := claimOne(t, e, a, "13800000001"), claimOne(t, e, b, "13800000002")
+	redeem(t, e, cashier, va.Code, "150", "a") // leverage 150/30 = 5.00
+	redeem(t, e, cashier, vb.Code, "80", "b")  // leverage 80/10 = 8.00
+	r := e.API(t, http.MethodGet, "/api/v1/officer/compare", officerToken(t, e, e.Maker), nil)
+	rows, _ := r.Body["campaigns"].([]any)
+	if r.Status != 200 || len(rows) != 2 || rows[0].(map[string]any)["key"] != "乙" {
+		t.Fatalf("compare: %d %s", r.Status, r.Raw)
+	}
+	tiers, _ := r.Body["by_tier"].([]any)
+	if len(tiers) != 2 || tiers[0].(map[string]any)["key"] != "10元" || tiers[1].(map[string]any)["key"] != "满100减30" {
+		t.Fatalf("by tier: %s", r.Raw)
+	}
+}

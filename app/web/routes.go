@@ -73,6 +73,7 @@ func (s *Server) routes(fsys fs.FS) {
 		og.POST("/campaigns/:id/"+action, h)
 	}
 	og.GET("/audit", s.auditPage)
+	og.GET("/compare", s.comparePage)
 	og.GET("/settlements", s.officerSettlements)
 	og.POST("/settlements/:merchant/:day/pay", s.officerMarkPaid)
 	og.GET("/merchants", s.officerMerchants)
@@ -145,6 +146,7 @@ func (s *Server) routes(fsys fs.FS) {
 	ao.GET("/campaigns/:id/merchants", s.apiEligibleMerchants)
 	ao.GET("/campaigns/:id/dashboard", s.apiCampaignDashboard)
 	ao.GET("/audit", s.apiAudit)
+	ao.GET("/compare", s.apiCompare)
 	ao.GET("/settlements", s.apiSettlements)
 	ao.POST("/settlements/:merchant/:day/pay", s.apiMarkPaid)
 	ao.GET("/merchants", s.apiOfficerMerchants)
