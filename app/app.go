@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -161,6 +162,8 @@ type App struct {
 	residents *ttlCache[int64, Resident]
 	campaigns *ttlCache[int64, Campaign]
 	live      *ttlCache[struct{}, []Campaign]
+
+	liveStats sync.Map // campaign id → *liveCounter (see live.go)
 }
 
 // New wires the domain. now may be nil (wall clock); tests inject one.

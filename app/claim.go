@@ -37,6 +37,14 @@ type ClaimInsert struct {
 // conflict "not_open" / "ended"; not_found. A retried request with the same
 // requestKey returns the same voucher, never a second one.
 func (a *App) Claim(ctx context.Context, r Resident, campaignID, tierID int64, requestKey string) (Voucher, error) {
+	v, err := a.claim(ctx, r, campaignID, tierID, requestKey)
+	if ErrorCode(err) != ENOTFOUND { // no counters for campaigns that do not exist
+		a.recordPress(campaignID, err)
+	}
+	return v, err
+}
+
+func (a *App) claim(ctx context.Context, r Resident, campaignID, tierID int64, requestKey string) (Voucher, error) {
 	c, err := a.cachedCampaign(ctx, campaignID)
 	if err != nil {
 		return Voucher{}, err
@@ -134,6 +142,14 @@ func (a *App) Claim(ctx context.Context, r Resident, campaignID, tierID int64, r
 // asks it before anything else, so the crowd that arrives after the last
 // voucher costs neither a session lookup nor a database read.
 func (a *App) HopelessClaim(campaignID, tierID int64) error {
+	err := a.hopelessClaim(campaignID, tierID)
+	if err != nil {
+		a.recordPress(campaignID, err)
+	}
+	return err
+}
+
+func (a *App) hopelessClaim(campaignID, tierID int64) error {
 	c, ok := a.campaigns.get(campaignID)
 	if !ok {
 		return nil

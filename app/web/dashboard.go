@@ -121,3 +121,39 @@ func (s *Server) apiCompare(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, cmp)
 }
+
+// campaignLive is the page an officer watches during a drop; it refreshes
+// itself from the JSON below every two seconds.
+func (s *Server) campaignLive(c echo.Context) error {
+	id, err := paramID(c)
+	if err != nil {
+		return err
+	}
+	camp, err := s.app.CampaignFor(c.Request().Context(), officerOf(c), id)
+	if err != nil {
+		return err
+	}
+	return s.page(c, http.StatusOK, "officer/live", "title.live", map[string]any{"C": camp})
+}
+
+func (s *Server) apiCampaignLive(c echo.Context) error {
+	id, err := paramID(c)
+	if err != nil {
+		return err
+	}
+	v, err := s.app.Live(c.Request().Context(), officerOf(c), id)
+	if err != nil {
+		return err
+	}
+	l := s.locale(c)
+	labels := map[string]string{}
+	for _, r := range v.Reasons {
+		labels[r] = l.T("live.reason." + r)
+	}
+	tiers := make([]map[string]any, len(v.Stock))
+	for i, t := range v.Stock {
+		tiers[i] = map[string]any{"id": t.ID, "rule": app.TierLabeler(app.Campaign{Tiers: v.Stock})(t.ID), "remaining": t.Remaining, "released": t.Released, "claimed": t.ClaimedCount}
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, map[string]any{"live": v, "tiers": tiers, "reason_labels": labels})
+}

@@ -227,3 +227,23 @@ func TestCompareCampaigns(t *testing.T) {
 		t.Fatalf("by tier: %s", r.Raw)
 	}
 }
+
+func TestLiveView(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	c := e.LiveCampaign(t, apptest.CampaignSpec{Tiers: []app.TierInput{{Face: "30", Threshold: "100", Quantity: "2"}}})
+	path := fmt.Sprintf("/api/v1/resident/campaigns/%d/claims", c.ID)
+	for i := 0; i < 5; i++ {
+		_, tok := e.ResidentSession(t, fmt.Sprintf("1350000%04d", i))
+		e.API(t, http.MethodPost, path, tok, map[string]any{"tier_id": c.Tiers[0].ID})
+	}
+	r := e.API(t, http.MethodGet, fmt.Sprintf("/api/v1/officer/campaigns/%d/live", c.ID), officerToken(t, e, e.Maker), nil)
+	live, _ := r.Body["live"].(map[string]any)
+	refusals, _ := live["refusals_by_reason"].(map[string]any)
+	if r.Status != 200 || live["claims_last_10s"] != 2.0 || refusals["sold_out"] != 3.0 {
+		t.Fatalf("live view: %d %s", r.Status, r.Raw)
+	}
+	tiers, _ := r.Body["tiers"].([]any)
+	if len(tiers) != 1 || tiers[0].(map[string]any)["remaining"] != 0.0 {
+		t.Fatalf("live stock: %s", r.Raw)
+	}
+}

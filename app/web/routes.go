@@ -67,6 +67,8 @@ func (s *Server) routes(fsys fs.FS) {
 	og.GET("/campaigns/:id", s.campaignShow)
 	og.GET("/campaigns/:id/preview", s.campaignPreview)
 	og.GET("/campaigns/:id/dashboard", s.campaignDashboard)
+	og.GET("/campaigns/:id/live", s.campaignLive)
+	og.GET("/campaigns/:id/live.json", s.apiCampaignLive) // the page's own feed, by its session cookie
 	og.GET("/campaigns/:id/edit", s.campaignEditForm)
 	og.POST("/campaigns/:id", s.campaignUpdate)
 	for action, h := range s.campaignActions() {
@@ -145,6 +147,7 @@ func (s *Server) routes(fsys fs.FS) {
 	}
 	ao.GET("/campaigns/:id/merchants", s.apiEligibleMerchants)
 	ao.GET("/campaigns/:id/dashboard", s.apiCampaignDashboard)
+	ao.GET("/campaigns/:id/live", s.apiCampaignLive)
 	ao.GET("/audit", s.apiAudit)
 	ao.GET("/compare", s.apiCompare)
 	ao.GET("/settlements", s.apiSettlements)
