@@ -12,24 +12,27 @@ export CGO_ENABLED = 1
 
 all: build
 
-# The cashier page's camera decoder (jsQR, pinned in package-lock.json) is
-# installed with npm ci and copied next to the other static files, which
-# the binary embeds. Without npm the build still succeeds: the page then
-# hides its camera button and works with a scanner gun and typing.
-JSQR_SRC := node_modules/jsqr/dist/jsQR.js
-JSQR     := templates/static/vendor/jsQR.js
+# Browser libraries pinned in package-lock.json (jsQR decodes QR codes on
+# the cashier page; ECharts draws the officers' charts) are installed with
+# npm ci and copied next to the other static files, which the binary
+# embeds. Without npm the build still succeeds: the cashier page hides its
+# camera button and the dashboards show their tables without charts.
+VENDOR := templates/static/vendor
+VENDORED := jsqr/dist/jsQR.js:jsQR.js echarts/dist/echarts.min.js:echarts.min.js
 
 assets:
-	@mkdir -p $(dir $(JSQR))
+	@mkdir -p $(VENDOR)
 	@if command -v npm >/dev/null 2>&1; then \
-		if [ ! -f $(JSQR_SRC) ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
-			echo "npm ci (camera decoder jsQR, pinned in package-lock.json)"; \
+		if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ ! -f node_modules/echarts/dist/echarts.min.js ] || [ ! -f node_modules/jsqr/dist/jsQR.js ]; then \
+			echo "npm ci (browser libraries pinned in package-lock.json)"; \
 			npm ci --ignore-scripts --no-audit --no-fund || exit 1; \
 		fi; \
-		cmp -s $(JSQR_SRC) $(JSQR) || cp $(JSQR_SRC) $(JSQR) || exit 1; \
-	elif [ ! -f $(JSQR) ] || grep -q 'jsQR is not installed' $(JSQR); then \
-		echo "npm not found: camera scanning on the cashier page is unavailable until Node.js/npm is installed (scanner gun and typing still work)"; \
-		echo "/* jsQR is not installed (no npm at build time): the cashier page hides its camera button. */" > $(JSQR); \
+		for pair in $(VENDORED); do src=node_modules/$${pair%%:*}; dst=$(VENDOR)/$${pair##*:}; \
+			cmp -s $$src $$dst || cp $$src $$dst || exit 1; done; \
+	else \
+		echo "npm not found: camera scanning and dashboard charts are unavailable until Node.js/npm is installed"; \
+		for pair in $(VENDORED); do dst=$(VENDOR)/$${pair##*:}; \
+			[ -f $$dst ] && ! grep -q 'is not installed' $$dst || echo "/* $${pair##*:} is not installed (no npm at build time). */" > $$dst; done; \
 	fi
 
 build: assets
@@ -62,4 +65,4 @@ backup: build
 	./bin/voucherd backup -data $(DATA) $(DATA)/backup-$$(date +%Y%m%d-%H%M%S).db
 
 clean:
-	rm -rf bin $(JSQR)
+	rm -rf bin $(VENDOR)/jsQR.js $(VENDOR)/echarts.min.js

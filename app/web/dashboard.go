@@ -56,8 +56,19 @@ func (s *Server) campaignDashboard(c echo.Context) error {
 	for _, b := range breakdowns {
 		sections = append(sections, section{Key: b.key, Rows: b.rows(d)})
 	}
+	l := s.locale(c)
+	st := app.CampaignStats(camp)
+	districts := make([]map[string]any, 0, len(d.ByDistrict))
+	for _, r := range d.ByDistrict {
+		districts = append(districts, map[string]any{"label": names[r.Key], "subsidy_fen": r.SubsidyFen, "consumption_fen": r.ConsumptionFen})
+	}
+	charts := map[string]any{
+		"released": st.Released, "claimed": st.Claimed, "redeemed": st.Redeemed, "days": d.ByDay, "hours": d.ByHour, "districts": districts,
+		"labels": map[string]string{"released": l.T("stats.released"), "claimed": l.T("stats.claimed"), "redeemed": l.T("stats.redeemed"),
+			"subsidy": l.T("stats.subsidy"), "consumption": l.T("stats.consumption"), "leverage": l.T("stats.leverage")},
+	}
 	return s.page(c, http.StatusOK, "officer/dashboard", "title.dashboard", map[string]any{
-		"C": camp, "D": d, "Stats": app.CampaignStats(camp), "Sections": sections, "Names": names,
+		"C": camp, "D": d, "Stats": st, "Sections": sections, "Names": names, "Charts": charts,
 		"Signals": signals, "Top3BP": d.TopShareBP(3), "AvgWaitH": strconv.FormatFloat(float64(d.AvgWaitS)/3600, 'f', 1, 64),
 	})
 }
