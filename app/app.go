@@ -83,8 +83,8 @@ type Store interface {
 	Statements(ctx context.Context, f StatementFilter) ([]Statement, error)
 	MarkPaid(ctx context.Context, merchantID int64, day string, by int64, at time.Time, audit AuditEntry) (Statement, error)
 
-	// RollupCells reads a campaign's evaluation rollups (see report.Cell).
-	RollupCells(ctx context.Context, campaignID int64) ([]report.Cell, error)
+	// RollupParts reads a campaign's evaluation rollups (see report.Parts).
+	RollupParts(ctx context.Context, campaignID int64) (report.Parts, error)
 	RepeatPairs(ctx context.Context, campaignID int64, min int) (int64, error)
 
 	AppendAudit(ctx context.Context, e AuditEntry) error

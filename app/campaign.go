@@ -981,11 +981,11 @@ func (a *App) Dashboard(ctx context.Context, by Officer, id int64) (Campaign, re
 	if err != nil {
 		return c, report.Dashboard{}, err
 	}
-	cells, err := a.store.RollupCells(ctx, id)
+	parts, err := a.store.RollupParts(ctx, id)
 	if err != nil {
 		return c, report.Dashboard{}, err
 	}
-	return c, report.Build(cells, TierLabeler(c)), nil
+	return c, report.Build(parts, TierLabeler(c)), nil
 }
 
 // Signals lists what stands out in a campaign's figures (see report.Signals).
@@ -1029,7 +1029,7 @@ func (a *App) Compare(ctx context.Context, by Officer) (report.Comparison, error
 		if c.Status == StatusDraft || c.Status == StatusSubmitted || c.Status == StatusRejected {
 			continue
 		}
-		cells, err := a.store.RollupCells(ctx, c.ID)
+		parts, err := a.store.RollupParts(ctx, c.ID)
 		if err != nil {
 			return report.Comparison{}, err
 		}
@@ -1037,7 +1037,7 @@ func (a *App) Compare(ctx context.Context, by Officer) (report.Comparison, error
 		if season == "" {
 			season = "—"
 		}
-		in = append(in, report.CampaignCells{Name: c.Name, Season: season, Cells: cells, TierLabel: TierLabeler(c)})
+		in = append(in, report.CampaignCells{Name: c.Name, Season: season, Parts: parts, TierLabel: TierLabeler(c)})
 	}
 	return report.Compare(in), nil
 }

@@ -13,11 +13,44 @@ import (
 // shanghaiHour is the rollup bucket of a time: its Asia/Shanghai hour.
 func shanghaiHour(t time.Time) string { return t.In(app.Shanghai).Format("2006-01-02 15") }
 
-// rollClaim counts a claim in its hour, inside the claim's transaction.
+// rollClaim counts a claim in its hour and tier, inside the claim's transaction.
 func rollClaim(ctx context.Context, tx *sqlx.Tx, campaignID, tierID int64, at time.Time) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO rollup_hourly (campaign_id, tier_id, merchant_id, hour, claims) VALUES (?, ?, 0, ?, 1)
-		ON CONFLICT (campaign_id, tier_id, merchant_id, hour) DO UPDATE SET claims = claims + 1`, campaignID, tierID, shanghaiHour(at))
+	if _, err := tx.ExecContext(ctx, `INSERT INTO rollup_hour (campaign_id, hour, claims) VALUES (?, ?, 1)
+		ON CONFLICT (campaign_id, hour) DO UPDATE SET claims = claims + 1`, campaignID, shanghaiHour(at)); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO rollup_tier (campaign_id, tier_id, claims) VALUES (?, ?, 1)
+		ON CONFLICT (campaign_id, tier_id) DO UPDATE SET claims = claims + 1`, campaignID, tierID)
 	return err
+}
+
+// rollupAdd adds figures to one row of each dimension's rollup.
+const rollupSet = `redemptions = redemptions + excluded.redemptions, reversals = reversals + excluded.reversals,
+	subsidy_fen = subsidy_fen + excluded.subsidy_fen, consumption_fen = consumption_fen + excluded.consumption_fen,
+	claim_to_redeem_s = claim_to_redeem_s + excluded.claim_to_redeem_s, near_threshold = near_threshold + excluded.near_threshold`
+
+type rollupDelta struct {
+	redemptions, reversals, subsidy, consumption, wait, near int64
+}
+
+func rollAdd(ctx context.Context, tx *sqlx.Tx, campaignID, tierID, merchantID int64, hour string, d rollupDelta) error {
+	vals := []any{d.redemptions, d.reversals, d.subsidy, d.consumption, d.wait, d.near}
+	for _, q := range []struct {
+		sql  string
+		keys []any
+	}{
+		{`INSERT INTO rollup_hour (campaign_id, hour, redemptions, reversals, subsidy_fen, consumption_fen, claim_to_redeem_s, near_threshold)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (campaign_id, hour) DO UPDATE SET ` + rollupSet, []any{campaignID, hour}},
+		{`INSERT INTO rollup_tier (campaign_id, tier_id, redemptions, reversals, subsidy_fen, consumption_fen, claim_to_redeem_s, near_threshold)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (campaign_id, tier_id) DO UPDATE SET ` + rollupSet, []any{campaignID, tierID}},
+		{`INSERT INTO rollup_merchant (campaign_id, merchant_id, redemptions, reversals, subsidy_fen, consumption_fen, claim_to_redeem_s, near_threshold)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (campaign_id, merchant_id) DO UPDATE SET ` + rollupSet, []any{campaignID, merchantID}},
+	} {
+		if _, err := tx.ExecContext(ctx, q.sql, append(q.keys, vals...)...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // rollRedemption adds (sign +1) or takes back (sign −1) a redemption in the
@@ -34,18 +67,12 @@ func rollRedemption(ctx context.Context, tx *sqlx.Tx, red app.Redemption, sign i
 		FROM vouchers v JOIN tiers t ON t.id = v.tier_id WHERE v.id = ?`, red.VoucherID); err != nil {
 		return err
 	}
-	wait := int64(red.CreatedAt.Sub(v.ClaimedAt) / time.Second)
-	var near int64
+	d := rollupDelta{redemptions: sign, subsidy: sign * int64(red.DiscountFen), consumption: sign * int64(red.BillFen),
+		wait: sign * int64(red.CreatedAt.Sub(v.ClaimedAt)/time.Second)}
 	if nearThreshold(int64(red.BillFen), v.ThresholdFen) {
-		near = sign
+		d.near = sign
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO rollup_hourly (campaign_id, tier_id, merchant_id, hour, redemptions, subsidy_fen,
-		consumption_fen, claim_to_redeem_s, near_threshold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (campaign_id, tier_id, merchant_id, hour) DO UPDATE SET redemptions = redemptions + excluded.redemptions,
-			subsidy_fen = subsidy_fen + excluded.subsidy_fen, consumption_fen = consumption_fen + excluded.consumption_fen,
-			claim_to_redeem_s = claim_to_redeem_s + excluded.claim_to_redeem_s, near_threshold = near_threshold + excluded.near_threshold`,
-		red.CampaignID, v.TierID, red.MerchantID, shanghaiHour(red.CreatedAt), sign, sign*int64(red.DiscountFen), sign*int64(red.BillFen),
-		sign*wait, near); err != nil {
+	if err := rollAdd(ctx, tx, red.CampaignID, v.TierID, red.MerchantID, shanghaiHour(red.CreatedAt), d); err != nil {
 		return err
 	}
 	pair := `INSERT INTO campaign_pairs (campaign_id, resident_id, merchant_id, live) VALUES (?, ?, ?, 1)
@@ -95,53 +122,61 @@ func nearThreshold(bill, threshold int64) bool {
 
 // rollReversal counts a reversal in the hour it was made.
 func rollReversal(ctx context.Context, tx *sqlx.Tx, red app.Redemption, tierID int64, at time.Time) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO rollup_hourly (campaign_id, tier_id, merchant_id, hour, reversals) VALUES (?, ?, ?, ?, 1)
-		ON CONFLICT (campaign_id, tier_id, merchant_id, hour) DO UPDATE SET reversals = reversals + 1`,
-		red.CampaignID, tierID, red.MerchantID, shanghaiHour(at))
-	return err
+	return rollAdd(ctx, tx, red.CampaignID, tierID, red.MerchantID, shanghaiHour(at), rollupDelta{reversals: 1})
 }
 
-// RollupCells reads a campaign's rollups with each merchant's name,
-// district and category: rows per hour, tier and merchant, however many
+const rollupCols = `claims, redemptions, reversals, subsidy_fen, consumption_fen, claim_to_redeem_s, near_threshold`
+
+// RollupParts reads a campaign's rollups: rows per hour, per tier and per
+// merchant (with its name, district and category), however many
 // redemptions they sum.
-func (s *Store) RollupCells(ctx context.Context, campaignID int64) ([]report.Cell, error) {
-	var out []report.Cell
-	err := s.r.SelectContext(ctx, &out, `SELECT r.tier_id, r.merchant_id, COALESCE(m.name, '') AS merchant_name,
-		COALESCE(m.district_code, '') AS district_code, COALESCE(m.category_code, '') AS category_code, r.hour,
-		r.claims, r.redemptions, r.reversals, r.subsidy_fen, r.consumption_fen, r.claim_to_redeem_s, r.near_threshold
-		FROM rollup_hourly r LEFT JOIN merchants m ON m.id = r.merchant_id WHERE r.campaign_id = ?`, campaignID)
-	return out, err
+func (s *Store) RollupParts(ctx context.Context, campaignID int64) (report.Parts, error) {
+	var p report.Parts
+	if err := s.r.SelectContext(ctx, &p.Hours, `SELECT hour AS key, `+rollupCols+` FROM rollup_hour WHERE campaign_id = ?`, campaignID); err != nil {
+		return p, err
+	}
+	if err := s.r.SelectContext(ctx, &p.Tiers, `SELECT CAST(tier_id AS TEXT) AS key, `+rollupCols+` FROM rollup_tier WHERE campaign_id = ?`, campaignID); err != nil {
+		return p, err
+	}
+	err := s.r.SelectContext(ctx, &p.Merchants, `SELECT CAST(r.merchant_id AS TEXT) AS key, m.name AS merchant_name, m.district_code, m.category_code,
+		0 AS claims, r.redemptions, r.reversals, r.subsidy_fen, r.consumption_fen, r.claim_to_redeem_s, r.near_threshold
+		FROM rollup_merchant r JOIN merchants m ON m.id = r.merchant_id WHERE r.campaign_id = ?`, campaignID)
+	return p, err
 }
 
-// RawCells computes the same cells from the raw vouchers and redemptions.
+// rawEvents is every event of a campaign as one row each: claims, live
+// redemptions and reversals, with the keys of all three dimensions.
+const rawEvents = `
+	SELECT strftime('%Y-%m-%d %H', v.claimed_at, '+8 hours') AS hour, v.tier_id, 0 AS merchant_id,
+		1 AS claims, 0 AS redemptions, 0 AS reversals, 0 AS subsidy_fen, 0 AS consumption_fen, 0 AS claim_to_redeem_s, 0 AS near_threshold
+	FROM vouchers v WHERE v.campaign_id = ?1
+	UNION ALL
+	SELECT strftime('%Y-%m-%d %H', r.created_at, '+8 hours'), v.tier_id, r.merchant_id, 0, 1, 0, r.discount_fen, r.bill_fen,
+		CAST(strftime('%s', r.created_at) AS INTEGER) - CAST(strftime('%s', v.claimed_at) AS INTEGER),
+		CASE WHEN t.threshold_fen > 0 AND r.bill_fen * 100 < t.threshold_fen * 105 THEN 1 ELSE 0 END
+	FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id JOIN tiers t ON t.id = v.tier_id
+	WHERE r.campaign_id = ?1 AND r.reversed_at IS NULL
+	UNION ALL
+	SELECT strftime('%Y-%m-%d %H', r.reversed_at, '+8 hours'), v.tier_id, r.merchant_id, 0, 0, 1, 0, 0, 0, 0
+	FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id WHERE r.campaign_id = ?1 AND r.reversed_at IS NOT NULL`
+
+const rawSums = `SUM(claims) AS claims, SUM(redemptions) AS redemptions, SUM(reversals) AS reversals, SUM(subsidy_fen) AS subsidy_fen,
+	SUM(consumption_fen) AS consumption_fen, SUM(claim_to_redeem_s) AS claim_to_redeem_s, SUM(near_threshold) AS near_threshold`
+
+// RawParts computes the same parts from the raw vouchers and redemptions.
 // It reads every row, so it is slow on a big season: it exists to check
 // the rollups (tests, and an operator who doubts a figure).
-func (s *Store) RawCells(ctx context.Context, campaignID int64) ([]report.Cell, error) {
-	var out []report.Cell
-	err := s.r.SelectContext(ctx, &out, `
-		SELECT tier_id, merchant_id, merchant_name, district_code, category_code, hour,
-			SUM(claims) AS claims, SUM(redemptions) AS redemptions, SUM(reversals) AS reversals,
-			SUM(subsidy_fen) AS subsidy_fen, SUM(consumption_fen) AS consumption_fen, SUM(claim_to_redeem_s) AS claim_to_redeem_s,
-			SUM(near_threshold) AS near_threshold
-		FROM (
-			SELECT v.tier_id, 0 AS merchant_id, '' AS merchant_name, '' AS district_code, '' AS category_code,
-				strftime('%Y-%m-%d %H', v.claimed_at, '+8 hours') AS hour, 1 AS claims, 0 AS redemptions, 0 AS reversals,
-				0 AS subsidy_fen, 0 AS consumption_fen, 0 AS claim_to_redeem_s, 0 AS near_threshold
-			FROM vouchers v WHERE v.campaign_id = ?
-			UNION ALL
-			SELECT v.tier_id, r.merchant_id, m.name, m.district_code, m.category_code,
-				strftime('%Y-%m-%d %H', r.created_at, '+8 hours'), 0, 1, 0, r.discount_fen, r.bill_fen,
-				CAST(strftime('%s', r.created_at) AS INTEGER) - CAST(strftime('%s', v.claimed_at) AS INTEGER),
-				CASE WHEN t.threshold_fen > 0 AND r.bill_fen * 100 < t.threshold_fen * 105 THEN 1 ELSE 0 END
-			FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id JOIN merchants m ON m.id = r.merchant_id JOIN tiers t ON t.id = v.tier_id
-			WHERE r.campaign_id = ? AND r.reversed_at IS NULL
-			UNION ALL
-			SELECT v.tier_id, r.merchant_id, m.name, m.district_code, m.category_code,
-				strftime('%Y-%m-%d %H', r.reversed_at, '+8 hours'), 0, 0, 1, 0, 0, 0, 0
-			FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id JOIN merchants m ON m.id = r.merchant_id
-			WHERE r.campaign_id = ? AND r.reversed_at IS NOT NULL
-		) GROUP BY tier_id, merchant_id, hour`, campaignID, campaignID, campaignID)
-	return out, err
+func (s *Store) RawParts(ctx context.Context, campaignID int64) (report.Parts, error) {
+	var p report.Parts
+	if err := s.r.SelectContext(ctx, &p.Hours, `SELECT hour AS key, `+rawSums+` FROM (`+rawEvents+`) GROUP BY hour`, campaignID); err != nil {
+		return p, err
+	}
+	if err := s.r.SelectContext(ctx, &p.Tiers, `SELECT CAST(tier_id AS TEXT) AS key, `+rawSums+` FROM (`+rawEvents+`) GROUP BY tier_id`, campaignID); err != nil {
+		return p, err
+	}
+	err := s.r.SelectContext(ctx, &p.Merchants, `SELECT CAST(e.merchant_id AS TEXT) AS key, m.name AS merchant_name, m.district_code, m.category_code, `+
+		rawSums+` FROM (`+rawEvents+`) e JOIN merchants m ON m.id = e.merchant_id WHERE e.merchant_id <> 0 GROUP BY e.merchant_id`, campaignID)
+	return p, err
 }
 
 // RawReach counts distinct residents and merchants with a live redemption.

@@ -28,8 +28,8 @@ func TestSeasonIsConsistent(t *testing.T) {
 	}
 	var redeemed int64
 	for _, c := range cs {
-		rolled, _ := e.Store.RollupCells(ctx, c.ID)
-		raw, _ := e.Store.RawCells(ctx, c.ID)
+		rolled, _ := e.Store.RollupParts(ctx, c.ID)
+		raw, _ := e.Store.RawParts(ctx, c.ID)
 		a, b := report.Build(rolled, app.TierLabeler(c)), report.Build(raw, app.TierLabeler(c))
 		if !reflect.DeepEqual(a, b) {
 			t.Fatalf("campaign %d: rollups and raw rows differ", c.ID)

@@ -11,15 +11,14 @@ import (
 	"strings"
 )
 
-// Cell is one rollup row: one campaign, tier, merchant (0 for claims) and
-// Asia/Shanghai hour, with the merchant's district and category.
+// Cell is one rollup row of one campaign: an Asia/Shanghai hour
+// ("2026-11-25 10"), a tier (its id) or a merchant (its id, with name,
+// district and category), depending on the list it is in.
 type Cell struct {
-	TierID         int64  `db:"tier_id"`
-	MerchantID     int64  `db:"merchant_id"`
+	Key            string `db:"key"`
 	MerchantName   string `db:"merchant_name"`
 	District       string `db:"district_code"`
 	Category       string `db:"category_code"`
-	Hour           string `db:"hour"` // "2026-11-25 10"
 	Claims         int64  `db:"claims"`
 	Redemptions    int64  `db:"redemptions"`
 	Reversals      int64  `db:"reversals"`
@@ -27,6 +26,14 @@ type Cell struct {
 	ConsumptionFen int64  `db:"consumption_fen"`
 	ClaimToRedeemS int64  `db:"claim_to_redeem_s"`
 	NearThreshold  int64  `db:"near_threshold"` // live redemptions with a bill within 5 % above the threshold
+}
+
+// Parts are a campaign's rollups, one list per dimension. Each list sums
+// to the same totals (merchants have no claims: a claim has no merchant).
+type Parts struct {
+	Hours     []Cell
+	Tiers     []Cell
+	Merchants []Cell
 }
 
 // Row is one line of a breakdown.
@@ -79,56 +86,51 @@ type Dashboard struct {
 	MedianHour    int64  `json:"median_hour_redemptions"`
 }
 
-// Build aggregates rollup cells; tierLabel names a tier (e.g. 满100减30).
-func Build(cells []Cell, tierLabel func(int64) string) Dashboard {
+func into(m map[string]*Row, key string, c Cell) {
+	r, ok := m[key]
+	if !ok {
+		r = &Row{Key: key}
+		m[key] = r
+	}
+	r.add(c)
+}
+
+// Build aggregates a campaign's rollups; tierLabel names a tier (满100减30).
+func Build(p Parts, tierLabel func(int64) string) Dashboard {
 	var d Dashboard
 	day, hour, tier := map[string]*Row{}, map[string]*Row{}, map[string]*Row{}
 	merchant, district, category := map[string]*Row{}, map[string]*Row{}, map[string]*Row{}
-	into := func(m map[string]*Row, key string, c Cell) {
-		r, ok := m[key]
-		if !ok {
-			r = &Row{Key: key}
-			m[key] = r
-		}
-		r.add(c)
-	}
 	for h := 0; h < 24; h++ {
 		hour[twoDigits(h)] = &Row{Key: twoDigits(h)}
 	}
-	for _, c := range cells {
-		d.Total.add(c)
-		dayKey, hourKey, _ := strings.Cut(c.Hour, " ")
+	var counts []int64
+	for _, c := range p.Hours {
+		dayKey, hourKey, _ := strings.Cut(c.Key, " ")
 		into(day, dayKey, c)
 		into(hour, hourKey, c)
-		into(tier, tierLabel(c.TierID), c)
-		if c.MerchantID != 0 {
-			into(merchant, c.MerchantName, c)
-			into(district, c.District, c)
-			into(category, c.Category, c)
-		}
-	}
-	if d.Total.Redemptions > 0 {
-		d.AvgWaitS = d.Total.waitS / d.Total.Redemptions
-	}
-	perHour := map[string]int64{}
-	for _, c := range cells {
-		if c.Redemptions != 0 {
-			perHour[c.Hour] += c.Redemptions
-		}
-	}
-	var counts []int64
-	for h, n := range perHour {
-		if n <= 0 {
-			continue
-		}
-		counts = append(counts, n)
-		if n > d.PeakHourCount || (n == d.PeakHourCount && h < d.PeakHour) {
-			d.PeakHour, d.PeakHourCount = h, n
+		if c.Redemptions > 0 {
+			counts = append(counts, c.Redemptions)
+			if c.Redemptions > d.PeakHourCount || (c.Redemptions == d.PeakHourCount && c.Key < d.PeakHour) {
+				d.PeakHour, d.PeakHourCount = c.Key, c.Redemptions
+			}
 		}
 	}
 	if len(counts) > 0 {
 		sort.Slice(counts, func(i, j int) bool { return counts[i] < counts[j] })
 		d.MedianHour = counts[len(counts)/2]
+	}
+	for _, c := range p.Tiers {
+		d.Total.add(c)
+		id, _ := strconv.ParseInt(c.Key, 10, 64)
+		into(tier, tierLabel(id), c)
+	}
+	for _, c := range p.Merchants {
+		into(merchant, c.MerchantName, c)
+		into(district, c.District, c)
+		into(category, c.Category, c)
+	}
+	if d.Total.Redemptions > 0 {
+		d.AvgWaitS = d.Total.waitS / d.Total.Redemptions
 	}
 	d.ByDay = sorted(day, func(a, b Row) bool { return a.Key < b.Key })
 	d.ByHour = sorted(hour, func(a, b Row) bool { return a.Key < b.Key })
@@ -237,7 +239,7 @@ type Comparison struct {
 // CampaignCells is one campaign's rollups with its name, season and tier labels.
 type CampaignCells struct {
 	Name, Season string
-	Cells        []Cell
+	Parts        Parts
 	TierLabel    func(int64) string
 }
 
@@ -245,24 +247,17 @@ type CampaignCells struct {
 func Compare(cs []CampaignCells) Comparison {
 	var out Comparison
 	season, tier, category, district := map[string]*Row{}, map[string]*Row{}, map[string]*Row{}, map[string]*Row{}
-	into := func(m map[string]*Row, key string, c Cell) {
-		r, ok := m[key]
-		if !ok {
-			r = &Row{Key: key}
-			m[key] = r
-		}
-		r.add(c)
-	}
 	for _, camp := range cs {
 		total := Row{Key: camp.Name}
-		for _, c := range camp.Cells {
+		for _, c := range camp.Parts.Tiers {
 			total.add(c)
 			into(season, camp.Season, c)
-			into(tier, camp.TierLabel(c.TierID), c)
-			if c.MerchantID != 0 {
-				into(category, c.Category, c)
-				into(district, c.District, c)
-			}
+			id, _ := strconv.ParseInt(c.Key, 10, 64)
+			into(tier, camp.TierLabel(id), c)
+		}
+		for _, c := range camp.Parts.Merchants {
+			into(category, c.Category, c)
+			into(district, c.District, c)
 		}
 		out.Campaigns = append(out.Campaigns, total)
 	}

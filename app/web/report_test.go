@@ -76,11 +76,11 @@ func TestDashboardEqualsRawRecomputation(t *testing.T) {
 		}
 	}
 
-	rolled, err := e.Store.RollupCells(ctx, c.ID)
+	rolled, err := e.Store.RollupParts(ctx, c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := e.Store.RawCells(ctx, c.ID)
+	raw, err := e.Store.RawParts(ctx, c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
