@@ -278,24 +278,6 @@ func (k *rulesKit) chainIntact() {
 	}
 }
 
-func rulesRace(n int, f func(i int)) {
-	var ready, done sync.WaitGroup
-	start := make(chan struct{})
-	ready.Add(n)
-	done.Add(n)
-	for i := 0; i < n; i++ {
-		go func(i int) {
-			defer done.Done()
-			ready.Done()
-			<-start
-			f(i)
-		}(i)
-	}
-	ready.Wait()
-	close(start)
-	done.Wait()
-}
-
 // ---------------------------------------------------------------- 1. drops
 
 func TestRulesDropsRollOver(t *testing.T) {
@@ -357,7 +339,7 @@ func TestRulesDropsRollOver(t *testing.T) {
 	var mu sync.Mutex
 	got := map[string]int{}
 	nexts := map[string]int{}
-	rulesRace(len(toks), func(i int) {
+	race(len(toks), func(i int) {
 		r := k.claim(toks[i], id, tier)
 		mu.Lock()
 		defer mu.Unlock()
@@ -525,7 +507,7 @@ func TestRulesDayLimit(t *testing.T) {
 	other := k.resident()
 	var mu sync.Mutex
 	got := map[string]int{}
-	rulesRace(10, func(int) {
+	race(10, func(int) {
 		r := k.claim(other, id, tier)
 		mu.Lock()
 		got[fmt.Sprintf("%d %s", r.Status, r.Reason())]++
