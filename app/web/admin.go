@@ -30,9 +30,19 @@ func auditFilter(c echo.Context) app.AuditFilter {
 // auditPage browses the audit log with filters, newest first, 50 a page.
 func (s *Server) auditPage(c echo.Context) error {
 	f := auditFilter(c)
+	if c.QueryParam("format") != "" {
+		f.Limit = 200 // an export takes the newest 200 matching rows; page with ?before= for more
+	}
 	rows, err := s.app.AuditLog(c.Request().Context(), officerOf(c), f)
 	if err != nil {
 		return err
+	}
+	if c.QueryParam("format") != "" {
+		t := table{name: "审计日志", headers: []string{"编号", "时间", "操作人", "操作", "对象", "对象编号", "区县", "修改前", "修改后", "前一条哈希", "本条哈希"}}
+		for _, r := range rows {
+			t.rows = append(t.rows, []any{r.ID, app.FormatLocal(r.At), r.Actor, r.Action, r.Entity, r.EntityID, r.District, r.BeforeJSON, r.AfterJSON, r.PrevHash, r.Hash})
+		}
+		return sendTable(c, t)
 	}
 	data := map[string]any{"Rows": rows, "F": f, "Q": c.QueryParams(), "Names": s.names(c)}
 	if len(rows) == 50 {

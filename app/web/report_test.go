@@ -247,3 +247,14 @@ func TestLiveView(t *testing.T) {
 		t.Fatalf("live stock: %s", r.Raw)
 	}
 }
+
+func TestAuditExport(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	e.LiveCampaign(t, apptest.CampaignSpec{})
+	tok := officerToken(t, e, e.Maker)
+	status, ctype, body := download(t, e, "/officer/audit?entity=campaign&format=csv", tok)
+	if status != 200 || !strings.HasPrefix(ctype, "text/csv") || !strings.HasPrefix(string(body), "\ufeff编号,时间,操作人,操作") ||
+		!strings.Contains(string(body), "campaign.approve") {
+		t.Fatalf("audit CSV: %d %q", status, body)
+	}
+}
