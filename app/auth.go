@@ -81,6 +81,12 @@ func (a *App) newSession(ctx context.Context, kind string, subject int64, ttl ti
 	return tok, err
 }
 
+// SessionExpiry is when a session of the kind opened now ends.
+func (a *App) SessionExpiry(kind string) time.Time {
+	ttl := map[string]time.Duration{KindOfficer: a.cfg.OfficerSession, KindCashier: a.cfg.CashierSession, KindResident: a.cfg.ResidentSession}[kind]
+	return a.now().Add(ttl)
+}
+
 // SignOut ends a session.
 func (a *App) SignOut(ctx context.Context, tok string) error {
 	hash := HashSessionToken(tok)

@@ -50,7 +50,7 @@ func (s *Server) apiOfficerLogin(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, sessionResponse{Token: tok, Account: o})
+	return c.JSON(http.StatusCreated, sessionResponse{Token: tok, Expires: s.app.SessionExpiry(app.KindOfficer), Account: o})
 }
 
 func (s *Server) apiCashierLogin(c echo.Context) error {
@@ -62,7 +62,7 @@ func (s *Server) apiCashierLogin(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, sessionResponse{Token: tok, Account: cs})
+	return c.JSON(http.StatusCreated, sessionResponse{Token: tok, Expires: s.app.SessionExpiry(app.KindCashier), Account: cs})
 }
 
 func (s *Server) apiResidentSendCode(c echo.Context) error {
@@ -90,7 +90,7 @@ func (s *Server) apiResidentLogin(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, sessionResponse{Token: tok, Account: map[string]any{"id": r.ID, "phone": r.MaskedPhone()}})
+	return c.JSON(http.StatusCreated, sessionResponse{Token: tok, Expires: s.app.SessionExpiry(app.KindResident), Account: map[string]any{"id": r.ID, "phone": r.MaskedPhone()}})
 }
 
 func (s *Server) apiLogout(aud audience) echo.HandlerFunc {
