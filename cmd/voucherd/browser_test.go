@@ -55,41 +55,10 @@ func TestBrowserResidentClaimsAndSeesQR(t *testing.T) {
 
 	// The whole test, browser included, gets one budget; single steps get
 	// shorter ones below.
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(browserChromium),
-		chromedp.Flag("headless", "new"),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("no-default-browser-check", true),
-		chromedp.Flag("disable-dev-shm-usage", true), // /dev/shm is small in CI containers
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.Flag("mute-audio", true),
-		// A Chongqing resident's phone speaks Chinese: Accept-Language zh-CN.
-		chromedp.Flag("lang", "zh-CN"),
-		chromedp.Flag("accept-lang", "zh-CN,zh"),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.CombinedOutput(logs),
-	)
-	defer cancelAlloc()
-	testCtx, cancelTest := context.WithTimeout(allocCtx, 60*time.Second)
-	defer cancelTest()
-
 	console := &browserConsole{}
-	ctx, cancelBrowser := chromedp.NewContext(testCtx,
-		chromedp.WithErrorf(logs.Printf),
-		chromedp.WithLogf(logs.Printf),
-		chromedp.WithListener(console.listen("main")),
-	)
-	defer cancelBrowser()
-	// Start the browser and the tab with no step timeout: the tab lives as
-	// long as the context of its first run.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting Chromium: %v", err)
-	}
+	ctx := browserTab(t, logs, console, "main",
+		// A Chongqing resident's phone speaks Chinese: Accept-Language zh-CN.
+		chromedp.Flag("lang", "zh-CN"), chromedp.Flag("accept-lang", "zh-CN,zh"))
 	t.Logf("Chromium up after %v", time.Since(started).Round(time.Millisecond))
 
 	step := func(name string, d time.Duration, steps ...chromedp.Action[chromedp.Void]) {
@@ -283,6 +252,43 @@ func TestBrowserResidentClaimsAndSeesQR(t *testing.T) {
 
 // browserRequireChromium skips or fails the test when there is no browser, as
 // the file comment says.
+// browserTab starts headless Chromium with the flags this machine needs
+// (BROWSER-TESTING.md) plus extra ones, and opens a tab whose console the
+// given watcher hears. The tab is started with no step timeout (it lives as
+// long as the context of its first run); the whole test gets 60 s. It is
+// closed when the test ends.
+func browserTab(t *testing.T, logs *browserLog, console *browserConsole, tab string, extra ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
+	opts := append([]chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(browserChromium),
+		chromedp.Flag("headless", "new"),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("no-default-browser-check", true),
+		chromedp.Flag("disable-dev-shm-usage", true), // /dev/shm is small in CI containers
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.Flag("mute-audio", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.CombinedOutput(logs),
+	}, extra...)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	testCtx, cancelTest := context.WithTimeout(allocCtx, 60*time.Second)
+	ctx, cancelBrowser := chromedp.NewContext(testCtx,
+		chromedp.WithErrorf(logs.Printf),
+		chromedp.WithLogf(logs.Printf),
+		chromedp.WithListener(console.listen(tab)),
+	)
+	t.Cleanup(func() { cancelBrowser(); cancelTest(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("starting Chromium: %v", err)
+	}
+	return ctx
+}
+
 func browserRequireChromium(t *testing.T) {
 	t.Helper()
 	if _, err := os.Stat(browserChromium); err == nil {

@@ -66,42 +66,14 @@ func TestCameraCashierScansAndRedeems(t *testing.T) {
 	video := filepath.Join(t.TempDir(), "voucher-qr.y4m")
 	cameraWriteY4M(t, video, qrText)
 
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(browserChromium),
-		chromedp.Flag("headless", "new"),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("no-default-browser-check", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.Flag("mute-audio", true),
-		chromedp.Flag("lang", "zh-CN"),
-		chromedp.Flag("accept-lang", "zh-CN,zh"),
+	console := &browserConsole{}
+	ctx := browserTab(t, logs, console, "cashier",
+		chromedp.Flag("lang", "zh-CN"), chromedp.Flag("accept-lang", "zh-CN,zh"),
 		// The camera: allowed without a prompt, fake, playing our file.
 		chromedp.Flag("use-fake-ui-for-media-stream", true),
 		chromedp.Flag("use-fake-device-for-media-stream", true),
 		chromedp.Flag("use-file-for-fake-video-capture", video),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.CombinedOutput(logs),
 	)
-	defer cancelAlloc()
-	testCtx, cancelTest := context.WithTimeout(allocCtx, 60*time.Second)
-	defer cancelTest()
-
-	console := &browserConsole{}
-	ctx, cancelBrowser := chromedp.NewContext(testCtx,
-		chromedp.WithErrorf(logs.Printf),
-		chromedp.WithLogf(logs.Printf),
-		chromedp.WithListener(console.listen("cashier")),
-	)
-	defer cancelBrowser()
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting Chromium: %v", err)
-	}
 	t.Logf("Chromium up after %v", time.Since(started).Round(time.Millisecond))
 
 	step := func(name string, d time.Duration, steps ...chromedp.Action[chromedp.Void]) {

@@ -44,24 +44,8 @@ func TestBrowserDashboardDrawsCharts(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(browserChromium),
-		chromedp.Flag("headless", "new"), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true), chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.WindowSize(1280, 900), chromedp.UserDataDir(t.TempDir()), chromedp.CombinedOutput(logs),
-	)
-	defer cancelAlloc()
-	testCtx, cancelTest := context.WithTimeout(allocCtx, 60*time.Second)
-	defer cancelTest()
 	console := &browserConsole{}
-	ctx, cancel := chromedp.NewContext(testCtx, chromedp.WithErrorf(logs.Printf), chromedp.WithListener(console.listen("officer")))
-	defer cancel()
-	// The tab lives as long as the context of its first run: start it
-	// without a timeout, then time each step.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting Chromium: %v", err)
-	}
+	ctx := browserTab(t, logs, console, "officer", chromedp.WindowSize(1280, 900))
 	step := func(name string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
