@@ -13,9 +13,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -300,50 +298,12 @@ func browserRequireChromium(t *testing.T) {
 	}
 }
 
-// browserStartProduct opens and serves the product in demo mode, and returns
-// its base URL. The server stops, and its database closes, when the test ends.
+// browserStartProduct starts the product with demo data on a free port
+// (see cameraStartProduct) and returns its address.
 func browserStartProduct(t *testing.T, logs *browserLog) string {
 	t.Helper()
-	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	ctx, cancel := context.WithCancel(context.Background())
-	var m *Main
-	var err error
-	// The QR carries BaseURL, which must be known before Open listens: find a
-	// free port first, and try again in the rare case that someone takes it
-	// in between.
-	for range 3 {
-		var addr string
-		addr, err = browserFreeAddr()
-		if err != nil {
-			break
-		}
-		m, err = Open(ctx, Config{
-			Addr:        addr,
-			DataDir:     t.TempDir(),
-			BaseURL:     "http://" + addr,
-			Demo:        true,
-			Synchronous: "FULL",
-		}, logger)
-		if err == nil {
-			break
-		}
-	}
-	if err != nil {
-		cancel()
-		t.Fatalf("opening the product: %v", err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- m.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-served; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("serve: %v", err)
-		}
-		if err := m.Close(); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
-	return "http://" + m.Addr()
+	_, base := cameraStartProduct(t, logs)
+	return base
 }
 
 func browserFreeAddr() (string, error) {
