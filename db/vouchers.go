@@ -103,7 +103,9 @@ func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, err
 		return app.Voucher{}, err
 	}
 	var v app.Voucher
-	err = s.w.GetContext(ctx, &v, voucherSelect+` WHERE v.id = ?`, id)
+	// Read back through the read pool: the writer is the one resource a
+	// rush queues for, and WAL shows the committed row to a new reader.
+	err = s.r.GetContext(ctx, &v, voucherSelect+` WHERE v.id = ?`, id)
 	return v, err
 }
 
