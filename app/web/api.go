@@ -129,6 +129,12 @@ func (s *Server) apiLiveCampaigns(c echo.Context) error {
 			"id": camp.ID, "name": camp.Name, "district": camp.District, "category": camp.Category,
 			"phase": camp.Phase(s.app.Now()), "claim_starts_at": camp.ClaimStartsAt, "claim_ends_at": camp.ClaimEndsAt,
 			"valid_days": camp.ValidDays, "per_resident_limit": camp.PerResidentLimit, "tiers": camp.Tiers,
+			"per_day_limit": camp.PerDayLimit, "per_tier_limit": camp.PerTierLimit, "require_real_name": camp.RequireRealName,
+			"validity_mode": camp.ValidityMode, "valid_from": camp.ValidFrom, "valid_until": camp.ValidUntil,
+			"categories": camp.Categories, "season": camp.Season,
+		}
+		if next := camp.NextDrop(s.app.Now()); next != nil {
+			out[i]["next_drop_at"] = next.OpensAt
 		}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"campaigns": out})
