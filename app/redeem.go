@@ -17,15 +17,19 @@ import (
 // the merchant approved (and, with fixed validity, its first day come); the
 // redemption row is inserted; rollups bumped.
 type RedeemInsert struct {
-	VoucherID   int64
-	CampaignID  int64
-	TierID      int64
-	MerchantID  int64
-	CashierID   int64
-	BillFen     Fen
-	DiscountFen Fen
-	Key         string
-	At          time.Time
+	VoucherID  int64
+	CampaignID int64
+	TierID     int64
+	MerchantID int64
+	// The voucher's facts the evaluation rollups need, as already read.
+	ResidentID   int64
+	ClaimedAt    time.Time
+	ThresholdFen Fen
+	CashierID    int64
+	BillFen      Fen
+	DiscountFen  Fen
+	Key          string
+	At           time.Time
 }
 
 // Quote is what the cashier sees before confirming: the voucher and, once a
@@ -231,6 +235,7 @@ func (a *App) Redeem(ctx context.Context, cs Cashier, scanned string, bill Fen, 
 	q := Quote{Voucher: v, Merchant: m, BillFen: bill, DiscountFen: d, PayFen: bill - d}
 	red, err := a.store.Redeem(ctx, RedeemInsert{
 		VoucherID: v.ID, CampaignID: v.CampaignID, TierID: v.TierID, MerchantID: m.ID, CashierID: cs.ID,
+		ResidentID: v.ResidentID, ClaimedAt: v.ClaimedAt, ThresholdFen: v.ThresholdFen,
 		BillFen: bill, DiscountFen: d, Key: key, At: a.now(),
 	})
 	if err != nil {

@@ -53,20 +53,19 @@ func rollAdd(ctx context.Context, tx *sqlx.Tx, campaignID, tierID, merchantID in
 	return nil
 }
 
+// voucherFacts are what a redemption's rollups need to know of its voucher.
+type voucherFacts struct {
+	TierID       int64     `db:"tier_id"`
+	ResidentID   int64     `db:"resident_id"`
+	ClaimedAt    time.Time `db:"claimed_at"`
+	ThresholdFen int64     `db:"threshold_fen"`
+}
+
 // rollRedemption adds (sign +1) or takes back (sign −1) a redemption in the
 // hour it was made, and keeps the reach counters: a resident or merchant
-// counts while it has at least one live redemption of the campaign.
-func rollRedemption(ctx context.Context, tx *sqlx.Tx, red app.Redemption, sign int64) error {
-	var v struct {
-		TierID       int64     `db:"tier_id"`
-		ResidentID   int64     `db:"resident_id"`
-		ClaimedAt    time.Time `db:"claimed_at"`
-		ThresholdFen int64     `db:"threshold_fen"`
-	}
-	if err := tx.GetContext(ctx, &v, `SELECT v.tier_id, v.resident_id, v.claimed_at, t.threshold_fen
-		FROM vouchers v JOIN tiers t ON t.id = v.tier_id WHERE v.id = ?`, red.VoucherID); err != nil {
-		return err
-	}
+// counts while it has at least one live redemption of the campaign. The
+// caller passes the voucher's facts, which it has already read.
+func rollRedemption(ctx context.Context, tx *sqlx.Tx, red app.Redemption, v voucherFacts, sign int64) error {
 	d := rollupDelta{redemptions: sign, subsidy: sign * int64(red.DiscountFen), consumption: sign * int64(red.BillFen),
 		wait: sign * int64(red.CreatedAt.Sub(v.ClaimedAt)/time.Second)}
 	if nearThreshold(int64(red.BillFen), v.ThresholdFen) {

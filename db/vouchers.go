@@ -242,7 +242,8 @@ func (s *Store) Redeem(ctx context.Context, in app.RedeemInsert) (app.Redemption
 			}
 			return app.Conflict("budget_exhausted")
 		}
-		return rollRedemption(ctx, tx, red, +1)
+		return rollRedemption(ctx, tx, red, voucherFacts{TierID: in.TierID, ResidentID: in.ResidentID,
+			ClaimedAt: in.ClaimedAt, ThresholdFen: int64(in.ThresholdFen)}, +1)
 	})
 	return red, err
 }
@@ -281,10 +282,12 @@ func (s *Store) Reverse(ctx context.Context, in app.ReverseInsert) (app.Redempti
 			in.At.UTC(), in.CashierID, in.RedemptionID, in.MerchantID, in.WindowStart.UTC()))("already_reversed"); err != nil {
 			return err
 		}
-		var tierID int64
-		if err := tx.GetContext(ctx, &tierID, `SELECT tier_id FROM vouchers WHERE id = ?`, red.VoucherID); err != nil {
+		var v voucherFacts
+		if err := tx.GetContext(ctx, &v, `SELECT v.tier_id, v.resident_id, v.claimed_at, t.threshold_fen
+			FROM vouchers v JOIN tiers t ON t.id = v.tier_id WHERE v.id = ?`, red.VoucherID); err != nil {
 			return err
 		}
+		tierID := v.TierID
 		if err := guarded(tx.ExecContext(ctx, `UPDATE vouchers SET status = 'claimed', redeemed_at = NULL WHERE id = ? AND status = 'redeemed'`,
 			red.VoucherID))("voucher_not_redeemed"); err != nil {
 			return err
@@ -296,7 +299,7 @@ func (s *Store) Reverse(ctx context.Context, in app.ReverseInsert) (app.Redempti
 			subsidy_fen = subsidy_fen - ?, consumption_fen = consumption_fen - ? WHERE id = ?`, red.DiscountFen, red.BillFen, red.CampaignID); err != nil {
 			return err
 		}
-		if err := rollRedemption(ctx, tx, red, -1); err != nil {
+		if err := rollRedemption(ctx, tx, red, v, -1); err != nil {
 			return err
 		}
 		return rollReversal(ctx, tx, red, tierID, in.At)

@@ -209,7 +209,7 @@ func rawRedeemRate(ctx context.Context, cfg config) (rawRedeemResult, error) {
 	if err != nil {
 		return res, err
 	}
-	vids := make([]int64, n)
+	vouchers := make([]app.Voucher, n)
 	var mu sync.Mutex
 	var claimErr error
 	_, claimed := hammer(cfg.rawWorkers, n, time.Now().Add(time.Hour), func(i int) bool {
@@ -222,7 +222,7 @@ func rawRedeemRate(ctx context.Context, cfg config) (rawRedeemResult, error) {
 			mu.Unlock()
 			return false
 		}
-		vids[i] = v.ID
+		vouchers[i] = v
 		return true
 	})
 	if claimed != n {
@@ -236,7 +236,9 @@ func rawRedeemRate(ctx context.Context, cfg config) (rawRedeemResult, error) {
 		keys[i] = "loadgen-" + rand.Text()
 	}
 	redeem := func(i, cashier int, key string) error {
-		_, err := st.Redeem(ctx, app.RedeemInsert{VoucherID: vids[i], CampaignID: c.ID, TierID: c.Tiers[0].ID,
+		v := vouchers[i]
+		_, err := st.Redeem(ctx, app.RedeemInsert{VoucherID: v.ID, CampaignID: c.ID, TierID: c.Tiers[0].ID,
+			ResidentID: v.ResidentID, ClaimedAt: v.ClaimedAt, ThresholdFen: v.ThresholdFen,
 			MerchantID: cs.merchants[cashier], CashierID: cs.ids[cashier], BillFen: billFen, DiscountFen: faceYuan * 100,
 			Key: key, At: time.Now().UTC()})
 		return err
