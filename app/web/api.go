@@ -180,11 +180,7 @@ func (s *Server) apiCampaignUpdate(c echo.Context) error {
 }
 
 func (s *Server) apiCampaignShow(c echo.Context) error {
-	id, err := paramID(c)
-	if err != nil {
-		return err
-	}
-	camp, err := s.app.CampaignFor(c.Request().Context(), officerOf(c), id)
+	camp, err := s.campaignOf(c)
 	if err != nil {
 		return err
 	}
@@ -251,11 +247,7 @@ func (s *Server) apiCampaignActions() map[string]echo.HandlerFunc {
 }
 
 func (s *Server) apiEligibleMerchants(c echo.Context) error {
-	id, err := paramID(c)
-	if err != nil {
-		return err
-	}
-	camp, err := s.app.CampaignFor(c.Request().Context(), officerOf(c), id)
+	camp, err := s.campaignOf(c)
 	if err != nil {
 		return err
 	}

@@ -136,11 +136,7 @@ func (s *Server) apiCompare(c echo.Context) error {
 // campaignLive is the page an officer watches during a drop; it refreshes
 // itself from the JSON below every two seconds.
 func (s *Server) campaignLive(c echo.Context) error {
-	id, err := paramID(c)
-	if err != nil {
-		return err
-	}
-	camp, err := s.app.CampaignFor(c.Request().Context(), officerOf(c), id)
+	camp, err := s.campaignOf(c)
 	if err != nil {
 		return err
 	}

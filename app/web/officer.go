@@ -215,6 +215,16 @@ func (s *Server) campaignUpdate(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/officer/campaigns/"+itoa(id))
 }
 
+// campaignOf loads the campaign of the :id in the path, if the signed-in
+// officer may see it (another district's is not found).
+func (s *Server) campaignOf(c echo.Context) (app.Campaign, error) {
+	id, err := paramID(c)
+	if err != nil {
+		return app.Campaign{}, err
+	}
+	return s.app.CampaignFor(c.Request().Context(), officerOf(c), id)
+}
+
 func paramID(c echo.Context) (int64, error) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {

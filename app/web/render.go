@@ -220,9 +220,6 @@ func (r *Renderer) Render(w io.Writer, name string, data any, c echo.Context) er
 	return err
 }
 
-// Has reports whether a page exists; start-up checks the pages routes use.
-func (r *Renderer) Has(name string) bool { _, ok := r.pages[name]; return ok }
-
 // page renders a page with the common data around the handler's own.
 func (s *Server) page(c echo.Context, status int, name string, title string, data map[string]any) error {
 	if data == nil {
