@@ -241,7 +241,6 @@ type CampaignSpec struct {
 // LiveCampaign creates, submits and approves a campaign through the domain.
 func (e *Env) LiveCampaign(t testing.TB, s CampaignSpec) app.Campaign {
 	t.Helper()
-	ctx := context.Background()
 	if s.Name == "" {
 		s.Name = "渝味360碗·餐饮消费季"
 	}
@@ -274,6 +273,14 @@ func (e *Env) LiveCampaign(t testing.TB, s CampaignSpec) app.Campaign {
 		maker = e.NewOfficer(t, fmt.Sprintf("maker-%s-%d", s.District, time.Now().UnixNano()), s.District, false)
 		approver = e.NewOfficer(t, fmt.Sprintf("approver-%s-%d", s.District, time.Now().UnixNano()), s.District, true)
 	}
+	return e.Approved(t, maker, approver, in)
+}
+
+// Approved creates a campaign as maker, submits it and has approver
+// approve it, through the domain, and returns it as stored.
+func (e *Env) Approved(t testing.TB, maker, approver app.Officer, in app.CampaignInput) app.Campaign {
+	t.Helper()
+	ctx := context.Background()
 	c, err := e.App.CreateCampaign(ctx, maker, in)
 	if err != nil {
 		t.Fatal(err)
@@ -311,6 +318,13 @@ func (e *Env) ResidentSession(t testing.TB, phone string) (app.Resident, string)
 // password sign-in has tests of its own.
 func (e *Env) CashierSession(t testing.TB, c app.Cashier) string {
 	t.Helper()
+	return e.Session(t, app.KindCashier, c.ID, 30*24*time.Hour)
+}
+
+// Session writes a session row for any kind of account and returns its
+// token: for tests whose subject is not sign-in itself.
+func (e *Env) Session(t testing.TB, kind string, subject int64, ttl time.Duration) string {
+	t.Helper()
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		t.Fatal(err)
@@ -318,7 +332,7 @@ func (e *Env) CashierSession(t testing.TB, c app.Cashier) string {
 	tok := base64.RawURLEncoding.EncodeToString(raw)
 	now := e.Clock.Now()
 	if err := e.Store.CreateSession(context.Background(), app.Session{
-		TokenHash: app.HashSessionToken(tok), Kind: app.KindCashier, SubjectID: c.ID, CreatedAt: now, ExpiresAt: now.Add(30 * 24 * time.Hour),
+		TokenHash: app.HashSessionToken(tok), Kind: kind, SubjectID: subject, CreatedAt: now, ExpiresAt: now.Add(ttl),
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -7,8 +7,6 @@ package web_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
@@ -168,18 +166,7 @@ func authzAuditor(t *testing.T, e *apptest.Env, username, district string) app.O
 // produces.
 func authzSession(t *testing.T, e *apptest.Env, kind string, subject int64) string {
 	t.Helper()
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		t.Fatal(err)
-	}
-	tok := base64.RawURLEncoding.EncodeToString(raw)
-	now := e.Clock.Now()
-	if err := e.Store.CreateSession(context.Background(), app.Session{
-		TokenHash: app.HashSessionToken(tok), Kind: kind, SubjectID: subject, CreatedAt: now, ExpiresAt: now.Add(time.Hour),
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return tok
+	return e.Session(t, kind, subject, time.Hour)
 }
 
 // authzTarget is the record one cell acts on, and how to see whether the
@@ -581,21 +568,11 @@ func TestOfficerCannotReachAnotherDistrictsRecords(t *testing.T) {
 	}
 
 	// A 渝中 campaign whose name and officers are easy to spot.
-	ctx := context.Background()
 	yzMaker := e.NewOfficer(t, "yz-secret-maker", "500103", false)
 	yzApprover := e.NewOfficer(t, "yz-secret-approver", "500103", true)
 	in := authzCampaignInput(e)
 	in.Name = "渝中机密消费券"
-	secret, err := e.App.CreateCampaign(ctx, yzMaker, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.App.SubmitCampaign(ctx, yzMaker, secret.ID); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.App.ApproveCampaign(ctx, yzApprover, secret.ID); err != nil {
-		t.Fatal(err)
-	}
+	secret := e.Approved(t, yzMaker, yzApprover, in)
 	// Their own district's campaign, which they must see: the control.
 	own := e.LiveCampaign(t, apptest.CampaignSpec{Name: "江北自家消费券", District: "500105"})
 

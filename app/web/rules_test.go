@@ -7,8 +7,6 @@ package web_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"sort"
@@ -45,18 +43,7 @@ func rulesWith(t *testing.T, e *apptest.Env) *rulesKit {
 // design (slower still under -race) and sign-in has tests of its own.
 func rulesOfficerToken(t *testing.T, e *apptest.Env, o app.Officer) string {
 	t.Helper()
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		t.Fatal(err)
-	}
-	tok := base64.RawURLEncoding.EncodeToString(raw)
-	now := e.Clock.Now()
-	if err := e.Store.CreateSession(context.Background(), app.Session{
-		TokenHash: app.HashSessionToken(tok), Kind: app.KindOfficer, SubjectID: o.ID, CreatedAt: now, ExpiresAt: now.Add(8 * time.Hour),
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return tok
+	return e.Session(t, app.KindOfficer, o.ID, 8*time.Hour)
 }
 
 // rulesLocal formats a time as an officer types it, in Asia/Shanghai.
