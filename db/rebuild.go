@@ -24,20 +24,9 @@ func (s *Store) RebuildDerived(ctx context.Context) error {
 				SELECT campaign_id, resident_id, COUNT(*) FROM vouchers GROUP BY campaign_id, resident_id`,
 			// One event per row (claims, live redemptions, reversals), then
 			// summed along each dimension, as the live transactions add them.
-			`CREATE TEMP TABLE rebuild_events AS
-				SELECT v.campaign_id, strftime('%Y-%m-%d %H', v.claimed_at, '+8 hours') AS hour, v.tier_id, 0 AS merchant_id,
-					1 AS claims, 0 AS redemptions, 0 AS reversals, 0 AS subsidy_fen, 0 AS consumption_fen, 0 AS claim_to_redeem_s, 0 AS near_threshold
-				FROM vouchers v
-				UNION ALL
-				SELECT r.campaign_id, strftime('%Y-%m-%d %H', r.created_at, '+8 hours'), v.tier_id, r.merchant_id, 0, 1, 0, r.discount_fen, r.bill_fen,
-					CAST(strftime('%s', r.created_at) AS INTEGER) - CAST(strftime('%s', v.claimed_at) AS INTEGER),
-					CASE WHEN t.threshold_fen > 0 AND r.bill_fen * 100 < t.threshold_fen * 105 THEN 1 ELSE 0 END
-				FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id JOIN tiers t ON t.id = v.tier_id WHERE r.reversed_at IS NULL
-				UNION ALL
-				SELECT r.campaign_id, strftime('%Y-%m-%d %H', r.reversed_at, '+8 hours'), v.tier_id, r.merchant_id, 0, 0, 1, 0, 0, 0, 0
-				FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id WHERE r.reversed_at IS NOT NULL`,
-			`INSERT INTO rollup_hour SELECT campaign_id, hour, ` + rebuildSums + ` FROM rebuild_events GROUP BY campaign_id, hour`,
-			`INSERT INTO rollup_tier SELECT campaign_id, tier_id, ` + rebuildSums + ` FROM rebuild_events GROUP BY campaign_id, tier_id`,
+			`CREATE TEMP TABLE rebuild_events AS ` + rawEvents("IS NOT NULL"),
+			`INSERT INTO rollup_hour SELECT campaign_id, hour, ` + rawSums + ` FROM rebuild_events GROUP BY campaign_id, hour`,
+			`INSERT INTO rollup_tier SELECT campaign_id, tier_id, ` + rawSums + ` FROM rebuild_events GROUP BY campaign_id, tier_id`,
 			`INSERT INTO rollup_merchant SELECT campaign_id, merchant_id, SUM(redemptions), SUM(reversals), SUM(subsidy_fen), SUM(consumption_fen),
 				SUM(claim_to_redeem_s), SUM(near_threshold) FROM rebuild_events WHERE merchant_id <> 0 GROUP BY campaign_id, merchant_id`,
 			`DROP TABLE rebuild_events`,
@@ -72,8 +61,6 @@ func (s *Store) RebuildDerived(ctx context.Context) error {
 		return nil
 	})
 }
-
-const rebuildSums = `SUM(claims), SUM(redemptions), SUM(reversals), SUM(subsidy_fen), SUM(consumption_fen), SUM(claim_to_redeem_s), SUM(near_threshold)`
 
 // BulkTx runs fn in one write transaction, for loading generated data.
 func (s *Store) BulkTx(ctx context.Context, fn func(*sqlx.Tx) error) error { return s.tx(ctx, fn) }

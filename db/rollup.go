@@ -143,21 +143,25 @@ func (s *Store) RollupParts(ctx context.Context, campaignID int64) (report.Parts
 	return p, err
 }
 
-// rawEvents is every event of a campaign as one row each: claims, live
-// redemptions and reversals, with the keys of all three dimensions.
-const rawEvents = `
-	SELECT strftime('%Y-%m-%d %H', v.claimed_at, '+8 hours') AS hour, v.tier_id, 0 AS merchant_id,
+// rawEvents is every event as one row: claims, live redemptions and
+// reversals, with the keys of all three rollup dimensions. campaign is a
+// condition on the campaign ("= ?1" for one, "IS NOT NULL" for all); the
+// raw recomputation and the rebuild read the same definition.
+func rawEvents(campaign string) string {
+	return `
+	SELECT v.campaign_id, strftime('%Y-%m-%d %H', v.claimed_at, '+8 hours') AS hour, v.tier_id, 0 AS merchant_id,
 		1 AS claims, 0 AS redemptions, 0 AS reversals, 0 AS subsidy_fen, 0 AS consumption_fen, 0 AS claim_to_redeem_s, 0 AS near_threshold
-	FROM vouchers v WHERE v.campaign_id = ?1
+	FROM vouchers v WHERE v.campaign_id ` + campaign + `
 	UNION ALL
-	SELECT strftime('%Y-%m-%d %H', r.created_at, '+8 hours'), v.tier_id, r.merchant_id, 0, 1, 0, r.discount_fen, r.bill_fen,
+	SELECT r.campaign_id, strftime('%Y-%m-%d %H', r.created_at, '+8 hours'), v.tier_id, r.merchant_id, 0, 1, 0, r.discount_fen, r.bill_fen,
 		CAST(strftime('%s', r.created_at) AS INTEGER) - CAST(strftime('%s', v.claimed_at) AS INTEGER),
 		CASE WHEN t.threshold_fen > 0 AND r.bill_fen * 100 < t.threshold_fen * 105 THEN 1 ELSE 0 END
 	FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id JOIN tiers t ON t.id = v.tier_id
-	WHERE r.campaign_id = ?1 AND r.reversed_at IS NULL
+	WHERE r.campaign_id ` + campaign + ` AND r.reversed_at IS NULL
 	UNION ALL
-	SELECT strftime('%Y-%m-%d %H', r.reversed_at, '+8 hours'), v.tier_id, r.merchant_id, 0, 0, 1, 0, 0, 0, 0
-	FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id WHERE r.campaign_id = ?1 AND r.reversed_at IS NOT NULL`
+	SELECT r.campaign_id, strftime('%Y-%m-%d %H', r.reversed_at, '+8 hours'), v.tier_id, r.merchant_id, 0, 0, 1, 0, 0, 0, 0
+	FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id WHERE r.campaign_id ` + campaign + ` AND r.reversed_at IS NOT NULL`
+}
 
 const rawSums = `SUM(claims) AS claims, SUM(redemptions) AS redemptions, SUM(reversals) AS reversals, SUM(subsidy_fen) AS subsidy_fen,
 	SUM(consumption_fen) AS consumption_fen, SUM(claim_to_redeem_s) AS claim_to_redeem_s, SUM(near_threshold) AS near_threshold`
@@ -167,14 +171,14 @@ const rawSums = `SUM(claims) AS claims, SUM(redemptions) AS redemptions, SUM(rev
 // the rollups (tests, and an operator who doubts a figure).
 func (s *Store) RawParts(ctx context.Context, campaignID int64) (report.Parts, error) {
 	var p report.Parts
-	if err := s.r.SelectContext(ctx, &p.Hours, `SELECT hour AS key, `+rawSums+` FROM (`+rawEvents+`) GROUP BY hour`, campaignID); err != nil {
+	if err := s.r.SelectContext(ctx, &p.Hours, `SELECT hour AS key, `+rawSums+` FROM (`+rawEvents("= ?1")+`) GROUP BY hour`, campaignID); err != nil {
 		return p, err
 	}
-	if err := s.r.SelectContext(ctx, &p.Tiers, `SELECT CAST(tier_id AS TEXT) AS key, `+rawSums+` FROM (`+rawEvents+`) GROUP BY tier_id`, campaignID); err != nil {
+	if err := s.r.SelectContext(ctx, &p.Tiers, `SELECT CAST(tier_id AS TEXT) AS key, `+rawSums+` FROM (`+rawEvents("= ?1")+`) GROUP BY tier_id`, campaignID); err != nil {
 		return p, err
 	}
 	err := s.r.SelectContext(ctx, &p.Merchants, `SELECT CAST(e.merchant_id AS TEXT) AS key, m.name AS merchant_name, m.district_code, m.category_code, `+
-		rawSums+` FROM (`+rawEvents+`) e JOIN merchants m ON m.id = e.merchant_id WHERE e.merchant_id <> 0 GROUP BY e.merchant_id`, campaignID)
+		rawSums+` FROM (`+rawEvents("= ?1")+`) e JOIN merchants m ON m.id = e.merchant_id WHERE e.merchant_id <> 0 GROUP BY e.merchant_id`, campaignID)
 	return p, err
 }
 
