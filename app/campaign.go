@@ -506,7 +506,7 @@ func (a *App) CreateCampaign(ctx context.Context, by Officer, in CampaignInput) 
 // CampaignFor loads a campaign the officer may see. Another district's
 // campaign is reported as not found, so its existence does not leak.
 func (a *App) CampaignFor(ctx context.Context, by Officer, id int64) (Campaign, error) {
-	c, err := a.store.Campaign(ctx, id)
+	c, err := a.storedCampaign(ctx, id)
 	if err != nil {
 		return c, err
 	}
@@ -547,7 +547,7 @@ func (a *App) OfficerCampaigns(ctx context.Context, by Officer) ([]Campaign, err
 	if !by.SeesAllDistricts() {
 		f.District = by.District
 	}
-	return a.store.Campaigns(ctx, f)
+	return a.storedCampaigns(ctx, f)
 }
 
 // move changes a campaign's status with its guard and audit record.
@@ -802,12 +802,12 @@ func (a *App) LiveCampaigns(ctx context.Context) ([]Campaign, error) {
 	var out []Campaign
 	for _, c := range all {
 		if c.Phase(now) == PhaseLive {
-			out = append(out, c)
+			out = append(out, c.AsOf(now))
 		}
 	}
 	for _, c := range all {
 		if c.Phase(now) == PhaseScheduled {
-			out = append(out, c)
+			out = append(out, c.AsOf(now))
 		}
 	}
 	return out, nil
@@ -817,7 +817,8 @@ func (a *App) LiveCampaigns(ctx context.Context) ([]Campaign, error) {
 type Stats struct {
 	BudgetFen      Fen   `json:"budget_fen"`
 	CommittedFen   Fen   `json:"committed_fen"`
-	Released       int64 `json:"released"`
+	Planned        int64 `json:"planned"`  // Σ quantity over the whole campaign
+	Released       int64 `json:"released"` // released by now (pass the campaign through AsOf)
 	Claimed        int64 `json:"claimed"`
 	Redeemed       int64 `json:"redeemed"`
 	SubsidyFen     Fen   `json:"subsidy_fen"`
@@ -837,8 +838,9 @@ func CampaignStats(c Campaign) Stats {
 		BudgetFen: c.BudgetFen, CommittedFen: c.Committed(), Claimed: c.ClaimedCount, Redeemed: c.RedeemedCount,
 		SubsidyFen: c.SubsidyFen, ConsumptionFen: c.ConsumptionFen,
 	}
+	s.Planned = c.Planned()
 	for _, t := range c.Tiers {
-		s.Released += t.Quantity
+		s.Released += t.Released
 	}
 	s.OutOfPocketFen = s.ConsumptionFen - s.SubsidyFen
 	s.LeftFen = s.BudgetFen - s.SubsidyFen
@@ -970,7 +972,7 @@ func (a *App) PublicCampaign(ctx context.Context, id int64) (Campaign, error) {
 	}
 	switch c.Status {
 	case StatusApproved, StatusPaused, StatusEnded:
-		return c, nil
+		return c.AsOf(a.now()), nil
 	}
 	return Campaign{}, NotFound("campaign_not_found")
 }
@@ -1015,7 +1017,7 @@ func TierLabeler(c Campaign) func(int64) string {
 // PublishedCampaigns are the campaigns whose figures are public: approved
 // ones, running, paused or ended.
 func (a *App) PublishedCampaigns(ctx context.Context) ([]Campaign, error) {
-	return a.store.Campaigns(ctx, CampaignFilter{Statuses: []string{StatusApproved, StatusPaused, StatusEnded}})
+	return a.storedCampaigns(ctx, CampaignFilter{Statuses: []string{StatusApproved, StatusPaused, StatusEnded}})
 }
 
 // Compare sets side by side the campaigns the officer may see.

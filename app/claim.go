@@ -97,7 +97,7 @@ func (a *App) claim(ctx context.Context, r Resident, campaignID, tierID int64, r
 			return Voucher{}, err
 		}
 	}
-	if tier.Remaining == 0 && !tierHasDueDrop(c, tier.ID, now) {
+	if c.Claimable(tier.ID, now) == 0 {
 		return Voucher{}, soldOut(c, tier.ID, now)
 	}
 	if n, err := a.store.ResidentClaimCount(ctx, c.ID, r.ID); err != nil {
@@ -167,7 +167,7 @@ func (a *App) hopelessClaim(campaignID, tierID int64) error {
 		return nil
 	}
 	for _, t := range c.Tiers {
-		if t.ID == tierID && t.Remaining == 0 && !tierHasDueDrop(c, tierID, now) {
+		if t.ID == tierID && c.Claimable(tierID, now) == 0 {
 			return soldOut(c, tierID, now)
 		}
 	}
@@ -188,17 +188,6 @@ func soldOut(c Campaign, tierID int64, now time.Time) error {
 	}
 }
 
-// tierHasDueDrop reports a drop whose time has come but which no claim has
-// released yet: its stock is there for the writer to release.
-func tierHasDueDrop(c Campaign, tierID int64, now time.Time) bool {
-	for _, d := range c.Drops {
-		if d.TierID == tierID && d.ReleasedAt == nil && !d.OpensAt.After(now) {
-			return true
-		}
-	}
-	return false
-}
-
 // cachedCampaign serves the claim path and the residents' lists from a
 // short-lived copy (see cache.go); officers always read the database.
 func (a *App) cachedCampaign(ctx context.Context, id int64) (Campaign, error) {
@@ -213,25 +202,28 @@ func (a *App) cachedCampaign(ctx context.Context, id int64) (Campaign, error) {
 }
 
 // markSoldOut records in the cached copy that a tier has nothing left, so
-// that the presses after the last voucher do not queue for the writer. A
-// new drop is seen as due from the schedule; anything else that adds stock
-// is done by an officer here and forgets the copy.
+// that the presses after the last voucher do not queue for the writer. The
+// transaction that found the tier empty released every due drop (as
+// ReleaseDue says), so the copy marks them released too; a later drop is
+// seen as due from the schedule, and anything else that adds stock is done
+// by an officer here and forgets the copy.
 func (a *App) markSoldOut(campaignID, tierID int64) {
+	now := a.now()
 	a.campaigns.update(campaignID, func(c Campaign) Campaign {
 		tiers := make([]Tier, len(c.Tiers))
 		copy(tiers, c.Tiers)
+		var released []int64
 		for i := range tiers {
 			if tiers[i].ID == tierID {
+				tiers[i], released = ReleaseDue(tiers[i], c.Drops, c.DropRollover, now)
 				tiers[i].Remaining = 0
 			}
 		}
 		drops := make([]Drop, len(c.Drops))
 		copy(drops, c.Drops)
 		for i := range drops {
-			// The transaction that found the tier empty released every due drop.
-			if drops[i].TierID == tierID && drops[i].ReleasedAt == nil && !drops[i].OpensAt.After(a.now()) {
-				at := a.now()
-				drops[i].ReleasedAt = &at
+			if containsID(released, drops[i].ID) {
+				drops[i].ReleasedAt = &now
 			}
 		}
 		c.Tiers, c.Drops = tiers, drops

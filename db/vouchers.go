@@ -31,7 +31,7 @@ func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, err
 				return err
 			}
 		}
-		if err := releaseDueDrops(ctx, tx, in); err != nil {
+		if err := releaseDueDrops(ctx, tx, in.TierID, in.Rollover, in.At); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE tiers SET remaining = remaining - 1, claimed_count = claimed_count + 1
@@ -117,33 +117,29 @@ func limitErr(err error, limit int) error {
 }
 
 // releaseDueDrops releases, inside the claim's transaction, every drop of
-// the tier whose time has come: the first press after 10:00:00 sees the
-// 10:00 stock, and no clock job is needed. Unclaimed stock rolls into the
-// new drop, or lapses when the campaign says so.
-func releaseDueDrops(ctx context.Context, tx *sqlx.Tx, in app.ClaimInsert) error {
-	var due struct {
-		Quantity sql.NullInt64 `db:"quantity"`
-		Latest   sql.NullInt64 `db:"latest"`
-	}
-	err := tx.GetContext(ctx, &due, `SELECT SUM(quantity) AS quantity,
-		(SELECT quantity FROM drops WHERE tier_id = ? AND released_at IS NULL AND opens_at <= ? ORDER BY opens_at DESC LIMIT 1) AS latest
-		FROM drops WHERE tier_id = ? AND released_at IS NULL AND opens_at <= ?`, in.TierID, in.At.UTC(), in.TierID, in.At.UTC())
-	if err != nil || !due.Quantity.Valid {
+// the tier whose time has come, as app.ReleaseDue says (the same rule every
+// view reads through Campaign.AsOf): the first press after 10:00:00 sees
+// the 10:00 stock, and no clock job is needed.
+func releaseDueDrops(ctx context.Context, tx *sqlx.Tx, tierID int64, rollover bool, now time.Time) error {
+	var due []app.Drop
+	if err := tx.SelectContext(ctx, &due, `SELECT `+dropCols+` FROM drops WHERE tier_id = ? AND released_at IS NULL AND opens_at <= ?`,
+		tierID, now.UTC()); err != nil || len(due) == 0 {
 		return err
 	}
-	if in.Rollover {
-		_, err = tx.ExecContext(ctx, `UPDATE tiers SET remaining = remaining + ?, released = released + ? WHERE id = ?`,
-			due.Quantity.Int64, due.Quantity.Int64, in.TierID)
-	} else {
-		// What was left, and every due drop but the latest, lapses.
-		_, err = tx.ExecContext(ctx, `UPDATE tiers SET lapsed = lapsed + remaining + ?, remaining = ?, released = released + ? WHERE id = ?`,
-			due.Quantity.Int64-due.Latest.Int64, due.Latest.Int64, due.Quantity.Int64, in.TierID)
+	var t app.Tier
+	if err := tx.GetContext(ctx, &t, `SELECT `+tierCols+` FROM tiers WHERE id = ?`, tierID); err != nil {
+		return notFound(err, "tier_not_found")
 	}
+	after, ids := app.ReleaseDue(t, due, rollover, now)
+	if err := guarded(tx.ExecContext(ctx, `UPDATE tiers SET released = ?, remaining = ?, lapsed = ? WHERE id = ? AND released = ? AND remaining = ?`,
+		after.Released, after.Remaining, after.Lapsed, tierID, t.Released, t.Remaining))("tier_changed"); err != nil {
+		return err
+	}
+	q, args, err := sqlx.In(`UPDATE drops SET released_at = ? WHERE id IN (?) AND released_at IS NULL`, now.UTC(), ids)
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE drops SET released_at = ? WHERE tier_id = ? AND released_at IS NULL AND opens_at <= ?`,
-		in.At.UTC(), in.TierID, in.At.UTC())
+	_, err = tx.ExecContext(ctx, tx.Rebind(q), args...)
 	return err
 }
 

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	qrcode "github.com/skip2/go-qrcode"
@@ -35,7 +36,7 @@ func (s *Server) homePage(c echo.Context, status int, extra map[string]any) erro
 		if district != "" && camp.District != district && camp.District != app.CityCode {
 			continue
 		}
-		rows = append(rows, map[string]any{"C": camp, "Phase": camp.Phase(now), "NextDrop": camp.NextDrop(now)})
+		rows = append(rows, cardRow(camp, now))
 	}
 	ds, err := s.app.Districts(ctx)
 	if err != nil {
@@ -51,6 +52,72 @@ func (s *Server) homePage(c echo.Context, status int, extra map[string]any) erro
 		data[k] = v
 	}
 	return s.page(c, status, "resident/home", "title.resident_home", data)
+}
+
+// cardRow is what the campaign card shows of a campaign (already read as
+// of now): its phase, the next drop, and how far away the next openings
+// are (see openingsIn).
+func cardRow(camp app.Campaign, now time.Time) map[string]any {
+	opens, next := openingsIn(camp, now)
+	return map[string]any{"C": camp, "Phase": camp.Phase(now), "NextDrop": camp.NextDrop(now), "OpensInMs": opens, "NextInMs": next}
+}
+
+// openingsIn is how far away, in milliseconds of the server's clock, the
+// opening of claims (while scheduled) and the next drop are; nil when
+// there is none. The page counts down from these figures, not from the
+// phone's own clock, which may be minutes off.
+func openingsIn(camp app.Campaign, now time.Time) (opens, next *int64) {
+	if camp.Phase(now) == app.PhaseScheduled {
+		ms := camp.ClaimStartsAt.Sub(now).Milliseconds()
+		opens = &ms
+	}
+	if d := camp.NextDrop(now); d != nil {
+		ms := d.OpensAt.Sub(now).Milliseconds()
+		next = &ms
+	}
+	return opens, next
+}
+
+// stockJSON is the campaign card's own feed (GET /m/campaigns/:id/stock.json):
+// what can be claimed now, per tier, and when the next opening is. The
+// countdown asks it when it reaches zero, so that the page shows a drop's
+// stock and enables its buttons without a reload; it reads the same cached
+// campaign, as of now, as the page and the claim's fast path.
+type stockJSON struct {
+	Phase     string      `json:"phase"`
+	Tiers     []tierStock `json:"tiers"`
+	OpensInMs *int64      `json:"opens_in_ms,omitempty"`
+	NextInMs  *int64      `json:"next_drop_in_ms,omitempty"`
+	NextAt    string      `json:"next_drop_at,omitempty"` // Asia/Shanghai, as the page shows it
+}
+
+type tierStock struct {
+	ID        int64 `json:"id"`
+	Claimable int64 `json:"claimable"`
+}
+
+func (s *Server) residentStock(c echo.Context) error {
+	id, err := paramID(c)
+	if err != nil {
+		return err
+	}
+	camp, err := s.app.PublicCampaign(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	now := s.app.Now()
+	out := stockJSON{Phase: camp.Phase(now), Tiers: make([]tierStock, len(camp.Tiers))}
+	for i, t := range camp.Tiers {
+		out.Tiers[i] = tierStock{ID: t.ID, Claimable: t.Remaining}
+	}
+	out.OpensInMs, out.NextInMs = openingsIn(camp, now)
+	if d := camp.NextDrop(now); d != nil {
+		out.NextAt = app.FormatLocal(d.OpensAt)
+	}
+	// Every phone asks at the same second: let a shared cache or the
+	// browser keep the answer for a moment, never longer.
+	c.Response().Header().Set("Cache-Control", "public, max-age=1")
+	return c.JSON(http.StatusOK, out)
 }
 
 func has(list []string, s string) bool {
@@ -92,7 +159,7 @@ func (s *Server) residentCampaign(c echo.Context) error {
 	}
 	now := s.app.Now()
 	return s.page(c, http.StatusOK, "resident/campaign", "title.campaign_public", map[string]any{
-		"R":     map[string]any{"C": camp, "Phase": camp.Phase(now), "NextDrop": camp.NextDrop(now)},
+		"R":     cardRow(camp, now),
 		"Names": names, "Merchants": merchants, "Q": q, "RequestKey": newIdempotencyKey(),
 	})
 }

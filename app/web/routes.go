@@ -88,6 +88,7 @@ func (s *Server) routes(fsys fs.FS) {
 	// Residents' pages (phone-first).
 	e.GET("/m", s.residentHome)
 	e.GET("/m/campaigns/:id", s.residentCampaign)
+	e.GET("/m/campaigns/:id/stock.json", s.residentStock)
 	e.GET("/m/login", s.residentLoginForm)
 	e.POST("/m/login/code", s.residentSendCode, smsLimit)
 	e.POST("/m/login", s.residentLogin, loginLimit)
