@@ -77,11 +77,11 @@ type Store interface {
 	EligibleMerchants(ctx context.Context, c Campaign) ([]Merchant, error)
 
 	// SweepExpired counts up to limit vouchers that expired unredeemed
-	// before now, freeing their budget and recycling them where set.
-	SweepExpired(ctx context.Context, now time.Time, limit int) ([]ExpiredTier, error)
+	// before the writer's time, freeing their budget and recycling them where set.
+	SweepExpired(ctx context.Context, limit int) ([]ExpiredTier, error)
 
 	Statements(ctx context.Context, f StatementFilter) ([]Statement, error)
-	MarkPaid(ctx context.Context, merchantID int64, day string, by int64, at time.Time, audit AuditEntry) (Statement, error)
+	MarkPaid(ctx context.Context, merchantID int64, day string, by int64, audit AuditEntry) (Statement, error)
 
 	// RollupParts reads a campaign's evaluation rollups (see report.Parts).
 	RollupParts(ctx context.Context, campaignID int64) (report.Parts, error)
@@ -99,6 +99,8 @@ type Store interface {
 	VoucherByCode(ctx context.Context, code string) (Voucher, error)
 	ResidentVouchers(ctx context.Context, residentID int64) ([]Voucher, error)
 	Redeem(ctx context.Context, r RedeemInsert) (Redemption, error)
+	// RedemptionByKey finds the redemption a merchant stored under an idempotency key.
+	RedemptionByKey(ctx context.Context, merchantID int64, key string) (Redemption, error)
 	Reverse(ctx context.Context, r ReverseInsert) (Redemption, error)
 	MerchantRedemptions(ctx context.Context, merchantID int64, from, to time.Time) ([]RedemptionLine, error)
 	// RedemptionOf returns how a voucher was redeemed, with the merchant's name.
@@ -223,11 +225,19 @@ func mustLoadShanghai() *time.Location {
 	return loc
 }
 
-// EndOfDayAfter returns 23:59:59 Asia/Shanghai of the day that is days
-// after t's Shanghai date (days = 1: the end of the next day … days = 0:
-// the end of t's own day), in UTC. Storing UTC midnight instead would kill
-// vouchers eight hours early.
+// EndOfDayAfter returns the end of the Asia/Shanghai day that is days
+// after t's date (days = 0: the end of t's own day), as an exclusive bound:
+// the next local midnight, in UTC. "Valid until 23:59:59" means usable at
+// 23:59:59.9, so the bound is midnight itself, never 23:59:59. Storing UTC
+// midnight instead would kill vouchers eight hours early.
 func EndOfDayAfter(t time.Time, days int) time.Time {
 	l := t.In(Shanghai)
-	return time.Date(l.Year(), l.Month(), l.Day()+days, 23, 59, 59, 0, Shanghai).UTC()
+	return time.Date(l.Year(), l.Month(), l.Day()+days+1, 0, 0, 0, 0, Shanghai).UTC()
 }
+
+// LocalDay is the Asia/Shanghai date of t, as days are stored ("2006-01-02").
+func LocalDay(t time.Time) string { return t.In(Shanghai).Format("2006-01-02") }
+
+// FormatUntil shows an exclusive bound (an expiry) as the last moment it
+// still allows: midnight is shown as 23:59 of the day before.
+func FormatUntil(t time.Time) string { return FormatLocal(t.Add(-time.Second)) }

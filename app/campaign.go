@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"math"
+	"math/bits"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,6 +32,7 @@ type CampaignInput struct {
 	PerResidentLimit string      `json:"per_resident_limit" form:"per_resident_limit"`
 	PerDayLimit      string      `json:"per_day_limit" form:"per_day_limit"`         // "" or "0" = none
 	PerTierLimit     string      `json:"per_tier_limit" form:"per_tier_limit"`       // "" or "0" = none
+	MaxBill          string      `json:"max_bill" form:"max_bill"`                   // yuan; "" = DefaultMaxBill
 	ReleaseMode      string      `json:"release_mode" form:"release_mode"`           // "once" (default) or "drops"
 	DropDaily        string      `json:"drop_daily" form:"drop_daily"`               // "10:00": a drop every day at this time …
 	DropDays         string      `json:"drop_days" form:"drop_days"`                 // … for this many days from the first claim day
@@ -213,6 +216,23 @@ func (a *App) validateCampaign(ctx context.Context, by Officer, in CampaignInput
 		c.PerTierLimit = int(n)
 	}
 
+	c.MaxBillFen = DefaultMaxBill
+	if strings.TrimSpace(in.MaxBill) != "" {
+		if c.MaxBillFen, err = ParseYuan(in.MaxBill); err != nil {
+			fe.Add("max_bill", ErrorReason(err))
+		} else if c.MaxBillFen == 0 {
+			fe.Add("max_bill", "must_be_positive")
+		}
+	}
+	for _, t := range c.Tiers {
+		if c.MaxBillFen > 0 && (t.ThresholdFen > c.MaxBillFen || t.FaceFen > c.MaxBillFen) {
+			fe.Add("max_bill", "max_bill_below_tier")
+		}
+		if t.FaceFen > c.BudgetFen && c.BudgetFen > 0 {
+			fe.Add("budget", "face_above_budget")
+		}
+	}
+
 	a.validateRelease(in, &c, perDrop, okStart && okEnd, fe)
 	var okSwitch bool
 	if c.RequireRealName, okSwitch = parseSwitch(in.RequireRealName, false); !okSwitch {
@@ -332,7 +352,7 @@ func (a *App) validateValidity(in CampaignInput, c *Campaign, windowOK bool, fe 
 			fe.Add("valid_until", "end_before_start")
 		case !end.After(a.now()):
 			fe.Add("valid_until", "in_the_past")
-		case windowOK && end.Before(c.ClaimEndsAt):
+		case windowOK && !end.After(c.ClaimEndsAt):
 			// A voucher claimed in the last hour must still be usable.
 			fe.Add("valid_until", "validity_before_claims_end")
 		}
@@ -703,7 +723,7 @@ func (a *App) ExtendCampaign(ctx context.Context, by Officer, id int64, rawEnd s
 		return field("time_format")
 	case !end.After(c.ClaimEndsAt):
 		return field("extend_not_later")
-	case c.ValidityMode == ValidityFixed && c.ValidUntil != nil && end.After(*c.ValidUntil):
+	case c.ValidityMode == ValidityFixed && c.ValidUntil != nil && !end.Before(*c.ValidUntil):
 		return field("extend_beyond_validity")
 	}
 	return a.changeCampaign(ctx, CampaignChange{CampaignID: id, ClaimEndsAt: &end, At: a.now(),
@@ -735,9 +755,9 @@ func (a *App) AddQuantity(ctx context.Context, by Officer, id, tierID int64, raw
 	if tier == nil {
 		return NotFound("tier_not_found")
 	}
-	if c.Committed()+tier.FaceFen*Fen(qty) > c.BudgetFen {
+	if after := AddFen(c.Committed(), MulFen(tier.FaceFen, qty)); after > c.BudgetFen {
 		return (&Error{Code: EINVALID, Reason: "budget_below_committed", Fields: map[string]string{"quantity": "budget_below_committed"}}).
-			With("committed", (c.Committed() + tier.FaceFen*Fen(qty)).Grouped())
+			With("committed", after.Grouped())
 	}
 	return a.changeCampaign(ctx, CampaignChange{CampaignID: id, TierID: tierID, AddQuantity: qty, At: a.now(),
 		Audit: a.auditOf(by, "campaign.add_quantity", "campaign", id, c.District,
@@ -850,12 +870,22 @@ func CampaignStats(c Campaign) Stats {
 	return s
 }
 
-// ratioBP is num/den in basis points, rounded half up; 0 when den is 0.
+// ratioBP is num/den in basis points, rounded half up; 0 when den is 0 or
+// either is negative. It is exact for any stored figure: num × 20000 is
+// done in 128 bits, and a ratio beyond int64 saturates.
 func ratioBP(num, den int64) int64 {
-	if den == 0 {
+	if den <= 0 || num < 0 {
 		return 0
 	}
-	return (num*20000/den + 1) / 2
+	hi, lo := bits.Mul64(uint64(num), 20000)
+	if hi >= uint64(den) {
+		return math.MaxInt64 / 2 // beyond any figure a page shows; FormatBP must not overflow
+	}
+	q, _ := bits.Div64(hi, lo, uint64(den))
+	if q >= math.MaxInt64 {
+		return math.MaxInt64 / 2
+	}
+	return int64(q+1) / 2
 }
 
 // FormatBP renders basis points with two decimals, rounded half up like
@@ -888,7 +918,7 @@ func InputOf(c Campaign) CampaignInput {
 		Name: c.Name, Season: c.Season, District: c.District, Categories: c.Categories, Budget: c.BudgetFen.String(),
 		ClaimStarts: c.ClaimStartsAt.In(Shanghai).Format("2006-01-02T15:04"), ClaimEnds: c.ClaimEndsAt.In(Shanghai).Format("2006-01-02T15:04"),
 		ValidityMode: c.ValidityMode, PerResidentLimit: strconv.Itoa(c.PerResidentLimit),
-		PerDayLimit: strconv.Itoa(c.PerDayLimit), PerTierLimit: strconv.Itoa(c.PerTierLimit),
+		PerDayLimit: strconv.Itoa(c.PerDayLimit), PerTierLimit: strconv.Itoa(c.PerTierLimit), MaxBill: c.MaxBillFen.String(),
 		ReleaseMode: c.ReleaseMode, DropRollover: "0", RecycleExpired: "0", RequireRealName: "0",
 		Include: joinIDs(c.Include), Exclude: joinIDs(c.Exclude),
 	}
@@ -902,7 +932,7 @@ func InputOf(c Campaign) CampaignInput {
 		in.RequireRealName = "1"
 	}
 	if c.ValidityMode == ValidityFixed && c.ValidFrom != nil && c.ValidUntil != nil {
-		in.ValidFrom, in.ValidUntil = c.ValidFrom.In(Shanghai).Format("2006-01-02"), c.ValidUntil.In(Shanghai).Format("2006-01-02")
+		in.ValidFrom, in.ValidUntil = c.ValidFrom.In(Shanghai).Format("2006-01-02"), LocalDay(c.ValidUntil.Add(-time.Second))
 	} else {
 		in.ValidDays = strconv.Itoa(c.ValidDays)
 	}

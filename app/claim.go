@@ -10,23 +10,22 @@ import (
 )
 
 // ClaimInsert is one claim as the store must carry it out, in one
-// transaction: take one from the tier's stock (guarded, and only while the
-// campaign is live at At), count the resident's claim against Limit
-// (guarded), insert the voucher, bump the rollups. A RequestKey seen before
-// for this resident returns the voucher it produced instead.
+// transaction, at the time the writer reads after BEGIN: the campaign's
+// stored rules decide (live and not paused, the tier is the campaign's,
+// the limits per resident, per day and per tier); due drops are released
+// (ReleaseDue); one is taken from the tier's stock (guarded); the voucher
+// is inserted and the rollups bumped. A RequestKey seen before for this
+// resident returns the voucher it produced, or is refused
+// ("request_key_reused") if that was another campaign's or tier's. A
+// voucher whose ExpiresAt is not after the writer's time is refused
+// ("validity_passed"): it was signed for a day that ended while it waited.
 type ClaimInsert struct {
 	CampaignID int64
 	TierID     int64
 	ResidentID int64
-	Limit      int    // per resident per campaign
-	DayLimit   int    // per resident per Asia/Shanghai day; 0 = none
-	TierLimit  int    // per resident per tier; 0 = none
-	Day        string // the Asia/Shanghai date of At
-	Rollover   bool   // drops: unclaimed stock rolls into the next drop (else it lapses)
 	RequestKey string // "" = not idempotent
 	Code       string
 	Token      string
-	At         time.Time
 	ValidFrom  *time.Time
 	ExpiresAt  time.Time
 }
@@ -45,6 +44,22 @@ func (a *App) Claim(ctx context.Context, r Resident, campaignID, tierID int64, r
 }
 
 func (a *App) claim(ctx context.Context, r Resident, campaignID, tierID int64, requestKey string) (Voucher, error) {
+	requestKey = strings.TrimSpace(requestKey)
+	if len(requestKey) > 64 {
+		return Voucher{}, Invalid("request_key_too_long")
+	}
+	// Replays first: a double tap gets the voucher its first tap produced,
+	// whatever happened to the campaign since (paused, sold out, ended).
+	if requestKey != "" {
+		if v, err := a.store.VoucherByRequestKey(ctx, r.ID, requestKey); err == nil {
+			if v.CampaignID != campaignID || v.TierID != tierID {
+				return Voucher{}, Conflict("request_key_reused")
+			}
+			return v, nil
+		} else if ErrorCode(err) != ENOTFOUND {
+			return Voucher{}, err
+		}
+	}
 	c, err := a.cachedCampaign(ctx, campaignID)
 	if err != nil {
 		return Voucher{}, err
@@ -81,22 +96,10 @@ func (a *App) claim(ctx context.Context, r Resident, campaignID, tierID int64, r
 			return Voucher{}, Conflict("real_name_required")
 		}
 	}
-	requestKey = strings.TrimSpace(requestKey)
-	if len(requestKey) > 64 {
-		return Voucher{}, Invalid("request_key_too_long")
-	}
 
 	// Presses that cannot succeed are answered from what is known, without
 	// queueing for the one database writer; the writer's guarded updates
 	// stay the judge of every press that might succeed.
-	if requestKey != "" {
-		// A double tap gets the voucher its first tap produced.
-		if v, err := a.store.VoucherByRequestKey(ctx, r.ID, requestKey); err == nil {
-			return v, nil
-		} else if ErrorCode(err) != ENOTFOUND {
-			return Voucher{}, err
-		}
-	}
 	if c.Claimable(tier.ID, now) == 0 {
 		return Voucher{}, soldOut(c, tier.ID, now)
 	}
@@ -106,6 +109,30 @@ func (a *App) claim(ctx context.Context, r Resident, campaignID, tierID int64, r
 		return Voucher{}, Conflict("limit_reached").With("limit", strconv.Itoa(c.PerResidentLimit))
 	}
 
+	var v Voucher
+	// A press that waited for the writer across midnight finds its
+	// voucher's day over ("validity_passed"): sign it again for the day
+	// the writer saw, once.
+	for try := 0; try < 2; try++ {
+		in, err := a.claimInsert(c, *tier, r, requestKey, a.now())
+		if err != nil {
+			return Voucher{}, err
+		}
+		v, err = a.store.Claim(ctx, in)
+		if ErrorReason(err) == "validity_passed" && try == 0 {
+			continue
+		}
+		if ErrorReason(err) == "sold_out" {
+			a.markSoldOut(c.ID, tier.ID)
+			return Voucher{}, soldOut(c, tier.ID, a.now())
+		}
+		return v, err
+	}
+	return v, Conflict("validity_passed")
+}
+
+// claimInsert signs the voucher a claim at now would issue.
+func (a *App) claimInsert(c Campaign, tier Tier, r Resident, requestKey string, now time.Time) (ClaimInsert, error) {
 	code := token.NewCode()
 	notBefore, expires := now.Add(-time.Minute), EndOfDayAfter(now, c.ValidDays-1)
 	if c.ValidityMode == ValidityFixed {
@@ -117,22 +144,13 @@ func (a *App) claim(ctx context.Context, r Resident, campaignID, tierID int64, r
 		NotBefore: notBefore, Expires: expires,
 	})
 	if err != nil {
-		return Voucher{}, err
+		return ClaimInsert{}, err
 	}
-	in := ClaimInsert{
-		CampaignID: c.ID, TierID: tier.ID, ResidentID: r.ID, Limit: c.PerResidentLimit,
-		DayLimit: c.PerDayLimit, TierLimit: c.PerTierLimit, Day: now.In(Shanghai).Format("2006-01-02"), Rollover: c.DropRollover,
-		RequestKey: requestKey, Code: code, Token: tok, At: now, ExpiresAt: expires,
-	}
+	in := ClaimInsert{CampaignID: c.ID, TierID: tier.ID, ResidentID: r.ID, RequestKey: requestKey, Code: code, Token: tok, ExpiresAt: expires}
 	if c.ValidityMode == ValidityFixed {
 		in.ValidFrom = c.ValidFrom
 	}
-	v, err := a.store.Claim(ctx, in)
-	if ErrorReason(err) == "sold_out" {
-		a.markSoldOut(c.ID, tier.ID)
-		return Voucher{}, soldOut(c, tier.ID, now)
-	}
-	return v, err
+	return in, nil
 }
 
 // HopelessClaim answers, from memory alone, a press that cannot succeed

@@ -20,7 +20,7 @@ const sweepBatch = 500
 func (a *App) SweepExpired(ctx context.Context) (int64, error) {
 	var total int64
 	for {
-		found, err := a.store.SweepExpired(ctx, a.now(), sweepBatch)
+		found, err := a.store.SweepExpired(ctx, sweepBatch)
 		if err != nil {
 			return total, err
 		}

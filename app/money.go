@@ -2,12 +2,42 @@ package app
 
 import (
 	"fmt"
+	"math"
+	"math/bits"
 	"strings"
 )
 
 // Fen is an amount of money in fen (分, 1/100 yuan). Money is never a float:
 // a float cannot hold 0.1 exactly, and budgets are audited to the fen.
 type Fen int64
+
+// DefaultMaxBill is the largest bill a voucher is used against unless the
+// campaign sets its own (¥100,000): one "000" too many at the till must not
+// inflate the consumption a campaign claims to have driven.
+const DefaultMaxBill Fen = 10_000_000
+
+// MaxCommitted is where checked money arithmetic saturates.
+const MaxCommitted Fen = math.MaxInt64
+
+// MulFen is f × n, saturating at MaxCommitted (and at 0 below).
+func MulFen(f Fen, n int64) Fen {
+	if f <= 0 || n <= 0 {
+		return 0
+	}
+	hi, lo := bits.Mul64(uint64(f), uint64(n))
+	if hi != 0 || lo > math.MaxInt64 {
+		return MaxCommitted
+	}
+	return Fen(lo)
+}
+
+// AddFen is a + b for non-negative amounts, saturating at MaxCommitted.
+func AddFen(a, b Fen) Fen {
+	if a > MaxCommitted-b {
+		return MaxCommitted
+	}
+	return a + b
+}
 
 // MaxFen caps any single amount we accept (¥10,000,000,000.00). Anything
 // larger is a typo, and the cap keeps Σ face × quantity far from int64 overflow.

@@ -75,10 +75,10 @@ func TestFenGrouped(t *testing.T) {
 
 func TestRatios(t *testing.T) {
 	c := Campaign{BudgetFen: 1000000, ClaimedCount: 3, RedeemedCount: 2, SubsidyFen: 6000, ConsumptionFen: 25700,
-		Tiers: []Tier{{FaceFen: 3000, Quantity: 100}}}
+		Tiers: []Tier{{FaceFen: 3000, Quantity: 100, Released: 60}}}
 	s := CampaignStats(c)
 	if FormatBP(s.LeverageBP) != "4.28" || FormatPercentBP(s.RedemptionRateBP) != "66.67" || s.OutOfPocketFen != 19700 ||
-		s.Released != 100 || s.CommittedFen != 300000 || s.LeftFen != 994000 {
+		s.Released != 60 || s.Planned != 100 || s.ClaimRateBP != 500 || s.CommittedFen != 300000 || s.LeftFen != 994000 {
 		t.Fatalf("stats = %+v (leverage %s, rate %s)", s, FormatBP(s.LeverageBP), FormatPercentBP(s.RedemptionRateBP))
 	}
 	if z := CampaignStats(Campaign{}); z.LeverageBP != 0 || z.RedemptionRateBP != 0 {
@@ -103,12 +103,16 @@ func TestNormalizeMobile(t *testing.T) {
 }
 
 func TestEndOfDayAfter(t *testing.T) {
-	// 23:30 UTC on 24 Nov is 07:30 on 25 Nov in Shanghai: day 0 ends 25 Nov 23:59:59 Shanghai.
+	// 23:30 UTC on 24 Nov is 07:30 on 25 Nov in Shanghai: day 0 ends at the
+	// midnight that closes 25 Nov in Shanghai, an exclusive bound.
 	claimed := mustUTC("2026-11-24T23:30:00Z")
-	if got := EndOfDayAfter(claimed, 0); !got.Equal(mustUTC("2026-11-25T15:59:59Z")) {
+	if got := EndOfDayAfter(claimed, 0); !got.Equal(mustUTC("2026-11-25T16:00:00Z")) {
 		t.Fatalf("EndOfDayAfter = %v", got)
 	}
-	if got := EndOfDayAfter(claimed, 6); !got.Equal(mustUTC("2026-12-01T15:59:59Z")) {
+	if got := FormatUntil(EndOfDayAfter(claimed, 0)); got != "2026-11-25 23:59" {
+		t.Fatalf("the bound is shown as %q, want the last minute it allows", got)
+	}
+	if got := EndOfDayAfter(claimed, 6); !got.Equal(mustUTC("2026-12-01T16:00:00Z")) {
 		t.Fatalf("EndOfDayAfter 6 = %v", got)
 	}
 }

@@ -10,26 +10,23 @@ import (
 )
 
 // RedeemInsert is one redemption as the store must carry it out, in one
-// transaction: a redemption already stored under (MerchantID, Key) is
-// returned as it is (Replayed) if it was for the same voucher and bill, and
-// refused otherwise; else the voucher moves claimed → redeemed by a guarded
-// update that also requires it unexpired at At, its campaign approved and
-// the merchant approved (and, with fixed validity, its first day come); the
-// redemption row is inserted; rollups bumped.
+// transaction, at the time the writer reads after BEGIN: a redemption
+// already stored under (MerchantID, Key) is returned as it is (Replayed) if
+// it was for the same voucher and bill, and refused otherwise; else the
+// voucher moves claimed → redeemed by a guarded update that decides from
+// stored state alone: not lapsed and unexpired, its first day come, its own
+// campaign approved or ended and its own tier's discount equal to
+// DiscountFen for BillFen (within the campaign's bill maximum), the
+// merchant approved and its statement of the day not paid. The redemption
+// row is inserted and the rollups bumped. The caller's view of the voucher
+// is never trusted for its campaign, tier or holder.
 type RedeemInsert struct {
-	VoucherID  int64
-	CampaignID int64
-	TierID     int64
-	MerchantID int64
-	// The voucher's facts the evaluation rollups need, as already read.
-	ResidentID   int64
-	ClaimedAt    time.Time
-	ThresholdFen Fen
-	CashierID    int64
-	BillFen      Fen
-	DiscountFen  Fen
-	Key          string
-	At           time.Time
+	VoucherID   int64
+	MerchantID  int64
+	CashierID   int64
+	BillFen     Fen
+	DiscountFen Fen
+	Key         string
 }
 
 // Quote is what the cashier sees before confirming: the voucher and, once a
@@ -54,7 +51,10 @@ const maxScanLen = 2048
 // lookupScanned finds the voucher behind what a cashier scanned or typed: a
 // manual code, a bare token or a voucher URL. A token must verify; a
 // manual code is itself an 80-bit secret.
-func (a *App) lookupScanned(ctx context.Context, scanned string) (Voucher, error) {
+//
+// at is the time the token must be valid at: now for a new redemption, the
+// stored redemption's time for a replay.
+func (a *App) lookupScanned(ctx context.Context, scanned string, at time.Time) (Voucher, error) {
 	scanned = strings.TrimSpace(scanned)
 	if scanned == "" {
 		return Voucher{}, &Error{Code: EINVALID, Reason: "scan_empty", Fields: map[string]string{"voucher": "scan_empty"}}
@@ -69,7 +69,7 @@ func (a *App) lookupScanned(ctx context.Context, scanned string) (Voucher, error
 		}
 		return v, err
 	}
-	claims, err := a.ring.Verify(token.ExtractToken(scanned), a.now(), a.knownIssuer)
+	claims, err := a.ring.Verify(token.ExtractToken(scanned), at, a.knownIssuer)
 	switch {
 	case errors.Is(err, token.ErrExpired):
 		return Voucher{}, Conflict("expired")
@@ -115,7 +115,7 @@ func (a *App) knownIssuer(iss string) bool {
 // Inspect checks a scanned voucher for the cashier's merchant without
 // redeeming it. bill may be 0 while the cashier has not typed it yet.
 func (a *App) Inspect(ctx context.Context, cs Cashier, scanned string, bill Fen) (Quote, error) {
-	v, err := a.lookupScanned(ctx, scanned)
+	v, err := a.lookupScanned(ctx, scanned, a.now())
 	if err != nil {
 		return Quote{}, err
 	}
@@ -144,7 +144,7 @@ func (a *App) Inspect(ctx context.Context, cs Cashier, scanned string, bill Fen)
 func (a *App) checkRules(ctx context.Context, v Voucher, m Merchant) error {
 	now := a.now()
 	if !now.Before(v.ExpiresAt) {
-		return Conflict("expired").With("expired_at", FormatLocal(v.ExpiresAt))
+		return Conflict("expired").With("expired_at", FormatUntil(v.ExpiresAt))
 	}
 	if v.ValidFrom != nil && now.Before(*v.ValidFrom) {
 		return Conflict("not_yet_valid").With("from", FormatLocal(*v.ValidFrom))
@@ -201,6 +201,10 @@ func discount(v Voucher, bill Fen) (Fen, error) {
 	if bill <= 0 {
 		return 0, &Error{Code: EINVALID, Reason: "bill_required", Fields: map[string]string{"bill": "bill_required"}}
 	}
+	if v.MaxBillFen > 0 && bill > v.MaxBillFen {
+		return 0, (&Error{Code: EINVALID, Reason: "bill_too_large", Fields: map[string]string{"bill": "bill_too_large"}}).
+			With("max", v.MaxBillFen.Yuan())
+	}
 	if v.ThresholdFen > 0 && bill < v.ThresholdFen {
 		return 0, Conflict("below_threshold").With("threshold", v.ThresholdFen.Yuan())
 	}
@@ -208,14 +212,18 @@ func discount(v Voucher, bill Fen) (Fen, error) {
 }
 
 // Redeem uses a voucher at the cashier's merchant against a bill. key makes
-// it idempotent: a retry with the same key gets the first answer back; the
-// same key with another voucher or bill is refused.
+// it idempotent: a retry with the same key gets the first answer back,
+// before any rule is looked at again; the same key with another voucher or
+// bill is refused.
 func (a *App) Redeem(ctx context.Context, cs Cashier, scanned string, bill Fen, key string) (Receipt, error) {
 	key = strings.TrimSpace(key)
 	if key == "" || len(key) > 64 {
 		return Receipt{}, Invalid("idempotency_key_invalid")
 	}
-	v, err := a.lookupScanned(ctx, scanned)
+	if rc, ok, err := a.replayedRedemption(ctx, cs, scanned, bill, key); ok || err != nil {
+		return rc, err
+	}
+	v, err := a.lookupScanned(ctx, scanned, a.now())
 	if err != nil {
 		return Receipt{}, err
 	}
@@ -233,23 +241,12 @@ func (a *App) Redeem(ctx context.Context, cs Cashier, scanned string, bill Fen, 
 		return Receipt{}, err
 	}
 	q := Quote{Voucher: v, Merchant: m, BillFen: bill, DiscountFen: d, PayFen: bill - d}
-	red, err := a.store.Redeem(ctx, RedeemInsert{
-		VoucherID: v.ID, CampaignID: v.CampaignID, TierID: v.TierID, MerchantID: m.ID, CashierID: cs.ID,
-		ResidentID: v.ResidentID, ClaimedAt: v.ClaimedAt, ThresholdFen: v.ThresholdFen,
-		BillFen: bill, DiscountFen: d, Key: key, At: a.now(),
-	})
+	red, err := a.store.Redeem(ctx, RedeemInsert{VoucherID: v.ID, MerchantID: m.ID, CashierID: cs.ID, BillFen: bill, DiscountFen: d, Key: key})
+	if ErrorReason(err) == "already_redeemed" {
+		// Tell the cashier where and when, in words.
+		return Receipt{}, a.alreadyRedeemed(ctx, v)
+	}
 	if err != nil {
-		// The guarded update said no: tell the cashier why in words.
-		if ErrorReason(err) == "not_redeemable" {
-			if fresh, ferr := a.store.VoucherByCode(ctx, v.Code); ferr == nil && fresh.Status == VoucherRedeemed {
-				return Receipt{}, a.alreadyRedeemed(ctx, fresh)
-			}
-			if fresh, ferr := a.store.MerchantByID(ctx, m.ID); ferr == nil {
-				if why := a.checkRules(ctx, v, fresh); why != nil {
-					return Receipt{}, why
-				}
-			}
-		}
 		return Receipt{}, err
 	}
 	if !red.Replayed {
@@ -258,4 +255,34 @@ func (a *App) Redeem(ctx context.Context, cs Cashier, scanned string, bill Fen, 
 	}
 	q.Voucher = v
 	return Receipt{Quote: q, Redemption: red}, nil
+}
+
+// replayedRedemption answers a retry from its stored redemption: the
+// scanned voucher is looked up as it was when that redemption was made
+// (its token valid then), and must be the same voucher with the same bill.
+func (a *App) replayedRedemption(ctx context.Context, cs Cashier, scanned string, bill Fen, key string) (Receipt, bool, error) {
+	red, err := a.store.RedemptionByKey(ctx, cs.MerchantID, key)
+	if ErrorCode(err) == ENOTFOUND {
+		return Receipt{}, false, nil
+	}
+	if err != nil {
+		return Receipt{}, false, err
+	}
+	v, err := a.lookupScanned(ctx, scanned, red.CreatedAt)
+	if err != nil {
+		return Receipt{}, false, err
+	}
+	if v.ID != red.VoucherID || bill != red.BillFen {
+		return Receipt{}, false, Conflict("idempotency_key_reused")
+	}
+	if red.ReversedAt != nil {
+		return Receipt{}, false, Conflict("redemption_reversed")
+	}
+	m, err := a.store.MerchantByID(ctx, cs.MerchantID)
+	if err != nil {
+		return Receipt{}, false, err
+	}
+	red.Replayed = true
+	return Receipt{Quote: Quote{Voucher: v, Merchant: m, BillFen: red.BillFen, DiscountFen: red.DiscountFen, PayFen: red.PayFen()},
+		Redemption: red}, true, nil
 }

@@ -5,14 +5,13 @@ import (
 	"time"
 )
 
-// ReverseInsert is one reversal as the store must carry it out; see
-// db.Store.Reverse.
+// ReverseInsert is one reversal as the store must carry it out, at the
+// writer's time: the merchant's own redemption, not reversed yet, made at
+// or after ReversalWindowStart of that time, its day not paid.
 type ReverseInsert struct {
 	RedemptionID int64
 	MerchantID   int64
 	CashierID    int64
-	At           time.Time
-	WindowStart  time.Time // redemptions made before it can no longer be reversed
 }
 
 // RedemptionLine is a redemption with what a merchant's list shows.
@@ -22,9 +21,10 @@ type RedemptionLine struct {
 	VoucherCode  string `db:"voucher_code" json:"voucher_code"`
 }
 
-// reversalWindowStart is the policy: a redemption can be reversed on the
+// ReversalWindowStart is the policy: a redemption can be reversed on the
 // day it was made (Asia/Shanghai), when a refund at the counter happens.
-func reversalWindowStart(now time.Time) time.Time {
+// The store applies it at its own time, inside the reversal's transaction.
+func ReversalWindowStart(now time.Time) time.Time {
 	l := now.In(Shanghai)
 	return time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, Shanghai).UTC()
 }
@@ -33,10 +33,7 @@ func reversalWindowStart(now time.Time) time.Time {
 // the voucher goes back to its holder with its original expiry, and the
 // campaign's counters and budget follow.
 func (a *App) Reverse(ctx context.Context, cs Cashier, redemptionID int64) (Redemption, error) {
-	now := a.now()
-	red, err := a.store.Reverse(ctx, ReverseInsert{
-		RedemptionID: redemptionID, MerchantID: cs.MerchantID, CashierID: cs.ID, At: now, WindowStart: reversalWindowStart(now),
-	})
+	red, err := a.store.Reverse(ctx, ReverseInsert{RedemptionID: redemptionID, MerchantID: cs.MerchantID, CashierID: cs.ID})
 	if err != nil {
 		return red, err
 	}
@@ -47,6 +44,6 @@ func (a *App) Reverse(ctx context.Context, cs Cashier, redemptionID int64) (Rede
 
 // TodaysRedemptions lists the merchant's redemptions of today (Asia/Shanghai).
 func (a *App) TodaysRedemptions(ctx context.Context, cs Cashier) ([]RedemptionLine, error) {
-	from := reversalWindowStart(a.now())
+	from := ReversalWindowStart(a.now())
 	return a.store.MerchantRedemptions(ctx, cs.MerchantID, from, from.Add(24*time.Hour))
 }

@@ -29,7 +29,12 @@ type StatementFilter struct {
 }
 
 // Today is the Asia/Shanghai date of now.
-func (a *App) Today() string { return a.now().In(Shanghai).Format("2006-01-02") }
+func (a *App) Today() string { return LocalDay(a.now()) }
+
+// DayOver reports whether a day (Asia/Shanghai) is over at now, so that its
+// statement may be paid: until midnight a refund may still reverse one of
+// its redemptions. The store asks it again at the writer's time.
+func DayOver(day string, now time.Time) bool { return day < LocalDay(now) }
 
 func validDay(s string) bool {
 	_, err := time.ParseInLocation("2006-01-02", s, Shanghai)
@@ -77,10 +82,10 @@ func (a *App) MarkPaid(ctx context.Context, by Officer, merchantID int64, day st
 	if !validDay(day) {
 		return Statement{}, Invalid("date_format")
 	}
-	if day >= a.Today() {
+	if !DayOver(day, a.now()) {
 		return Statement{}, Conflict("day_not_closed")
 	}
-	st, err := a.store.MarkPaid(ctx, merchantID, day, by.ID, a.now(), a.auditOf(by, "settlement.pay", "merchant", merchantID, m.District, nil, map[string]string{"day": day}))
+	st, err := a.store.MarkPaid(ctx, merchantID, day, by.ID, a.auditOf(by, "settlement.pay", "merchant", merchantID, m.District, nil, map[string]string{"day": day}))
 	if err != nil {
 		return st, err
 	}

@@ -177,6 +177,7 @@ type Campaign struct {
 	DropRollover     bool       `db:"drop_rollover" json:"drop_rollover"`
 	RecycleExpired   bool       `db:"recycle_expired" json:"recycle_expired"`
 	RequireRealName  bool       `db:"require_real_name" json:"require_real_name"`
+	MaxBillFen       Fen        `db:"max_bill_fen" json:"max_bill_fen"` // a bill above it is a typo at the till
 	CreatedBy        int64      `db:"created_by" json:"created_by"`
 	CreatedAt        time.Time  `db:"created_at" json:"created_at"`
 	SubmittedAt      *time.Time `db:"submitted_at" json:"submitted_at,omitempty"`
@@ -211,11 +212,13 @@ func (c Campaign) Phase(now time.Time) string {
 }
 
 // Committed is Σ face × quantity over the tiers, less the vouchers that
-// expired unredeemed: the most the campaign can still spend.
+// expired unredeemed: the most the campaign can still spend. It is a
+// checked sum: a figure beyond int64 saturates at MaxCommitted, above any
+// budget, instead of wrapping round to a negative number that passes.
 func (c Campaign) Committed() Fen {
 	var sum Fen
 	for _, t := range c.Tiers {
-		sum += t.FaceFen * Fen(t.Quantity-t.Expired)
+		sum = AddFen(sum, MulFen(t.FaceFen, t.Quantity-t.Expired))
 	}
 	return sum
 }
@@ -311,6 +314,7 @@ type Voucher struct {
 	Category     string     `db:"category_code" json:"category"`
 	FaceFen      Fen        `db:"face_fen" json:"face_fen"`
 	ThresholdFen Fen        `db:"threshold_fen" json:"threshold_fen"`
+	MaxBillFen   Fen        `db:"max_bill_fen" json:"-"` // the campaign's
 	// Where it was used, once redeemed.
 	MerchantName *string `db:"merchant_name" json:"merchant_name,omitempty"`
 }
@@ -336,8 +340,16 @@ type Redemption struct {
 	CreatedAt      time.Time  `db:"created_at" json:"created_at"`
 	ReversedAt     *time.Time `db:"reversed_at" json:"reversed_at,omitempty"`
 	ReversedBy     *int64     `db:"reversed_by" json:"reversed_by,omitempty"`
+	WaitS          int64      `db:"wait_s" json:"-"` // claim to redemption, see ClaimToRedeemSeconds
 	// Replayed is true when this is the stored answer to a retried request.
 	Replayed bool `db:"-" json:"replayed"`
+}
+
+// ClaimToRedeemSeconds is the time from claim to redemption in whole
+// seconds (rounded down), computed once when the redemption is written and
+// stored with it: the rollups and the raw recount read that one figure.
+func ClaimToRedeemSeconds(claimed, redeemed time.Time) int64 {
+	return max(0, int64(redeemed.Sub(claimed)/time.Second))
 }
 
 // PayFen is what the customer still pays.

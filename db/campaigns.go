@@ -14,7 +14,7 @@ const campaignCols = `id, name, season, district_code, category_code, budget_fen
 	rejection_reason, claim_starts_at, claim_ends_at, validity_mode, valid_days, valid_from, valid_until,
 	per_resident_limit, per_day_limit, per_tier_limit, release_mode, drop_rollover, recycle_expired, require_real_name,
 	created_by, created_at, submitted_at, approved_by, approved_at,
-	claimed_count, redeemed_count, reversed_count, subsidy_fen, consumption_fen, reach_residents, reach_merchants`
+	claimed_count, redeemed_count, reversed_count, subsidy_fen, consumption_fen, reach_residents, reach_merchants, max_bill_fen`
 
 const tierCols = `id, campaign_id, face_fen, threshold_fen, quantity, released, remaining, lapsed, expired, claimed_count, redeemed_count, reversed_count`
 
@@ -26,11 +26,13 @@ func (s *Store) CreateCampaign(ctx context.Context, c *app.Campaign, audit app.A
 	return s.tx(ctx, func(tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO campaigns (name, season, district_code, category_code, budget_fen, status,
 			claim_starts_at, claim_ends_at, validity_mode, valid_days, valid_from, valid_until,
-			per_resident_limit, per_day_limit, per_tier_limit, release_mode, drop_rollover, recycle_expired, require_real_name, created_by, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			per_resident_limit, per_day_limit, per_tier_limit, release_mode, drop_rollover, recycle_expired, require_real_name, created_by, created_at,
+			max_bill_fen)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.Name, c.Season, c.District, c.Category, c.BudgetFen, c.Status, c.ClaimStartsAt.UTC(), c.ClaimEndsAt.UTC(),
 			c.ValidityMode, c.ValidDays, utcPtr(c.ValidFrom), utcPtr(c.ValidUntil),
-			c.PerResidentLimit, c.PerDayLimit, c.PerTierLimit, c.ReleaseMode, c.DropRollover, c.RecycleExpired, c.RequireRealName, c.CreatedBy, c.CreatedAt.UTC())
+			c.PerResidentLimit, c.PerDayLimit, c.PerTierLimit, c.ReleaseMode, c.DropRollover, c.RecycleExpired, c.RequireRealName, c.CreatedBy, c.CreatedAt.UTC(),
+			maxBill(c.MaxBillFen))
 		if err != nil {
 			return err
 		}
@@ -100,11 +102,11 @@ func (s *Store) UpdateDraft(ctx context.Context, c *app.Campaign, audit app.Audi
 		err := guarded(tx.ExecContext(ctx, `UPDATE campaigns SET name = ?, season = ?, district_code = ?, category_code = ?,
 			budget_fen = ?, status = 'draft', rejection_reason = '', claim_starts_at = ?, claim_ends_at = ?, validity_mode = ?,
 			valid_days = ?, valid_from = ?, valid_until = ?, per_resident_limit = ?, per_day_limit = ?, per_tier_limit = ?,
-			release_mode = ?, drop_rollover = ?, recycle_expired = ?, require_real_name = ?, created_by = ?
+			release_mode = ?, drop_rollover = ?, recycle_expired = ?, require_real_name = ?, created_by = ?, max_bill_fen = ?
 			WHERE id = ? AND status IN ('draft', 'rejected')`,
 			c.Name, c.Season, c.District, c.Category, c.BudgetFen, c.ClaimStartsAt.UTC(), c.ClaimEndsAt.UTC(), c.ValidityMode,
 			c.ValidDays, utcPtr(c.ValidFrom), utcPtr(c.ValidUntil), c.PerResidentLimit, c.PerDayLimit, c.PerTierLimit,
-			c.ReleaseMode, c.DropRollover, c.RecycleExpired, c.RequireRealName, c.CreatedBy, c.ID))("not_draft")
+			c.ReleaseMode, c.DropRollover, c.RecycleExpired, c.RequireRealName, c.CreatedBy, maxBill(c.MaxBillFen), c.ID))("not_draft")
 		if err != nil {
 			return err
 		}
@@ -120,6 +122,15 @@ func (s *Store) UpdateDraft(ctx context.Context, c *app.Campaign, audit app.Audi
 		}
 		return appendAudit(ctx, tx, &audit)
 	})
+}
+
+// maxBill stores a campaign's bill maximum; a campaign built without one
+// (seeds, tools) gets the product's default.
+func maxBill(f app.Fen) app.Fen {
+	if f <= 0 {
+		return app.DefaultMaxBill
+	}
+	return f
 }
 
 func utcPtr(t *time.Time) any {

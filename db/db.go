@@ -32,6 +32,9 @@ var migrations embed.FS
 type Options struct {
 	Synchronous string // FULL (default) or NORMAL
 	ReadConns   int    // size of the read pool; 0 = number of CPUs, at least 2
+	// Now is the clock the writer reads inside each money transaction,
+	// after BEGIN IMMEDIATE (nil: the wall clock). Tests inject theirs.
+	Now func() time.Time
 }
 
 // Store is the SQLite implementation of app.Store.
@@ -41,8 +44,9 @@ type Options struct {
 // busy-retry seconds. Reads use a pool of their own, which WAL lets run
 // beside the writer.
 type Store struct {
-	w *sqlx.DB
-	r *sqlx.DB
+	w   *sqlx.DB
+	r   *sqlx.DB
+	now func() time.Time
 }
 
 // Open opens (creating if needed) the database file at path and applies
@@ -89,7 +93,10 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	}
 	r.SetMaxOpenConns(opt.ReadConns)
 	r.SetMaxIdleConns(opt.ReadConns)
-	s := &Store{w: w, r: r}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	s := &Store{w: w, r: r, now: func() time.Time { return opt.Now().UTC() }}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -201,11 +208,20 @@ func (s *Store) applyMigration(ctx context.Context, name, body string) error {
 // tx runs fn in one write transaction (BEGIN IMMEDIATE, through the
 // one-connection pool) and commits only if fn returns nil.
 func (s *Store) tx(ctx context.Context, fn func(*sqlx.Tx) error) error {
+	return s.txAt(ctx, func(tx *sqlx.Tx, _ time.Time) error { return fn(tx) })
+}
+
+// txAt is tx for the steps that decide by the clock: fn gets the time
+// read after BEGIN IMMEDIATE, once this transaction holds the one writer.
+// A request may have waited in the queue for the writer across a drop's
+// time, an expiry or midnight; only this time says what is true when the
+// step is written, and every guard and every stored time uses it.
+func (s *Store) txAt(ctx context.Context, fn func(tx *sqlx.Tx, now time.Time) error) error {
 	tx, err := s.w.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("db: begin: %w", err)
 	}
-	if err := fn(tx); err != nil {
+	if err := fn(tx, s.now()); err != nil {
 		_ = tx.Rollback()
 		return err
 	}

@@ -14,9 +14,11 @@ import (
 // once), its tier's expired count grows (freeing its face value from the
 // committed budget), and for campaigns that recycle, as many vouchers are
 // added to the tier's next unreleased drop (committing it again).
-func (s *Store) SweepExpired(ctx context.Context, now time.Time, limit int) ([]app.ExpiredTier, error) {
+//
+// now is the writer's time, read inside the transaction.
+func (s *Store) SweepExpired(ctx context.Context, limit int) ([]app.ExpiredTier, error) {
 	var out []app.ExpiredTier
-	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+	err := s.txAt(ctx, func(tx *sqlx.Tx, now time.Time) error {
 		var ids []int64
 		if err := tx.SelectContext(ctx, &ids, `SELECT id FROM vouchers WHERE status = 'claimed' AND lapsed_at IS NULL AND expires_at <= ?
 			ORDER BY expires_at LIMIT ?`, now.UTC(), limit); err != nil || len(ids) == 0 {

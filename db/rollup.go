@@ -55,6 +55,7 @@ func rollAdd(ctx context.Context, tx *sqlx.Tx, campaignID, tierID, merchantID in
 
 // voucherFacts are what a redemption's rollups need to know of its voucher.
 type voucherFacts struct {
+	CampaignID   int64     `db:"campaign_id"`
 	TierID       int64     `db:"tier_id"`
 	ResidentID   int64     `db:"resident_id"`
 	ClaimedAt    time.Time `db:"claimed_at"`
@@ -67,7 +68,7 @@ type voucherFacts struct {
 // caller passes the voucher's facts, which it has already read.
 func rollRedemption(ctx context.Context, tx *sqlx.Tx, red app.Redemption, v voucherFacts, sign int64) error {
 	d := rollupDelta{redemptions: sign, subsidy: sign * int64(red.DiscountFen), consumption: sign * int64(red.BillFen),
-		wait: sign * int64(red.CreatedAt.Sub(v.ClaimedAt)/time.Second)}
+		wait: sign * red.WaitS}
 	if nearThreshold(int64(red.BillFen), v.ThresholdFen) {
 		d.near = sign
 	}
@@ -154,7 +155,7 @@ func rawEvents(campaign string) string {
 	FROM vouchers v WHERE v.campaign_id ` + campaign + `
 	UNION ALL
 	SELECT r.campaign_id, strftime('%Y-%m-%d %H', r.created_at, '+8 hours'), v.tier_id, r.merchant_id, 0, 1, 0, r.discount_fen, r.bill_fen,
-		CAST(strftime('%s', r.created_at) AS INTEGER) - CAST(strftime('%s', v.claimed_at) AS INTEGER),
+		r.wait_s,
 		CASE WHEN t.threshold_fen > 0 AND r.bill_fen * 100 < t.threshold_fen * 105 THEN 1 ELSE 0 END
 	FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id JOIN tiers t ON t.id = v.tier_id
 	WHERE r.campaign_id ` + campaign + ` AND r.reversed_at IS NULL

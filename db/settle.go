@@ -14,6 +14,9 @@ import (
 // PostgreSQL store would use AT TIME ZONE.)
 const shanghaiDay = `date(r.created_at, '+8 hours')`
 
+// shanghaiDayOf is shanghaiDay for any column.
+func shanghaiDayOf(col string) string { return `date(` + col + `, '+8 hours')` }
+
 // dayFigures sums one merchant-day: live redemptions count and money;
 // reversed ones are counted as reversals and owe nothing.
 const dayFigures = `SELECT r.merchant_id, ` + shanghaiDay + ` AS day,
@@ -45,18 +48,25 @@ func (s *Store) Statements(ctx context.Context, f app.StatementFilter) ([]app.St
 	return out, err
 }
 
-// MarkPaid freezes a merchant-day's figures as paid, once, with its audit record.
-func (s *Store) MarkPaid(ctx context.Context, merchantID int64, day string, by int64, at time.Time, audit app.AuditEntry) (app.Statement, error) {
+// MarkPaid freezes a merchant-day's figures as paid, once, with its audit
+// record. The day must be over at the writer's time (in SQL, against the
+// time read inside this transaction): a redemption or reversal queued
+// before midnight either committed before this, and is in the figures, or
+// commits after it and is refused by the paid-day guard.
+func (s *Store) MarkPaid(ctx context.Context, merchantID int64, day string, by int64, audit app.AuditEntry) (app.Statement, error) {
 	var st app.Statement
-	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+	err := s.txAt(ctx, func(tx *sqlx.Tx, now time.Time) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO settlements (merchant_id, day, redemptions, reversals, subsidy_fen, consumption_fen, paid_at, paid_by)
 			SELECT merchant_id, day, redemptions, reversals, subsidy_fen, consumption_fen, ?, ? FROM (`+dayFigures+`
-				WHERE r.merchant_id = ? GROUP BY r.merchant_id, day) WHERE day = ?
-			ON CONFLICT (merchant_id, day) DO NOTHING`, at.UTC(), by, merchantID, day)
+				WHERE r.merchant_id = ? GROUP BY r.merchant_id, day) WHERE day = ? AND day < date(?, '+8 hours')
+			ON CONFLICT (merchant_id, day) DO NOTHING`, now, by, merchantID, day, now.Format("2006-01-02 15:04:05.999999999"))
 		if err := guarded(res, err)("already_paid_or_empty"); err != nil {
 			var n int
 			if gerr := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM settlements WHERE merchant_id = ? AND day = ?`, merchantID, day); gerr == nil && n > 0 {
 				return app.Conflict("already_paid")
+			}
+			if !app.DayOver(day, now) {
+				return app.Conflict("day_not_closed")
 			}
 			if app.ErrorCode(err) == app.ECONFLICT {
 				return app.NotFound("statement_empty")

@@ -73,8 +73,8 @@ func BenchmarkClaimTx(b *testing.B) {
 				for pb.Next() {
 					i := n.Add(1)
 					_, err := e.Store.Claim(context.Background(), app.ClaimInsert{
-						CampaignID: c.ID, TierID: c.Tiers[0].ID, ResidentID: residents[i%int64(len(residents))], Limit: 1 << 20,
-						Code: token.NewCode(), Token: "t", At: e.Clock.Now(), ExpiresAt: exp,
+						CampaignID: c.ID, TierID: c.Tiers[0].ID, ResidentID: residents[i%int64(len(residents))],
+						Code: token.NewCode(), Token: "t", ExpiresAt: exp,
 					})
 					if err != nil {
 						b.Error(err)

@@ -14,66 +14,95 @@ import (
 
 const voucherSelect = `SELECT v.id, v.code, v.campaign_id, v.tier_id, v.resident_id, v.status, v.token,
 	v.claimed_at, v.expires_at, v.redeemed_at, v.valid_from,
-	c.name AS campaign_name, c.district_code, c.category_code, t.face_fen, t.threshold_fen,
+	c.name AS campaign_name, c.district_code, c.category_code, t.face_fen, t.threshold_fen, c.max_bill_fen,
 	(SELECT m.name FROM redemptions r JOIN merchants m ON m.id = r.merchant_id WHERE r.voucher_id = v.id AND r.reversed_at IS NULL) AS merchant_name
 	FROM vouchers v JOIN campaigns c ON c.id = v.campaign_id JOIN tiers t ON t.id = v.tier_id`
+
+// claimRules are a campaign's rules as stored, read inside the claim's
+// transaction: the store decides by them, not by what the caller passed.
+type claimRules struct {
+	Status     string    `db:"status"`
+	StartsAt   time.Time `db:"claim_starts_at"`
+	EndsAt     time.Time `db:"claim_ends_at"`
+	Rollover   bool      `db:"drop_rollover"`
+	Limit      int       `db:"per_resident_limit"`
+	DayLimit   int       `db:"per_day_limit"`
+	TierLimit  int       `db:"per_tier_limit"`
+	TierExists bool      `db:"tier_exists"`
+}
 
 // Claim carries out one claim in one transaction; see app.ClaimInsert.
 func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, error) {
 	var id int64
-	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+	err := s.txAt(ctx, func(tx *sqlx.Tx, now time.Time) error {
 		if in.RequestKey != "" {
-			err := tx.GetContext(ctx, &id, `SELECT id FROM vouchers WHERE resident_id = ? AND request_key = ?`, in.ResidentID, in.RequestKey)
+			var prior struct {
+				ID         int64 `db:"id"`
+				CampaignID int64 `db:"campaign_id"`
+				TierID     int64 `db:"tier_id"`
+			}
+			err := tx.GetContext(ctx, &prior, `SELECT id, campaign_id, tier_id FROM vouchers WHERE resident_id = ? AND request_key = ?`,
+				in.ResidentID, in.RequestKey)
 			if err == nil {
+				if prior.CampaignID != in.CampaignID || prior.TierID != in.TierID {
+					return app.Conflict("request_key_reused")
+				}
+				id = prior.ID
 				return nil // a double tap: the voucher the first tap produced
 			}
 			if !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}
 		}
-		if err := releaseDueDrops(ctx, tx, in.TierID, in.Rollover, in.At); err != nil {
-			return err
+		var rules claimRules
+		if err := tx.GetContext(ctx, &rules, `SELECT status, claim_starts_at, claim_ends_at, drop_rollover,
+			per_resident_limit, per_day_limit, per_tier_limit,
+			EXISTS (SELECT 1 FROM tiers WHERE id = ? AND campaign_id = campaigns.id) AS tier_exists
+			FROM campaigns WHERE id = ?`, in.TierID, in.CampaignID); err != nil {
+			return notFound(err, "campaign_not_found")
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE tiers SET remaining = remaining - 1, claimed_count = claimed_count + 1
-			WHERE id = ? AND campaign_id = ? AND remaining > 0
-			AND EXISTS (SELECT 1 FROM campaigns WHERE id = ? AND status = 'approved'
-				AND claim_starts_at <= ? AND claim_ends_at > ?)`,
-			in.TierID, in.CampaignID, in.CampaignID, in.At.UTC(), in.At.UTC())
-		if err != nil {
-			return err
-		}
-		if n, err := affected(res); err != nil || n != 1 {
-			if err != nil {
-				return err
-			}
-			var remaining int64
-			if err := tx.GetContext(ctx, &remaining, `SELECT remaining FROM tiers WHERE id = ?`, in.TierID); err != nil {
-				return notFound(err, "tier_not_found")
-			}
-			if remaining == 0 {
-				return app.Conflict("sold_out")
-			}
+		switch {
+		case !rules.TierExists:
+			return app.NotFound("tier_not_found")
+		case rules.Status == app.StatusPaused:
+			return app.Conflict("paused")
+		case rules.Status != app.StatusApproved:
+			return app.Conflict("ended")
+		case now.Before(rules.StartsAt):
 			return app.Conflict("not_open")
+		case !now.Before(rules.EndsAt):
+			return app.Conflict("ended")
+		case !in.ExpiresAt.After(now):
+			// The voucher was signed for a day that ended while the press
+			// waited for the writer: never issue a dead voucher.
+			return app.Conflict("validity_passed")
+		}
+		if err := releaseDueDrops(ctx, tx, in.TierID, rules.Rollover, now); err != nil {
+			return err
+		}
+		if err := guarded(tx.ExecContext(ctx, `UPDATE tiers SET remaining = remaining - 1, claimed_count = claimed_count + 1
+			WHERE id = ? AND campaign_id = ? AND remaining > 0`, in.TierID, in.CampaignID))("sold_out"); err != nil {
+			return err
 		}
 		// Each limit is a guarded upsert on its own counter row: the row
 		// can only grow while it is below the limit.
 		if err := guarded(tx.ExecContext(ctx, `INSERT INTO resident_claims (campaign_id, resident_id, claimed) VALUES (?, ?, 1)
 			ON CONFLICT (campaign_id, resident_id) DO UPDATE SET claimed = claimed + 1 WHERE claimed < ?`,
-			in.CampaignID, in.ResidentID, in.Limit))("limit_reached"); err != nil {
-			return limitErr(err, in.Limit)
+			in.CampaignID, in.ResidentID, rules.Limit))("limit_reached"); err != nil {
+			return limitErr(err, rules.Limit)
 		}
-		if in.DayLimit > 0 {
+		if rules.DayLimit > 0 {
 			if err := guarded(tx.ExecContext(ctx, `INSERT INTO resident_day_claims (campaign_id, resident_id, day, claimed) VALUES (?, ?, ?, 1)
 				ON CONFLICT (campaign_id, resident_id, day) DO UPDATE SET claimed = claimed + 1 WHERE claimed < ?`,
-				in.CampaignID, in.ResidentID, in.Day, in.DayLimit))("day_limit_reached"); err != nil {
-				return limitErr(err, in.DayLimit)
+				in.CampaignID, in.ResidentID, app.LocalDay(now), rules.DayLimit))("day_limit_reached"); err != nil {
+				return limitErr(err, rules.DayLimit)
 			}
 		}
-		if in.TierLimit > 0 {
+		if rules.TierLimit > 0 {
 			if err := guarded(tx.ExecContext(ctx, `INSERT INTO resident_tier_claims (tier_id, resident_id, claimed) VALUES (?, ?, 1)
 				ON CONFLICT (tier_id, resident_id) DO UPDATE SET claimed = claimed + 1 WHERE claimed < ?`,
-				in.TierID, in.ResidentID, in.TierLimit))("tier_limit_reached"); err != nil {
-				return limitErr(err, in.TierLimit)
+				in.TierID, in.ResidentID, rules.TierLimit))("tier_limit_reached"); err != nil {
+				return limitErr(err, rules.TierLimit)
 			}
 		}
 		var slot int64
@@ -85,9 +114,9 @@ func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, err
 		if in.RequestKey != "" {
 			key = in.RequestKey
 		}
-		res, err = tx.ExecContext(ctx, `INSERT INTO vouchers (code, campaign_id, tier_id, resident_id, slot, request_key, status,
+		res, err := tx.ExecContext(ctx, `INSERT INTO vouchers (code, campaign_id, tier_id, resident_id, slot, request_key, status,
 			token, claimed_at, expires_at, valid_from) VALUES (?, ?, ?, ?, ?, ?, 'claimed', ?, ?, ?, ?)`,
-			in.Code, in.CampaignID, in.TierID, in.ResidentID, slot, key, in.Token, in.At.UTC(), in.ExpiresAt.UTC(), utcPtr(in.ValidFrom))
+			in.Code, in.CampaignID, in.TierID, in.ResidentID, slot, key, in.Token, now, in.ExpiresAt.UTC(), utcPtr(in.ValidFrom))
 		if err != nil {
 			return err
 		}
@@ -97,7 +126,7 @@ func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, err
 		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET claimed_count = claimed_count + 1 WHERE id = ?`, in.CampaignID); err != nil {
 			return err
 		}
-		return rollClaim(ctx, tx, in.CampaignID, in.TierID, in.At)
+		return rollClaim(ctx, tx, in.CampaignID, in.TierID, now)
 	})
 	if err != nil {
 		return app.Voucher{}, err
@@ -174,12 +203,16 @@ func (s *Store) ResidentVouchers(ctx context.Context, residentID int64) ([]app.V
 }
 
 const redemptionCols = `id, voucher_id, campaign_id, merchant_id, cashier_id, bill_fen, discount_fen, idempotency_key, created_at,
-	reversed_at, reversed_by`
+	reversed_at, reversed_by, wait_s`
 
 // Redeem carries out one redemption in one transaction; see app.RedeemInsert.
 func (s *Store) Redeem(ctx context.Context, in app.RedeemInsert) (app.Redemption, error) {
 	var red app.Redemption
-	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+	err := s.txAt(ctx, func(tx *sqlx.Tx, now time.Time) error {
+		// Replays first: a retry gets its stored receipt whatever happened
+		// since (the voucher expired, the campaign paused, the merchant
+		// was suspended), or the cashier would charge full price while the
+		// merchant is still paid for the first try.
 		err := tx.GetContext(ctx, &red, `SELECT `+redemptionCols+` FROM redemptions WHERE merchant_id = ? AND idempotency_key = ?`,
 			in.MerchantID, in.Key)
 		if err == nil {
@@ -195,53 +228,110 @@ func (s *Store) Redeem(ctx context.Context, in app.RedeemInsert) (app.Redemption
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE vouchers SET status = 'redeemed', redeemed_at = ?
-			WHERE id = ? AND status = 'claimed' AND expires_at > ?
+		// Every condition is the stored state at the writer's time: the
+		// voucher unexpired and not counted by the expiry sweep (lapsed_at,
+		// which holds even if the clock steps back after the sweep), its own
+		// campaign live or ended and its own tier's discount for this bill,
+		// the merchant approved and its day not yet paid.
+		var v voucherFacts
+		err = tx.GetContext(ctx, &v, `UPDATE vouchers SET status = 'redeemed', redeemed_at = ?
+			WHERE id = ? AND status = 'claimed' AND lapsed_at IS NULL AND expires_at > ?
 			AND (valid_from IS NULL OR valid_from <= ?)
-			AND EXISTS (SELECT 1 FROM campaigns WHERE id = ? AND status IN ('approved', 'ended'))
-			AND EXISTS (SELECT 1 FROM merchants WHERE id = ? AND status = 'approved')`,
-			in.At.UTC(), in.VoucherID, in.At.UTC(), in.At.UTC(), in.CampaignID, in.MerchantID)
+			AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = vouchers.campaign_id AND c.status IN ('approved', 'ended')
+				AND ? <= c.max_bill_fen)
+			AND EXISTS (SELECT 1 FROM tiers t WHERE t.id = vouchers.tier_id AND t.campaign_id = vouchers.campaign_id
+				AND ? >= t.threshold_fen AND ? = MIN(t.face_fen, ?))
+			AND EXISTS (SELECT 1 FROM merchants WHERE id = ? AND status = 'approved')
+			AND NOT EXISTS (SELECT 1 FROM settlements WHERE merchant_id = ? AND day = ?)
+			RETURNING campaign_id, tier_id, resident_id, claimed_at,
+				(SELECT threshold_fen FROM tiers t WHERE t.id = vouchers.tier_id) AS threshold_fen`,
+			now, in.VoucherID, now, now, in.BillFen, in.BillFen, in.DiscountFen, in.BillFen,
+			in.MerchantID, in.MerchantID, app.LocalDay(now))
+		if errors.Is(err, sql.ErrNoRows) {
+			return whyNotRedeemable(ctx, tx, in, now)
+		}
 		if err != nil {
 			return err
 		}
-		if n, err := affected(res); err != nil || n != 1 {
-			if err != nil {
-				return err
-			}
-			return app.Conflict("not_redeemable")
-		}
-		red = app.Redemption{VoucherID: in.VoucherID, CampaignID: in.CampaignID, MerchantID: in.MerchantID, CashierID: in.CashierID,
-			BillFen: in.BillFen, DiscountFen: in.DiscountFen, IdempotencyKey: in.Key, CreatedAt: in.At.UTC()}
-		res, err = tx.ExecContext(ctx, `INSERT INTO redemptions (voucher_id, campaign_id, merchant_id, cashier_id, bill_fen,
-			discount_fen, idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			red.VoucherID, red.CampaignID, red.MerchantID, red.CashierID, red.BillFen, red.DiscountFen, red.IdempotencyKey, red.CreatedAt)
+		red = app.Redemption{VoucherID: in.VoucherID, CampaignID: v.CampaignID, MerchantID: in.MerchantID, CashierID: in.CashierID,
+			BillFen: in.BillFen, DiscountFen: in.DiscountFen, IdempotencyKey: in.Key, CreatedAt: now,
+			WaitS: app.ClaimToRedeemSeconds(v.ClaimedAt, now)}
+		res, err := tx.ExecContext(ctx, `INSERT INTO redemptions (voucher_id, campaign_id, merchant_id, cashier_id, bill_fen,
+			discount_fen, idempotency_key, created_at, wait_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			red.VoucherID, red.CampaignID, red.MerchantID, red.CashierID, red.BillFen, red.DiscountFen, red.IdempotencyKey, red.CreatedAt, red.WaitS)
 		if err != nil {
 			return err
 		}
 		if red.ID, err = res.LastInsertId(); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE tiers SET redeemed_count = redeemed_count + 1 WHERE id = ?`, in.TierID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE tiers SET redeemed_count = redeemed_count + 1 WHERE id = ?`, v.TierID); err != nil {
 			return err
 		}
 		// The budget guard can only fail if tiers were committed beyond the
 		// budget, which validation forbids; it is here so that no bug can overspend.
-		res, err = tx.ExecContext(ctx, `UPDATE campaigns SET redeemed_count = redeemed_count + 1,
+		if err := guarded(tx.ExecContext(ctx, `UPDATE campaigns SET redeemed_count = redeemed_count + 1,
 			subsidy_fen = subsidy_fen + ?, consumption_fen = consumption_fen + ?
-			WHERE id = ? AND subsidy_fen + ? <= budget_fen`, in.DiscountFen, in.BillFen, in.CampaignID, in.DiscountFen)
-		if err != nil {
+			WHERE id = ? AND subsidy_fen + ? <= budget_fen`, in.DiscountFen, in.BillFen, v.CampaignID, in.DiscountFen))("budget_exhausted"); err != nil {
 			return err
 		}
-		if n, err := affected(res); err != nil || n != 1 {
-			if err != nil {
-				return err
-			}
-			return app.Conflict("budget_exhausted")
-		}
-		return rollRedemption(ctx, tx, red, voucherFacts{TierID: in.TierID, ResidentID: in.ResidentID,
-			ClaimedAt: in.ClaimedAt, ThresholdFen: int64(in.ThresholdFen)}, +1)
+		return rollRedemption(ctx, tx, red, v, +1)
 	})
 	return red, err
+}
+
+// whyNotRedeemable names, inside the refused redemption's transaction and
+// at its time, the first condition of the guarded update that failed.
+func whyNotRedeemable(ctx context.Context, tx *sqlx.Tx, in app.RedeemInsert, now time.Time) error {
+	var st struct {
+		Status    string     `db:"status"`
+		Lapsed    bool       `db:"lapsed"`
+		ExpiresAt time.Time  `db:"expires_at"`
+		ValidFrom *time.Time `db:"valid_from"`
+		Campaign  string     `db:"campaign_status"`
+		MaxBill   int64      `db:"max_bill_fen"`
+		Threshold int64      `db:"threshold_fen"`
+		Face      int64      `db:"face_fen"`
+		Merchant  string     `db:"merchant_status"`
+		Paid      bool       `db:"paid"`
+	}
+	err := tx.GetContext(ctx, &st, `SELECT v.status, v.lapsed_at IS NOT NULL AS lapsed, v.expires_at, v.valid_from,
+		c.status AS campaign_status, c.max_bill_fen, t.threshold_fen, t.face_fen,
+		(SELECT status FROM merchants WHERE id = ?) AS merchant_status,
+		EXISTS (SELECT 1 FROM settlements WHERE merchant_id = ? AND day = ?) AS paid
+		FROM vouchers v JOIN campaigns c ON c.id = v.campaign_id JOIN tiers t ON t.id = v.tier_id WHERE v.id = ?`,
+		in.MerchantID, in.MerchantID, app.LocalDay(now), in.VoucherID)
+	switch {
+	case err != nil:
+		return notFound(err, "voucher_unknown")
+	case st.Status == app.VoucherRedeemed:
+		return app.Conflict("already_redeemed")
+	case st.Lapsed || !now.Before(st.ExpiresAt):
+		return app.Conflict("expired").With("expired_at", app.FormatUntil(st.ExpiresAt))
+	case st.ValidFrom != nil && now.Before(*st.ValidFrom):
+		return app.Conflict("not_yet_valid").With("from", app.FormatLocal(*st.ValidFrom))
+	case st.Campaign == app.StatusPaused:
+		return app.Conflict("campaign_paused")
+	case st.Campaign != app.StatusApproved && st.Campaign != app.StatusEnded:
+		return app.Conflict("campaign_inactive")
+	case st.Merchant != app.MerchantApproved:
+		return app.Forbidden("merchant_inactive")
+	case st.Paid:
+		return app.Conflict("day_closed")
+	case int64(in.BillFen) > st.MaxBill:
+		return app.Invalid("bill_too_large").With("max", app.Fen(st.MaxBill).Yuan())
+	case int64(in.BillFen) < st.Threshold:
+		return app.Conflict("below_threshold").With("threshold", app.Fen(st.Threshold).Yuan())
+	}
+	return app.Conflict("not_redeemable")
+}
+
+// RedemptionByKey finds a merchant's redemption stored under an
+// idempotency key, for answering a retry before any rule.
+func (s *Store) RedemptionByKey(ctx context.Context, merchantID int64, key string) (app.Redemption, error) {
+	var red app.Redemption
+	err := s.r.GetContext(ctx, &red, `SELECT `+redemptionCols+` FROM redemptions WHERE merchant_id = ? AND idempotency_key = ?`, merchantID, key)
+	return red, notFound(err, "redemption_not_found")
 }
 
 // RedemptionOf returns the redemption of a voucher and its merchant's name.
@@ -256,39 +346,44 @@ func (s *Store) RedemptionOf(ctx context.Context, voucherID int64) (app.Redempti
 	return row.Redemption, row.MerchantName, notFound(err, "redemption_not_found")
 }
 
-// Reverse undoes a redemption on a refund, in one transaction: the
-// redemption is marked reversed (guarded: same merchant, not reversed yet,
-// made inside the window), the voucher returns to its holder with its
-// original expiry, and every rollup gives back what the redemption added.
+// Reverse undoes a redemption on a refund, in one transaction at the
+// writer's time: the redemption is marked reversed (guarded: same merchant,
+// not reversed yet, made inside the reversal window as app.ReversalWindowStart
+// sets it at that time, and its day not yet paid), the voucher returns to
+// its holder with its original expiry, and every rollup gives back what the
+// redemption added.
 func (s *Store) Reverse(ctx context.Context, in app.ReverseInsert) (app.Redemption, error) {
 	var red app.Redemption
-	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+	err := s.txAt(ctx, func(tx *sqlx.Tx, now time.Time) error {
 		if err := tx.GetContext(ctx, &red, `SELECT `+redemptionCols+` FROM redemptions WHERE id = ? AND merchant_id = ?`,
 			in.RedemptionID, in.MerchantID); err != nil {
 			return notFound(err, "redemption_not_found")
 		}
+		window := app.ReversalWindowStart(now)
 		switch {
 		case red.ReversedAt != nil:
 			return app.Conflict("already_reversed")
-		case red.CreatedAt.Before(in.WindowStart):
+		case red.CreatedAt.Before(window):
 			return app.Conflict("reversal_window")
 		}
+		// A paid day is closed: reversing one of its redemptions now would
+		// leave the merchant paid for a subsidy the campaign no longer counts.
 		if err := guarded(tx.ExecContext(ctx, `UPDATE redemptions SET reversed_at = ?, reversed_by = ?
-			WHERE id = ? AND merchant_id = ? AND reversed_at IS NULL AND created_at >= ?`,
-			in.At.UTC(), in.CashierID, in.RedemptionID, in.MerchantID, in.WindowStart.UTC()))("already_reversed"); err != nil {
+			WHERE id = ? AND merchant_id = ? AND reversed_at IS NULL AND created_at >= ?
+			AND NOT EXISTS (SELECT 1 FROM settlements p WHERE p.merchant_id = redemptions.merchant_id AND p.day = `+shanghaiDayOf("redemptions.created_at")+`)`,
+			now, in.CashierID, in.RedemptionID, in.MerchantID, window))("day_closed"); err != nil {
 			return err
 		}
 		var v voucherFacts
-		if err := tx.GetContext(ctx, &v, `SELECT v.tier_id, v.resident_id, v.claimed_at, t.threshold_fen
+		if err := tx.GetContext(ctx, &v, `SELECT v.campaign_id, v.tier_id, v.resident_id, v.claimed_at, t.threshold_fen
 			FROM vouchers v JOIN tiers t ON t.id = v.tier_id WHERE v.id = ?`, red.VoucherID); err != nil {
 			return err
 		}
-		tierID := v.TierID
 		if err := guarded(tx.ExecContext(ctx, `UPDATE vouchers SET status = 'claimed', redeemed_at = NULL WHERE id = ? AND status = 'redeemed'`,
 			red.VoucherID))("voucher_not_redeemed"); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE tiers SET redeemed_count = redeemed_count - 1, reversed_count = reversed_count + 1 WHERE id = ?`, tierID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE tiers SET redeemed_count = redeemed_count - 1, reversed_count = reversed_count + 1 WHERE id = ?`, v.TierID); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET redeemed_count = redeemed_count - 1, reversed_count = reversed_count + 1,
@@ -298,12 +393,10 @@ func (s *Store) Reverse(ctx context.Context, in app.ReverseInsert) (app.Redempti
 		if err := rollRedemption(ctx, tx, red, v, -1); err != nil {
 			return err
 		}
-		return rollReversal(ctx, tx, red, tierID, in.At)
-	})
-	if err == nil {
-		at, by := in.At.UTC(), in.CashierID
+		at, by := now, in.CashierID
 		red.ReversedAt, red.ReversedBy = &at, &by
-	}
+		return rollReversal(ctx, tx, red, v.TierID, now)
+	})
 	return red, err
 }
 

@@ -134,7 +134,7 @@ func campaignInputFromForm(c echo.Context) (app.CampaignInput, error) {
 		Budget: form.Get("budget"), ClaimStarts: form.Get("claim_starts"), ClaimEnds: form.Get("claim_ends"),
 		ValidityMode: form.Get("validity_mode"), ValidDays: form.Get("valid_days"),
 		ValidFrom: form.Get("valid_from"), ValidUntil: form.Get("valid_until"),
-		PerResidentLimit: form.Get("per_resident_limit"), PerDayLimit: form.Get("per_day_limit"), PerTierLimit: form.Get("per_tier_limit"),
+		PerResidentLimit: form.Get("per_resident_limit"), PerDayLimit: form.Get("per_day_limit"), PerTierLimit: form.Get("per_tier_limit"), MaxBill: form.Get("max_bill"),
 		ReleaseMode: form.Get("release_mode"), DropDaily: form.Get("drop_daily"), DropDays: form.Get("drop_days"),
 		DropTimes: form.Get("drop_times"), DropRollover: form.Get("drop_rollover"), RecycleExpired: form.Get("recycle_expired"),
 		RequireRealName: form.Get("require_real_name"),

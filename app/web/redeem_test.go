@@ -140,8 +140,9 @@ func TestRedeemExpiredVoucher(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	c := e.LiveCampaign(t, apptest.CampaignSpec{ValidDays: 1})
 	v := claimOne(t, e, c, "13800138000")
-	// Claimed at 10:00 Shanghai; valid to 23:59:59 Shanghai the same day = 15:59:59 UTC.
-	if got, want := v.ExpiresAt.UTC(), time.Date(2026, 11, 25, 15, 59, 59, 0, time.UTC); !got.Equal(want) {
+	// Claimed at 10:00 Shanghai; valid through 23:59:59.9 Shanghai the same
+	// day: the bound is the next midnight, 16:00 UTC, exclusive.
+	if got, want := v.ExpiresAt.UTC(), time.Date(2026, 11, 25, 16, 0, 0, 0, time.UTC); !got.Equal(want) {
 		t.Fatalf("expires %v, want %v (end of the day in Asia/Shanghai)", got, want)
 	}
 	e.Clock.Advance(14 * time.Hour) // 00:00 Shanghai the next day

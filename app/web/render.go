@@ -106,6 +106,15 @@ var funcs = template.FuncMap{
 	"plain": func(f app.Fen) string { return f.String() },
 	"short": func(f app.Fen) string { return f.Short() },
 	"local": func(t time.Time) string { return app.FormatLocal(t) },
+	// until shows an exclusive bound (an expiry at midnight) as the last
+	// minute it allows: 23:59 of the day before.
+	"until": func(t time.Time) string { return app.FormatUntil(t) },
+	"untilptr": func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return app.FormatUntil(*t)
+	},
 	"localptr": func(t *time.Time) string {
 		if t == nil {
 			return ""

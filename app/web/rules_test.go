@@ -585,11 +585,11 @@ func TestRulesFixedValidity(t *testing.T) {
 	id, tiers := k.live(rulesBody(e, fixed("2026-11-28", "2026-12-10")))
 	vs := []rulesVoucher{k.claimOK(k.resident(), id, tiers[0]), k.claimOK(k.resident(), id, tiers[0]), k.claimOK(k.resident(), id, tiers[0])}
 	wantFrom := time.Date(2026, 11, 28, 0, 0, 0, 0, app.Shanghai)
-	wantUntil := time.Date(2026, 12, 10, 23, 59, 59, 0, app.Shanghai)
+	wantUntil := time.Date(2026, 12, 11, 0, 0, 0, 0, app.Shanghai) // the exclusive bound after 10 Dec
 	for _, v := range vs {
 		exp, err := time.Parse(time.RFC3339, v.ExpiresAt)
 		if err != nil || !exp.Equal(wantUntil) {
-			t.Errorf("expires_at %q, want %s (23:59:59 Asia/Shanghai of valid_until)", v.ExpiresAt, wantUntil.UTC())
+			t.Errorf("expires_at %q, want %s (the midnight that ends valid_until in Asia/Shanghai)", v.ExpiresAt, wantUntil.UTC())
 		}
 		from, err := time.Parse(time.RFC3339, v.ValidFrom)
 		if err != nil || !from.Equal(wantFrom) {

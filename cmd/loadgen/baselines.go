@@ -67,8 +67,8 @@ func rawClaimRate(ctx context.Context, cfg config) (rawResult, error) {
 	}
 	claim := func(tier int64, resident int64) error {
 		at := time.Now().UTC()
-		_, err := st.Claim(ctx, app.ClaimInsert{CampaignID: c.ID, TierID: tier, ResidentID: resident, Limit: 1,
-			Day: at.In(app.Shanghai).Format("2006-01-02"), Code: token.NewCode(), Token: tok, At: at, ExpiresAt: at.Add(7 * 24 * time.Hour)})
+		_, err := st.Claim(ctx, app.ClaimInsert{CampaignID: c.ID, TierID: tier, ResidentID: resident,
+			Code: token.NewCode(), Token: tok, ExpiresAt: at.Add(7 * 24 * time.Hour)})
 		return err
 	}
 
@@ -214,8 +214,8 @@ func rawRedeemRate(ctx context.Context, cfg config) (rawRedeemResult, error) {
 	var claimErr error
 	_, claimed := hammer(cfg.rawWorkers, n, time.Now().Add(time.Hour), func(i int) bool {
 		at := time.Now().UTC()
-		v, err := st.Claim(ctx, app.ClaimInsert{CampaignID: c.ID, TierID: c.Tiers[0].ID, ResidentID: ids[i], Limit: 1,
-			Day: at.In(app.Shanghai).Format("2006-01-02"), Code: token.NewCode(), Token: tok, At: at, ExpiresAt: at.Add(7 * 24 * time.Hour)})
+		v, err := st.Claim(ctx, app.ClaimInsert{CampaignID: c.ID, TierID: c.Tiers[0].ID, ResidentID: ids[i],
+			Code: token.NewCode(), Token: tok, ExpiresAt: at.Add(7 * 24 * time.Hour)})
 		if err != nil {
 			mu.Lock()
 			claimErr = cmp.Or(claimErr, err)
@@ -237,10 +237,8 @@ func rawRedeemRate(ctx context.Context, cfg config) (rawRedeemResult, error) {
 	}
 	redeem := func(i, cashier int, key string) error {
 		v := vouchers[i]
-		_, err := st.Redeem(ctx, app.RedeemInsert{VoucherID: v.ID, CampaignID: c.ID, TierID: c.Tiers[0].ID,
-			ResidentID: v.ResidentID, ClaimedAt: v.ClaimedAt, ThresholdFen: v.ThresholdFen,
-			MerchantID: cs.merchants[cashier], CashierID: cs.ids[cashier], BillFen: billFen, DiscountFen: faceYuan * 100,
-			Key: key, At: time.Now().UTC()})
+		_, err := st.Redeem(ctx, app.RedeemInsert{VoucherID: v.ID,
+			MerchantID: cs.merchants[cashier], CashierID: cs.ids[cashier], BillFen: billFen, DiscountFen: faceYuan * 100, Key: key})
 		return err
 	}
 	res.elapsed, res.redeems = hammer(cfg.rawWorkers, n, time.Now().Add(cfg.rawFor), func(i int) bool {
