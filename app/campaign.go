@@ -225,7 +225,7 @@ func (a *App) validateCampaign(ctx context.Context, by Officer, in CampaignInput
 		}
 	}
 	for _, t := range c.Tiers {
-		if c.MaxBillFen > 0 && (t.ThresholdFen > c.MaxBillFen || t.FaceFen > c.MaxBillFen) {
+		if c.MaxBillFen > 0 && t.ThresholdFen > c.MaxBillFen { // no bill could ever use the tier
 			fe.Add("max_bill", "max_bill_below_tier")
 		}
 		if t.FaceFen > c.BudgetFen && c.BudgetFen > 0 {

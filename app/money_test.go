@@ -116,3 +116,32 @@ func TestEndOfDayAfter(t *testing.T) {
 		t.Fatalf("EndOfDayAfter 6 = %v", got)
 	}
 }
+
+func TestMoneyArithmeticCannotOverflow(t *testing.T) {
+	huge := Campaign{BudgetFen: MaxFen, Tiers: []Tier{{FaceFen: MaxFen, Quantity: 10_000_000}}}
+	if got := huge.Committed(); got != MaxCommitted || got <= huge.BudgetFen {
+		t.Errorf("committed %d for ¥10^10 × 10^7: want the saturated MaxCommitted, above the budget", got)
+	}
+	if got := AddFen(MaxCommitted-1, 5); got != MaxCommitted {
+		t.Errorf("AddFen wrapped: %d", got)
+	}
+	if got := MulFen(3000, 7); got != 21000 {
+		t.Errorf("MulFen(3000, 7) = %d", got)
+	}
+	for _, c := range []Campaign{
+		{SubsidyFen: 1, ConsumptionFen: MaxCommitted, ClaimedCount: 1, RedeemedCount: 1, Tiers: []Tier{{Released: 1}}},
+		{SubsidyFen: 3, ConsumptionFen: 1 << 61, ClaimedCount: 1 << 62, RedeemedCount: 1 << 62, Tiers: []Tier{{Released: 1}}},
+	} {
+		s := CampaignStats(c)
+		if s.LeverageBP <= 0 || s.RedemptionRateBP <= 0 || s.ClaimRateBP <= 0 {
+			t.Errorf("ratios of huge figures went non-positive: %+v", s)
+		}
+		_ = FormatBP(s.LeverageBP) // must not overflow
+	}
+	if got := ratioBP(1<<62, 3); got <= 0 {
+		t.Errorf("ratioBP(2^62, 3) = %d", got)
+	}
+	if got := ratioBP(30, 7); got != 42857 {
+		t.Errorf("ratioBP(30, 7) = %d, want 42857", got)
+	}
+}

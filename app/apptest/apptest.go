@@ -43,6 +43,10 @@ func (c *Clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 // Advance moves the clock forward.
 func (c *Clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
+// Set puts the clock at t, backwards too: the system clock of a server
+// steps back when NTP corrects it.
+func (c *Clock) Set(t time.Time) { c.mu.Lock(); c.t = t.UTC(); c.mu.Unlock() }
+
 // SMS records sent messages instead of sending them.
 type SMS struct {
 	mu   sync.Mutex
