@@ -21,7 +21,6 @@ import (
 func TestEveryViewSeesADueDrop(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	ctx := context.Background()
-	e.Clock.Advance(250 * time.Millisecond) // 10:00:00.250, Asia/Shanghai
 	c := e.Approved(t, e.Maker, e.Approver, app.CampaignInput{
 		Name: "文化旅游惠民消费季", District: "500103", Category: "catering", Budget: "10000",
 		Tiers:       []app.TierInput{{Face: "30", Threshold: "100", Quantity: "5"}},

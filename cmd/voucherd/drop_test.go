@@ -33,8 +33,7 @@ func TestBrowserDropOpensWhileThePageIsOpen(t *testing.T) {
 	})
 	e := apptest.New(t, apptest.Options{})
 	ctx := context.Background()
-	// 10:00:00.250 in Chongqing: the first drop is open.
-	e.Clock.Advance(250 * time.Millisecond)
+	// The test clock starts at 10:00:00.250 in Chongqing: the first drop is open.
 	c := e.Approved(t, e.Maker, e.Approver, app.CampaignInput{
 		Name: "跟着赛事去旅行·体育消费券", District: "500103", Category: "catering", Budget: "10000",
 		Tiers:       []app.TierInput{{Face: "30", Threshold: "100", Quantity: "1"}},
