@@ -426,3 +426,29 @@ func TestClaimToRedemptionTimeIsComputedOnce(t *testing.T) {
 	}
 	w.books()
 }
+
+// TestClaimThatWaitedPastMidnightIsNotIssuedDead: signed at 23:59:59.95
+// for "valid today", the claim reaches the writer at 00:00:00.05; the
+// writer refuses to store a voucher that is already over (the domain signs
+// it again for the new day) and takes no stock for it.
+func TestClaimThatWaitedPastMidnightIsNotIssuedDead(t *testing.T) {
+	w := newWorld(t)
+	r, _ := w.e.ResidentSession(t, "13600136000")
+	signedFor := app.EndOfDayAfter(cst(25, 23, 59, 59, 950), 0)
+	w.e.Clock.Set(cst(26, 0, 0, 0, 50))
+	left := w.count(`SELECT remaining FROM tiers WHERE campaign_id = ?`, w.c.ID)
+	_, err := w.e.Store.Claim(w.ctx, app.ClaimInsert{CampaignID: w.c.ID, TierID: w.c.Tiers[0].ID, ResidentID: r.ID,
+		Code: "DEAD", Token: "t", ExpiresAt: signedFor})
+	if app.ErrorReason(err) != "validity_passed" {
+		t.Fatalf("a voucher already over when written: %v, want validity_passed", err)
+	}
+	if n := w.count(`SELECT remaining FROM tiers WHERE campaign_id = ?`, w.c.ID); n != left {
+		t.Errorf("stock %d after the refusal, want %d", n, left)
+	}
+	// Through the domain the same press gets a voucher of the new day.
+	v, err := w.e.App.Claim(w.ctx, r, w.c.ID, w.c.Tiers[0].ID, "after-midnight")
+	if err != nil || !v.ExpiresAt.After(w.e.Clock.Now()) {
+		t.Fatalf("claim after midnight: %v, expires %v", err, v.ExpiresAt)
+	}
+	w.books()
+}
