@@ -253,10 +253,10 @@ func rawRedeemRate(ctx context.Context, cfg config) (rawRedeemResult, error) {
 	})
 
 	// The losing press: another cashier (another merchant when C ≥ 8),
-	// another key, on a voucher redeemed above. Only "not_redeemable" counts.
+	// another key, on a voucher redeemed above. Only "already_redeemed" counts.
 	again := min(res.redeems, 5000)
 	res.lossesTime, res.losses = hammer(cfg.rawWorkers, again, time.Now().Add(cfg.rawFor), func(i int) bool {
-		return app.ErrorReason(redeem(i, (i%C+C/2)%C, keys[n+i])) == "not_redeemable"
+		return app.ErrorReason(redeem(i, (i%C+C/2)%C, keys[n+i])) == "already_redeemed"
 	})
 	return res, ctx.Err()
 }
