@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -109,6 +111,14 @@ func TestBrowserDropOpensWhileThePageIsOpen(t *testing.T) {
 		t.Errorf("after the drop the button says %q, want 立即领取", got)
 	}
 
+	if dir := os.Getenv("VOUCHER_BROWSER_SHOTS"); dir != "" {
+		sctx, cancel := context.WithTimeout(tab, 5*time.Second)
+		png, err := chromedp.Run(sctx, chromedp.CaptureScreenshot())
+		cancel()
+		if err == nil && os.MkdirAll(dir, 0o755) == nil {
+			_ = os.WriteFile(filepath.Join(dir, "resident-drop-open.png"), png, 0o644)
+		}
+	}
 	sctx, cancel := context.WithTimeout(tab, 10*time.Second)
 	resp, err := chromedp.RunResponse(sctx, chromedp.Tap(chromedp.CSS(button)))
 	cancel()
