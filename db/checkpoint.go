@@ -40,17 +40,18 @@ func (s *Store) WALSize() (int64, error) {
 // serve calls this whenever the WAL passes WALLimit, which brings it back
 // once the long reads are over.
 //
-// A PASSIVE pass first copies what it can without blocking anyone; the
-// TRUNCATE pass then has little left to copy under the write lock, and
-// waits at most checkpointWait for the readers to move on.
+// A PASSIVE pass first copies what it can without blocking anyone. Only
+// if it copied everything (no reader holds an older snapshot) does the
+// TRUNCATE pass follow: it has little left to copy under the write lock,
+// and waits at most checkpointWait for the current readers to finish.
 func (s *Store) Checkpoint(ctx context.Context) (walBytes int64, err error) {
 	conn, err := s.ckpt.Connx(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("db: checkpoint: %w", err)
 	}
 	defer conn.Close()
+	var busy, frames, copied int
 	for _, mode := range []string{"PASSIVE", "TRUNCATE"} {
-		var busy, frames, copied int
 		if err := conn.QueryRowxContext(ctx, `PRAGMA wal_checkpoint(`+mode+`)`).Scan(&busy, &frames, &copied); err != nil {
 			// A checkpoint that cannot write the database file (a full
 			// disk) is a failing write like a commit.
@@ -58,6 +59,11 @@ func (s *Store) Checkpoint(ctx context.Context) (walBytes int64, err error) {
 				s.noteWrite(err)
 			}
 			return 0, fmt.Errorf("db: checkpoint: %w", err)
+		}
+		if copied < frames {
+			// A reader still holds an older snapshot: TRUNCATE would only
+			// hold the write lock for checkpointWait and give up.
+			break
 		}
 	}
 	return s.WALSize()
