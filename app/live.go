@@ -25,14 +25,14 @@ func (a *App) liveFor(campaignID int64) *liveCounter {
 	if v, ok := a.liveStats.Load(campaignID); ok {
 		return v.(*liveCounter)
 	}
-	v, _ := a.liveStats.LoadOrStore(campaignID, &liveCounter{refusals: map[string]int64{}, firstSeen: time.Now()})
+	v, _ := a.liveStats.LoadOrStore(campaignID, &liveCounter{refusals: map[string]int64{}, firstSeen: a.now()})
 	return v.(*liveCounter)
 }
 
 // recordPress counts a press's answer: a claim, or a refusal's reason.
 func (a *App) recordPress(campaignID int64, err error) {
 	l := a.liveFor(campaignID)
-	now := time.Now().Unix()
+	now := a.now().Unix()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err != nil {
@@ -65,7 +65,7 @@ func (a *App) Live(ctx context.Context, by Officer, id int64) (LiveView, error) 
 	}
 	v := LiveView{Stock: c.Tiers, Refusals: map[string]int64{}, PerSecond: make([]int64, liveWindow)}
 	l := a.liveFor(id)
-	now := time.Now().Unix()
+	now := a.now().Unix()
 	l.mu.Lock()
 	for i := 0; i < liveWindow; i++ {
 		sec := now - int64(liveWindow-1-i)

@@ -6,6 +6,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,7 +37,15 @@ type Options struct {
 	// Now is the clock the writer reads inside each money transaction,
 	// after BEGIN IMMEDIATE (nil: the wall clock). Tests inject theirs.
 	Now func() time.Time
+	// WALLimit is the size the WAL file is brought back to (see
+	// Checkpoint); 0 = DefaultWALLimit.
+	WALLimit int64
 }
+
+// DefaultWALLimit bounds the WAL file outside long reads: about 1,300
+// claims' worth of pages at synchronous=FULL, small beside the database,
+// large enough that the checkpointer runs rarely (docs/performance.md).
+const DefaultWALLimit = 64 << 20
 
 // Store is the SQLite implementation of app.Store.
 //
@@ -44,9 +54,15 @@ type Options struct {
 // busy-retry seconds. Reads use a pool of their own, which WAL lets run
 // beside the writer.
 type Store struct {
-	w   *sqlx.DB
-	r   *sqlx.DB
-	now func() time.Time
+	w *sqlx.DB
+	r *sqlx.DB
+	// ckpt is the checkpointer's own connection: its short busy timeout
+	// keeps a checkpoint that waits for readers from stalling the writer.
+	ckpt     *sqlx.DB
+	path     string
+	walLimit int64
+	health   writeHealth
+	now      func() time.Time // the writer's clock, read after BEGIN (see txAt)
 }
 
 // Open opens (creating if needed) the database file at path and applies
@@ -62,6 +78,9 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	if opt.ReadConns <= 0 {
 		opt.ReadConns = max(2, runtime.NumCPU())
 	}
+	if opt.WALLimit <= 0 {
+		opt.WALLimit = DefaultWALLimit
+	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("db: %w", err)
@@ -70,33 +89,37 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	// Pragmas go in the DSN because each pooled connection is its own
 	// SQLite handle: a PRAGMA run once would reach only one of them.
 	// busy_timeout comes first so that the others wait rather than fail.
-	dsn := func(txlock string) string {
+	dsn := func(txlock string, busy time.Duration) string {
 		q := url.Values{}
-		q.Set("_busy_timeout", "10000")
+		q.Set("_busy_timeout", strconv.FormatInt(busy.Milliseconds(), 10))
 		q.Set("_journal_mode", "WAL")
 		q.Set("_synchronous", opt.Synchronous)
 		q.Set("_foreign_keys", "on")
 		q.Set("_txlock", txlock)
 		return "file:" + path + "?" + q.Encode()
 	}
-	w, err := sqlx.Open("sqlite3", dsn("immediate"))
-	if err != nil {
-		return nil, err
-	}
+	// journal_size_limit has no DSN key: each connection sets it as it
+	// opens. Whichever connection resets the WAL after a full checkpoint
+	// then cuts the file back to the limit instead of keeping its
+	// high-water mark (SQLite reuses, and never shrinks, a WAL otherwise).
+	drv := &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		_, err := c.Exec(fmt.Sprintf("PRAGMA journal_size_limit = %d", opt.WALLimit), nil)
+		return err
+	}}
+	open := func(dsn string) *sqlx.DB { return sqlx.NewDb(sql.OpenDB(connector{drv, dsn}), "sqlite3") }
+	w := open(dsn("immediate", 10*time.Second))
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxIdleTime(0)
-	r, err := sqlx.Open("sqlite3", dsn("deferred"))
-	if err != nil {
-		w.Close()
-		return nil, err
-	}
+	r := open(dsn("deferred", 10*time.Second))
 	r.SetMaxOpenConns(opt.ReadConns)
 	r.SetMaxIdleConns(opt.ReadConns)
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	s := &Store{w: w, r: r, now: func() time.Time { return opt.Now().UTC() }}
+	ckpt := open(dsn("deferred", checkpointWait))
+	ckpt.SetMaxOpenConns(1)
+	s := &Store{w: w, r: r, ckpt: ckpt, path: path, walLimit: opt.WALLimit, now: func() time.Time { return opt.Now().UTC() }}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -104,28 +127,84 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	return s, nil
 }
 
-// Close closes both pools.
-func (s *Store) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
+// connector opens connections of one DSN through one driver value, so
+// that its ConnectHook runs on each of them.
+type connector struct {
+	drv *sqlite3.SQLiteDriver
+	dsn string
 }
 
-// Ping checks that a read and the writer both answer.
+func (c connector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
+func (c connector) Driver() driver.Driver                        { return c.drv }
+
+// Close closes the pools.
+func (s *Store) Close() error {
+	return errors.Join(s.r.Close(), s.w.Close(), s.ckpt.Close())
+}
+
+// Ping checks that a read and the writer both answer, and that writes
+// succeed: a database that reads fine while every commit fails (a full
+// disk) must not look healthy. See writeHealth.
 func (s *Store) Ping(ctx context.Context) error {
 	var one int
 	if err := s.r.GetContext(ctx, &one, `SELECT 1`); err != nil {
 		return err
 	}
-	return s.w.PingContext(ctx)
+	if err := s.w.PingContext(ctx); err != nil {
+		return err
+	}
+	return s.writesWork(ctx)
 }
 
 // Backup writes a consistent snapshot to path with VACUUM INTO, which,
-// unlike the online backup API, finishes while others keep writing.
+// unlike the online backup API, finishes while others keep writing. The
+// snapshot is written under a temporary name beside path, synced, and
+// only then linked to path (which fails if path exists), so path never
+// names a half-written file, even after a crash or a full disk; the
+// temporary is removed whatever happens.
+//
+// VACUUM INTO reads in one transaction: while it runs, the WAL cannot be
+// checkpointed past its snapshot and grows by whatever is written
+// meanwhile; it comes back to the limit at the first checkpoint after.
 func (s *Store) Backup(ctx context.Context, path string) error {
-	if _, err := os.Stat(path); err == nil {
+	if _, err := os.Lstat(path); err == nil {
 		return fmt.Errorf("db: backup target %s exists", path)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("db: backup target: %w", err)
 	}
-	_, err := s.r.ExecContext(ctx, `VACUUM INTO ?`, path)
-	return err
+	dir := filepath.Dir(path)
+	// VACUUM INTO accepts an empty file; CreateTemp makes it 0600, and a
+	// backup holds everything a database does.
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("db: backup: %w", err)
+	}
+	tmp := f.Name()
+	f.Close()
+	defer os.Remove(tmp)
+	if _, err := s.r.ExecContext(ctx, `VACUUM INTO ?`, tmp); err != nil {
+		return fmt.Errorf("db: backup: %w", err)
+	}
+	if err := syncPath(tmp); err != nil {
+		return fmt.Errorf("db: backup: %w", err)
+	}
+	if err := os.Link(tmp, path); err != nil {
+		return fmt.Errorf("db: backup: %w", err)
+	}
+	if err := syncPath(dir); err != nil {
+		return fmt.Errorf("db: backup: %w", err)
+	}
+	return nil
+}
+
+// syncPath fsyncs a file or a directory (to persist the names in it).
+func syncPath(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
 }
 
 // migrate applies, in name order, each embedded migration not yet
@@ -165,10 +244,6 @@ func (s *Store) applyMigration(ctx context.Context, name, body string) error {
 		return err
 	}
 	defer conn.Close()
-	var n int
-	if err := conn.GetContext(ctx, &n, `SELECT COUNT(*) FROM schema_migrations WHERE name = ?`, name); err != nil || n > 0 {
-		return err
-	}
 	rebuild := strings.HasPrefix(body, "-- foreign_keys: off")
 	if rebuild {
 		// PRAGMA foreign_keys is a no-op inside a transaction: set it before.
@@ -182,6 +257,13 @@ func (s *Store) applyMigration(ctx context.Context, name, body string) error {
 		return err
 	}
 	defer tx.Rollback()
+	// Checked inside the (immediate) transaction: a second process that
+	// starts at the same moment waits here for the first one's commit and
+	// then finds the migration recorded, instead of applying it twice.
+	var n int
+	if err := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM schema_migrations WHERE name = ?`, name); err != nil || n > 0 {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, body); err != nil {
 		return err
 	}
@@ -216,7 +298,8 @@ func (s *Store) tx(ctx context.Context, fn func(*sqlx.Tx) error) error {
 // A request may have waited in the queue for the writer across a drop's
 // time, an expiry or midnight; only this time says what is true when the
 // step is written, and every guard and every stored time uses it.
-func (s *Store) txAt(ctx context.Context, fn func(tx *sqlx.Tx, now time.Time) error) error {
+func (s *Store) txAt(ctx context.Context, fn func(tx *sqlx.Tx, now time.Time) error) (err error) {
+	defer func() { s.noteWrite(err) }()
 	tx, err := s.w.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("db: begin: %w", err)

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 )
 
 const (
@@ -135,57 +136,105 @@ func LoadOrCreate(dir string) (*Ring, error) {
 		return nil, fmt.Errorf("token: key directory %s has mode %04o; it must not be writable by group or others (chmod 700)", dir, st.Mode().Perm())
 	}
 
-	entries, err := os.ReadDir(dir)
+	keys, active, err := readKeys(dir)
 	if err != nil {
-		return nil, fmt.Errorf("token: read key directory: %w", err)
+		return nil, err
 	}
-	r := &Ring{pubs: make(map[string]ed25519.PublicKey)}
-	privs := make(map[string]ed25519.PrivateKey)
-	for _, e := range entries {
-		name := e.Name()
-		// Dot files are our own half-written temporaries.
-		if e.IsDir() || strings.HasPrefix(name, ".") || !strings.HasSuffix(name, keySuffix) {
-			continue
-		}
-		priv, err := readKeyFile(filepath.Join(dir, name))
+	if active == "" {
+		// A first start, or a crash before "active" was written. Two
+		// processes starting at once must end with one signing key, not
+		// one each: the choice is made once, under the directory's lock,
+		// after reading the directory again.
+		unlock, err := lockKeyDir(dir)
 		if err != nil {
 			return nil, err
 		}
-		kid := Thumbprint(priv.Public().(ed25519.PublicKey))
-		if want := strings.TrimSuffix(name, keySuffix); kid != want {
-			return nil, fmt.Errorf("token: key file %s holds key %s; the file name must be its kid", filepath.Join(dir, name), kid)
+		defer unlock()
+		if keys, active, err = readKeys(dir); err != nil {
+			return nil, err
 		}
-		r.pubs[kid] = priv.Public().(ed25519.PublicKey)
-		privs[kid] = priv
 	}
-
-	if len(privs) == 0 {
-		if _, err := r.Rotate(dir); err != nil {
+	r := &Ring{pubs: make(map[string]ed25519.PublicKey)}
+	for kid, priv := range keys {
+		r.pubs[kid] = priv.Public().(ed25519.PublicKey)
+	}
+	switch {
+	case active != "":
+	case len(keys) == 0:
+		if _, err := r.rotate(dir); err != nil {
 			return nil, err
 		}
 		return r, nil
-	}
-
-	active, err := readActive(dir)
-	switch {
-	case errors.Is(err, os.ErrNotExist) && len(privs) == 1:
-		// A crash between writing the first key and naming it active leaves
-		// exactly this state; with a single key there is nothing to guess.
-		for kid := range privs {
+	case len(keys) == 1:
+		// With a single key there is nothing to guess.
+		for kid := range keys {
 			active = kid
 		}
 		if err := writeFileAtomic(dir, activeFile, []byte(active+"\n")); err != nil {
 			return nil, err
 		}
-	case err != nil:
-		return nil, fmt.Errorf("token: read %s: %w", filepath.Join(dir, activeFile), err)
+	default:
+		return nil, fmt.Errorf("token: read %s: %w", filepath.Join(dir, activeFile), os.ErrNotExist)
 	}
-	priv, ok := privs[active]
+	priv, ok := keys[active]
 	if !ok {
 		return nil, fmt.Errorf("token: %s names key %q, which is not in %s", filepath.Join(dir, activeFile), active, dir)
 	}
 	r.active, r.priv = active, priv
 	return r, nil
+}
+
+// readKeys reads every private key in dir, by kid, and the active kid
+// ("" when the active file does not exist).
+func readKeys(dir string) (map[string]ed25519.PrivateKey, string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, "", fmt.Errorf("token: read key directory: %w", err)
+	}
+	privs := make(map[string]ed25519.PrivateKey)
+	for _, e := range entries {
+		name := e.Name()
+		// Dot files are our own half-written temporaries and the lock.
+		if e.IsDir() || strings.HasPrefix(name, ".") || !strings.HasSuffix(name, keySuffix) {
+			continue
+		}
+		priv, err := readKeyFile(filepath.Join(dir, name))
+		if err != nil {
+			return nil, "", err
+		}
+		kid := Thumbprint(priv.Public().(ed25519.PublicKey))
+		if want := strings.TrimSuffix(name, keySuffix); kid != want {
+			return nil, "", fmt.Errorf("token: key file %s holds key %s; the file name must be its kid", filepath.Join(dir, name), kid)
+		}
+		privs[kid] = priv
+	}
+	active, err := readActive(dir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, "", fmt.Errorf("token: read %s: %w", filepath.Join(dir, activeFile), err)
+	}
+	return privs, active, nil
+}
+
+// lockKeyDir takes an exclusive flock(2) on dir/.lock, waiting for it, and
+// returns its release. It orders key-directory changes between processes
+// (and between goroutines: each call opens its own descriptor); the kernel
+// releases it if the process dies.
+func lockKeyDir(dir string) (unlock func(), err error) {
+	f, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("token: lock key directory: %w", err)
+	}
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
+		if !errors.Is(err, syscall.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("token: lock key directory: %w", err)
+	}
+	return func() { f.Close() }, nil
 }
 
 func readActive(dir string) (string, error) {
@@ -250,6 +299,21 @@ func (r *Ring) Rotate(dir string) (kid string, err error) {
 		// at the next restart.
 		return "", errors.New("token: rotate: key directory not configured")
 	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("token: create key directory: %w", err)
+	}
+	// Two rotations at once (a second "voucherd keys rotate", a first
+	// start) would otherwise each name their own key active.
+	unlock, err := lockKeyDir(dir)
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	return r.rotate(dir)
+}
+
+// rotate is Rotate for a caller that holds the key directory's lock.
+func (r *Ring) rotate(dir string) (kid string, err error) {
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return "", fmt.Errorf("token: generate key: %w", err)
@@ -265,9 +329,6 @@ func (r *Ring) Rotate(dir string) (kid string, err error) {
 	// cannot leave "active" naming a key other than the ring's signer.
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("token: create key directory: %w", err)
-	}
 	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
 	if err := writeFileAtomic(dir, kid+keySuffix, pemBytes); err != nil {
 		return "", err
@@ -285,38 +346,71 @@ func (r *Ring) Rotate(dir string) (kid string, err error) {
 
 // writeFileAtomic writes via a 0600 temporary and a rename, so readers see
 // either the old file or the complete new one, never a torn key.
-func writeFileAtomic(dir, name string, data []byte) (err error) {
-	f, err := os.CreateTemp(dir, "."+name+".tmp*")
+func writeFileAtomic(dir, name string, data []byte) error {
+	tmp, err := writeTemp(dir, name, data)
 	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("token: write %s: %w", name, err)
 	}
-	tmp := f.Name()
+	syncDir(dir)
+	return nil
+}
+
+// CreateFile writes data to dir/name (mode 0600) only if no such file
+// exists, whole or not at all: a complete temporary is linked to the
+// name, which fails if the name is taken. When two processes create the
+// same secret at once, one wins and the other gets an error matching
+// fs.ErrExist and reads the winner's file.
+func CreateFile(dir, name string, data []byte) error {
+	tmp, err := writeTemp(dir, name, data)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	if err := os.Link(tmp, filepath.Join(dir, name)); err != nil {
+		return fmt.Errorf("token: create %s: %w", name, err)
+	}
+	syncDir(dir)
+	return nil
+}
+
+// writeTemp writes data to a synced 0600 temporary in dir and returns its
+// path; the caller gives it its final name.
+func writeTemp(dir, name string, data []byte) (tmp string, err error) {
+	f, err := os.CreateTemp(dir, "."+name+".tmp*")
+	if err != nil {
+		return "", fmt.Errorf("token: write %s: %w", name, err)
+	}
 	defer func() {
 		if err != nil {
 			f.Close()
-			os.Remove(tmp)
+			os.Remove(f.Name())
+			err = fmt.Errorf("token: write %s: %w", name, err)
 		}
 	}()
 	if err = f.Chmod(0o600); err != nil {
-		return fmt.Errorf("token: write %s: %w", name, err)
+		return "", err
 	}
 	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("token: write %s: %w", name, err)
+		return "", err
 	}
 	if err = f.Sync(); err != nil {
-		return fmt.Errorf("token: write %s: %w", name, err)
+		return "", err
 	}
 	if err = f.Close(); err != nil {
-		return fmt.Errorf("token: write %s: %w", name, err)
+		return "", err
 	}
-	if err = os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-		return fmt.Errorf("token: write %s: %w", name, err)
-	}
-	// Persist the rename itself; without this a power cut can lose a key
-	// that has already signed vouchers.
-	if d, derr := os.Open(dir); derr == nil {
+	return f.Name(), nil
+}
+
+// syncDir persists a new name in dir; without it a power cut can lose a
+// key that has already signed vouchers.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
 		_ = d.Sync()
 		d.Close()
 	}
-	return nil
 }

@@ -423,13 +423,6 @@ func TestOversizeRejectedBeforeParsing(t *testing.T) {
 		if !errors.Is(err, ErrMalformed) {
 			t.Errorf("%s: %v", name, err)
 		}
-		start := time.Now()
-		for range 1000 {
-			r.Verify(tok, t0, nil)
-		}
-		if d := time.Since(start); d > 100*time.Millisecond {
-			t.Errorf("%s: 1000 rejections took %v", name, d)
-		}
 	}
 }
 

@@ -118,23 +118,41 @@ func TestPasswordSignInGivesFreshSessions(t *testing.T) {
 }
 
 // TestRateLimitIgnoresForgedForwardedFor: a bot that sends a new
-// X-Forwarded-For with every request is still one client.
+// X-Forwarded-For with every request is still one client. The limit runs
+// on the App's clock, so the counts are exact however slow the machine is.
 func TestRateLimitIgnoresForgedForwardedFor(t *testing.T) {
 	cfg := web.DefaultConfig()
 	cfg.LoginPerMinute = 5
 	e := apptest.New(t, apptest.Options{Web: &cfg})
-	limited := 0
-	for i := 0; i < 20; i++ {
+	i := 0
+	attempt := func() int {
+		i++
 		r := e.API(t, http.MethodPost, "/api/v1/officer/sessions", "", map[string]string{"username": "x", "password": "y"},
-			"X-Forwarded-For", fmt.Sprintf("10.0.%d.%d", i/250, i%250), "X-Real-IP", fmt.Sprintf("10.1.0.%d", i))
-		if r.Status == 429 {
-			if r.Reason() != "rate_limited" {
-				t.Fatalf("429 without reason: %s", r.Raw)
-			}
+			"X-Forwarded-For", fmt.Sprintf("10.0.%d.%d", i/250, i%250), "X-Real-IP", fmt.Sprintf("10.1.0.%d", i%250))
+		if r.Status == 429 && r.Reason() != "rate_limited" {
+			t.Fatalf("429 without reason: %s", r.Raw)
+		}
+		return r.Status
+	}
+	limited := 0
+	for range 20 {
+		if attempt() == 429 {
 			limited++
 		}
 	}
 	if limited != 15 {
 		t.Fatalf("%d of 20 sign-ins were limited, want 15 (limit 5 per minute per client)", limited)
+	}
+	// One attempt comes back every 12 s (5 a minute), not a moment sooner.
+	e.Clock.Advance(11900 * time.Millisecond)
+	if s := attempt(); s != 429 {
+		t.Fatalf("11.9 s after the burst: %d, want 429", s)
+	}
+	e.Clock.Advance(100 * time.Millisecond)
+	if s := attempt(); s == 429 {
+		t.Fatal("12 s after the burst the client is still limited")
+	}
+	if s := attempt(); s != 429 {
+		t.Fatalf("second attempt at 12 s: %d, want 429", s)
 	}
 }

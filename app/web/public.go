@@ -21,13 +21,15 @@ func (s *Server) home(c echo.Context) error {
 	return s.page(c, http.StatusOK, "public/home", "title.home", nil)
 }
 
-// healthz answers 200 when the database answers, for load balancers.
+// healthz answers 200 when the database reads and writes, for load
+// balancers; otherwise 503 with the reason (for the operator reading the
+// balancer's log: "writes failing: ... database or disk is full").
 func (s *Server) healthz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
 	if err := s.app.Ping(ctx); err != nil {
 		s.log.Error("health check failed", "err", err)
-		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 }

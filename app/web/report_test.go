@@ -246,6 +246,13 @@ func TestLiveView(t *testing.T) {
 	if len(tiers) != 1 || tiers[0].(map[string]any)["remaining"] != 0.0 {
 		t.Fatalf("live stock: %s", r.Raw)
 	}
+	// The window runs on the App's clock: 10 s later the claims have left
+	// the last ten seconds, however slow the machine.
+	e.Clock.Advance(10 * time.Second)
+	r = e.API(t, http.MethodGet, fmt.Sprintf("/api/v1/officer/campaigns/%d/live", c.ID), officerToken(t, e, e.Maker), nil)
+	if live, _ := r.Body["live"].(map[string]any); r.Status != 200 || live["claims_last_10s"] != 0.0 {
+		t.Fatalf("live view 10 s later: %d %s", r.Status, r.Raw)
+	}
 }
 
 func TestAuditExport(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"cqvoucher/app"
 	"cqvoucher/app/apptest"
@@ -93,6 +94,18 @@ func TestSMSRateLimitIgnoresForgedForwardedFor(t *testing.T) {
 	}
 	if limited != 7 {
 		t.Fatalf("%d of 10 sends limited, want 7", limited)
+	}
+	// A full minute on the App's clock refills the three sends, no more.
+	e.Clock.Advance(time.Minute)
+	limited = 0
+	for i := 10; i < 14; i++ {
+		r := e.API(t, http.MethodPost, "/api/v1/resident/sms", "", map[string]string{"phone": fmt.Sprintf("1380000%04d", i)})
+		if r.Status == 429 {
+			limited++
+		}
+	}
+	if limited != 1 {
+		t.Fatalf("a minute later %d of 4 sends limited, want 1", limited)
 	}
 }
 

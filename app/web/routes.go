@@ -35,11 +35,11 @@ func (s *Server) routes(fsys fs.FS) {
 	}))
 
 	ip := func(c echo.Context) string { return c.RealIP() }
-	loginLimit := limiter(s.cfg.LoginPerMinute, time.Minute, ip)
-	smsLimit := limiter(s.cfg.SMSPerMinute, time.Minute, ip)
+	loginLimit := s.limiter(s.cfg.LoginPerMinute, time.Minute, ip)
+	smsLimit := s.limiter(s.cfg.SMSPerMinute, time.Minute, ip)
 	// A resident's presses are limited per resident, not per address:
 	// thousands of phones share a carrier's NAT address at 10:00.
-	claimLimit := limiter(max(1, int(s.cfg.ClaimsPerSecond)), time.Second, func(c echo.Context) string {
+	claimLimit := s.limiter(max(1, int(s.cfg.ClaimsPerSecond)), time.Second, func(c echo.Context) string {
 		return "r" + itoa(residentOf(c).ID)
 	})
 

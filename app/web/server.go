@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -198,13 +199,12 @@ func httpReason(he *echo.HTTPError) string {
 
 func isAPI(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, "/api/") }
 
-// limiter builds a per-client rate limit of n requests per interval.
-func limiter(n int, per time.Duration, key func(echo.Context) string) echo.MiddlewareFunc {
-	store := middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-		Rate: rate.Limit(float64(n) / per.Seconds()), Burst: n, ExpiresIn: 2 * per,
-	})
+// limiter builds a per-client rate limit of n requests per interval, on
+// the App's clock: limits then mean the same on a loaded machine and in
+// tests that move time by hand.
+func (s *Server) limiter(n int, per time.Duration, key func(echo.Context) string) echo.MiddlewareFunc {
 	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
-		Store:               store,
+		Store:               newClockLimiter(n, per, s.app.Now),
 		IdentifierExtractor: func(c echo.Context) (string, error) { return key(c), nil },
 		DenyHandler: func(c echo.Context, _ string, _ error) error {
 			c.Response().Header().Set("Retry-After", "60")
@@ -212,6 +212,61 @@ func limiter(n int, per time.Duration, key func(echo.Context) string) echo.Middl
 		},
 		ErrorHandler: func(c echo.Context, err error) error { return app.RateLimited("rate_limited") },
 	})
+}
+
+// clockLimiter is echo's RateLimiterStore on token buckets (n per interval,
+// bursts of n) that read an injected clock. Echo's memory store reads the
+// wall clock, so its counts depended on how fast requests ran.
+type clockLimiter struct {
+	now   func() time.Time
+	limit rate.Limit
+	burst int
+	// idle is how long a visitor's bucket takes to refill completely: a
+	// visitor unseen that long is indistinguishable from a new one, so
+	// forgetting it loses nothing and keeps memory to the clients of one
+	// interval.
+	idle time.Duration
+
+	mu        sync.Mutex
+	visitors  map[string]*visitor
+	lastSweep time.Time
+}
+
+type visitor struct {
+	bucket *rate.Limiter
+	seen   time.Time
+}
+
+func newClockLimiter(n int, per time.Duration, now func() time.Time) *clockLimiter {
+	return &clockLimiter{now: now, limit: rate.Limit(float64(n) / per.Seconds()), burst: n, idle: per, visitors: make(map[string]*visitor)}
+}
+
+// Allow takes one token from id's bucket at the clock's current time.
+func (l *clockLimiter) Allow(id string) (bool, error) {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.lastSweep) >= l.idle {
+		l.forgetIdle(now)
+	}
+	v, ok := l.visitors[id]
+	if !ok {
+		v = &visitor{bucket: rate.NewLimiter(l.limit, l.burst)}
+		l.visitors[id] = v
+	}
+	v.seen = now
+	return v.bucket.AllowN(now, 1), nil
+}
+
+// forgetIdle drops visitors whose buckets are full again; it runs at most
+// once an interval, so its cost is spread over that interval's requests.
+func (l *clockLimiter) forgetIdle(now time.Time) {
+	for id, v := range l.visitors {
+		if now.Sub(v.seen) >= l.idle {
+			delete(l.visitors, id)
+		}
+	}
+	l.lastSweep = now
 }
 
 func formatCode(s string) string { return token.FormatCode(s) }

@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -69,8 +70,12 @@ func env(key, def string) string {
 	return def
 }
 
-func parseFlags(name string, args []string) (Config, []string, error) {
-	fs := flag.NewFlagSet("voucherd "+name, flag.ContinueOnError)
+// parseFlags reads flags wherever they stand among the arguments, so
+// "voucherd keys rotate -data DIR" means what "voucherd -data DIR keys
+// rotate" does, and returns the other arguments in order ("--" ends the
+// flags).
+func parseFlags(args []string) (Config, []string, error) {
+	fs := flag.NewFlagSet("voucherd", flag.ContinueOnError)
 	var c Config
 	fs.StringVar(&c.Addr, "addr", env("VOUCHERD_ADDR", ":8080"), "listen address (env VOUCHERD_ADDR)")
 	fs.StringVar(&c.DataDir, "data", env("VOUCHERD_DATA", "./data"), "directory of the SQLite database and the signing keys (env VOUCHERD_DATA)")
@@ -84,8 +89,20 @@ func parseFlags(name string, args []string) (Config, []string, error) {
 	fs.StringVar(&c.SMSUser, "sms-user", env("VOUCHERD_SMS_USER", ""), "SMS gateway user for basic auth (env VOUCHERD_SMS_USER)")
 	// The password only by environment: flags show in the process list.
 	c.SMSPassword = env("VOUCHERD_SMS_PASSWORD", "")
-	if err := fs.Parse(args); err != nil {
-		return c, nil, err
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return c, nil, err
+		}
+		left := fs.Args()
+		if used := len(args) - len(left); used > 0 && args[used-1] == "--" {
+			positional = append(positional, left...)
+			break
+		}
+		if len(left) == 0 {
+			break
+		}
+		positional, args = append(positional, left[0]), left[1:]
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return c, nil, fmt.Errorf("-addr %q: %w", c.Addr, err)
@@ -97,23 +114,26 @@ func parseFlags(name string, args []string) (Config, []string, error) {
 	if !strings.HasPrefix(c.BaseURL, "http://") && !strings.HasPrefix(c.BaseURL, "https://") {
 		return c, nil, fmt.Errorf("-base-url %q must start with http:// or https://", c.BaseURL)
 	}
-	return c, fs.Args(), nil
+	return c, positional, nil
 }
 
 func run(ctx context.Context, args []string, log *slog.Logger) error {
-	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		cmd, args = args[0], args[1:]
-	}
-	cfg, rest, err := parseFlags(cmd, args)
+	cfg, rest, err := parseFlags(args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return err
 	}
+	cmd := "serve"
+	if len(rest) > 0 {
+		cmd, rest = rest[0], rest[1:]
+	}
 	switch cmd {
 	case "serve":
+		if len(rest) > 0 {
+			return fmt.Errorf("serve takes no arguments, got %q", rest)
+		}
 		m, err := Open(ctx, cfg, log)
 		if err != nil {
 			return err
@@ -122,7 +142,12 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 		m.PrintWelcome(os.Stdout)
 		return m.Serve(ctx)
 	case "migrate":
-		st, err := db.Open(ctx, filepath.Join(cfg.DataDir, "voucher.db"), db.Options{Synchronous: cfg.Synchronous})
+		lock, err := lockDataDir(cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		defer lock.Close()
+		st, err := openStore(ctx, cfg)
 		if err != nil {
 			return err
 		}
@@ -164,7 +189,7 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 		if len(rest) != 1 || rest[0] != "verify" {
 			return errors.New("usage: voucherd audit verify")
 		}
-		st, err := db.Open(ctx, filepath.Join(cfg.DataDir, "voucher.db"), db.Options{Synchronous: cfg.Synchronous})
+		st, err := openStore(ctx, cfg)
 		if err != nil {
 			return err
 		}
@@ -174,7 +199,7 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 		if len(rest) != 1 {
 			return errors.New("usage: voucherd backup FILE")
 		}
-		st, err := db.Open(ctx, filepath.Join(cfg.DataDir, "voucher.db"), db.Options{Synchronous: cfg.Synchronous})
+		st, err := openStore(ctx, cfg)
 		if err != nil {
 			return err
 		}
@@ -186,6 +211,50 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 		return nil
 	}
 	return fmt.Errorf("unknown command %q (serve, migrate, seed, keys rotate, backup FILE, audit verify)", cmd)
+}
+
+// openStore opens (and migrates) the data directory's database.
+func openStore(ctx context.Context, cfg Config) (*db.Store, error) {
+	return db.Open(ctx, filepath.Join(cfg.DataDir, "voucher.db"), db.Options{Synchronous: cfg.Synchronous})
+}
+
+// lockFileName is the lock a serving (or migrating, or seeding) voucherd
+// holds in its data directory.
+const lockFileName = "voucherd.lock"
+
+// lockDataDir takes the data directory's lock, or explains who holds it.
+// Two servers on one directory would each sweep, checkpoint and seed as
+// if alone, and a migration under a running server changes the schema
+// beneath it. The lock is flock(2): the kernel drops it when the process
+// dies, so a crash leaves no stale lock, and the file is never removed
+// (removing it would let a third process lock a new file while the
+// second still holds the old one). Backups, key rotation and audit
+// verification run beside a server and do not take it.
+func lockDataDir(dir string) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, lockFileName)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		holder := "another process"
+		if b, rerr := io.ReadAll(io.LimitReader(f, 32)); rerr == nil && len(strings.TrimSpace(string(b))) > 0 {
+			holder = "process " + strings.TrimSpace(string(b))
+		}
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("data directory %s is in use by %s (lock %s): stop that voucherd first, or use another -data", dir, holder, path)
+		}
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	// The pid is only for the message above; the lock is the flock.
+	if err := f.Truncate(0); err == nil {
+		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
+	return f, nil
 }
 
 // errAuditBroken makes `voucherd audit verify` exit non-zero.
@@ -222,21 +291,24 @@ type Main struct {
 	Demo     *seeds.Demo
 	listener net.Listener
 	log      *slog.Logger
+	lock     *os.File // the data directory's lock, held until Close
 }
 
 // Open assembles the product: database (migrated), keys, reference and
 // demo data, domain, web server, and a listening socket.
 func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Main, error) {
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, err
-	}
-	st, err := db.Open(ctx, filepath.Join(cfg.DataDir, "voucher.db"), db.Options{Synchronous: cfg.Synchronous})
+	lock, err := lockDataDir(cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
-	m := &Main{Config: cfg, Store: st, log: log}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	m := &Main{Config: cfg, Store: st, log: log, lock: lock}
 	if err := m.open(ctx); err != nil {
-		st.Close()
+		m.Close()
 		return nil, err
 	}
 	return m, nil
@@ -295,29 +367,42 @@ func (m *Main) open(ctx context.Context) error {
 // loadOrCreateSecret reads a 32-byte secret from path, making it (0600)
 // on first start. It keys the hashes of resident ID numbers: losing it
 // would make every real-name check unrepeatable, so it is never rotated
-// silently and lives beside the signing keys, outside the database.
+// silently and lives beside the signing keys, outside the database. It is
+// created whole and never over an existing file, so two first starts at
+// once end with the one secret the first of them wrote.
 func loadOrCreateSecret(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if err == nil {
-		if len(b) < 32 {
-			return nil, fmt.Errorf("%s: secret shorter than 32 bytes", path)
-		}
-		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
-			return nil, fmt.Errorf("%s is readable by others (mode %v): chmod 600 it", path, fi.Mode().Perm())
-		}
-		return b, nil
-	}
+	b, err := readSecret(path)
 	if !errors.Is(err, os.ErrNotExist) {
-		return nil, err
+		return b, err
 	}
 	b = make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	return b, os.WriteFile(path, b, 0o600)
+	if err := token.CreateFile(dir, filepath.Base(path), b); errors.Is(err, os.ErrExist) {
+		return readSecret(path)
+	} else if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func readSecret(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) < 32 {
+		return nil, fmt.Errorf("%s: secret shorter than 32 bytes", path)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("%s is readable by others (mode %v): chmod 600 it", path, fi.Mode().Perm())
+	}
+	return b, nil
 }
 
 // Addr is the address the server listens on (useful with port 0).
@@ -337,6 +422,7 @@ func (m *Main) Serve(ctx context.Context) error {
 	go func() { errc <- srv.Serve(m.listener) }()
 	go m.sweepSessions(ctx, time.Hour)
 	go m.sweepExpired(ctx, time.Minute)
+	go m.checkpointWAL(ctx, time.Second)
 	select {
 	case err := <-errc:
 		return err
@@ -383,12 +469,49 @@ func (m *Main) sweepExpired(ctx context.Context, every time.Duration) {
 	}
 }
 
-// Close releases the database.
+// checkpointWAL brings the WAL back to its limit whenever it has grown
+// past it (after a long export or backup held an old snapshot while claims
+// kept coming). Looking costs one stat a second; the checkpoint itself
+// runs only when needed. While a long read still holds the WAL it is said
+// once, not every second.
+func (m *Main) checkpointWAL(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	held := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		size, err := m.Store.WALSize()
+		if err == nil && size > m.Store.WALLimit() {
+			if size, err = m.Store.Checkpoint(ctx); err != nil && ctx.Err() == nil {
+				m.log.Error("WAL checkpoint failed", "err", err)
+			}
+		}
+		if err != nil {
+			continue
+		}
+		if over := size > m.Store.WALLimit(); over != held {
+			if over {
+				m.log.Warn("WAL above its limit: a long read still holds an older snapshot", "wal_bytes", size, "limit_bytes", m.Store.WALLimit())
+			} else {
+				m.log.Info("WAL back within its limit", "wal_bytes", size)
+			}
+			held = over
+		}
+	}
+}
+
+// Close releases the database and then the data directory's lock.
 func (m *Main) Close() error {
 	if m.listener != nil {
 		m.listener.Close()
 	}
-	return m.Store.Close()
+	err := m.Store.Close()
+	m.lock.Close()
+	return err
 }
 
 // PrintWelcome tells a newcomer where to go and, in demo mode, how to sign in.
