@@ -58,7 +58,7 @@ func (s *Server) apiAudit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"entries": rows})
+	return c.JSON(http.StatusOK, map[string]any{"entries": jsonList(rows)})
 }
 
 // officersPage lists officer accounts with a form for a new one (city admin only).

@@ -86,7 +86,7 @@ func (s *Server) apiCampaignDashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"campaign": s.withStats(camp), "dashboard": d, "signals": signals})
+	return c.JSON(http.StatusOK, map[string]any{"campaign": s.withStats(camp), "dashboard": d, "signals": jsonList(signals)})
 }
 
 func breakdownTable(name string, rows []report.Row, names map[string]string) table {
@@ -130,6 +130,8 @@ func (s *Server) apiCompare(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	cmp.Campaigns, cmp.BySeason, cmp.ByTier = jsonList(cmp.Campaigns), jsonList(cmp.BySeason), jsonList(cmp.ByTier)
+	cmp.ByCategory, cmp.ByDistrict = jsonList(cmp.ByCategory), jsonList(cmp.ByDistrict)
 	return c.JSON(http.StatusOK, cmp)
 }
 

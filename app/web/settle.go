@@ -99,7 +99,7 @@ func (s *Server) apiMerchantStatements(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"statements": sts})
+	return c.JSON(http.StatusOK, map[string]any{"statements": jsonList(sts)})
 }
 
 func (s *Server) apiSettlements(c echo.Context) error {
@@ -108,7 +108,7 @@ func (s *Server) apiSettlements(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"statements": sts})
+	return c.JSON(http.StatusOK, map[string]any{"statements": jsonList(sts)})
 }
 
 func (s *Server) apiMarkPaid(c echo.Context) error {
