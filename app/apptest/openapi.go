@@ -39,13 +39,17 @@ var apiDescription = sync.OnceValues(func() (routers.Router, error) {
 	return gorillamux.NewRouter(doc)
 })
 
-// checkAgainstDescription holds one JSON exchange with /api/v1 to what
-// openapi.json promises: the response must be one the operation documents
-// (its status and its schema), and a request the server accepted (2xx)
-// must be one the document allows, or the two disagree about what a
-// client may send. Requests the server refused are not checked: tests send
-// bad input on purpose, and the refusal's body is what they check.
-func checkAgainstDescription(t testing.TB, req *http.Request, reqBody []byte, res *http.Response, resBody []byte) {
+// CheckAgainstDescription holds one JSON exchange with /api/v1 to what
+// openapi.json promises, and fails the test (t.Errorf) where they differ:
+// the response must be one the operation documents (its status and its
+// schema), and a request the server accepted (2xx) must be one the
+// document allows, or the two disagree about what a client may send.
+// Requests the server refused are not checked: tests send bad input on
+// purpose, and the refusal's body is what they check. Other paths and
+// non-JSON answers are left alone, so any test client can call it on every
+// exchange. The request's body is read again through req.GetBody (set by
+// http.NewRequest for in-memory bodies).
+func CheckAgainstDescription(t testing.TB, req *http.Request, res *http.Response, resBody []byte) {
 	t.Helper()
 	if !strings.HasPrefix(req.URL.Path, "/api/v1/") || !isJSON(res.Header.Get("Content-Type")) {
 		return
@@ -55,9 +59,14 @@ func checkAgainstDescription(t testing.TB, req *http.Request, reqBody []byte, re
 		t.Errorf("%v", err)
 		return
 	}
-	// The router reads the request again: give it its own copy of the body.
 	req = req.Clone(context.Background())
-	req.Body = io.NopCloser(bytes.NewReader(reqBody))
+	req.Body = http.NoBody
+	if req.GetBody != nil {
+		if req.Body, err = req.GetBody(); err != nil {
+			t.Errorf("%s %s: rereading the request body: %v", req.Method, req.URL.Path, err)
+			return
+		}
+	}
 	route, params, err := router.FindRoute(req)
 	if err != nil {
 		// Unknown paths and methods answer 404/405; anything else is a route
@@ -75,7 +84,7 @@ func checkAgainstDescription(t testing.TB, req *http.Request, reqBody []byte, re
 		}
 	}
 	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: res.StatusCode, Header: res.Header, Options: opts}
-	out.SetBodyBytes(resBody)
+	out.Body = io.NopCloser(bytes.NewReader(resBody))
 	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
 		t.Errorf("%s %s → %d does not match openapi.json: %s\nbody: %.2000s", req.Method, req.URL.RequestURI(), res.StatusCode, describe(err), resBody)
 	}
