@@ -51,11 +51,17 @@ type table struct {
 func (t *table) add(values ...any) { t.rows = append(t.rows, values) }
 
 func (t *table) forEach(emit func(values ...any) error) error {
+	checked := func(values ...any) error {
+		if len(values) != len(t.cols) {
+			return fmt.Errorf("export %q: a row of %d values for %d columns", t.name, len(values), len(t.cols))
+		}
+		return emit(values...)
+	}
 	if t.each != nil {
-		return t.each(emit)
+		return t.each(checked)
 	}
 	for _, r := range t.rows {
-		if err := emit(r...); err != nil {
+		if err := checked(r...); err != nil {
 			return err
 		}
 	}
