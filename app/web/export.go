@@ -226,6 +226,10 @@ func sendXLSX(c echo.Context, t table) error {
 		}
 		headers[i] = col.header
 	}
+	// The headers stay in sight while a long sheet scrolls.
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		return err
+	}
 	if err := sw.SetRow("A1", headers); err != nil {
 		return err
 	}

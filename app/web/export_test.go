@@ -103,6 +103,9 @@ func TestSettlementExportIsTypedForFinance(t *testing.T) {
 	if len(rows) != 3 || rows[0][4] != "结算账号" || rows[0][7] != "应付补贴（元）" {
 		t.Fatalf("XLSX rows: %v", rows)
 	}
+	if panes, err := f.GetPanes(sheet); err != nil || !panes.Freeze || panes.YSplit != 1 {
+		t.Errorf("header row not frozen: %+v %v", panes, err)
+	}
 	// Newest day first or not, find the row of 25 Nov by its date.
 	day1 := 2
 	if shown, _, _ := exportCell(t, f, sheet, "A2"); shown != "2026-11-25" {
@@ -158,8 +161,8 @@ func TestSettlementExportIsTypedForFinance(t *testing.T) {
 	}
 }
 
-// TestDashboardExportIsTyped checks the evaluation tables: days are dates,
-// money and leverage are numbers.
+// TestDashboardExportIsTyped checks the evaluation tables and the public
+// open data: days are dates, counts, money, leverage and rates are numbers.
 func TestDashboardExportIsTyped(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	c := e.LiveCampaign(t, apptest.CampaignSpec{})
@@ -176,6 +179,18 @@ func TestDashboardExportIsTyped(t *testing.T) {
 	} {
 		if shown, raw, text := exportCell(t, f, sheet, tc.ref); shown != tc.shown || raw != tc.raw || text {
 			t.Errorf("%s: shown %q raw %q text %v, want %q raw %q as a number", tc.ref, shown, raw, text, tc.shown, tc.raw)
+		}
+	}
+	// The public open-data export: counts, money, leverage and the redemption
+	// rate (1 of 100 released, claimed 1: 100.00 %) are numbers.
+	f, sheet = exportSheet(t, e, "/open-data?format=xlsx", "")
+	for _, tc := range []struct {
+		ref, shown, raw string
+	}{
+		{"E2", "100", "100"}, {"G2", "1", "1"}, {"H2", "¥30.00", "30"}, {"I2", "¥128.50", "128.5"}, {"J2", "4.28", "4.28"}, {"K2", "100.00", "100"},
+	} {
+		if shown, raw, text := exportCell(t, f, sheet, tc.ref); shown != tc.shown || raw != tc.raw || text {
+			t.Errorf("open data %s: shown %q raw %q text %v, want %q raw %q as a number", tc.ref, shown, raw, text, tc.shown, tc.raw)
 		}
 	}
 	// Hours keep their two digits: "09", not 9.
