@@ -39,6 +39,11 @@ var apiDescription = sync.OnceValues(func() (routers.Router, error) {
 	return gorillamux.NewRouter(doc)
 })
 
+// The document takes a second or more to load and check under -race: start
+// at once, so that the first API call of a test binary does not stall in
+// the middle of a test that counts requests against a wall-clock limiter.
+func init() { go func() { _, _ = apiDescription() }() }
+
 // CheckAgainstDescription holds one JSON exchange with /api/v1 to what
 // openapi.json promises, and fails the test (t.Errorf) where they differ:
 // the response must be one the operation documents (its status and its
