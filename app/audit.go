@@ -121,16 +121,52 @@ type AuditFilter struct {
 	Limit    int
 }
 
-// AuditLog lists audit rows an officer may read, newest first.
+// AuditLog lists one page of the audit rows an officer may read, newest first.
 func (a *App) AuditLog(ctx context.Context, by Officer, f AuditFilter) ([]AuditEntry, error) {
-	if !by.SeesAllDistricts() {
-		f.District = by.District
-	}
-	f.Actor = strings.TrimSpace(f.Actor)
+	f = auditScope(by, f)
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 50
 	}
 	return a.store.AuditLog(ctx, f)
+}
+
+// auditExportPage is how many rows EachAuditEntry reads at a time.
+const auditExportPage = 500
+
+// EachAuditEntry calls fn with every audit row of the filter that the
+// officer may read, newest first: all of them, for an export. It reads the
+// log a page at a time, each page the rows below the last id seen, so it
+// holds one page in memory however long the log is, no read stays open
+// while fn writes to a slow client, and rows appended meanwhile (higher
+// ids) are not mixed in.
+func (a *App) EachAuditEntry(ctx context.Context, by Officer, f AuditFilter, fn func(AuditEntry) error) error {
+	f = auditScope(by, f)
+	f.Limit = auditExportPage
+	for {
+		rows, err := a.store.AuditLog(ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		if len(rows) < f.Limit {
+			return nil
+		}
+		f.BeforeID = rows[len(rows)-1].ID
+	}
+}
+
+// auditScope narrows a filter to what the officer may read: a district
+// officer or auditor reads their own district only.
+func auditScope(by Officer, f AuditFilter) AuditFilter {
+	if !by.SeesAllDistricts() {
+		f.District = by.District
+	}
+	f.Actor = strings.TrimSpace(f.Actor)
+	return f
 }
 
 // VerifyAudit walks the whole chain.

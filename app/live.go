@@ -53,7 +53,7 @@ type LiveView struct {
 	Refusals  map[string]int64 `json:"refusals_by_reason"`
 	Since     time.Time        `json:"counting_since"`
 	Stock     []Tier           `json:"tiers"`
-	Reasons   []string         `json:"reasons"` // refusal reasons, most frequent first
+	Reasons   []string         `json:"reasons"` // refusal reasons, most frequent first; [] (never nil) before the first refusal
 }
 
 // Live reads a campaign's live view: presses from this process's counters,
@@ -73,6 +73,7 @@ func (a *App) Live(ctx context.Context, by Officer, id int64) (LiveView, error) 
 			v.PerSecond[i] = l.claims[slot]
 		}
 	}
+	v.Reasons = make([]string, 0, len(l.refusals))
 	for k, n := range l.refusals {
 		v.Refusals[k] = n
 		v.Reasons = append(v.Reasons, k)

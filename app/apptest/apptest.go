@@ -372,7 +372,9 @@ func (e *Env) API(t testing.TB, method, path, bearer string, body any, headers .
 }
 
 // APIWith is API through a given client. A transport error (a timeout,
-// say) is returned as status 0, not failed, so tests can expect it.
+// say) is returned as status 0, not failed, so tests can expect it. Every
+// JSON answer of /api/v1 is checked against openapi.json (see
+// CheckAgainstDescription); a mismatch fails the test.
 func (e *Env) APIWith(t testing.TB, client *http.Client, method, path, bearer string, body any, headers ...string) Response {
 	t.Helper()
 	var rd io.Reader
@@ -405,6 +407,7 @@ func (e *Env) APIWith(t testing.TB, client *http.Client, method, path, bearer st
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
+	CheckAgainstDescription(t, req, res, raw)
 	out := Response{Status: res.StatusCode, Raw: string(raw)}
 	_ = json.Unmarshal(raw, &out.Body)
 	return out

@@ -27,22 +27,25 @@ func auditFilter(c echo.Context) app.AuditFilter {
 	return f
 }
 
-// auditPage browses the audit log with filters, newest first, 50 a page.
+// auditPage browses the audit log with filters, newest first, 50 a page;
+// ?format=csv|xlsx exports every row of the filter, not one page: an
+// export is the record an auditor takes away.
 func (s *Server) auditPage(c echo.Context) error {
 	f := auditFilter(c)
 	if c.QueryParam("format") != "" {
-		f.Limit = 200 // an export takes the newest 200 matching rows; page with ?before= for more
+		f.BeforeID = 0 // ?before= pages the screen; the export link of an older page still means the whole filter
+		return sendTable(c, table{name: "审计日志",
+			cols: []column{{"编号", colCount}, {"时间", colTime}, {"操作人", colText}, {"操作", colText}, {"对象", colText}, {"对象编号", colCount},
+				{"区县", colIdent}, {"修改前", colText}, {"修改后", colText}, {"前一条哈希", colIdent}, {"本条哈希", colIdent}},
+			each: func(emit func(...any) error) error {
+				return s.app.EachAuditEntry(c.Request().Context(), officerOf(c), f, func(r app.AuditEntry) error {
+					return emit(r.ID, r.At, r.Actor, r.Action, r.Entity, r.EntityID, r.District, r.BeforeJSON, r.AfterJSON, r.PrevHash, r.Hash)
+				})
+			}})
 	}
 	rows, err := s.app.AuditLog(c.Request().Context(), officerOf(c), f)
 	if err != nil {
 		return err
-	}
-	if c.QueryParam("format") != "" {
-		t := table{name: "审计日志", headers: []string{"编号", "时间", "操作人", "操作", "对象", "对象编号", "区县", "修改前", "修改后", "前一条哈希", "本条哈希"}}
-		for _, r := range rows {
-			t.rows = append(t.rows, []any{r.ID, app.FormatLocal(r.At), r.Actor, r.Action, r.Entity, r.EntityID, r.District, r.BeforeJSON, r.AfterJSON, r.PrevHash, r.Hash})
-		}
-		return sendTable(c, t)
 	}
 	data := map[string]any{"Rows": rows, "F": f, "Q": c.QueryParams(), "Names": s.names(c)}
 	if len(rows) == 50 {
@@ -58,7 +61,7 @@ func (s *Server) apiAudit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"entries": rows})
+	return c.JSON(http.StatusOK, map[string]any{"entries": jsonList(rows)})
 }
 
 // officersPage lists officer accounts with a form for a new one (city admin only).

@@ -30,6 +30,16 @@ func bindJSON(c echo.Context, v any) error {
 	return nil
 }
 
+// jsonList is a JSON array that is [] when empty, never null: openapi.json
+// promises arrays, and clients (the live page's script among them) iterate
+// them without a null check. A nil Go slice would marshal as null.
+func jsonList[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
 type loginRequest struct {
 	Username string `json:"username"`
 	Password string `json:"password"`

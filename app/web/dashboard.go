@@ -14,14 +14,15 @@ import (
 // Chinese export titles.
 var breakdowns = []struct {
 	key, title string
+	keyKind    colKind
 	rows       func(report.Dashboard) []report.Row
 }{
-	{"by_day", "按日", func(d report.Dashboard) []report.Row { return d.ByDay }},
-	{"by_hour", "按小时", func(d report.Dashboard) []report.Row { return d.ByHour }},
-	{"by_tier", "按券种", func(d report.Dashboard) []report.Row { return d.ByTier }},
-	{"by_district", "按区县", func(d report.Dashboard) []report.Row { return d.ByDistrict }},
-	{"by_category", "按类别", func(d report.Dashboard) []report.Row { return d.ByCategory }},
-	{"by_merchant", "按商户", func(d report.Dashboard) []report.Row { return d.ByMerchant }},
+	{"by_day", "按日", colDay, func(d report.Dashboard) []report.Row { return d.ByDay }},
+	{"by_hour", "按小时", colIdent, func(d report.Dashboard) []report.Row { return d.ByHour }},
+	{"by_tier", "按券种", colText, func(d report.Dashboard) []report.Row { return d.ByTier }},
+	{"by_district", "按区县", colText, func(d report.Dashboard) []report.Row { return d.ByDistrict }},
+	{"by_category", "按类别", colText, func(d report.Dashboard) []report.Row { return d.ByCategory }},
+	{"by_merchant", "按商户", colText, func(d report.Dashboard) []report.Row { return d.ByMerchant }},
 }
 
 // campaignDashboard is the evaluation of one campaign, from its rollups;
@@ -39,7 +40,7 @@ func (s *Server) campaignDashboard(c echo.Context) error {
 	if table := c.QueryParam("table"); table != "" && c.QueryParam("format") != "" {
 		for _, b := range breakdowns {
 			if b.key == table {
-				return sendTable(c, breakdownTable(camp.Name+"_"+b.title, b.rows(d), names))
+				return sendTable(c, breakdownTable(camp.Name+"_"+b.title, b.keyKind, b.rows(d), names))
 			}
 		}
 		return app.NotFound("page_not_found")
@@ -86,18 +87,20 @@ func (s *Server) apiCampaignDashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"campaign": s.withStats(camp), "dashboard": d, "signals": signals})
+	return c.JSON(http.StatusOK, map[string]any{"campaign": s.withStats(camp), "dashboard": d, "signals": jsonList(signals)})
 }
 
-func breakdownTable(name string, rows []report.Row, names map[string]string) table {
-	t := table{name: name, headers: []string{"维度", "领取", "核销", "撤销", "财政补贴（元）", "带动消费（元）", "拉动比", "笔均消费（元）"}}
+// breakdownTable exports one evaluation table; keyKind is how its first
+// column reads (days are dates, hours "09" stay as written).
+func breakdownTable(name string, keyKind colKind, rows []report.Row, names map[string]string) table {
+	t := table{name: name, cols: []column{{"维度", keyKind}, {"领取", colCount}, {"核销", colCount}, {"撤销", colCount},
+		{"财政补贴（元）", colMoney}, {"带动消费（元）", colMoney}, {"拉动比", colRatio}, {"笔均消费（元）", colMoney}}}
 	for _, r := range rows {
 		key := r.Key
 		if n, ok := names[key]; ok {
 			key = n
 		}
-		t.rows = append(t.rows, []any{key, r.Claims, r.Redemptions, r.Reversals, app.Fen(r.SubsidyFen).String(),
-			app.Fen(r.ConsumptionFen).String(), app.FormatBP(r.LeverageBP()), app.Fen(r.AvgBillFen()).String()})
+		t.add(key, r.Claims, r.Redemptions, r.Reversals, r.SubsidyFen, r.ConsumptionFen, r.LeverageBP(), r.AvgBillFen())
 	}
 	return t
 }
@@ -117,7 +120,7 @@ func (s *Server) comparePage(c echo.Context) error {
 	if table := c.QueryParam("table"); table != "" && c.QueryParam("format") != "" {
 		for _, sec := range sections {
 			if sec.Key == table {
-				return sendTable(c, breakdownTable("活动对比_"+table, sec.Rows, names))
+				return sendTable(c, breakdownTable("活动对比_"+table, colText, sec.Rows, names))
 			}
 		}
 		return app.NotFound("page_not_found")
@@ -130,6 +133,8 @@ func (s *Server) apiCompare(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	cmp.Campaigns, cmp.BySeason, cmp.ByTier = jsonList(cmp.Campaigns), jsonList(cmp.BySeason), jsonList(cmp.ByTier)
+	cmp.ByCategory, cmp.ByDistrict = jsonList(cmp.ByCategory), jsonList(cmp.ByDistrict)
 	return c.JSON(http.StatusOK, cmp)
 }
 

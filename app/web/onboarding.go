@@ -99,7 +99,7 @@ func (s *Server) apiOfficerMerchants(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"merchants": ms})
+	return c.JSON(http.StatusOK, map[string]any{"merchants": jsonList(ms)})
 }
 
 func (s *Server) apiReviewMerchant(c echo.Context) error {
@@ -185,7 +185,7 @@ func (s *Server) apiStaff(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"cashiers": staff})
+	return c.JSON(http.StatusOK, map[string]any{"cashiers": jsonList(staff)})
 }
 
 func (s *Server) apiAddCashier(c echo.Context) error {
@@ -220,7 +220,7 @@ func (s *Server) apiAPIKeys(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"api_keys": ks})
+	return c.JSON(http.StatusOK, map[string]any{"api_keys": jsonList(ks)})
 }
 
 // apiCreateAPIKey answers with the key's secret: the only time it is shown.

@@ -59,13 +59,16 @@ func (s *Server) openData(c echo.Context) error {
 		return err
 	}
 	switch c.QueryParam("format") {
+	case "": // the page
 	case "json":
-		return c.JSON(http.StatusOK, map[string]any{"campaigns": rows})
-	case "csv", "xlsx":
-		t := table{name: "消费券公开数据", headers: []string{"活动", "消费季", "区县", "类别", "投放", "领取", "核销", "财政补贴（元）", "带动消费（元）", "拉动比", "核销率（%）", "核销居民数", "核销商户数"}}
+		return c.JSON(http.StatusOK, map[string]any{"campaigns": jsonList(rows)})
+	default: // csv, xlsx, or sendTable's refusal of anything else
+		t := table{name: "消费券公开数据", cols: []column{{"活动", colText}, {"消费季", colText}, {"区县", colText}, {"类别", colText},
+			{"投放", colCount}, {"领取", colCount}, {"核销", colCount}, {"财政补贴（元）", colMoney}, {"带动消费（元）", colMoney},
+			{"拉动比", colRatio}, {"核销率（%）", colPercent}, {"核销居民数", colCount}, {"核销商户数", colCount}}}
 		for _, r := range rows {
-			t.rows = append(t.rows, []any{r.Name, r.Season, r.District, r.Categories, r.Released, r.Claimed, r.Redeemed,
-				app.Fen(r.SubsidyFen).String(), app.Fen(r.ConsumptionFen).String(), app.FormatBP(r.LeverageBP), app.FormatPercentBP(r.RedemptionBP), r.Residents, r.Merchants})
+			t.add(r.Name, r.Season, r.District, r.Categories, r.Released, r.Claimed, r.Redeemed,
+				r.SubsidyFen, r.ConsumptionFen, r.LeverageBP, r.RedemptionBP, r.Residents, r.Merchants)
 		}
 		return sendTable(c, t)
 	}

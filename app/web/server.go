@@ -140,6 +140,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if he != nil {
 		status = he.Code
 	}
+	if errors.As(err, new(badRequest)) {
+		status = http.StatusBadRequest
+	}
 	if status == 0 {
 		status = http.StatusInternalServerError
 	}

@@ -27,14 +27,11 @@ func (s *Server) dayRange(c echo.Context, days int) (string, string) {
 }
 
 func statementTable(name string, sts []app.Statement, names map[string]string) table {
-	t := table{name: name, headers: []string{"日期", "商户编号", "商户", "区县", "结算账号", "核销笔数", "撤销笔数", "应付补贴（元）", "带动消费（元）", "已支付时间"}}
+	t := table{name: name, cols: []column{{"日期", colDay}, {"商户编号", colCount}, {"商户", colText}, {"区县", colText}, {"结算账号", colIdent},
+		{"核销笔数", colCount}, {"撤销笔数", colCount}, {"应付补贴（元）", colMoney}, {"带动消费（元）", colMoney}, {"已支付时间", colTime}}}
 	for _, st := range sts {
-		paid := ""
-		if st.PaidAt != nil {
-			paid = app.FormatLocal(*st.PaidAt)
-		}
-		t.rows = append(t.rows, []any{st.Day, st.MerchantID, st.MerchantName, names[st.District], st.Account, st.Redemptions, st.Reversals,
-			st.SubsidyFen.String(), st.ConsumptionFen.String(), paid})
+		t.add(st.Day, st.MerchantID, st.MerchantName, names[st.District], st.Account, st.Redemptions, st.Reversals,
+			st.SubsidyFen, st.ConsumptionFen, st.PaidAt)
 	}
 	return t
 }
@@ -99,7 +96,7 @@ func (s *Server) apiMerchantStatements(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"statements": sts})
+	return c.JSON(http.StatusOK, map[string]any{"statements": jsonList(sts)})
 }
 
 func (s *Server) apiSettlements(c echo.Context) error {
@@ -108,7 +105,7 @@ func (s *Server) apiSettlements(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"statements": sts})
+	return c.JSON(http.StatusOK, map[string]any{"statements": jsonList(sts)})
 }
 
 func (s *Server) apiMarkPaid(c echo.Context) error {

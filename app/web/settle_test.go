@@ -101,7 +101,7 @@ func TestSettlementStatementsAndPayment(t *testing.T) {
 		t.Fatalf("XLSX: %d %v", status, err)
 	}
 	rows, _ := f.GetRows(f.GetSheetName(0))
-	if len(rows) != 2 || rows[0][7] != "应付补贴（元）" || rows[1][2] != e.Merchant.Name || rows[1][7] != "60.00" {
+	if len(rows) != 2 || rows[0][7] != "应付补贴（元）" || rows[1][2] != e.Merchant.Name || rows[1][7] != "¥60.00" {
 		t.Fatalf("XLSX rows: %v", rows)
 	}
 }

@@ -36,6 +36,7 @@ import (
 	"golang.org/x/net/html/atom"
 
 	"cqvoucher/app"
+	"cqvoucher/app/apptest"
 	"cqvoucher/seeds"
 )
 
@@ -168,6 +169,7 @@ func (c *journeyClient) do(t *testing.T, req *http.Request) *journeyPage {
 	if err != nil {
 		t.Fatalf("%s: %s %s: read body: %v", c.who, req.Method, req.URL.Path, err)
 	}
+	apptest.CheckAgainstDescription(t, req, resp, body) // the API's answers keep openapi.json's word here too
 	p := &journeyPage{method: req.Method, path: req.URL.RequestURI(), status: resp.StatusCode, header: resp.Header, body: body}
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 		if p.doc, err = html.Parse(bytes.NewReader(body)); err != nil {

@@ -10,15 +10,21 @@
     while (body.firstChild) body.removeChild(body.firstChild);
     list.forEach(function (r) { var tr = document.createElement('tr'); cell(tr, r[0]); cell(tr, r[1], 'num'); body.appendChild(tr); });
   }
+  // The API answers [] for an empty list; the fallbacks keep one odd
+  // answer from stopping the redraw for good (a throw here used to leave
+  // the page on its "connecting" line forever).
   function draw(d) {
-    var per = d.live.claims_per_second;
-    document.getElementById('live-rate').textContent = (d.live.claims_last_10s / 10).toFixed(1) + ' /s';
+    var live = d.live || {};
+    var per = live.claims_per_second || [];
+    var refused = live.refusals_by_reason || {};
+    var labels = d.reason_labels || {};
+    document.getElementById('live-rate').textContent = ((live.claims_last_10s || 0) / 10).toFixed(1) + ' /s';
     var spark = document.getElementById('live-spark');
     var max = Math.max.apply(null, per.concat([1]));
     while (spark.firstChild) spark.removeChild(spark.firstChild);
     per.forEach(function (n) { var b = document.createElement('span'); b.style.height = Math.round(40 * n / max) + 'px'; spark.appendChild(b); });
-    rows('live-stock', d.tiers.map(function (t) { return [t.rule, t.remaining + ' / ' + t.released]; }));
-    rows('live-refusals', d.live.reasons.map(function (r) { return [d.reason_labels[r] || r, d.live.refusals_by_reason[r]]; }));
+    rows('live-stock', (d.tiers || []).map(function (t) { return [t.rule, t.remaining + ' / ' + t.released]; }));
+    rows('live-refusals', (live.reasons || []).map(function (r) { return [labels[r] || r, refused[r] || 0]; }));
     document.getElementById('live-updated').textContent = new Date().toLocaleTimeString();
   }
   function poll() {
