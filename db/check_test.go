@@ -190,6 +190,10 @@ func TestCheckNamesWhatWasBroken(t *testing.T) {
 				"rollup_hour = recount", "rollup_tier = recount", "rollup_merchant = recount", "paid statements = their day's redemptions"}},
 		{"a lapsed voucher redeemed", []string{`UPDATE vouchers SET lapsed_at = redeemed_at WHERE id = (SELECT MIN(id) FROM vouchers WHERE status = 'redeemed')`},
 			[]string{"no voucher both lapsed and redeemed", "tier counters = recount"}},
+		{"a voucher spent after it lapsed, then refunded", []string{`UPDATE vouchers SET lapsed_at = claimed_at
+			WHERE id = (SELECT MIN(r.voucher_id) FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id
+				WHERE r.reversed_at IS NOT NULL AND v.lapsed_at IS NOT NULL)`},
+			[]string{"no voucher both lapsed and redeemed"}},
 		{"two live redemptions of one voucher", []string{`DROP INDEX redemptions_live_voucher`,
 			`UPDATE redemptions SET reversed_at = NULL, reversed_by = NULL WHERE reversed_at IS NOT NULL
 				AND voucher_id IN (SELECT voucher_id FROM redemptions WHERE reversed_at IS NULL)`},
@@ -263,5 +267,30 @@ func TestCheckNamesWhatWasBroken(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOpenReadOnly: the check's store changes nothing, and refuses a
+// database that lacks a migration of this build (its recounts would read
+// another schema).
+func TestOpenReadOnly(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	ctx := context.Background()
+	st, err := db.OpenReadOnly(ctx, e.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.AppendAudit(ctx, app.SystemAudit(e.Clock.Now(), "test.write", "test", app.CityCode, nil)); err == nil ||
+		!strings.Contains(err.Error(), "readonly") {
+		t.Fatalf("a write through the read-only store: %v", err)
+	}
+	old := filepath.Join(t.TempDir(), "old.db")
+	if err := e.Store.Backup(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	rawExec(t, old, `DELETE FROM schema_migrations WHERE name = (SELECT MAX(name) FROM schema_migrations)`)
+	if _, err := db.OpenReadOnly(ctx, old); err == nil || !strings.Contains(err.Error(), "run voucherd migrate") {
+		t.Fatalf("a database without the last migration: %v", err)
 	}
 }
