@@ -139,6 +139,9 @@ func (c connector) Driver() driver.Driver                        { return c.drv 
 
 // Close closes the pools.
 func (s *Store) Close() error {
+	if s.ckpt == nil { // OpenReadOnly: one pool serves as both
+		return s.r.Close()
+	}
 	return errors.Join(s.r.Close(), s.w.Close(), s.ckpt.Close())
 }
 

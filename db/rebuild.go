@@ -2,58 +2,149 @@ package db
 
 import (
 	"context"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 )
 
-// RebuildDerived recomputes, from the raw vouchers and redemptions, every
-// counter and rollup that the claim, redemption and reversal transactions
-// keep: for a season loaded in bulk, and for an operator who doubts a
-// figure. One transaction: readers see the old figures or the new ones.
+// Everything derived is defined once, here, as a recount of the raw rows
+// (vouchers, redemptions, drops): RebuildDerived writes these recounts and
+// Check compares the stored figures with them, so the two cannot disagree
+// about what a counter means.
+
+// derivedTable is a table whose rows are all a recount of other rows.
+type derivedTable struct {
+	table  string
+	keys   []string // the primary key
+	values []string // the counted columns
+	// recount selects keys then values. It may read raw_events, the
+	// events of rawEvents for every campaign.
+	recount string
+}
+
+func (d derivedTable) cols() string {
+	return strings.Join(append(append([]string{}, d.keys...), d.values...), ", ")
+}
+
+// stored selects the table's rows in recount order, leaving out rows whose
+// every figure is zero: the live transactions keep a row whose last
+// redemption was reversed, where a recount has no row at all.
+func (d derivedTable) stored() string {
+	zero := make([]string, len(d.values))
+	for i, v := range d.values {
+		zero[i] = v + " = 0"
+	}
+	return `SELECT ` + d.cols() + ` FROM ` + d.table + ` WHERE NOT (` + strings.Join(zero, " AND ") + `)`
+}
+
+var rollupValues = strings.Split(rollupCols, ", ")
+
+// liveRedemptions joins each live redemption to its voucher.
+const liveRedemptions = `redemptions r JOIN vouchers v ON v.id = r.voucher_id WHERE r.reversed_at IS NULL`
+
+var derivedTables = []derivedTable{
+	{table: "resident_claims", keys: []string{"campaign_id", "resident_id"}, values: []string{"claimed"},
+		recount: `SELECT campaign_id, resident_id, COUNT(*) AS claimed FROM vouchers GROUP BY campaign_id, resident_id`},
+	// The day and tier counters exist only where the campaign has that
+	// limit: the claim keeps them only then.
+	{table: "resident_day_claims", keys: []string{"campaign_id", "resident_id", "day"}, values: []string{"claimed"},
+		recount: `SELECT v.campaign_id, v.resident_id, ` + voucherDay + ` AS day, COUNT(*) AS claimed
+			FROM vouchers v JOIN campaigns c ON c.id = v.campaign_id WHERE c.per_day_limit > 0
+			GROUP BY v.campaign_id, v.resident_id, ` + voucherDay},
+	{table: "resident_tier_claims", keys: []string{"tier_id", "resident_id"}, values: []string{"claimed"},
+		recount: `SELECT v.tier_id, v.resident_id, COUNT(*) AS claimed
+			FROM vouchers v JOIN campaigns c ON c.id = v.campaign_id WHERE c.per_tier_limit > 0
+			GROUP BY v.tier_id, v.resident_id`},
+	{table: "rollup_hour", keys: []string{"campaign_id", "hour"}, values: rollupValues,
+		recount: `SELECT campaign_id, hour, ` + rawSums + ` FROM raw_events GROUP BY campaign_id, hour`},
+	{table: "rollup_tier", keys: []string{"campaign_id", "tier_id"}, values: rollupValues,
+		recount: `SELECT campaign_id, tier_id, ` + rawSums + ` FROM raw_events GROUP BY campaign_id, tier_id`},
+	{table: "rollup_merchant", keys: []string{"campaign_id", "merchant_id"}, values: rollupValues[1:], // no claims: a claim has no merchant
+		recount: `SELECT campaign_id, merchant_id, SUM(redemptions), SUM(reversals), SUM(subsidy_fen), SUM(consumption_fen),
+			SUM(claim_to_redeem_s), SUM(near_threshold) FROM raw_events WHERE merchant_id <> 0 GROUP BY campaign_id, merchant_id`},
+	{table: "campaign_redeemers", keys: []string{"campaign_id", "resident_id"}, values: []string{"live"},
+		recount: `SELECT r.campaign_id, v.resident_id, COUNT(*) FROM ` + liveRedemptions + ` GROUP BY r.campaign_id, v.resident_id`},
+	{table: "campaign_merchant_use", keys: []string{"campaign_id", "merchant_id"}, values: []string{"live"},
+		recount: `SELECT campaign_id, merchant_id, COUNT(*) FROM redemptions WHERE reversed_at IS NULL GROUP BY campaign_id, merchant_id`},
+	{table: "campaign_pairs", keys: []string{"campaign_id", "resident_id", "merchant_id"}, values: []string{"live"},
+		recount: `SELECT r.campaign_id, v.resident_id, r.merchant_id, COUNT(*) FROM ` + liveRedemptions + `
+			GROUP BY r.campaign_id, v.resident_id, r.merchant_id`},
+}
+
+// voucherDay is the Asia/Shanghai date of a voucher's claim, the day its
+// per-day limit counts it in (China keeps no daylight saving).
+const voucherDay = `date(v.claimed_at, '+8 hours')`
+
+// counter is a column of a row that recounts the rows belonging to it.
+type counter struct{ col, recount string }
+
+// counterSet is the counter columns of one table, each recount a scalar
+// subquery on the table's row (tiers.id, campaigns.id).
+type counterSet struct {
+	table, noun string
+	counters    []counter
+}
+
+const (
+	tierIssued = `(SELECT COUNT(*) FROM vouchers v WHERE v.tier_id = tiers.id)`
+	// A drop campaign's stock is its drops: in all, and released so far.
+	// Other campaigns release everything at creation.
+	tierIsDrops    = `EXISTS (SELECT 1 FROM campaigns c WHERE c.id = tiers.campaign_id AND c.release_mode = 'drops')`
+	tierQuantity   = `CASE WHEN ` + tierIsDrops + ` THEN (SELECT COALESCE(SUM(d.quantity), 0) FROM drops d WHERE d.tier_id = tiers.id) ELSE tiers.quantity END`
+	tierReleased   = `CASE WHEN ` + tierIsDrops + ` THEN (SELECT COALESCE(SUM(d.quantity), 0) FROM drops d WHERE d.tier_id = tiers.id AND d.released_at IS NOT NULL) ELSE tiers.released END`
+	tierRedemption = `(SELECT COUNT(*) FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id WHERE v.tier_id = tiers.id AND r.reversed_at `
+)
+
+var tierCounters = counterSet{table: "tiers", noun: "tier", counters: []counter{
+	{"quantity", tierQuantity},
+	{"released", tierReleased},
+	{"claimed_count", tierIssued},
+	// Released stock is claimed, still there, or lapsed at a drop.
+	{"remaining", `(` + tierReleased + `) - tiers.lapsed - ` + tierIssued},
+	{"redeemed_count", tierRedemption + `IS NULL)`},
+	{"reversed_count", tierRedemption + `IS NOT NULL)`},
+	{"expired", `(SELECT COUNT(*) FROM vouchers v WHERE v.tier_id = tiers.id AND v.lapsed_at IS NOT NULL)`},
+}}
+
+var campaignCounters = counterSet{table: "campaigns", noun: "campaign", counters: []counter{
+	{"claimed_count", `(SELECT COUNT(*) FROM vouchers v WHERE v.campaign_id = campaigns.id)`},
+	{"redeemed_count", `(SELECT COUNT(*) FROM redemptions r WHERE r.campaign_id = campaigns.id AND r.reversed_at IS NULL)`},
+	{"reversed_count", `(SELECT COUNT(*) FROM redemptions r WHERE r.campaign_id = campaigns.id AND r.reversed_at IS NOT NULL)`},
+	{"subsidy_fen", `(SELECT COALESCE(SUM(r.discount_fen), 0) FROM redemptions r WHERE r.campaign_id = campaigns.id AND r.reversed_at IS NULL)`},
+	{"consumption_fen", `(SELECT COALESCE(SUM(r.bill_fen), 0) FROM redemptions r WHERE r.campaign_id = campaigns.id AND r.reversed_at IS NULL)`},
+	// Reach: distinct residents and merchants with a live redemption.
+	{"reach_residents", `(SELECT COUNT(DISTINCT v.resident_id) FROM ` + liveRedemptions + ` AND r.campaign_id = campaigns.id)`},
+	{"reach_merchants", `(SELECT COUNT(DISTINCT r.merchant_id) FROM redemptions r WHERE r.campaign_id = campaigns.id AND r.reversed_at IS NULL)`},
+}}
+
+var counterSets = []counterSet{tierCounters, campaignCounters}
+
+// update sets every counter of the set in one statement: the CHECKs on
+// tiers (claimed + remaining ≤ quantity) hold only for the finished row.
+func (cs counterSet) update() string {
+	set := make([]string, len(cs.counters))
+	for i, c := range cs.counters {
+		set[i] = c.col + " = (" + c.recount + ")"
+	}
+	return `UPDATE ` + cs.table + ` SET ` + strings.Join(set, ",\n\t")
+}
+
+// RebuildDerived recomputes, from the raw vouchers, redemptions and drops,
+// every counter and rollup that the claim, redemption, reversal and expiry
+// transactions keep: for a season loaded in bulk, and for an operator who
+// doubts a figure. One transaction: readers see the old figures or the new ones.
 func (s *Store) RebuildDerived(ctx context.Context) error {
 	return s.tx(ctx, func(tx *sqlx.Tx) error {
-		for _, q := range []string{
-			`DELETE FROM rollup_hour`,
-			`DELETE FROM rollup_tier`,
-			`DELETE FROM rollup_merchant`,
-			`DELETE FROM campaign_redeemers`,
-			`DELETE FROM campaign_merchant_use`,
-			`DELETE FROM campaign_pairs`,
-			`DELETE FROM resident_claims`,
-			`INSERT INTO resident_claims (campaign_id, resident_id, claimed)
-				SELECT campaign_id, resident_id, COUNT(*) FROM vouchers GROUP BY campaign_id, resident_id`,
-			// One event per row (claims, live redemptions, reversals), then
-			// summed along each dimension, as the live transactions add them.
-			`CREATE TEMP TABLE rebuild_events AS ` + rawEvents("IS NOT NULL"),
-			`INSERT INTO rollup_hour SELECT campaign_id, hour, ` + rawSums + ` FROM rebuild_events GROUP BY campaign_id, hour`,
-			`INSERT INTO rollup_tier SELECT campaign_id, tier_id, ` + rawSums + ` FROM rebuild_events GROUP BY campaign_id, tier_id`,
-			`INSERT INTO rollup_merchant SELECT campaign_id, merchant_id, SUM(redemptions), SUM(reversals), SUM(subsidy_fen), SUM(consumption_fen),
-				SUM(claim_to_redeem_s), SUM(near_threshold) FROM rebuild_events WHERE merchant_id <> 0 GROUP BY campaign_id, merchant_id`,
-			`DROP TABLE rebuild_events`,
-			`INSERT INTO campaign_redeemers (campaign_id, resident_id, live)
-				SELECT r.campaign_id, v.resident_id, COUNT(*) FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id
-				WHERE r.reversed_at IS NULL GROUP BY r.campaign_id, v.resident_id`,
-			`INSERT INTO campaign_merchant_use (campaign_id, merchant_id, live)
-				SELECT campaign_id, merchant_id, COUNT(*) FROM redemptions WHERE reversed_at IS NULL GROUP BY campaign_id, merchant_id`,
-			`INSERT INTO campaign_pairs (campaign_id, resident_id, merchant_id, live)
-				SELECT r.campaign_id, v.resident_id, r.merchant_id, COUNT(*) FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id
-				WHERE r.reversed_at IS NULL GROUP BY r.campaign_id, v.resident_id, r.merchant_id`,
-			// One statement for claimed and remaining: the CHECK on their sum
-			// holds only for the pair.
-			`UPDATE tiers SET
-				claimed_count = (SELECT COUNT(*) FROM vouchers v WHERE v.tier_id = tiers.id),
-				remaining = released - lapsed - (SELECT COUNT(*) FROM vouchers v WHERE v.tier_id = tiers.id),
-				redeemed_count = (SELECT COUNT(*) FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id WHERE v.tier_id = tiers.id AND r.reversed_at IS NULL),
-				reversed_count = (SELECT COUNT(*) FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id WHERE v.tier_id = tiers.id AND r.reversed_at IS NOT NULL)`,
-			`UPDATE campaigns SET
-				claimed_count = (SELECT COALESCE(SUM(claimed_count), 0) FROM tiers WHERE campaign_id = campaigns.id),
-				redeemed_count = (SELECT COALESCE(SUM(redeemed_count), 0) FROM tiers WHERE campaign_id = campaigns.id),
-				reversed_count = (SELECT COALESCE(SUM(reversed_count), 0) FROM tiers WHERE campaign_id = campaigns.id),
-				subsidy_fen = (SELECT COALESCE(SUM(discount_fen), 0) FROM redemptions WHERE campaign_id = campaigns.id AND reversed_at IS NULL),
-				consumption_fen = (SELECT COALESCE(SUM(bill_fen), 0) FROM redemptions WHERE campaign_id = campaigns.id AND reversed_at IS NULL),
-				reach_residents = (SELECT COUNT(*) FROM campaign_redeemers x WHERE x.campaign_id = campaigns.id AND x.live > 0),
-				reach_merchants = (SELECT COUNT(*) FROM campaign_merchant_use x WHERE x.campaign_id = campaigns.id AND x.live > 0)`,
-		} {
+		// The events are read once for the three rollups.
+		qs := []string{`CREATE TEMP TABLE raw_events AS ` + rawEvents("IS NOT NULL")}
+		for _, d := range derivedTables {
+			qs = append(qs, `DELETE FROM `+d.table, `INSERT INTO `+d.table+` (`+d.cols()+`) `+d.recount)
+		}
+		qs = append(qs, `DROP TABLE raw_events`)
+		for _, cs := range counterSets {
+			qs = append(qs, cs.update())
+		}
+		for _, q := range qs {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return err
 			}

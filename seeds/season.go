@@ -143,7 +143,7 @@ func LoadSeason(ctx context.Context, st *db.Store, a *app.App, opt SeasonOptions
 		}
 		defer insV.Close()
 		insR, err := tx.PreparexContext(ctx, `INSERT INTO redemptions (voucher_id, campaign_id, merchant_id, cashier_id, bill_fen, discount_fen,
-			idempotency_key, created_at, reversed_at, reversed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			idempotency_key, created_at, reversed_at, reversed_by, wait_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
@@ -215,7 +215,8 @@ func LoadSeason(ctx context.Context, st *db.Store, a *app.App, opt SeasonOptions
 			} else {
 				sum.Redemptions++
 			}
-			if _, err := insR.ExecContext(ctx, vid, p.campaign.ID, m.ID, cid, bill, discount, fmt.Sprintf("season-%d", vid), redeemAt.UTC(), reversedAt, reversedBy); err != nil {
+			if _, err := insR.ExecContext(ctx, vid, p.campaign.ID, m.ID, cid, bill, discount, fmt.Sprintf("season-%d", vid), redeemAt.UTC(), reversedAt, reversedBy,
+				app.ClaimToRedeemSeconds(claimedAt, redeemAt)); err != nil {
 				return err
 			}
 		}

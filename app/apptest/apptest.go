@@ -102,6 +102,8 @@ type Env struct {
 	Web    *web.Server
 	Path   string // the database file
 
+	booksUnchecked string // why this test's books are not checked at its end (SkipBooksCheck)
+
 	Maker, Approver app.Officer
 	Merchant        app.Merchant
 	Cashier         app.Cashier
@@ -134,6 +136,7 @@ func New(t testing.TB, opt Options) *Env {
 		t.Fatal(err)
 	}
 	e := &Env{Store: st, Key: key, Ring: token.NewRing(key), Clock: clock, SMS: &SMS{}, Path: path}
+	t.Cleanup(func() { e.checkBooks(t) }) // after the server closes, before the store does
 	var logTo io.Writer = io.Discard
 	if os.Getenv("VOUCHER_TEST_LOG") == "1" { // the server's log, when a test needs explaining
 		logTo = os.Stderr

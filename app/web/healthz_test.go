@@ -17,6 +17,7 @@ func TestHealthzSaysWhy(t *testing.T) {
 	if r := e.API(t, http.MethodGet, "/healthz", "", nil); r.Status != 200 || r.Body["status"] != "ok" {
 		t.Fatalf("healthy: %d %s", r.Status, r.Raw)
 	}
+	e.SkipBooksCheck("the test closes the store to make writes fail")
 	e.Store.Close()
 	r := e.API(t, http.MethodGet, "/healthz", "", nil)
 	if reason, _ := r.Body["reason"].(string); r.Status != 503 || r.Body["status"] != "unavailable" || !strings.Contains(reason, "closed") {

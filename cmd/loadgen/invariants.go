@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"cqvoucher/db"
 )
 
 // checkInvariants reads the stored truth after the drop, from the database
@@ -42,7 +44,11 @@ func checkInvariants(ctx context.Context, path string, fx fixture, cfg config, p
 	}
 	expect := int64(min(cfg.residents, cfg.stock)) // every voucher goes when R ≥ S
 	wantLeft := int64(cfg.stock) - expect
-	return []check{
+	books, err := checkBooks(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	return append([]check{
 		{"vouchers == successes == min(R, S)", vouchers == wins && wins == expect,
 			fmt.Sprintf("%d vouchers stored, %d successful answers, expected %d", vouchers, wins, expect)},
 		{"no resident holds more than one voucher", doubles == 0,
@@ -56,5 +62,25 @@ func checkInvariants(ctx context.Context, path string, fx fixture, cfg config, p
 		// The promise to the crowd, checked from its side.
 		{"every press answered, never 5xx nor \"database is locked\"", fails == 0 && lost == 0 && locked == 0,
 			fmt.Sprintf("%d 5xx, %d without an answer, %d \"database is locked\"", fails, lost, locked)},
-	}, nil
+	}, books...), nil
+}
+
+// checkBooks runs the product's own check of every invariant of the books
+// (voucherd check) on the database the run left, after the drop and the
+// redemption wave alike.
+func checkBooks(ctx context.Context, path string) ([]check, error) {
+	st, err := db.OpenReadOnly(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	results, err := st.Check(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]check, len(results))
+	for i, r := range results {
+		out[i] = check{"books: " + r.Name, r.Pass, r.Figures}
+	}
+	return out, nil
 }

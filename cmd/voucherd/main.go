@@ -6,6 +6,7 @@
 //	voucherd keys rotate       make a new voucher signing key; old ones keep verifying
 //	voucherd backup FILE       write a consistent snapshot of the database to FILE
 //	voucherd audit verify      check the officers' audit log chain; exit 1 at the first broken link
+//	voucherd check             verify every invariant of the books, read-only (also beside serve); exit 1 if any fails
 package main
 
 import (
@@ -195,6 +196,8 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 		}
 		defer st.Close()
 		return auditVerify(ctx, st, os.Stdout)
+	case "check":
+		return checkBooks(ctx, cfg.DataDir, os.Stdout)
 	case "backup":
 		if len(rest) != 1 {
 			return errors.New("usage: voucherd backup FILE")

@@ -1,0 +1,262 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// CheckResult is one invariant of the books, verified by recounting rows.
+type CheckResult struct {
+	Name    string // stable and short, e.g. "issued ≤ released ≤ quantity"
+	Pass    bool
+	Figures string // what was checked, and the first offenders when it fails
+}
+
+// invariant is checked by two queries: total counts what was checked,
+// bad selects one line of text per offender.
+type invariant struct {
+	name  string
+	noun  string // of what total counts, plural
+	total string
+	bad   string
+}
+
+// shownOffenders is how many offenders a failing invariant names.
+const shownOffenders = 3
+
+// derivedNamed is the definition of one derived table.
+func derivedNamed(table string) derivedTable {
+	for _, d := range derivedTables {
+		if d.table == table {
+			return d
+		}
+	}
+	panic("db: no derived table " + table)
+}
+
+// recountOf is the definition of one counter of the set.
+func (cs counterSet) recountOf(col string) string {
+	for _, c := range cs.counters {
+		if c.col == col {
+			return c.recount
+		}
+	}
+	panic("db: no counter " + cs.table + "." + col)
+}
+
+// invariants lists what `voucherd check` verifies, in the order it prints them.
+func invariants() []invariant {
+	subsidy := campaignCounters.recountOf("subsidy_fen")
+	issued := tierCounters.recountOf("claimed_count")
+	limit := func(name, noun, table, join, limitCol, who string) invariant {
+		d := derivedNamed(table)
+		return invariant{name: name, noun: noun,
+			total: `SELECT COUNT(*) FROM (` + d.recount + `)`,
+			bad: `SELECT ` + who + ` || ': ' || x.claimed || ' vouchers, limit ' || c.` + limitCol + `
+				FROM (` + d.recount + `) x ` + join + ` WHERE x.claimed > c.` + limitCol}
+	}
+	out := []invariant{
+		{name: "issued ≤ released ≤ quantity", noun: "tiers",
+			total: `SELECT COUNT(*) FROM tiers`,
+			bad: `SELECT 'tier ' || id || ': issued ' || issued || ', released ' || released || ', quantity ' || quantity
+				FROM (SELECT id, released, quantity, ` + issued + ` AS issued FROM tiers) WHERE issued > released OR released > quantity`},
+		// Committed is what the campaign may still have to pay at most:
+		// every voucher it planned, less those that expired unredeemed.
+		{name: "committed ≤ budget", noun: "campaigns",
+			total: `SELECT COUNT(*) FROM campaigns`,
+			bad: `SELECT 'campaign ' || id || ': committed ' || committed || ' fen, budget ' || budget_fen || ' fen'
+				FROM (SELECT c.id, c.budget_fen, (SELECT COALESCE(SUM(t.face_fen * (t.quantity - t.expired)), 0) FROM tiers t
+					WHERE t.campaign_id = c.id) AS committed FROM campaigns c) WHERE committed > budget_fen`},
+		// Live vouchers are those that may still be spent: claimed, not
+		// redeemed, not counted as expired.
+		{name: "live face + subsidy ≤ budget", noun: "campaigns",
+			total: `SELECT COUNT(*) FROM campaigns`,
+			bad: `SELECT 'campaign ' || id || ': live ' || live_fen || ' fen + subsidy ' || spent_fen || ' fen, budget ' || budget_fen || ' fen'
+				FROM (SELECT id, budget_fen, ` + subsidy + ` AS spent_fen,
+					(SELECT COALESCE(SUM(t.face_fen), 0) FROM vouchers v JOIN tiers t ON t.id = v.tier_id
+						WHERE v.campaign_id = campaigns.id AND v.status = 'claimed' AND v.lapsed_at IS NULL) AS live_fen
+					FROM campaigns) WHERE live_fen + spent_fen > budget_fen`},
+		{name: "subsidy ≤ budget", noun: "campaigns",
+			total: `SELECT COUNT(*) FROM campaigns`,
+			bad: `SELECT 'campaign ' || id || ': subsidy ' || spent_fen || ' fen, budget ' || budget_fen || ' fen'
+				FROM (SELECT id, budget_fen, ` + subsidy + ` AS spent_fen FROM campaigns) WHERE spent_fen > budget_fen`},
+		// An expired voucher's face value was freed from the budget: it
+		// must never have been spent, now or after it lapsed.
+		{name: "no voucher both lapsed and redeemed", noun: "lapsed vouchers",
+			total: `SELECT COUNT(*) FROM vouchers WHERE lapsed_at IS NOT NULL`,
+			// Read from the redemptions' side: only live ones have an index by voucher.
+			bad: `SELECT 'voucher ' || v.id || ': lapsed at ' || v.lapsed_at || ', ' || v.status FROM vouchers v
+				WHERE v.lapsed_at IS NOT NULL AND v.status = 'redeemed'
+				UNION
+				SELECT 'voucher ' || v.id || ': lapsed at ' || v.lapsed_at || ', redeemed at ' || r.created_at
+				FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id
+				WHERE v.lapsed_at IS NOT NULL AND (r.reversed_at IS NULL OR r.created_at >= v.lapsed_at)`},
+		{name: "at most one live redemption per voucher", noun: "vouchers",
+			total: `SELECT COUNT(*) FROM vouchers`,
+			bad: `SELECT 'voucher ' || voucher_id || ': ' || COUNT(*) || ' live redemptions' FROM redemptions
+				WHERE reversed_at IS NULL GROUP BY voucher_id HAVING COUNT(*) > 1`},
+		{name: "voucher status matches its redemptions", noun: "vouchers",
+			total: `SELECT COUNT(*) FROM vouchers`,
+			bad: `SELECT 'voucher ' || id || ': ' || status || ' with ' || live || ' live redemptions'
+				FROM (SELECT v.id, v.status, (SELECT COUNT(*) FROM redemptions r WHERE r.voucher_id = v.id AND r.reversed_at IS NULL) AS live
+					FROM vouchers v) WHERE (status = 'redeemed' AND live <> 1) OR (status <> 'redeemed' AND live <> 0)`},
+		limit("no resident over the campaign limit", "residents × campaigns", "resident_claims", `JOIN campaigns c ON c.id = x.campaign_id`, "per_resident_limit",
+			`'resident ' || x.resident_id || ' in campaign ' || x.campaign_id`),
+		limit("no resident over the day limit", "residents × days", "resident_day_claims", `JOIN campaigns c ON c.id = x.campaign_id`, "per_day_limit",
+			`'resident ' || x.resident_id || ' in campaign ' || x.campaign_id || ' on ' || x.day`),
+		limit("no resident over the tier limit", "residents × tiers", "resident_tier_claims",
+			`JOIN tiers t ON t.id = x.tier_id JOIN campaigns c ON c.id = t.campaign_id`, "per_tier_limit",
+			`'resident ' || x.resident_id || ' in tier ' || x.tier_id`),
+	}
+	for _, cs := range counterSets {
+		out = append(out, cs.invariant())
+	}
+	for _, d := range derivedTables {
+		out = append(out, d.invariant())
+	}
+	// A paid statement froze the day's figures: a redemption or reversal
+	// of that merchant-day written after the payment changes what is owed.
+	out = append(out, invariant{name: "paid statements = their day's redemptions", noun: "paid statements",
+		total: `SELECT COUNT(*) FROM settlements`,
+		bad: `SELECT 'merchant ' || p.merchant_id || ' on ' || p.day || ': paid ' || p.redemptions || ' redemptions, ' ||
+				p.reversals || ' reversals, ' || p.subsidy_fen || ' fen subsidy, ' || p.consumption_fen || ' fen consumption; the rows now say ' ||
+				COALESCE(d.redemptions, 0) || ', ' || COALESCE(d.reversals, 0) || ', ' || COALESCE(d.subsidy_fen, 0) || ', ' || COALESCE(d.consumption_fen, 0)
+			FROM settlements p LEFT JOIN (` + dayFigures + ` WHERE r.merchant_id IN (SELECT merchant_id FROM settlements)
+				GROUP BY r.merchant_id, day) d ON d.merchant_id = p.merchant_id AND d.day = p.day
+			WHERE COALESCE(d.redemptions, 0) <> p.redemptions OR COALESCE(d.reversals, 0) <> p.reversals
+				OR COALESCE(d.subsidy_fen, 0) <> p.subsidy_fen OR COALESCE(d.consumption_fen, 0) <> p.consumption_fen`})
+	return out
+}
+
+// invariant compares every counter of the set with its recount.
+func (cs counterSet) invariant() invariant {
+	bad := make([]string, len(cs.counters))
+	for i, c := range cs.counters {
+		bad[i] = `SELECT '` + cs.noun + ` ' || id || ': ` + c.col + ` ' || ` + c.col + ` || ', recount ' || (` + c.recount + `)
+			FROM ` + cs.table + ` WHERE ` + c.col + ` <> (` + c.recount + `)`
+	}
+	return invariant{name: cs.noun + " counters = recount", noun: cs.table,
+		total: `SELECT COUNT(*) FROM ` + cs.table, bad: strings.Join(bad, "\nUNION ALL\n")}
+}
+
+// invariant compares the table with its recount both ways: a row stored
+// and not recounted is as wrong as a recounted row missing.
+func (d derivedTable) invariant() invariant {
+	cols := append(append([]string{}, d.keys...), d.values...)
+	show := make([]string, len(cols))
+	for i, c := range cols {
+		show[i] = `'` + c + `=' || ` + c
+	}
+	line := strings.Join(show, ` || ' ' || `)
+	with := `WITH raw_events AS (` + rawEvents("IS NOT NULL") + `), recount (` + d.cols() + `) AS (` + d.recount + `),
+		stored AS (` + d.stored() + `) `
+	return invariant{name: d.table + " = recount", noun: "rows",
+		total: with + `SELECT COUNT(*) FROM stored`,
+		bad: with + `SELECT 'stored ' || ` + line + ` FROM (SELECT * FROM stored EXCEPT SELECT * FROM recount)
+			UNION ALL
+			SELECT 'recount ' || ` + line + ` FROM (SELECT * FROM recount EXCEPT SELECT * FROM stored)`}
+}
+
+func (inv invariant) check(ctx context.Context, q sqlx.QueryerContext) (CheckResult, error) {
+	res := CheckResult{Name: inv.name}
+	var total, bad int64
+	if err := sqlx.GetContext(ctx, q, &total, inv.total); err != nil {
+		return res, fmt.Errorf("db: check %q: %w", inv.name, err)
+	}
+	if err := sqlx.GetContext(ctx, q, &bad, `SELECT COUNT(*) FROM (`+inv.bad+`)`); err != nil {
+		return res, fmt.Errorf("db: check %q: %w", inv.name, err)
+	}
+	if bad == 0 {
+		res.Pass, res.Figures = true, fmt.Sprintf("%d %s", total, inv.noun)
+		return res, nil
+	}
+	var first []string
+	if err := sqlx.SelectContext(ctx, q, &first, `SELECT * FROM (`+inv.bad+`) LIMIT ?`, shownOffenders); err != nil {
+		return res, fmt.Errorf("db: check %q: %w", inv.name, err)
+	}
+	res.Figures = fmt.Sprintf("%d %s, %d offending: %s", total, inv.noun, bad, strings.Join(first, "; "))
+	if bad > int64(len(first)) {
+		res.Figures += "; …"
+	}
+	return res, nil
+}
+
+// Check verifies every invariant of the books and returns one result per
+// invariant; an error means the check itself could not run. The recounts
+// read one snapshot (one read transaction), so a server writing beside it
+// cannot make a counter and its rows disagree for a moment.
+func (s *Store) Check(ctx context.Context) ([]CheckResult, error) {
+	tx, err := s.r.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("db: check: %w", err)
+	}
+	defer tx.Rollback()
+	var out []CheckResult
+	for _, inv := range invariants() {
+		res, err := inv.check(ctx, tx)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, res)
+	}
+	// The audit chain is append-only and read in one query of its own.
+	rep, err := s.VerifyAudit(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("db: check audit chain: %w", err)
+	}
+	audit := CheckResult{Name: "audit chain intact", Pass: rep.Break == nil, Figures: fmt.Sprintf("%d rows, head %s", rep.Rows, rep.Head)}
+	if b := rep.Break; b != nil {
+		audit.Figures = fmt.Sprintf("broken at row %d (%s), %d rows intact before it", b.ID, b.Reason, rep.Rows)
+	}
+	return append(out, audit), nil
+}
+
+// OpenReadOnly opens an existing database for reading only, as `voucherd
+// check` does beside a running server: WAL lets its reads go on while the
+// server writes, and it can change nothing. The database must carry every
+// migration this build knows, or the recounts would read another schema.
+func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("db: %w", err)
+	}
+	q := url.Values{}
+	q.Set("mode", "ro")
+	q.Set("_busy_timeout", "10000")
+	q.Set("_txlock", "deferred")
+	r, err := sqlx.Open("sqlite3", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, err
+	}
+	r.SetMaxOpenConns(2)
+	// Writes through this store fail: the file is opened read-only.
+	s := &Store{w: r, r: r, now: func() time.Time { return time.Now().UTC() }}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	var applied []string
+	if err := r.SelectContext(ctx, &applied, `SELECT name FROM schema_migrations`); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("db: %s: %w", path, err)
+	}
+	have := map[string]bool{}
+	for _, n := range applied {
+		have[n] = true
+	}
+	for _, n := range names {
+		if !have[filepath.Base(n)] {
+			r.Close()
+			return nil, fmt.Errorf("db: %s lacks migration %s: run voucherd migrate first", path, filepath.Base(n))
+		}
+	}
+	return s, nil
+}
