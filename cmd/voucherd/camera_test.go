@@ -289,13 +289,14 @@ func cameraStartProduct(t *testing.T, logs *browserLog) (*Main, string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var m *Main
 	var err error
+	dir := t.TempDir()
 	for range 3 {
 		var addr string
 		if addr, err = browserFreeAddr(); err != nil {
 			break
 		}
 		m, err = Open(ctx, Config{
-			Addr: addr, DataDir: t.TempDir(), BaseURL: "http://" + addr, Demo: true, Synchronous: "FULL",
+			Addr: addr, DataDir: dir, BaseURL: "http://" + addr, Demo: true, Synchronous: "FULL",
 		}, logger)
 		if err == nil {
 			break
@@ -315,6 +316,7 @@ func cameraStartProduct(t *testing.T, logs *browserLog) (*Main, string) {
 		if err := m.Close(); err != nil {
 			t.Errorf("close: %v", err)
 		}
+		requireBalancedBooks(t, dir)
 	})
 	return m, "http://" + m.Addr()
 }

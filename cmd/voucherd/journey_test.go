@@ -70,8 +70,9 @@ func journeyServer(t *testing.T) (*Main, string) {
 	logs := &journeyLog{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(context.Background())
+	dir := t.TempDir()
 	m, err := Open(ctx, Config{
-		Addr: "127.0.0.1:0", DataDir: t.TempDir(), BaseURL: journeyBaseURL, Demo: true, Synchronous: "FULL",
+		Addr: "127.0.0.1:0", DataDir: dir, BaseURL: journeyBaseURL, Demo: true, Synchronous: "FULL",
 	}, logger)
 	if err != nil {
 		cancel()
@@ -87,6 +88,7 @@ func journeyServer(t *testing.T) (*Main, string) {
 		if err := m.Close(); err != nil {
 			t.Errorf("Close: %v", err)
 		}
+		requireBalancedBooks(t, dir)
 		if t.Failed() {
 			t.Logf("server log:\n%s", logs.String())
 		}
@@ -111,6 +113,17 @@ func journeyServer(t *testing.T) (*Main, string) {
 	}
 	probe.CloseIdleConnections()
 	return m, base
+}
+
+// requireBalancedBooks runs voucherd check on a data directory once the
+// product has stopped: every test that drives the whole product also
+// checks the books it leaves.
+func requireBalancedBooks(t *testing.T, dataDir string) {
+	t.Helper()
+	var out strings.Builder
+	if err := checkBooks(context.Background(), dataDir, &out); err != nil {
+		t.Errorf("voucherd check after the test: %v\n%s", err, out.String())
+	}
 }
 
 // journeyPage is one HTTP answer, parsed when it is HTML.
