@@ -13,23 +13,8 @@ import (
 func TestCheckpointTruncatesOnceTheReaderCloses(t *testing.T) {
 	ctx := context.Background()
 	const limit = 1 << 20
-	s := openTestStore(t, Options{WALLimit: limit})
-	if _, err := s.w.ExecContext(ctx, `CREATE TABLE filler (b BLOB)`); err != nil {
-		t.Fatal(err)
-	}
-	reader, err := sql.Open("sqlite3", "file:"+s.path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer reader.Close()
-	rtx, err := reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, rtx := storeWithHeldReader(t, limit)
 	var n int
-	if err := rtx.QueryRowContext(ctx, `SELECT COUNT(*) FROM filler`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
 	// 8 MiB in 128 commits, as a burst of claims would write.
 	for range 128 {
 		if _, err := s.w.ExecContext(ctx, `INSERT INTO filler VALUES (randomblob(65536))`); err != nil {
@@ -66,23 +51,7 @@ func TestCheckpointTruncatesOnceTheReaderCloses(t *testing.T) {
 func TestWriterCutsTheWALBackWithoutTheCheckpointer(t *testing.T) {
 	ctx := context.Background()
 	const limit = 1 << 20
-	s := openTestStore(t, Options{WALLimit: limit})
-	if _, err := s.w.ExecContext(ctx, `CREATE TABLE filler (b BLOB)`); err != nil {
-		t.Fatal(err)
-	}
-	reader, err := sql.Open("sqlite3", "file:"+s.path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer reader.Close()
-	rtx, err := reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n int
-	if err := rtx.QueryRowContext(ctx, `SELECT COUNT(*) FROM filler`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
+	s, rtx := storeWithHeldReader(t, limit)
 	write := func(commits int) {
 		for range commits {
 			if _, err := s.w.ExecContext(ctx, `INSERT INTO filler VALUES (randomblob(65536))`); err != nil {
@@ -104,4 +73,31 @@ func TestWriterCutsTheWALBackWithoutTheCheckpointer(t *testing.T) {
 	if held < 16<<20 || end > bound {
 		t.Fatalf("WAL %d bytes while the reader held its snapshot (want ≥ 16 MiB), %d after (want ≤ %d)", held, end, bound)
 	}
+}
+
+// storeWithHeldReader opens a store with a WAL limit and a table to fill,
+// and a reader on its own connection holding a snapshot taken before any
+// of the filling: the long export or backup that pins the WAL.
+func storeWithHeldReader(t *testing.T, limit int64) (*Store, *sql.Tx) {
+	t.Helper()
+	ctx := context.Background()
+	s := openTestStore(t, Options{WALLimit: limit})
+	if _, err := s.w.ExecContext(ctx, `CREATE TABLE filler (b BLOB)`); err != nil {
+		t.Fatal(err)
+	}
+	reader, err := sql.Open("sqlite3", "file:"+s.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { reader.Close() })
+	rtx, err := reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rtx.Rollback() })
+	var n int
+	if err := rtx.QueryRowContext(ctx, `SELECT COUNT(*) FROM filler`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return s, rtx
 }

@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -35,8 +34,8 @@ func TestEveryViewSeesADueDrop(t *testing.T) {
 		if n := e.Count(t, `SELECT remaining FROM tiers WHERE id = ?`, tier); n != 0 {
 			t.Fatalf("%s: the stored tier has %d left; the test wants a drop no claim has released", when, n)
 		}
-		page := get(t, e.Server.URL+"/m")
-		if !strings.Contains(page, fmt.Sprintf("剩余 %d 张", want)) {
+		home := page(t, e, "/m", "")
+		if !strings.Contains(home, fmt.Sprintf("剩余 %d 张", want)) {
 			t.Errorf("%s: resident page does not show 剩余 %d 张", when, want)
 		}
 		stock := e.API(t, "GET", fmt.Sprintf("/m/campaigns/%d/stock.json", c.ID), "", nil)
@@ -56,8 +55,8 @@ func TestEveryViewSeesADueDrop(t *testing.T) {
 		if got := firstTier(lv.Body["tiers"])["remaining"]; got != float64(want) {
 			t.Errorf("%s: live view says %v remaining, want %d (%s)", when, got, want, lv.Raw)
 		}
-		officerPage := getWith(t, e.Server.URL+fmt.Sprintf("/officer/campaigns/%d", c.ID), "cqv_officer", officer)
-		if !strings.Contains(officerPage, fmt.Sprintf(`id="stat-released">%d<`, released)) {
+		status, _, officerPage := download(t, e, fmt.Sprintf("/officer/campaigns/%d", c.ID), officer)
+		if status != http.StatusOK || !strings.Contains(string(officerPage), fmt.Sprintf(`id="stat-released">%d<`, released)) {
 			t.Errorf("%s: officer's campaign page does not show %d released", when, released)
 		}
 	}
@@ -93,25 +92,4 @@ func firstTier(v any) map[string]any {
 		}
 	}
 	return map[string]any{}
-}
-
-func get(t *testing.T, url string) string { return getWith(t, url, "", "") }
-
-func getWith(t *testing.T, url, cookie, value string) string {
-	t.Helper()
-	req, _ := http.NewRequest("GET", url, nil)
-	req.Header.Set("Accept-Language", "zh-CN")
-	if cookie != "" {
-		req.AddCookie(&http.Cookie{Name: cookie, Value: value})
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode != 200 {
-		t.Fatalf("GET %s: %d", url, res.StatusCode)
-	}
-	return string(b)
 }

@@ -306,6 +306,18 @@ func browserStartProduct(t *testing.T, logs *browserLog) string {
 	return base
 }
 
+// browserOfficerSignIn signs the demo approver in on the officers' login
+// page and waits for the campaigns list.
+func browserOfficerSignIn(base string) []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(base + "/officer/login"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=username]`), "yuzhong.approver"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "demo1234"),
+		chromedp.Submit(chromedp.CSS(`input[name=password]`)),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/officer/campaigns/new"]`)),
+	}
+}
+
 func browserFreeAddr() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -54,13 +54,7 @@ func TestBrowserDashboardDrawsCharts(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
-	step("sign in",
-		chromedp.Navigate(base+"/officer/login"),
-		chromedp.SendKeys(chromedp.CSS(`input[name=username]`), "yuzhong.approver"),
-		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "demo1234"),
-		chromedp.Submit(chromedp.CSS(`input[name=password]`)),
-		chromedp.WaitVisible(chromedp.CSS(`a[href="/officer/campaigns/new"]`)),
-	)
+	step("sign in", browserOfficerSignIn(base)...)
 	step("open the dashboard",
 		chromedp.Navigate(fmt.Sprintf("%s/officer/campaigns/%d/dashboard", base, campaignID)),
 		chromedp.WaitVisible(chromedp.CSS(`#chart-days canvas`)),

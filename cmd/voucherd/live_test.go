@@ -39,13 +39,7 @@ func TestBrowserLiveViewOfAQuietCampaign(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
-	step("sign in",
-		chromedp.Navigate(base+"/officer/login"),
-		chromedp.SendKeys(chromedp.CSS(`input[name=username]`), "yuzhong.approver"),
-		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "demo1234"),
-		chromedp.Submit(chromedp.CSS(`input[name=password]`)),
-		chromedp.WaitVisible(chromedp.CSS(`a[href="/officer/campaigns/new"]`)),
-	)
+	step("sign in", browserOfficerSignIn(base)...)
 	step("open the live view",
 		chromedp.Navigate(fmt.Sprintf("%s/officer/campaigns/%d/live", base, campaignID)),
 		chromedp.WaitVisible(chromedp.CSS(`#live-updated`)),
