@@ -158,8 +158,10 @@ type App struct {
 
 	districtCodes atomic.Pointer[map[string]bool] // issuers a voucher token may name
 
-	// Read caches for the claim rush (see cache.go); their clock is the
-	// wall clock, since they measure real staleness.
+	// Read caches for the claim rush (see cache.go). Their staleness is
+	// measured on the App's clock, like every other expiry: the wall clock
+	// in production, the test's clock in tests (which then never depend on
+	// how fast the machine runs).
 	sessions  *ttlCache[string, Session]
 	residents *ttlCache[int64, Resident]
 	campaigns *ttlCache[int64, Campaign]
@@ -180,12 +182,13 @@ func New(store Store, ring *token.Ring, sms SMSSender, cfg Config, now func() ti
 	if _, err := rand.Read(key); err != nil {
 		panic(err) // crypto/rand does not fail on supported platforms
 	}
+	clock := func() time.Time { return now().UTC() }
 	return &App{
-		store: store, ring: ring, sms: sms, cfg: cfg, now: func() time.Time { return now().UTC() }, log: log, smsKey: key,
-		sessions:  newTTLCache[string, Session](cfg.SessionCacheTTL, 200_000, time.Now),
-		residents: newTTLCache[int64, Resident](cfg.SessionCacheTTL, 200_000, time.Now),
-		campaigns: newTTLCache[int64, Campaign](cfg.CampaignCacheTTL, 10_000, time.Now),
-		live:      newTTLCache[struct{}, []Campaign](cfg.CampaignCacheTTL, 1, time.Now),
+		store: store, ring: ring, sms: sms, cfg: cfg, now: clock, log: log, smsKey: key,
+		sessions:  newTTLCache[string, Session](cfg.SessionCacheTTL, 200_000, clock),
+		residents: newTTLCache[int64, Resident](cfg.SessionCacheTTL, 200_000, clock),
+		campaigns: newTTLCache[int64, Campaign](cfg.CampaignCacheTTL, 10_000, clock),
+		live:      newTTLCache[struct{}, []Campaign](cfg.CampaignCacheTTL, 1, clock),
 	}
 }
 
