@@ -238,6 +238,23 @@ func EndOfDayAfter(t time.Time, days int) time.Time {
 	return time.Date(l.Year(), l.Month(), l.Day()+days+1, 0, 0, 0, 0, Shanghai).UTC()
 }
 
+// MinUsable is the least time a voucher must have left when it is issued.
+// "Valid for 1 day" claimed at 23:59:59.9 would be dead on arrival: a
+// voucher claimed in the last hour of its last day is given one more day,
+// and one with a fixed end less than an hour away is not issued.
+const MinUsable = time.Hour
+
+// ExpiryOfClaim is the exclusive end of a voucher valid for days days (the
+// claim's day counts as the first), claimed at now, never less than
+// MinUsable away.
+func ExpiryOfClaim(now time.Time, days int) time.Time {
+	end := EndOfDayAfter(now, days-1)
+	if end.Sub(now) < MinUsable {
+		end = EndOfDayAfter(now, days)
+	}
+	return end
+}
+
 // LocalDay is the Asia/Shanghai date of t, as days are stored ("2006-01-02").
 func LocalDay(t time.Time) string { return t.In(Shanghai).Format("2006-01-02") }
 

@@ -352,8 +352,9 @@ func (a *App) validateValidity(in CampaignInput, c *Campaign, windowOK bool, fe 
 			fe.Add("valid_until", "end_before_start")
 		case !end.After(a.now()):
 			fe.Add("valid_until", "in_the_past")
-		case windowOK && !end.After(c.ClaimEndsAt):
-			// A voucher claimed in the last hour must still be usable.
+		case windowOK && end.Sub(c.ClaimEndsAt) < MinUsable:
+			// A voucher claimed in the last minute of claims must still be
+			// usable for MinUsable: the claim window ends an hour before.
 			fe.Add("valid_until", "validity_before_claims_end")
 		}
 		c.ValidFrom, c.ValidUntil = &from, &end
@@ -723,7 +724,7 @@ func (a *App) ExtendCampaign(ctx context.Context, by Officer, id int64, rawEnd s
 		return field("time_format")
 	case !end.After(c.ClaimEndsAt):
 		return field("extend_not_later")
-	case c.ValidityMode == ValidityFixed && c.ValidUntil != nil && !end.Before(*c.ValidUntil):
+	case c.ValidityMode == ValidityFixed && c.ValidUntil != nil && c.ValidUntil.Sub(end) < MinUsable:
 		return field("extend_beyond_validity")
 	}
 	return a.changeCampaign(ctx, CampaignChange{CampaignID: id, ClaimEndsAt: &end, At: a.now(),

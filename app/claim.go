@@ -17,8 +17,9 @@ import (
 // is inserted and the rollups bumped. A RequestKey seen before for this
 // resident returns the voucher it produced, or is refused
 // ("request_key_reused") if that was another campaign's or tier's. A
-// voucher whose ExpiresAt is not after the writer's time is refused
-// ("validity_passed"): it was signed for a day that ended while it waited.
+// voucher with less than MinUsable left at the writer's time is refused
+// ("validity_passed"): it was signed for a day that ended, or all but
+// ended, while it waited.
 type ClaimInsert struct {
 	CampaignID int64
 	TierID     int64
@@ -134,7 +135,7 @@ func (a *App) claim(ctx context.Context, r Resident, campaignID, tierID int64, r
 // claimInsert signs the voucher a claim at now would issue.
 func (a *App) claimInsert(c Campaign, tier Tier, r Resident, requestKey string, now time.Time) (ClaimInsert, error) {
 	code := token.NewCode()
-	notBefore, expires := now.Add(-time.Minute), EndOfDayAfter(now, c.ValidDays-1)
+	notBefore, expires := now.Add(-time.Minute), ExpiryOfClaim(now, c.ValidDays)
 	if c.ValidityMode == ValidityFixed {
 		notBefore, expires = *c.ValidFrom, *c.ValidUntil
 	}

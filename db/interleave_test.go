@@ -439,3 +439,28 @@ func TestClaimThatWaitedPastMidnightIsNotIssuedDead(t *testing.T) {
 	}
 	w.books()
 }
+
+// TestNoVoucherIsIssuedDead: "valid for 1 day", claimed at 23:59:59.9, is
+// given the next day too; claimed at 22:30 it ends at midnight as usual.
+func TestNoVoucherIsIssuedDead(t *testing.T) {
+	for _, tc := range []struct {
+		claim time.Time
+		want  time.Time
+	}{
+		{cst(25, 22, 30, 0, 0), cst(26, 0, 0, 0, 0)},
+		{cst(25, 23, 0, 0, 1), cst(27, 0, 0, 0, 0)},
+		{cst(25, 23, 59, 59, 900), cst(27, 0, 0, 0, 0)},
+	} {
+		w := newWorld(t)
+		r, _ := w.e.ResidentSession(t, "13600136000")
+		w.e.Clock.Set(tc.claim)
+		v, err := w.e.App.Claim(w.ctx, r, w.c.ID, w.c.Tiers[0].ID, "late")
+		if err != nil {
+			t.Fatalf("claim at %s: %v", tc.claim.Format("15:04:05.000"), err)
+		}
+		if !v.ExpiresAt.Equal(tc.want) || v.ExpiresAt.Sub(tc.claim) < app.MinUsable {
+			t.Errorf("claimed at %s: expires %s, want %s", tc.claim.Format("15:04:05.000"), v.ExpiresAt.In(app.Shanghai), tc.want)
+		}
+		w.books()
+	}
+}

@@ -72,9 +72,9 @@ func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, err
 			return app.Conflict("not_open")
 		case !now.Before(rules.EndsAt):
 			return app.Conflict("ended")
-		case !in.ExpiresAt.After(now):
-			// The voucher was signed for a day that ended while the press
-			// waited for the writer: never issue a dead voucher.
+		case in.ExpiresAt.Sub(now) < app.MinUsable:
+			// The voucher was signed for a day that ended (or all but ended)
+			// while the press waited for the writer: never issue a dead voucher.
 			return app.Conflict("validity_passed")
 		}
 		if err := releaseDueDrops(ctx, tx, in.TierID, rules.Rollover, now); err != nil {
