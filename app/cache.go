@@ -17,11 +17,13 @@ type ttlCache[K comparable, V any] struct {
 	max  int
 	now  func() time.Time
 	data map[K]ttlEntry[V]
+	gen  uint64 // stamps each put, so that an update meant for one copy never lands on a newer one
 }
 
 type ttlEntry[V any] struct {
-	v  V
-	at time.Time
+	v   V
+	at  time.Time
+	gen uint64
 }
 
 func newTTLCache[K comparable, V any](ttl time.Duration, max int, now func() time.Time) *ttlCache[K, V] {
@@ -29,17 +31,24 @@ func newTTLCache[K comparable, V any](ttl time.Duration, max int, now func() tim
 }
 
 func (c *ttlCache[K, V]) get(k K) (V, bool) {
+	v, _, ok := c.getGen(k)
+	return v, ok
+}
+
+// getGen is get with the generation of the copy returned (see update).
+func (c *ttlCache[K, V]) getGen(k K) (V, uint64, bool) {
 	c.mu.RLock()
 	e, ok := c.data[k]
 	c.mu.RUnlock()
 	if !ok || c.now().Sub(e.at) > c.ttl || c.now().Before(e.at) {
 		var zero V
-		return zero, false
+		return zero, 0, false
 	}
-	return e.v, true
+	return e.v, e.gen, true
 }
 
-func (c *ttlCache[K, V]) put(k K, v V) {
+// put stores v and returns the generation of the stored copy.
+func (c *ttlCache[K, V]) put(k K, v V) uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.data) >= c.max {
@@ -55,15 +64,19 @@ func (c *ttlCache[K, V]) put(k K, v V) {
 			c.data = make(map[K]ttlEntry[V])
 		}
 	}
-	c.data[k] = ttlEntry[V]{v: v, at: c.now()}
+	c.gen++
+	c.data[k] = ttlEntry[V]{v: v, at: c.now(), gen: c.gen}
+	return c.gen
 }
 
-// update replaces a cached value, keeping its age, if it is still there.
-// f must not modify what the old value shares (slices): readers hold it.
-func (c *ttlCache[K, V]) update(k K, f func(V) V) {
+// update replaces a cached value, keeping its age, if the copy of
+// generation gen is still there: news about an older copy (a sold-out
+// answer that raced an officer's added stock) must not overwrite a newer
+// one. f must not modify what the old value shares (slices): readers hold it.
+func (c *ttlCache[K, V]) update(k K, gen uint64, f func(V) V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.data[k]; ok {
+	if e, ok := c.data[k]; ok && e.gen == gen {
 		e.v = f(e.v)
 		c.data[k] = e
 	}

@@ -997,7 +997,7 @@ func (a *App) UpdateDraft(ctx context.Context, by Officer, id int64, in Campaign
 // PublicCampaign is a campaign as residents may see it: approved (running,
 // paused or ended); drafts and rejected ones do not exist for them.
 func (a *App) PublicCampaign(ctx context.Context, id int64) (Campaign, error) {
-	c, err := a.cachedCampaign(ctx, id)
+	c, _, err := a.cachedCampaign(ctx, id)
 	if err != nil {
 		return c, err
 	}

@@ -51,17 +51,41 @@ func (a *App) claim(ctx context.Context, r Resident, campaignID, tierID int64, r
 	}
 	// Replays first: a double tap gets the voucher its first tap produced,
 	// whatever happened to the campaign since (paused, sold out, ended).
-	if requestKey != "" {
-		if v, err := a.store.VoucherByRequestKey(ctx, r.ID, requestKey); err == nil {
-			if v.CampaignID != campaignID || v.TierID != tierID {
-				return Voucher{}, Conflict("request_key_reused")
-			}
-			return v, nil
-		} else if ErrorCode(err) != ENOTFOUND {
-			return Voucher{}, err
+	if v, ok, err := a.claimReplay(ctx, r, campaignID, tierID, requestKey); ok || err != nil {
+		return v, err
+	}
+	v, err := a.claimOnce(ctx, r, campaignID, tierID, requestKey)
+	if err != nil && requestKey != "" && ErrorCode(err) == ECONFLICT {
+		// The first tap may have committed after the lookup above, and be
+		// the very reason for this refusal (its claim reached the limit or
+		// took the last voucher): state seen after that commit shows it.
+		if v, ok, rerr := a.claimReplay(ctx, r, campaignID, tierID, requestKey); ok || rerr != nil {
+			return v, rerr
 		}
 	}
-	c, err := a.cachedCampaign(ctx, campaignID)
+	return v, err
+}
+
+// claimReplay finds the voucher an earlier press with the same key
+// produced; a key used for another campaign or tier is refused.
+func (a *App) claimReplay(ctx context.Context, r Resident, campaignID, tierID int64, requestKey string) (Voucher, bool, error) {
+	if requestKey == "" {
+		return Voucher{}, false, nil
+	}
+	v, err := a.store.VoucherByRequestKey(ctx, r.ID, requestKey)
+	switch {
+	case ErrorCode(err) == ENOTFOUND:
+		return Voucher{}, false, nil
+	case err != nil:
+		return Voucher{}, false, err
+	case v.CampaignID != campaignID || v.TierID != tierID:
+		return Voucher{}, false, Conflict("request_key_reused")
+	}
+	return v, true, nil
+}
+
+func (a *App) claimOnce(ctx context.Context, r Resident, campaignID, tierID int64, requestKey string) (Voucher, error) {
+	c, gen, err := a.cachedCampaign(ctx, campaignID)
 	if err != nil {
 		return Voucher{}, err
 	}
@@ -97,6 +121,9 @@ func (a *App) claim(ctx context.Context, r Resident, campaignID, tierID int64, r
 			return Voucher{}, Conflict("real_name_required")
 		}
 	}
+	if c.ValidityMode == ValidityFixed && c.ValidUntil != nil && c.ValidUntil.Sub(now) < MinUsable {
+		return Voucher{}, Conflict("validity_ending").With("until", FormatUntil(*c.ValidUntil))
+	}
 
 	// Presses that cannot succeed are answered from what is known, without
 	// queueing for the one database writer; the writer's guarded updates
@@ -115,17 +142,24 @@ func (a *App) claim(ctx context.Context, r Resident, campaignID, tierID int64, r
 	// voucher's day over ("validity_passed"): sign it again for the day
 	// the writer saw, once.
 	for try := 0; try < 2; try++ {
-		in, err := a.claimInsert(c, *tier, r, requestKey, a.now())
+		signedAt := a.now()
+		in, err := a.claimInsert(c, *tier, r, requestKey, signedAt)
 		if err != nil {
 			return Voucher{}, err
 		}
 		v, err = a.store.Claim(ctx, in)
+		if ErrorReason(err) == "validity_passed" && c.ValidityMode == ValidityFixed {
+			return Voucher{}, Conflict("validity_ending").With("until", FormatUntil(*c.ValidUntil))
+		}
 		if ErrorReason(err) == "validity_passed" && try == 0 {
 			continue
 		}
 		if ErrorReason(err) == "sold_out" {
-			a.markSoldOut(c.ID, tier.ID)
-			return Voucher{}, soldOut(c, tier.ID, a.now())
+			// The writer found the tier empty at its time, which is at or
+			// after signedAt: record that in the copy this press read, as of
+			// signedAt, so that a drop due only after it stays claimable.
+			a.markSoldOut(c.ID, tier.ID, gen, signedAt)
+			return Voucher{}, soldOut(c, tier.ID, signedAt)
 		}
 		return v, err
 	}
@@ -209,15 +243,17 @@ func soldOut(c Campaign, tierID int64, now time.Time) error {
 
 // cachedCampaign serves the claim path and the residents' lists from a
 // short-lived copy (see cache.go); officers always read the database.
-func (a *App) cachedCampaign(ctx context.Context, id int64) (Campaign, error) {
-	if c, ok := a.campaigns.get(id); ok {
-		return c, nil
+//
+// It returns the generation of the copy, for markSoldOut.
+func (a *App) cachedCampaign(ctx context.Context, id int64) (Campaign, uint64, error) {
+	if c, gen, ok := a.campaigns.getGen(id); ok {
+		return c, gen, nil
 	}
 	c, err := a.store.Campaign(ctx, id)
-	if err == nil {
-		a.campaigns.put(id, c)
+	if err != nil {
+		return c, 0, err
 	}
-	return c, err
+	return c, a.campaigns.put(id, c), nil
 }
 
 // markSoldOut records in the cached copy that a tier has nothing left, so
@@ -226,9 +262,14 @@ func (a *App) cachedCampaign(ctx context.Context, id int64) (Campaign, error) {
 // ReleaseDue says), so the copy marks them released too; a later drop is
 // seen as due from the schedule, and anything else that adds stock is done
 // by an officer here and forgets the copy.
-func (a *App) markSoldOut(campaignID, tierID int64) {
-	now := a.now()
-	a.campaigns.update(campaignID, func(c Campaign) Campaign {
+//
+// gen is the generation of the copy the press read, at is a time at or
+// before the writer's: news about an older copy never lands on a newer one
+// (an officer may have added stock since), and a drop due after at is not
+// counted as claimed out.
+func (a *App) markSoldOut(campaignID, tierID int64, gen uint64, at time.Time) {
+	now := at
+	a.campaigns.update(campaignID, gen, func(c Campaign) Campaign {
 		tiers := make([]Tier, len(c.Tiers))
 		copy(tiers, c.Tiers)
 		var released []int64

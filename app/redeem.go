@@ -154,7 +154,7 @@ func (a *App) checkRules(ctx context.Context, v Voucher, m Merchant) error {
 	}
 	// The cached copy serves here: a pause by an officer forgets it at
 	// once, and the redemption's own guarded update re-checks the status.
-	c, err := a.cachedCampaign(ctx, v.CampaignID)
+	c, _, err := a.cachedCampaign(ctx, v.CampaignID)
 	if err != nil {
 		return err
 	}
@@ -223,6 +223,22 @@ func (a *App) Redeem(ctx context.Context, cs Cashier, scanned string, bill Fen, 
 	if rc, ok, err := a.replayedRedemption(ctx, cs, scanned, bill, key); ok || err != nil {
 		return rc, err
 	}
+	rc, err := a.redeemOnce(ctx, cs, scanned, bill, key)
+	if err != nil && ErrorCode(err) != EINTERNAL {
+		// The first try may have committed after the lookup above (a POS
+		// that timed out and retried while its first try waited for the
+		// writer) and changed what the rules now say — the voucher is
+		// redeemed, or midnight passed since. Refusing the retry would have
+		// the cashier charge full price while the merchant is paid; state
+		// seen after that commit shows it, so look again before refusing.
+		if rc, ok, rerr := a.replayedRedemption(ctx, cs, scanned, bill, key); ok || rerr != nil {
+			return rc, rerr
+		}
+	}
+	return rc, err
+}
+
+func (a *App) redeemOnce(ctx context.Context, cs Cashier, scanned string, bill Fen, key string) (Receipt, error) {
 	v, err := a.lookupScanned(ctx, scanned, a.now())
 	if err != nil {
 		return Receipt{}, err

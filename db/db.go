@@ -124,7 +124,36 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if err := s.backfillWaits(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("db: backfill of claim-to-redemption times: %w", err)
+	}
 	return s, nil
+}
+
+// backfillWaits computes the claim-to-redemption time of redemptions
+// written before it was stored with them (migration 0013), with the same
+// function as every new redemption, in one transaction; afterwards there
+// is nothing left to do and it costs one indexed read at start-up.
+func (s *Store) backfillWaits(ctx context.Context) error {
+	return s.tx(ctx, func(tx *sqlx.Tx) error {
+		var rows []struct {
+			ID        int64     `db:"id"`
+			CreatedAt time.Time `db:"created_at"`
+			ClaimedAt time.Time `db:"claimed_at"`
+		}
+		if err := tx.SelectContext(ctx, &rows, `SELECT r.id, r.created_at, v.claimed_at FROM redemptions r
+			JOIN vouchers v ON v.id = r.voucher_id WHERE r.wait_s IS NULL`); err != nil || len(rows) == 0 {
+			return err
+		}
+		for _, r := range rows {
+			if _, err := tx.ExecContext(ctx, `UPDATE redemptions SET wait_s = ? WHERE id = ?`,
+				app.ClaimToRedeemSeconds(r.ClaimedAt, r.CreatedAt), r.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // connector opens connections of one DSN through one driver value, so

@@ -4,10 +4,12 @@ ALTER TABLE campaigns ADD COLUMN max_bill_fen INTEGER NOT NULL DEFAULT 10000000 
 
 -- The time from claim to redemption, in whole seconds, computed once when
 -- the redemption is written: the rollups add it and the raw recount sums
--- it, so the two can never round differently.
-ALTER TABLE redemptions ADD COLUMN wait_s INTEGER NOT NULL DEFAULT 0 CHECK (wait_s >= 0);
-UPDATE redemptions SET wait_s = MAX(0, CAST(ROUND((julianday(created_at)
-    - julianday((SELECT claimed_at FROM vouchers v WHERE v.id = redemptions.voucher_id))) * 86400000) AS INTEGER) / 1000);
+-- it, so the two can never round differently. Rows written before this
+-- migration get it at the next start, in Go (db.backfillWaits), with the
+-- very function that computed their rollups: SQL's julianday cannot
+-- repeat Go's nanosecond truncation, and would disagree near whole seconds.
+ALTER TABLE redemptions ADD COLUMN wait_s INTEGER CHECK (wait_s >= 0);
+CREATE INDEX redemptions_wait_pending ON redemptions(id) WHERE wait_s IS NULL;
 
 -- "Valid until 23:59:59" becomes an exclusive bound at the next local
 -- midnight, so a voucher is still redeemable at 23:59:59.9. Times are
