@@ -49,7 +49,7 @@ func TestSM2VoucherVerifiesWithOpenSSL(t *testing.T) {
 	verify := func(signingInput string, rawSig []byte) error {
 		_, err := openssltest.Run(t, nil, "pkeyutl", "-verify", "-pubin", "-inkey", pubFile, "-rawin",
 			"-in", openssltest.WriteFile(t, "msg", []byte(signingInput)),
-			"-sigfile", openssltest.WriteFile(t, "sig", SM2SignatureDER(rawSig)),
+			"-sigfile", openssltest.WriteFile(t, "sig", sm2DERSignature(rawSig)),
 			"-digest", "sm3", "-pkeyopt", "distid:"+string(SM2UserID))
 		return err
 	}

@@ -14,11 +14,12 @@ import (
 )
 
 // AlgSM2SM3 is the JWS "alg" of SM2 signatures over SM3 (GB/T 32918.2 with
-// the Z value of GM/T 0009). No JOSE registry lists SM2, so the name
-// follows practice: "SM2SM3" is what DNSSEC (RFC 9563, algorithm 17) and
-// JOSE libraries that support SM2 call this pairing. Naming the hash as well
-// keeps it a fully specified algorithm (RFC 9864), and it cannot be taken for
-// the curve name "SM2" that the JWK's crv carries.
+// the Z value of GM/T 0009). The IANA JOSE registry lists no SM2 algorithm,
+// so the name follows practice: "SM2SM3" is the mnemonic DNSSEC registered
+// for this pairing (algorithm 17, RFC 9563) and the name crypto frameworks
+// and SM2-capable JOSE code use for it. Naming the hash as well keeps it a
+// fully specified algorithm in the sense of RFC 9864, and it cannot be taken
+// for the curve name "SM2" that the JWK's crv carries.
 const AlgSM2SM3 = "SM2SM3"
 
 // SM2UserID is the signer identity mixed into every SM2 signature (the Z
@@ -62,7 +63,7 @@ func (*signingMethodSM2) Verify(signingString string, sig []byte, key any) error
 	if len(sig) != sm2SigSize {
 		return jwt.ErrSignatureInvalid
 	}
-	if !sm2.VerifyASN1WithSM2(pub, SM2UserID, []byte(signingString), SM2SignatureDER(sig)) {
+	if !sm2.VerifyASN1WithSM2(pub, SM2UserID, []byte(signingString), sm2DERSignature(sig)) {
 		return jwt.ErrSignatureInvalid
 	}
 	return nil
@@ -84,9 +85,9 @@ func sm2RawSignature(der []byte) ([]byte, error) {
 	return out, nil
 }
 
-// SM2SignatureDER is the ASN.1 form of a JWS r||s signature, which is what
+// sm2DERSignature is the ASN.1 form of a JWS r||s signature, which is what
 // other SM2 implementations (OpenSSL among them) take.
-func SM2SignatureDER(raw []byte) []byte {
+func sm2DERSignature(raw []byte) []byte {
 	var b cryptobyte.Builder
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 		b.AddASN1BigInt(new(big.Int).SetBytes(raw[:len(raw)/2]))

@@ -151,7 +151,7 @@ func TestSM2VerifyRejectsMalformedSignatures(t *testing.T) {
 		"long":      append(append([]byte{}, good...), 0),
 		"zero":      make([]byte, 64),
 		"r = n":     append(n.FillBytes(make([]byte, 32)), good[32:]...),
-		"ASN.1 DER": SM2SignatureDER(good),
+		"ASN.1 DER": sm2DERSignature(good),
 	} {
 		if err := SigningMethodSM2SM3.Verify(in, sig, &k.PublicKey); !errors.Is(err, jwt.ErrSignatureInvalid) {
 			t.Errorf("%s: got %v", name, err)
