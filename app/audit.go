@@ -5,9 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"hash"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/emmansun/gmsm/sm3"
 )
 
 // AuditEntry is one row of the officers' audit log: who did what to which
@@ -25,25 +28,65 @@ type AuditEntry struct {
 	AfterJSON  string    `db:"after_json" json:"after"`
 	PrevHash   string    `db:"prev_hash" json:"prev_hash"`
 	Hash       string    `db:"hash" json:"hash"`
+	HashAlg    string    `db:"hash_alg" json:"hash_alg"` // AuditSHA256 or AuditSM3; each row says how it is chained
 }
+
+// The hash functions an audit row can be chained with. Each row records its
+// own, so a log that crosses a change of cryptography mode verifies whole.
+const (
+	AuditSHA256 = "sha256" // the default, and every row written before rows recorded theirs
+	AuditSM3    = "sm3"    // the commercial cryptography mode (GB/T 32905)
+)
+
+// newAuditHash is the hash function of an algorithm name (nil if unknown).
+func newAuditHash(alg string) hash.Hash {
+	switch alg {
+	case AuditSHA256, "":
+		return sha256.New()
+	case AuditSM3:
+		return sm3.New()
+	}
+	return nil
+}
+
+// KnownAuditHash says whether rows may be chained with alg.
+func KnownAuditHash(alg string) bool { return alg != "" && newAuditHash(alg) != nil }
 
 // GenesisHash is the previous hash of the first row.
 const GenesisHash = "0000000000000000000000000000000000000000000000000000000000000000"
 
-// ComputeHash is the row's link in the chain: SHA-256 over the previous
-// hash and every field of the row, each length-prefixed so that no two
-// different rows can serialise alike.
+// ComputeHash is the row's link in the chain: the row's hash function
+// (HashAlg) over HashInput, in hex; "" for an unknown function, which
+// matches no stored hash.
 func (e AuditEntry) ComputeHash() string {
-	h := sha256.New()
-	for _, f := range []string{
+	h := newAuditHash(e.HashAlg)
+	if h == nil {
+		return ""
+	}
+	h.Write(e.HashInput())
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// HashInput is what a row's hash covers: the previous hash and every field
+// of the row, each length-prefixed so that no two different rows can
+// serialise alike. Rows chained with SM3 begin with the algorithm's name
+// as well, so a row's hash also vouches for how it was computed; SHA-256
+// rows keep the form they had before rows named their algorithm.
+func (e AuditEntry) HashInput() []byte {
+	fields := []string{
 		e.PrevHash, strconv.FormatInt(e.ID, 10), e.At.UTC().Format(time.RFC3339Nano), strconv.FormatInt(e.ActorID, 10),
 		e.Actor, e.Action, e.Entity, strconv.FormatInt(e.EntityID, 10), e.District, e.BeforeJSON, e.AfterJSON,
-	} {
-		h.Write([]byte(strconv.Itoa(len(f))))
-		h.Write([]byte{':'})
-		h.Write([]byte(f))
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	if e.HashAlg != AuditSHA256 && e.HashAlg != "" {
+		fields = append([]string{e.HashAlg}, fields...)
+	}
+	var b []byte
+	for _, f := range fields {
+		b = strconv.AppendInt(b, int64(len(f)), 10)
+		b = append(b, ':')
+		b = append(b, f...)
+	}
+	return b
 }
 
 // AuditBreak says where the chain is broken; nil when intact.

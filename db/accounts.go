@@ -51,7 +51,7 @@ func (s *Store) CreateOfficer(ctx context.Context, o *app.Officer, audit app.Aud
 			return err
 		}
 		audit.EntityID = o.ID
-		return appendAudit(ctx, tx, &audit)
+		return s.appendAudit(ctx, tx, &audit)
 	})
 }
 
@@ -67,7 +67,7 @@ func (s *Store) SetOfficerDisabled(ctx context.Context, id int64, at *time.Time,
 				return err
 			}
 		}
-		return appendAudit(ctx, tx, &audit)
+		return s.appendAudit(ctx, tx, &audit)
 	})
 }
 
@@ -318,7 +318,7 @@ func (s *Store) ReviewMerchant(ctx context.Context, r app.MerchantReview) error 
 			return err
 		}
 		audit := r.Audit
-		return appendAudit(ctx, tx, &audit)
+		return s.appendAudit(ctx, tx, &audit)
 	})
 }
 

@@ -11,12 +11,14 @@ import (
 	"cqvoucher/app"
 )
 
-const auditCols = `id, at, actor_id, actor, action, entity, entity_id, district_code, before_json, after_json, prev_hash, hash`
+const auditCols = `id, at, actor_id, actor, action, entity, entity_id, district_code, before_json, after_json, prev_hash, hash, hash_alg`
 
 // appendAudit chains an entry to the log inside the caller's transaction,
 // so a change and its record commit together or not at all. The writer
-// is one connection, so no two appends can read the same head.
-func appendAudit(ctx context.Context, tx *sqlx.Tx, e *app.AuditEntry) error {
+// is one connection, so no two appends can read the same head. The row is
+// hashed with the store's audit hash (Options.AuditHash), whatever the
+// rows before it used, and records which.
+func (s *Store) appendAudit(ctx context.Context, tx *sqlx.Tx, e *app.AuditEntry) error {
 	var head struct {
 		ID   int64  `db:"id"`
 		Hash string `db:"hash"`
@@ -28,10 +30,10 @@ func appendAudit(ctx context.Context, tx *sqlx.Tx, e *app.AuditEntry) error {
 	case err != nil:
 		return err
 	}
-	e.ID, e.PrevHash, e.At = head.ID+1, head.Hash, e.At.UTC()
+	e.ID, e.PrevHash, e.At, e.HashAlg = head.ID+1, head.Hash, e.At.UTC(), s.auditHash
 	e.Hash = e.ComputeHash()
-	_, err = tx.ExecContext(ctx, `INSERT INTO audit_log (`+auditCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.ID, e.At, e.ActorID, e.Actor, e.Action, e.Entity, e.EntityID, e.District, e.BeforeJSON, e.AfterJSON, e.PrevHash, e.Hash)
+	_, err = tx.ExecContext(ctx, `INSERT INTO audit_log (`+auditCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ID, e.At, e.ActorID, e.Actor, e.Action, e.Entity, e.EntityID, e.District, e.BeforeJSON, e.AfterJSON, e.PrevHash, e.Hash, e.HashAlg)
 	if err != nil {
 		return fmt.Errorf("audit append: %w", err)
 	}
@@ -40,7 +42,7 @@ func appendAudit(ctx context.Context, tx *sqlx.Tx, e *app.AuditEntry) error {
 
 // AppendAudit records an action that changes nothing else (a sign-in).
 func (s *Store) AppendAudit(ctx context.Context, e app.AuditEntry) error {
-	return s.tx(ctx, func(tx *sqlx.Tx) error { return appendAudit(ctx, tx, &e) })
+	return s.tx(ctx, func(tx *sqlx.Tx) error { return s.appendAudit(ctx, tx, &e) })
 }
 
 // AuditLog lists audit rows matching a filter, newest first.
@@ -90,7 +92,8 @@ func escapeLike(s string) string {
 	return string(out)
 }
 
-// VerifyAudit walks the whole chain in id order, one row at a time.
+// VerifyAudit walks the whole chain in id order, one row at a time, each
+// row checked with the hash function it records.
 func (s *Store) VerifyAudit(ctx context.Context) (app.AuditReport, error) {
 	rows, err := s.r.QueryxContext(ctx, `SELECT `+auditCols+` FROM audit_log ORDER BY id`)
 	if err != nil {

@@ -48,7 +48,7 @@ func (s *Store) CreateCampaign(ctx context.Context, c *app.Campaign, audit app.A
 			return err
 		}
 		audit.AfterJSON = string(after)
-		return appendAudit(ctx, tx, &audit)
+		return s.appendAudit(ctx, tx, &audit)
 	})
 }
 
@@ -120,7 +120,7 @@ func (s *Store) UpdateDraft(ctx context.Context, c *app.Campaign, audit app.Audi
 		if err := insertParts(ctx, tx, c); err != nil {
 			return err
 		}
-		return appendAudit(ctx, tx, &audit)
+		return s.appendAudit(ctx, tx, &audit)
 	})
 }
 
@@ -272,7 +272,7 @@ func (s *Store) ChangeCampaignStatus(ctx context.Context, ch app.StatusChange) e
 			return err
 		}
 		audit := ch.Audit
-		return appendAudit(ctx, tx, &audit)
+		return s.appendAudit(ctx, tx, &audit)
 	})
 }
 
@@ -323,7 +323,7 @@ func (s *Store) ChangeCampaign(ctx context.Context, ch app.CampaignChange) error
 			return err
 		}
 		audit := ch.Audit
-		return appendAudit(ctx, tx, &audit)
+		return s.appendAudit(ctx, tx, &audit)
 	})
 }
 
@@ -335,7 +335,7 @@ func (s *Store) ApproveBudgetRaise(ctx context.Context, id int64, budget app.Fen
 		if err != nil {
 			return err
 		}
-		return appendAudit(ctx, tx, &audit)
+		return s.appendAudit(ctx, tx, &audit)
 	})
 }
 

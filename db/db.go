@@ -37,6 +37,9 @@ type Options struct {
 	// Now is the clock the writer reads inside each money transaction,
 	// after BEGIN IMMEDIATE (nil: the wall clock). Tests inject theirs.
 	Now func() time.Time
+	// AuditHash chains new audit rows: app.AuditSHA256 (default, "") or
+	// app.AuditSM3 in the commercial cryptography mode.
+	AuditHash string
 	// WALLimit is the size the WAL file is brought back to (see
 	// Checkpoint); 0 = DefaultWALLimit.
 	WALLimit int64
@@ -63,6 +66,8 @@ type Store struct {
 	walLimit int64
 	health   writeHealth
 	now      func() time.Time // the writer's clock, read after BEGIN (see txAt)
+	// auditHash chains the audit rows this store appends (see appendAudit).
+	auditHash string
 }
 
 // Open opens (creating if needed) the database file at path and applies
@@ -80,6 +85,12 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	}
 	if opt.WALLimit <= 0 {
 		opt.WALLimit = DefaultWALLimit
+	}
+	if opt.AuditHash == "" {
+		opt.AuditHash = app.AuditSHA256
+	}
+	if !app.KnownAuditHash(opt.AuditHash) {
+		return nil, fmt.Errorf("db: unknown audit hash %q (%s or %s)", opt.AuditHash, app.AuditSHA256, app.AuditSM3)
 	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -119,7 +130,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	}
 	ckpt := open(dsn("deferred", checkpointWait))
 	ckpt.SetMaxOpenConns(1)
-	s := &Store{w: w, r: r, ckpt: ckpt, path: path, walLimit: opt.WALLimit, now: func() time.Time { return opt.Now().UTC() }}
+	s := &Store{w: w, r: r, ckpt: ckpt, path: path, walLimit: opt.WALLimit, now: func() time.Time { return opt.Now().UTC() }, auditHash: opt.AuditHash}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err

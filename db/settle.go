@@ -74,7 +74,7 @@ func (s *Store) MarkPaid(ctx context.Context, merchantID int64, day string, by i
 			return err
 		}
 		audit.AfterJSON = `{"day":"` + day + `"}`
-		if err := appendAudit(ctx, tx, &audit); err != nil {
+		if err := s.appendAudit(ctx, tx, &audit); err != nil {
 			return err
 		}
 		return tx.GetContext(ctx, &st, `SELECT p.merchant_id, m.name AS merchant_name, m.district_code, m.settlement_account, p.day,

@@ -1,10 +1,9 @@
 package token
 
 import (
+	"crypto"
 	"crypto/ed25519"
-	"crypto/rand"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
@@ -23,33 +22,38 @@ const (
 	activeFile = "active"
 	keySuffix  = ".pem"
 	// maxKeyFile bounds reads of files in the key directory; a PKCS#8
-	// Ed25519 PEM is about 120 bytes.
+	// Ed25519 PEM is about 120 bytes, an SM2 one about 250.
 	maxKeyFile = 16 << 10
 )
 
 // Ring holds every public key that may still have live vouchers, plus the one
 // private key currently used for signing. Retired private keys are not kept
 // in memory: they are never needed again, and less key material in the
-// process means less to leak. Safe for concurrent use.
+// process means less to leak. Keys of both kinds verify side by side, each
+// only tokens of its own algorithm, so vouchers signed before a change of
+// kind keep verifying. Safe for concurrent use.
 type Ring struct {
 	mu     sync.RWMutex
-	pubs   map[string]ed25519.PublicKey
+	pubs   map[string]verifyKey
 	active string
-	priv   ed25519.PrivateKey
+	priv   crypto.Signer
+	kind   Kind // what Rotate makes
 }
 
-// NewRing builds an in-memory ring. Every key verifies; the last one signs.
-// It panics on a key of the wrong length, which is a programming error.
-func NewRing(keys ...ed25519.PrivateKey) *Ring {
-	r := &Ring{pubs: make(map[string]ed25519.PublicKey)}
+// NewRing builds an in-memory ring of Ed25519 or *sm2.PrivateKey keys.
+// Every key verifies; the last one signs, and Rotate makes keys of its
+// kind (Ed25519 for an empty ring). It panics on any other key, which is a
+// programming error.
+func NewRing(keys ...crypto.Signer) *Ring {
+	r := &Ring{pubs: make(map[string]verifyKey), kind: Ed25519}
 	for _, k := range keys {
-		if len(k) != ed25519.PrivateKeySize {
-			panic(fmt.Sprintf("token: NewRing: private key has %d bytes, want %d", len(k), ed25519.PrivateKeySize))
+		v, err := kindOf(k)
+		if err != nil {
+			panic("token: NewRing: " + err.Error())
 		}
-		pub := k.Public().(ed25519.PublicKey)
-		kid := Thumbprint(pub)
-		r.pubs[kid] = pub
-		r.active, r.priv = kid, k
+		kid := v.thumbprint()
+		r.pubs[kid] = v
+		r.active, r.priv, r.kind = kid, k, v.kind
 	}
 	return r
 }
@@ -61,16 +65,24 @@ func (r *Ring) ActiveKID() string {
 	return r.active
 }
 
-func (r *Ring) signer() (string, ed25519.PrivateKey) {
+// ActiveKind is the kind of the signing key, which is the kind Rotate makes.
+func (r *Ring) ActiveKind() Kind {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return r.active, r.priv
+	return r.kind
 }
 
-func (r *Ring) publicKey(kid string) ed25519.PublicKey {
+func (r *Ring) signer() (string, crypto.Signer, Kind) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return r.pubs[kid]
+	return r.active, r.priv, r.kind
+}
+
+func (r *Ring) publicKey(kid string) (verifyKey, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	v, ok := r.pubs[kid]
+	return v, ok
 }
 
 // Thumbprint is the RFC 7638 JWK thumbprint of an Ed25519 key, used as kid:
@@ -87,6 +99,7 @@ type jwk struct {
 	Kty string `json:"kty"`
 	Crv string `json:"crv"`
 	X   string `json:"x"`
+	Y   string `json:"y,omitempty"`
 	Kid string `json:"kid"`
 	Use string `json:"use"`
 	Alg string `json:"alg"`
@@ -98,12 +111,8 @@ type jwk struct {
 func (r *Ring) JWKS() []byte {
 	r.mu.RLock()
 	keys := make([]jwk, 0, len(r.pubs))
-	for kid, pub := range r.pubs {
-		keys = append(keys, jwk{
-			Kty: "OKP", Crv: "Ed25519",
-			X:   base64.RawURLEncoding.EncodeToString(pub),
-			Kid: kid, Use: "sig", Alg: "EdDSA",
-		})
+	for kid, v := range r.pubs {
+		keys = append(keys, v.jwk(kid))
 	}
 	r.mu.RUnlock()
 	slices.SortFunc(keys, func(a, b jwk) int { return strings.Compare(a.Kid, b.Kid) })
@@ -117,10 +126,19 @@ func (r *Ring) JWKS() []byte {
 	return b
 }
 
-// LoadOrCreate opens the key directory, creating it with a first key when it
-// is empty. Keys live in files rather than the database so that a database
-// backup, which travels widely, cannot forge vouchers.
-func LoadOrCreate(dir string) (*Ring, error) {
+// LoadOrCreate is Open for Ed25519 signing keys, the default.
+func LoadOrCreate(dir string) (*Ring, error) { return Open(dir, Ed25519) }
+
+// Open opens the key directory for signing with a key of the given kind,
+// creating it with a first key when it is empty. When the active key is of
+// another kind (the deployment changed its cryptography mode), a key of
+// this kind is made and named active; the old keys stay and keep verifying
+// what they signed. Keys live in files rather than the database so that a
+// database backup, which travels widely, cannot forge vouchers.
+func Open(dir string, kind Kind) (*Ring, error) {
+	if _, err := ParseKind(string(kind)); err != nil {
+		return nil, err
+	}
 	if dir == "" {
 		return nil, errors.New("token: key directory not configured")
 	}
@@ -140,11 +158,11 @@ func LoadOrCreate(dir string) (*Ring, error) {
 	if err != nil {
 		return nil, err
 	}
-	if active == "" {
-		// A first start, or a crash before "active" was written. Two
-		// processes starting at once must end with one signing key, not
-		// one each: the choice is made once, under the directory's lock,
-		// after reading the directory again.
+	if active == "" || (keys[active] != nil && keys[active].kind != kind) {
+		// A first start, a crash before "active" was written, or a change
+		// of kind. Two processes starting at once must end with one
+		// signing key, not one each: the choice is made once, under the
+		// directory's lock, after reading the directory again.
 		unlock, err := lockKeyDir(dir)
 		if err != nil {
 			return nil, err
@@ -154,14 +172,14 @@ func LoadOrCreate(dir string) (*Ring, error) {
 			return nil, err
 		}
 	}
-	r := &Ring{pubs: make(map[string]ed25519.PublicKey)}
-	for kid, priv := range keys {
-		r.pubs[kid] = priv.Public().(ed25519.PublicKey)
+	r := &Ring{pubs: make(map[string]verifyKey), kind: kind}
+	for kid, k := range keys {
+		r.pubs[kid] = k.verifyKey
 	}
 	switch {
 	case active != "":
 	case len(keys) == 0:
-		if _, err := r.rotate(dir); err != nil {
+		if _, err := r.rotate(dir, kind); err != nil {
 			return nil, err
 		}
 		return r, nil
@@ -176,22 +194,34 @@ func LoadOrCreate(dir string) (*Ring, error) {
 	default:
 		return nil, fmt.Errorf("token: read %s: %w", filepath.Join(dir, activeFile), os.ErrNotExist)
 	}
-	priv, ok := keys[active]
+	k, ok := keys[active]
 	if !ok {
 		return nil, fmt.Errorf("token: %s names key %q, which is not in %s", filepath.Join(dir, activeFile), active, dir)
 	}
-	r.active, r.priv = active, priv
+	if k.kind != kind {
+		if _, err := r.rotate(dir, kind); err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
+	r.active, r.priv = active, k.priv
 	return r, nil
+}
+
+// keyFile is a private key read from the key directory.
+type keyFile struct {
+	verifyKey
+	priv crypto.Signer
 }
 
 // readKeys reads every private key in dir, by kid, and the active kid
 // ("" when the active file does not exist).
-func readKeys(dir string) (map[string]ed25519.PrivateKey, string, error) {
+func readKeys(dir string) (map[string]*keyFile, string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, "", fmt.Errorf("token: read key directory: %w", err)
 	}
-	privs := make(map[string]ed25519.PrivateKey)
+	privs := make(map[string]*keyFile)
 	for _, e := range entries {
 		name := e.Name()
 		// Dot files are our own half-written temporaries and the lock.
@@ -202,11 +232,15 @@ func readKeys(dir string) (map[string]ed25519.PrivateKey, string, error) {
 		if err != nil {
 			return nil, "", err
 		}
-		kid := Thumbprint(priv.Public().(ed25519.PublicKey))
+		v, err := kindOf(priv)
+		if err != nil {
+			return nil, "", fmt.Errorf("token: key file %s: %w", filepath.Join(dir, name), err)
+		}
+		kid := v.thumbprint()
 		if want := strings.TrimSuffix(name, keySuffix); kid != want {
 			return nil, "", fmt.Errorf("token: key file %s holds key %s; the file name must be its kid", filepath.Join(dir, name), kid)
 		}
-		privs[kid] = priv
+		privs[kid] = &keyFile{v, priv}
 	}
 	active, err := readActive(dir)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -250,7 +284,7 @@ func readActive(dir string) (string, error) {
 	return strings.TrimSpace(string(b)), nil
 }
 
-func readKeyFile(path string) (ed25519.PrivateKey, error) {
+func readKeyFile(path string) (crypto.Signer, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("token: open key file: %w", err)
@@ -276,24 +310,30 @@ func readKeyFile(path string) (ed25519.PrivateKey, error) {
 	if block == nil || block.Type != "PRIVATE KEY" {
 		return nil, fmt.Errorf("token: key file %s: no PKCS#8 \"PRIVATE KEY\" PEM block", path)
 	}
-	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	priv, err := parsePKCS8(block.Bytes)
 	if err != nil {
 		return nil, fmt.Errorf("token: key file %s: %w", path, err)
-	}
-	priv, ok := k.(ed25519.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("token: key file %s holds a %T, want an Ed25519 key", path, k)
 	}
 	return priv, nil
 }
 
-// Rotate generates a key, persists it to dir and makes it the signer. Older
+// Rotate generates a key of the ring's kind (ActiveKind), persists it to dir
+// and makes it the signer. Older
 // keys stay in the ring so vouchers already printed keep verifying; remove a
 // key file only after the last voucher it signed has expired.
 //
 // The key file is written before "active" names it, and memory changes last,
 // so a crash at any point leaves a directory that loads into a working ring.
 func (r *Ring) Rotate(dir string) (kid string, err error) {
+	return r.RotateTo(dir, r.ActiveKind())
+}
+
+// RotateTo is Rotate to a key of the given kind, which Rotate makes from
+// then on.
+func (r *Ring) RotateTo(dir string, kind Kind) (kid string, err error) {
+	if _, err := ParseKind(string(kind)); err != nil {
+		return "", err
+	}
 	if dir == "" {
 		// A key that lives only in memory would orphan every voucher it signs
 		// at the next restart.
@@ -309,21 +349,24 @@ func (r *Ring) Rotate(dir string) (kid string, err error) {
 		return "", err
 	}
 	defer unlock()
-	return r.rotate(dir)
+	return r.rotate(dir, kind)
 }
 
-// rotate is Rotate for a caller that holds the key directory's lock.
-func (r *Ring) rotate(dir string) (kid string, err error) {
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
+// rotate is RotateTo for a caller that holds the key directory's lock.
+func (r *Ring) rotate(dir string, kind Kind) (kid string, err error) {
+	priv, err := kind.generate()
 	if err != nil {
-		return "", fmt.Errorf("token: generate key: %w", err)
+		return "", fmt.Errorf("token: generate %s key: %w", kind, err)
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	der, err := marshalPKCS8(priv)
 	if err != nil {
 		return "", fmt.Errorf("token: encode key: %w", err)
 	}
-	pub := priv.Public().(ed25519.PublicKey)
-	kid = Thumbprint(pub)
+	v, err := kindOf(priv)
+	if err != nil {
+		return "", err
+	}
+	kid = v.thumbprint()
 
 	// Hold the write lock across the file writes so concurrent rotations
 	// cannot leave "active" naming a key other than the ring's signer.
@@ -337,10 +380,10 @@ func (r *Ring) rotate(dir string) (kid string, err error) {
 		return "", err
 	}
 	if r.pubs == nil {
-		r.pubs = make(map[string]ed25519.PublicKey)
+		r.pubs = make(map[string]verifyKey)
 	}
-	r.pubs[kid] = pub
-	r.active, r.priv = kid, priv
+	r.pubs[kid] = v
+	r.active, r.priv, r.kind = kid, priv, kind
 	return kid, nil
 }
 

@@ -2,6 +2,7 @@ package token
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -56,7 +57,7 @@ type jwksDoc struct {
 func TestJWKS(t *testing.T) {
 	// Ten keys, so an unsorted map-order document is caught with near
 	// certainty rather than one run in a few.
-	var keys []ed25519.PrivateKey
+	var keys []crypto.Signer
 	for i := range 10 {
 		keys = append(keys, seedKey(byte(i+1)))
 	}
@@ -70,7 +71,7 @@ func TestJWKS(t *testing.T) {
 	}
 	wantPub := map[string]ed25519.PublicKey{}
 	for _, k := range keys {
-		wantPub[Thumbprint(pubOf(k))] = pubOf(k)
+		wantPub[Thumbprint(pubOf(k.(ed25519.PrivateKey)))] = pubOf(k.(ed25519.PrivateKey))
 	}
 	var kids []string
 	for _, k := range doc.Keys {

@@ -1,5 +1,5 @@
-// Package token signs and verifies voucher tokens: compact EdDSA JWS strings
-// printed as QR codes, plus the 16-character manual code printed under them.
+// Package token signs and verifies voucher tokens: compact JWS strings
+// (EdDSA, or SM2SM3 in the commercial cryptography mode) printed as QR codes, plus the 16-character manual code printed under them.
 //
 // The token is a bearer proof that a voucher with these terms was issued by
 // us; whether it is still unredeemed is the database's business, keyed by the
@@ -140,11 +140,11 @@ func (r *Ring) Sign(c Claims) (string, error) {
 		return "", fmt.Errorf("token: refusing to sign: %w", err)
 	}
 
-	kid, key := r.signer()
+	kid, key, kind := r.signer()
 	if key == nil {
 		return "", errors.New("token: ring has no signing key")
 	}
-	t := jwt.NewWithClaims(jwt.SigningMethodEdDSA, toWire(c))
+	t := jwt.NewWithClaims(kind.Method(), toWire(c))
 	t.Header["kid"] = kid
 	t.Header["typ"] = Typ
 	s, err := t.SignedString(key)
@@ -161,7 +161,7 @@ func (r *Ring) Sign(c Claims) (string, error) {
 // the configuration directly, independent of the key lookup.
 func newParser(now time.Time) *jwt.Parser {
 	return jwt.NewParser(
-		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
+		jwt.WithValidMethods(validAlgs),
 		jwt.WithExpirationRequired(),
 		jwt.WithLeeway(Leeway),
 		jwt.WithTimeFunc(func() time.Time { return now }),
@@ -200,7 +200,7 @@ var (
 	errBadTyp     = errors.New("wrong typ header")
 	errCrit       = errors.New("crit header not supported")
 	errUnknownKID = errors.New("unknown kid")
-	errMethod     = errors.New("not an EdDSA token")
+	errMethod     = errors.New("signed with another algorithm than its key's")
 )
 
 // keyFor resolves the verification key from our own ring by kid only.
@@ -215,17 +215,19 @@ func (r *Ring) keyFor(t *jwt.Token) (any, error) {
 	if _, ok := t.Header["crit"]; ok {
 		return nil, errCrit
 	}
-	// Redundant with WithValidMethods, but cheap insurance that an Ed25519
-	// public key is never handed to another algorithm's verifier.
-	if t.Method != jwt.SigningMethodEdDSA {
-		return nil, errMethod
-	}
 	kid, _ := t.Header["kid"].(string)
-	pub := r.publicKey(kid)
-	if pub == nil {
+	k, ok := r.publicKey(kid)
+	if !ok {
 		return nil, fmt.Errorf("%w: %q", errUnknownKID, kid)
 	}
-	return pub, nil
+	// Each key verifies with its own kind's algorithm only, whatever the
+	// token's alg says: an Ed25519 kid never vouches for an SM2SM3 token
+	// nor the other way round, and no key reaches a verifier of another
+	// algorithm.
+	if t.Method != k.kind.Method() {
+		return nil, fmt.Errorf("%w: key %q is %s, token says %s", errMethod, kid, k.kind.Method().Alg(), t.Method.Alg())
+	}
+	return k.pub, nil
 }
 
 // classify maps the library's error vocabulary onto ours, keeping only our

@@ -541,28 +541,42 @@ func TestConcurrentUse(t *testing.T) {
 	}
 }
 
+// benchRings are the two modes side by side: Ed25519 (the default) and SM2.
+func benchRings(b *testing.B) map[Kind]*Ring {
+	return map[Kind]*Ring{Ed25519: NewRing(seedKey(1)), SM2: NewRing(sm2Key(b))}
+}
+
 func BenchmarkSign(b *testing.B) {
-	r := NewRing(seedKey(1))
-	c := sample()
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := r.Sign(c); err != nil {
-			b.Fatal(err)
-		}
+	rings := benchRings(b)
+	for _, kind := range []Kind{Ed25519, SM2} {
+		b.Run(string(kind), func(b *testing.B) {
+			r, c := rings[kind], sample()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := r.Sign(c); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
 func BenchmarkVerify(b *testing.B) {
-	r := NewRing(seedKey(1))
-	tok, err := r.Sign(sample())
-	if err != nil {
-		b.Fatal(err)
-	}
-	known := func(iss string) bool { return iss == "500103" }
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := r.Verify(tok, t0, known); err != nil {
-			b.Fatal(err)
-		}
+	rings := benchRings(b)
+	for _, kind := range []Kind{Ed25519, SM2} {
+		b.Run(string(kind), func(b *testing.B) {
+			r := rings[kind]
+			tok, err := r.Sign(sample())
+			if err != nil {
+				b.Fatal(err)
+			}
+			known := func(iss string) bool { return iss == "500103" }
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := r.Verify(tok, t0, known); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

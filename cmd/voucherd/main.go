@@ -62,6 +62,29 @@ type Config struct {
 	SMSURL         string
 	SMSUser        string
 	SMSPassword    string
+	Crypto         string // a key of cryptoModes; "" = ed25519
+}
+
+// cryptoMode is what a -crypto mode signs vouchers and chains the audit
+// log with. Changing mode keeps everything already signed or chained
+// verifiable: keys and audit rows say what they are.
+type cryptoMode struct {
+	keys  token.Kind
+	audit string
+}
+
+var cryptoModes = map[string]cryptoMode{
+	"ed25519": {token.Ed25519, app.AuditSHA256}, // the default: verifiable by any JOSE library
+	"gm":      {token.SM2, app.AuditSM3},        // commercial cryptography (GB/T 39786): SM2 vouchers, SM3 audit chain
+}
+
+// cryptoMode returns the configured mode. parseFlags refuses unknown
+// names; a Config built in code without one gets the default.
+func (c Config) cryptoMode() cryptoMode {
+	if m, ok := cryptoModes[c.Crypto]; ok {
+		return m
+	}
+	return cryptoModes["ed25519"]
 }
 
 func env(key, def string) string {
@@ -88,6 +111,7 @@ func parseFlags(args []string) (Config, []string, error) {
 	fs.IntVar(&c.Season, "season", 0, "with 'seed': also generate a realistic consumption season of about N redemptions, for the dashboards")
 	fs.StringVar(&c.SMSURL, "sms-url", env("VOUCHERD_SMS_URL", ""), "HTTP SMS gateway URL; empty = write codes to the log (development only) (env VOUCHERD_SMS_URL)")
 	fs.StringVar(&c.SMSUser, "sms-user", env("VOUCHERD_SMS_USER", ""), "SMS gateway user for basic auth (env VOUCHERD_SMS_USER)")
+	fs.StringVar(&c.Crypto, "crypto", env("VOUCHERD_CRYPTO", "ed25519"), "cryptography mode: ed25519 (Ed25519 vouchers, SHA-256 audit chain) or gm (SM2 vouchers, SM3 audit chain) (env VOUCHERD_CRYPTO)")
 	// The password only by environment: flags show in the process list.
 	c.SMSPassword = env("VOUCHERD_SMS_PASSWORD", "")
 	var positional []string
@@ -107,6 +131,9 @@ func parseFlags(args []string) (Config, []string, error) {
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return c, nil, fmt.Errorf("-addr %q: %w", c.Addr, err)
+	}
+	if _, ok := cryptoModes[c.Crypto]; !ok {
+		return c, nil, fmt.Errorf("-crypto %q: want ed25519 or gm", c.Crypto)
 	}
 	if c.BaseURL == "" {
 		_, port, _ := net.SplitHostPort(c.Addr)
@@ -176,7 +203,7 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 			return errors.New("usage: voucherd keys rotate")
 		}
 		dir := filepath.Join(cfg.DataDir, "keys")
-		ring, err := token.LoadOrCreate(dir)
+		ring, err := token.Open(dir, cfg.cryptoMode().keys)
 		if err != nil {
 			return err
 		}
@@ -184,7 +211,7 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 		if err != nil {
 			return err
 		}
-		fmt.Println("new signing key:", kid, "(restart the server to use it)")
+		fmt.Println("new signing key:", kid, "("+string(ring.ActiveKind())+"; restart the server to use it)")
 		return nil
 	case "audit":
 		if len(rest) != 1 || rest[0] != "verify" {
@@ -218,7 +245,7 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 
 // openStore opens (and migrates) the data directory's database.
 func openStore(ctx context.Context, cfg Config) (*db.Store, error) {
-	return db.Open(ctx, filepath.Join(cfg.DataDir, "voucher.db"), db.Options{Synchronous: cfg.Synchronous})
+	return db.Open(ctx, filepath.Join(cfg.DataDir, "voucher.db"), db.Options{Synchronous: cfg.Synchronous, AuditHash: cfg.cryptoMode().audit})
 }
 
 // lockFileName is the lock a serving (or migrating, or seeding) voucherd
@@ -320,7 +347,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Main, error) {
 func (m *Main) open(ctx context.Context) error {
 	// Private keys live beside the database, not in it: a copy of the
 	// database forges nothing.
-	ring, err := token.LoadOrCreate(filepath.Join(m.Config.DataDir, "keys"))
+	ring, err := token.Open(filepath.Join(m.Config.DataDir, "keys"), m.Config.cryptoMode().keys)
 	if err != nil {
 		return err
 	}
