@@ -4,12 +4,20 @@ package web_test
 // token across sign-in, security headers, and masked voucher codes.
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"cqvoucher/app/apptest"
+	"cqvoucher/app/web"
+	"cqvoucher/templates"
 )
 
 // redirectCases are back= values as they travel in a URL or a form:
@@ -99,5 +107,188 @@ func TestRedirectTargetsStayOnThisSite(t *testing.T) {
 		}
 		p = resident.do(t, http.MethodPost, "/m/identity", url.Values{"id_number": {"11010519491231002X"}, "back": {back}})
 		check(t, "POST /m/identity", c.raw, c.want, "/m", p)
+	}
+}
+
+// badText are strings no keyboard types, as they reach the server.
+var badText = map[string]string{
+	"NUL":                "十八梯\x00抄手",
+	"byte 0xff":          "十八梯\xff抄手",
+	"a cut UTF-8 rune":   "十八梯\xe6\x8a",
+	"escape (ESC)":       "十八梯\x1b[31m抄手",
+	"replacement rune":   "十八梯\ufffd抄手",
+	"NUL in a long text": strings.Repeat("渝", 200) + "\x00",
+}
+
+// rawJSON sends a JSON body exactly as given (json.Marshal would repair
+// broken UTF-8), checked against openapi.json like every API call.
+func rawJSON(t *testing.T, e *apptest.Env, method, path, bearer string, body []byte) apptest.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, e.Server.URL+path, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	res, err := apptest.Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	apptest.CheckAgainstDescription(t, req, res, raw)
+	out := apptest.Response{Status: res.StatusCode, Raw: string(raw)}
+	_ = json.Unmarshal(raw, &out.Body)
+	return out
+}
+
+// withRawString is a JSON object with one field's value spelled as given:
+// raw bytes (not UTF-8) or an escape such as \u0000.
+func withRawString(t *testing.T, fields map[string]any, field, spelled string) []byte {
+	t.Helper()
+	const mark = "\u0001MARK\u0001"
+	fields[field] = mark
+	b, err := json.Marshal(fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	quoted, _ := json.Marshal(mark)
+	return bytes.Replace(b, quoted, []byte(`"`+spelled+`"`), 1)
+}
+
+func TestInvalidTextIsRefusedAndNothingStored(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	browsers, tokens := authzSignIn(t, e, e.Maker)
+	maker, makerTok := browsers[0], tokens[0]
+	campaigns := func() int64 { return e.Count(t, `SELECT COUNT(*) FROM campaigns`) }
+	merchants := func() int64 { return e.Count(t, `SELECT COUNT(*) FROM merchants`) }
+	beforeCampaigns, beforeMerchants := campaigns(), merchants()
+	refusedPage := func(t *testing.T, what string, p authzPage) {
+		t.Helper()
+		if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "输入含有无效字符") {
+			t.Errorf("%s: %d %.300s", what, p.status, p.body)
+		}
+	}
+
+	for name, bad := range badText {
+		t.Run(name, func(t *testing.T) {
+			// Pages: a campaign's name, a merchant's application, a phone for SMS.
+			form := authzCampaignForm(e)
+			form.Set("name", bad)
+			refusedPage(t, "campaign form", maker.do(t, http.MethodPost, "/officer/campaigns", form))
+			// The same field in the query of the form's URL: pages read both.
+			refusedPage(t, "campaign form, bad query", maker.do(t, http.MethodPost, "/officer/campaigns?name="+url.QueryEscape(bad), authzCampaignForm(e)))
+
+			apply := url.Values{}
+			for k, v := range application(func(a map[string]string) { a["address"] = bad }) {
+				apply.Set(k, v)
+			}
+			refusedPage(t, "merchant application form", maker.do(t, http.MethodPost, "/merchant/apply", apply))
+			refusedPage(t, "SMS form", maker.do(t, http.MethodPost, "/m/login/code", url.Values{"phone": {"13800138000" + bad}}))
+		})
+	}
+	// The API, with the bad text spelled as raw bytes and as JSON escapes.
+	// A raw control character is no JSON at all (RFC 8259 §7), so that
+	// body is refused as bad_json; it is stored no more than the others.
+	spellings := []struct{ name, spelled, reason string }{
+		{"raw NUL", "a\x00b", "bad_json"}, {"raw 0xff", "a\xffb", "invalid_text"}, {"escaped NUL", `a\u0000b`, "invalid_text"},
+		{"escaped ESC", `a\u001bb`, "invalid_text"}, {"lone surrogate", `a\ud800b`, "invalid_text"},
+		{"escaped replacement", `a\ufffdb`, "invalid_text"},
+	}
+	for _, sp := range spellings {
+		t.Run("API "+sp.name, func(t *testing.T) {
+			refused := func(what string, r apptest.Response) {
+				t.Helper()
+				if r.Status != http.StatusUnprocessableEntity || r.Reason() != sp.reason {
+					t.Errorf("%s: %d %s, want 422 %s", what, r.Status, r.Raw, sp.reason)
+				}
+			}
+			body := campaignBody(e, nil)
+			refused("campaign", rawJSON(t, e, http.MethodPost, "/api/v1/officer/campaigns", makerTok, withRawString(t, body, "name", sp.spelled)))
+			app := map[string]any{}
+			for k, v := range application(nil) {
+				app[k] = v
+			}
+			refused("merchant application", rawJSON(t, e, http.MethodPost, "/api/v1/merchants/applications", "", withRawString(t, app, "name", sp.spelled)))
+			refused("SMS", rawJSON(t, e, http.MethodPost, "/api/v1/resident/sms", "", withRawString(t, map[string]any{}, "phone", "13800138000"+sp.spelled)))
+			// A key is text too.
+			refused("bad key", rawJSON(t, e, http.MethodPost, "/api/v1/resident/sms", "", []byte(`{"phone":"13800138000","`+sp.spelled+`":1}`)))
+		})
+	}
+	if n := campaigns(); n != beforeCampaigns {
+		t.Errorf("campaigns: %d, want %d: refused input was stored", n, beforeCampaigns)
+	}
+	if n := merchants(); n != beforeMerchants {
+		t.Errorf("merchants: %d, want %d: refused input was stored", n, beforeMerchants)
+	}
+	if code := e.SMS.Code("13800138000"); code != "" {
+		t.Errorf("an SMS code was sent for a refused phone: %q", code)
+	}
+
+	// Text a person types still goes through: tabs and line breaks included.
+	form := authzCampaignForm(e)
+	form.Set("name", "渝中\t消费券\r\n第一期 🎉")
+	if p := maker.do(t, http.MethodPost, "/officer/campaigns", form); p.status != http.StatusSeeOther {
+		t.Fatalf("a clean campaign form: %d %.300s", p.status, p.body)
+	}
+	if n := campaigns(); n != beforeCampaigns+1 {
+		t.Fatalf("campaigns after a clean form: %d", n)
+	}
+}
+
+// syncBuffer is a log sink that the server's goroutines may share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.buf.String() }
+
+func TestStaticServesFilesOnly(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	var logged syncBuffer
+	srv, err := web.New(e.App, web.DefaultConfig(), templates.FS, nil, slog.New(slog.NewTextHandler(&logged, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	get := func(path string) (int, string, http.Header) {
+		t.Helper()
+		// A raw request line: a client library would clean or escape the path.
+		req, err := http.NewRequest(http.MethodGet, hs.URL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.URL.Opaque = path
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b), res.Header
+	}
+	for _, p := range []string{"/static/", "/static/vendor", "/static/vendor/", "/static/%ff", "/static/%ff/app.css",
+		"/static/app.css/", "/static/%c0%ae%c0%ae/app.css", "/static/../static/app.css", "/static/./app.css", "/static//app.css",
+		"/static/%00", "/static/no-such-file.css"} {
+		status, body, h := get(p)
+		if status != http.StatusNotFound || strings.Contains(body, `href="app.css"`) || !strings.Contains(h.Get("Content-Type"), "text/html") {
+			t.Errorf("GET %s: %d %s %.200s, want our own 404 page", p, status, h.Get("Content-Type"), body)
+		}
+	}
+	if status, body, h := get("/static/app.css"); status != http.StatusOK || body == "" || h.Get("Cache-Control") != "public, max-age=86400" {
+		t.Errorf("GET /static/app.css: %d %q", status, h.Get("Cache-Control"))
+	}
+	if strings.Contains(logged.String(), "level=ERROR") {
+		t.Errorf("static requests logged errors:\n%s", logged.String())
 	}
 }
