@@ -2,6 +2,8 @@ package web
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -149,21 +151,56 @@ func (s *Server) hopelessClaim(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // startSession hands a new session to the client: a cookie on pages (the
-// token is returned for the API by the caller).
+// token is returned for the API by the caller). The CSRF token changes with
+// it: a token seen or planted before sign-in (on a shared counter PC, say)
+// must not be good for forms of the signed-in session.
 func (s *Server) startSession(c echo.Context, aud audience, tok string) {
 	c.SetCookie(&http.Cookie{
 		Name: aud.cookie, Value: tok, Path: "/", HttpOnly: true, Secure: s.cfg.SecureCookies,
 		SameSite: http.SameSiteLaxMode,
 	})
+	s.rotateCSRF(c)
 }
 
 func (s *Server) endSession(c echo.Context, aud audience) error {
 	tok := sessionToken(c, aud)
 	c.SetCookie(&http.Cookie{Name: aud.cookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.cfg.SecureCookies})
+	s.rotateCSRF(c)
 	if tok == "" {
 		return nil
 	}
 	return s.app.SignOut(c.Request().Context(), tok)
+}
+
+// The CSRF cookie: echo's CSRF middleware issues it and checks every
+// page form against it; rotateCSRF replaces it.
+const (
+	csrfCookie = "cqv_csrf"
+	csrfMaxAge = 24 * 3600
+)
+
+// rotateCSRF gives the browser a new CSRF token in this response, in place
+// of the one the CSRF middleware has just set (one Set-Cookie for the name,
+// so no browser has to decide between two), and hands the new token to a
+// page rendered by this response.
+func (s *Server) rotateCSRF(c echo.Context) {
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw) // crypto/rand.Read never fails (Go 1.24+)
+	tok := base64.RawURLEncoding.EncodeToString(raw)
+	h := c.Response().Header()
+	var kept []string
+	for _, v := range h.Values(echo.HeaderSetCookie) {
+		if !strings.HasPrefix(v, csrfCookie+"=") {
+			kept = append(kept, v)
+		}
+	}
+	h.Del(echo.HeaderSetCookie)
+	for _, v := range kept {
+		h.Add(echo.HeaderSetCookie, v)
+	}
+	c.SetCookie(&http.Cookie{Name: csrfCookie, Value: tok, Path: "/", MaxAge: csrfMaxAge, HttpOnly: true,
+		Secure: s.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
+	c.Set("csrf", tok)
 }
 
 // accessLog logs one line per request. It logs the route pattern, not the
@@ -272,15 +309,23 @@ func cleanJSON(body []byte) bool {
 }
 
 // securityHeaders sets the headers every response should carry.
-func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
-		// Scripts and styles only from us; the camera stays with our own origin.
-		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+		// Scripts and styles only from us; the camera stays with our own
+		// origin. base-uri 'none': an injected <base> cannot move the
+		// page's relative links and forms to another site.
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 		h.Set("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
+		if s.cfg.SecureCookies {
+			// Secure cookies mean the site is served over HTTPS: browsers
+			// then refuse plain HTTP to it (and its subdomains) for a year,
+			// so no first request can be downgraded.
+			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		}
 		return next(c)
 	}
 }

@@ -20,7 +20,7 @@ func (s *Server) routes(fsys fs.FS) {
 	e.Use(middleware.RequestID())
 	e.Use(s.accessLog())
 	e.Use(middleware.Recover())
-	e.Use(securityHeaders)
+	e.Use(s.securityHeaders)
 	e.Use(middleware.BodyLimit("64K"))
 	e.Use(refuseInvalidText)
 	e.Use(middleware.ContextTimeout(30 * time.Second))
@@ -29,8 +29,9 @@ func (s *Server) routes(fsys fs.FS) {
 		// cross-site form cannot ride on it; pages carry a token in every form.
 		Skipper:        func(c echo.Context) bool { return isAPI(c) },
 		TokenLookup:    "form:csrf",
-		CookieName:     "cqv_csrf",
+		CookieName:     csrfCookie,
 		CookiePath:     "/",
+		CookieMaxAge:   csrfMaxAge,
 		CookieHTTPOnly: true,
 		CookieSecure:   s.cfg.SecureCookies,
 		CookieSameSite: http.SameSiteLaxMode, // Strict would mint a new token on every link from WeChat and break open tabs

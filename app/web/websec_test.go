@@ -292,3 +292,116 @@ func TestStaticServesFilesOnly(t *testing.T) {
 		t.Errorf("static requests logged errors:\n%s", logged.String())
 	}
 }
+
+func TestSignInRotatesTheCSRFToken(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	// csrfRefused: a form with this browser's current token field is refused
+	// as a cross-site request (403, the page-expired message).
+	csrfRefused := func(p authzPage) bool {
+		return p.status == http.StatusForbidden && strings.Contains(p.body, "页面已过期")
+	}
+	cases := []struct {
+		who     string
+		signIn  func(t *testing.T, b *authzBrowser) authzPage
+		landing string
+		form    func() (string, url.Values) // a form of the signed-in session
+	}{
+		{"officer", func(t *testing.T, b *authzBrowser) authzPage {
+			return b.do(t, http.MethodPost, "/officer/login", url.Values{"username": {e.Maker.Username}, "password": {apptest.Password}})
+		}, "/officer", func() (string, url.Values) { return "/officer/campaigns", authzCampaignForm(e) }},
+		{"cashier", func(t *testing.T, b *authzBrowser) authzPage {
+			return b.do(t, http.MethodPost, "/merchant/login", url.Values{"username": {e.Cashier.Username}, "password": {apptest.Password}})
+		}, "/merchant", func() (string, url.Values) { return "/merchant/check", url.Values{"code": {"7K3M-9QXZ-2HJ4-RT8V"}} }},
+		{"resident", func(t *testing.T, b *authzBrowser) authzPage {
+			if p := b.do(t, http.MethodPost, "/m/login/code", url.Values{"phone": {"13800138000"}}); p.status != http.StatusOK {
+				t.Fatalf("send code: %d", p.status)
+			}
+			return b.do(t, http.MethodPost, "/m/login", url.Values{"phone": {"13800138000"}, "code": {e.SMS.Code("13800138000")}})
+		}, "/m/wallet", func() (string, url.Values) {
+			return "/m/identity", url.Values{"id_number": {"11010519491231002X"}, "back": {"/m/wallet"}}
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.who, func(t *testing.T) {
+			b := authzNewBrowser(t, e)
+			before := b.csrf
+			if p := c.signIn(t, b); p.status != http.StatusSeeOther || p.location != c.landing {
+				t.Fatalf("sign-in: %d → %q", p.status, p.location)
+			}
+			after := b.cookie("cqv_csrf")
+			if after == "" || after == before {
+				t.Fatalf("CSRF cookie after sign-in %q, before %q: not rotated", after, before)
+			}
+			// The token from before sign-in is dead.
+			path, form := c.form()
+			if p := b.do(t, http.MethodPost, path, form); !csrfRefused(p) {
+				t.Errorf("the token from before sign-in still works: %d %.200s", p.status, p.body)
+			}
+			// The signed-in pages carry the new one, and it works.
+			landing := b.do(t, http.MethodGet, c.landing, nil)
+			if m := authzCSRFInput.FindStringSubmatch(landing.body); m == nil || m[1] != after {
+				t.Fatalf("the signed-in page's forms do not carry the new token (found %v)", m)
+			}
+			b.csrf = after
+			if p := b.do(t, http.MethodPost, path, form); csrfRefused(p) || p.status >= 500 {
+				t.Errorf("the new token is refused: %d %.200s", p.status, p.body)
+			}
+		})
+	}
+}
+
+// The sign-in answer sets the CSRF cookie once, to the new token: two
+// Set-Cookie headers for one name would leave the browser to pick one.
+func TestSignInSetsOneCSRFCookie(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	b := authzNewBrowser(t, e)
+	form := url.Values{"username": {e.Maker.Username}, "password": {apptest.Password}, "csrf": {b.csrf}}
+	req, err := http.NewRequest(http.MethodPost, e.Server.URL+"/officer/login", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(&http.Cookie{Name: "cqv_csrf", Value: b.csrf})
+	res, err := b.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	var csrf []*http.Cookie
+	for _, ck := range res.Cookies() {
+		if ck.Name == "cqv_csrf" {
+			csrf = append(csrf, ck)
+		}
+	}
+	if res.StatusCode != http.StatusSeeOther || len(csrf) != 1 || csrf[0].Value == b.csrf || !csrf[0].HttpOnly || csrf[0].MaxAge <= 0 {
+		t.Fatalf("sign-in: %d, CSRF cookies %v", res.StatusCode, csrf)
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	for _, secure := range []bool{false, true} {
+		cfg := web.DefaultConfig()
+		cfg.SecureCookies = secure
+		srv, err := web.New(e.App, cfg, templates.FS, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range []string{"/", "/officer/login", "/api/v1/campaigns/live", "/static/app.css", "/no-such-page"} {
+			rec := httptest.NewRecorder()
+			srv.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+			h := rec.Result().Header
+			csp := h.Get("Content-Security-Policy")
+			if !strings.Contains(csp, "base-uri 'none'") || !strings.Contains(csp, "frame-ancestors 'none'") {
+				t.Errorf("%s: CSP %q", path, csp)
+			}
+			hsts := h.Get("Strict-Transport-Security")
+			if secure && hsts != "max-age=31536000; includeSubDomains" {
+				t.Errorf("%s over HTTPS (secure cookies): HSTS %q", path, hsts)
+			}
+			if !secure && hsts != "" {
+				t.Errorf("%s over plain HTTP: HSTS %q (a browser would lock out a site without TLS)", path, hsts)
+			}
+		}
+	}
+}
