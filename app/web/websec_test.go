@@ -6,6 +6,7 @@ package web_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,7 +16,9 @@ import (
 	"sync"
 	"testing"
 
+	"cqvoucher/app"
 	"cqvoucher/app/apptest"
+	"cqvoucher/app/token"
 	"cqvoucher/app/web"
 	"cqvoucher/templates"
 )
@@ -403,5 +406,105 @@ func TestSecurityHeaders(t *testing.T) {
 				t.Errorf("%s over plain HTTP: HSTS %q (a browser would lock out a site without TLS)", path, hsts)
 			}
 		}
+	}
+}
+
+func TestCashiersSeeVoucherCodesMasked(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	camp := e.LiveCampaign(t, apptest.CampaignSpec{})
+	refunded := claimOne(t, e, camp, "13800138000")
+	kept := claimOne(t, e, camp, "13800138001")
+	byPage := claimOne(t, e, camp, "13800138002")
+	vouchers := []app.Voucher{refunded, kept, byPage}
+	colleague := e.NewCashier(t, e.Merchant, "colleague")
+	owner := e.NewOwner(t, e.Merchant, "boss")
+	staff := map[string]string{"cashier": e.CashierSession(t, e.Cashier), "colleague": e.CashierSession(t, colleague),
+		"owner": e.CashierSession(t, owner)}
+	// leaks names what of a voucher an answer carries in full.
+	leaks := func(body string) []string {
+		var found []string
+		for _, v := range vouchers {
+			for _, s := range []string{v.Code, token.FormatCode(v.Code), v.Token} {
+				if strings.Contains(body, s) {
+					found = append(found, s)
+				}
+			}
+		}
+		return found
+	}
+
+	// The cashier redeems two vouchers on the API (the POS) and refunds one;
+	// the answers already show the codes masked.
+	inspect := e.API(t, http.MethodPost, "/api/v1/cashier/inspect", staff["cashier"], map[string]string{"voucher": refunded.Token, "bill": "150"})
+	first := redeem(t, e, staff["cashier"], refunded.Token, "150", "k1")
+	again := redeem(t, e, staff["cashier"], refunded.Token, "150", "k1") // a retry: the stored answer
+	second := redeem(t, e, staff["cashier"], kept.Code, "150", "k2")
+	for name, r := range map[string]apptest.Response{"inspect": inspect, "redeem": first, "retried redeem": again, "redeem by code": second} {
+		if r.Status/100 != 2 || len(leaks(r.Raw)) > 0 {
+			t.Errorf("%s: %d, carries %v: %s", name, r.Status, leaks(r.Raw), r.Raw)
+		}
+	}
+	if got := first.Body["voucher"].(map[string]any)["code_masked"]; got != "****-****-****-"+refunded.Code[12:] {
+		t.Errorf("receipt's code_masked = %v", got)
+	}
+	redID := int64(first.Body["redemption"].(map[string]any)["id"].(float64))
+	if r := e.API(t, http.MethodPost, fmt.Sprintf("/api/v1/cashier/redemptions/%d/reverse", redID), staff["cashier"], nil); r.Status != 200 || len(leaks(r.Raw)) > 0 {
+		t.Fatalf("reverse: %d %s", r.Status, r.Raw)
+	}
+	// And one at the counter page: its receipt shows the code masked.
+	counter := authzNewBrowser(t, e)
+	counter.setCookie("cqv_cashier", staff["cashier"])
+	receipt := counter.do(t, http.MethodPost, "/merchant/redeem", url.Values{"voucher": {byPage.Code}, "bill": {"150"}, "key": {"page-1"}})
+	if receipt.status != 200 || !strings.Contains(receipt.body, `id="receipt"`) || len(leaks(receipt.body)) > 0 ||
+		!strings.Contains(receipt.body, "****-****-****-"+byPage.Code[12:]) {
+		t.Errorf("receipt page: %d, carries %v", receipt.status, leaks(receipt.body))
+	}
+
+	// Nothing any of the staff can read afterwards carries a full code.
+	day := e.Clock.Now().In(app.Shanghai).Format("2006-01-02")
+	for who, tok := range staff {
+		b := authzNewBrowser(t, e)
+		b.setCookie("cqv_cashier", tok)
+		for _, path := range []string{"/merchant", "/merchant/redemptions", "/merchant/statements?from=" + day + "&to=" + day, "/merchant/staff"} {
+			p := b.do(t, http.MethodGet, path, nil)
+			if p.status != 200 && p.status != 403 {
+				t.Errorf("%s GET %s: %d", who, path, p.status)
+			}
+			if l := leaks(p.body); len(l) > 0 {
+				t.Errorf("%s GET %s shows %v", who, path, l)
+			}
+			if path == "/merchant/redemptions" {
+				for _, v := range vouchers {
+					if !strings.Contains(p.body, "****-****-****-"+v.Code[12:]) {
+						t.Errorf("%s's list of the day lacks the masked code of %s", who, v.Code[12:])
+					}
+				}
+			}
+		}
+		for _, path := range []string{"/api/v1/cashier/redemptions", "/api/v1/cashier/statements?from=" + day + "&to=" + day,
+			"/api/v1/cashier/staff", "/api/v1/cashier/api-keys"} {
+			r := e.API(t, http.MethodGet, path, tok, nil)
+			if l := leaks(r.Raw); len(l) > 0 {
+				t.Errorf("%s GET %s shows %v", who, path, l)
+			}
+		}
+	}
+
+	// The colleague reads the list and tries what it shows: the refunded
+	// voucher stays its holder's.
+	list := e.API(t, http.MethodGet, "/api/v1/cashier/redemptions", staff["colleague"], nil)
+	lines, _ := list.Body["redemptions"].([]any)
+	if len(lines) != 3 {
+		t.Fatalf("the colleague's list: %s", list.Raw)
+	}
+	for _, l := range lines {
+		shown, _ := l.(map[string]any)["voucher_code_masked"].(string)
+		if r := redeem(t, e, staff["colleague"], shown, "150", "try-"+shown); r.Status/100 == 2 {
+			t.Errorf("the colleague redeemed %q from the list: %s", shown, r.Raw)
+		}
+	}
+	back, err := e.Store.VoucherByCode(t.Context(), refunded.Code)
+	if err != nil || back.Status != app.VoucherClaimed {
+		t.Fatalf("the refunded voucher: %+v %v, want claimed by its holder", back, err)
 	}
 }
