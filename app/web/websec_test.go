@@ -72,9 +72,10 @@ var redirectCases = []struct{ raw, want string }{
 }
 
 // whatwgOnOrigin reports whether a Location value, read as a browser reads
-// it (independently of the server's code), stays on origin.
+// it (the WHATWG URL parser's preprocessing, written out here apart from
+// the server's code), stays on this origin.
 func whatwgOnOrigin(loc string) bool {
-	loc = strings.Trim(loc, "\x00\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b\x0c\r\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f ")
+	loc = strings.TrimFunc(loc, func(r rune) bool { return r <= ' ' }) // C0 controls and space
 	loc = strings.NewReplacer("\t", "", "\n", "", "\r", "", `\`, "/").Replace(loc)
 	return strings.HasPrefix(loc, "/") && !strings.HasPrefix(loc, "//")
 }
