@@ -61,19 +61,45 @@ type Claims struct {
 // wireClaims is the JSON form. One-letter names and no iat keep the token
 // small enough for a low-end phone to scan off another phone's screen.
 type wireClaims struct {
-	Iss string           `json:"iss"`
-	Jti string           `json:"jti"`
-	C   int64            `json:"c"`
-	T   int64            `json:"t"`
-	F   int64            `json:"f"`
-	M   int64            `json:"m,omitempty"`
-	K   string           `json:"k,omitempty"`
-	Nbf *jwt.NumericDate `json:"nbf,omitempty"`
-	Exp *jwt.NumericDate `json:"exp,omitempty"`
+	Iss string       `json:"iss"`
+	Jti string       `json:"jti"`
+	C   int64        `json:"c"`
+	T   int64        `json:"t"`
+	F   int64        `json:"f"`
+	M   int64        `json:"m,omitempty"`
+	K   string       `json:"k,omitempty"`
+	Nbf *numericDate `json:"nbf,omitempty"`
+	Exp *numericDate `json:"exp,omitempty"`
 }
 
-func (w *wireClaims) GetExpirationTime() (*jwt.NumericDate, error) { return w.Exp, nil }
-func (w *wireClaims) GetNotBefore() (*jwt.NumericDate, error)      { return w.Nbf, nil }
+// numericDate is RFC 7519's NumericDate, which is a JSON number of seconds.
+// jwt.NumericDate also reads a string holding a number ("exp":"4102444800"),
+// so a token spelled that way would verify although no conforming issuer
+// makes one; a second spelling of the same claim is how parsers disagree.
+type numericDate struct{ jwt.NumericDate }
+
+var errDateNotNumber = errors.New("NumericDate is not a JSON number")
+
+func (d *numericDate) UnmarshalJSON(b []byte) error {
+	// encoding/json hands over the value's bytes exactly; a JSON number
+	// begins with a minus sign or a digit, and nothing else does.
+	if len(b) == 0 || (b[0] != '-' && (b[0] < '0' || b[0] > '9')) {
+		return errDateNotNumber
+	}
+	return d.NumericDate.UnmarshalJSON(b)
+}
+
+func (d *numericDate) asJWT() *jwt.NumericDate {
+	if d == nil {
+		return nil
+	}
+	return &d.NumericDate
+}
+
+func newNumericDate(t time.Time) *numericDate { return &numericDate{*jwt.NewNumericDate(t)} }
+
+func (w *wireClaims) GetExpirationTime() (*jwt.NumericDate, error) { return w.Exp.asJWT(), nil }
+func (w *wireClaims) GetNotBefore() (*jwt.NumericDate, error)      { return w.Nbf.asJWT(), nil }
 func (w *wireClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return nil, nil }
 func (w *wireClaims) GetIssuer() (string, error)                   { return w.Iss, nil }
 func (w *wireClaims) GetSubject() (string, error)                  { return "", nil }
@@ -83,10 +109,10 @@ func toWire(c Claims) *wireClaims {
 	w := &wireClaims{
 		Iss: c.Issuer, Jti: c.Code,
 		C: c.CampaignID, T: c.TierID, F: c.FaceFen, M: c.ThresholdFen, K: c.Category,
-		Exp: jwt.NewNumericDate(c.Expires),
+		Exp: newNumericDate(c.Expires),
 	}
 	if !c.NotBefore.IsZero() {
-		w.Nbf = jwt.NewNumericDate(c.NotBefore)
+		w.Nbf = newNumericDate(c.NotBefore)
 	}
 	return w
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -318,6 +319,20 @@ func TestVerifyRejects(t *testing.T) {
 			tok: rawToken(t, hdr(kid), with(wireMap(), "f", "5000"), edSigner(key))},
 		{name: "exp not a number", want: ErrMalformed,
 			tok: rawToken(t, hdr(kid), with(wireMap(), "exp", "tomorrow"), edSigner(key))},
+		// RFC 7519 §2: a NumericDate is a JSON number. A string holding a
+		// number is another spelling that some parsers read and others refuse.
+		{name: "exp a numeric string", want: ErrMalformed,
+			tok: rawToken(t, hdr(kid), with(wireMap(), "exp", fmt.Sprint(exp.Unix())), edSigner(key))},
+		{name: "nbf a numeric string", want: ErrMalformed,
+			tok: rawToken(t, hdr(kid), with(wireMap(), "nbf", fmt.Sprint(nbf.Unix())), edSigner(key))},
+		{name: "exp a numeric string with spaces", want: ErrMalformed,
+			tok: rawToken(t, hdr(kid), with(wireMap(), "exp", " "+fmt.Sprint(exp.Unix())), edSigner(key))},
+		{name: "exp true", want: ErrMalformed,
+			tok: rawToken(t, hdr(kid), with(wireMap(), "exp", true), edSigner(key))},
+		{name: "exp an object", want: ErrMalformed,
+			tok: rawToken(t, hdr(kid), with(wireMap(), "exp", map[string]any{"n": exp.Unix()}), edSigner(key))},
+		{name: "nbf an array", want: ErrMalformed,
+			tok: rawToken(t, hdr(kid), with(wireMap(), "nbf", []int64{nbf.Unix()}), edSigner(key))},
 		{name: "empty", want: ErrMalformed, tok: ""},
 		{name: "one segment", want: ErrMalformed, tok: "abc"},
 		{name: "two segments", want: ErrMalformed, tok: "abc.def"},

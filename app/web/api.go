@@ -351,7 +351,7 @@ func (s *Server) apiInspect(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, q)
+	return c.JSON(http.StatusOK, counterQuoteOf(q))
 }
 
 // apiRedeem needs an Idempotency-Key header: a POS that lost the answer
@@ -369,5 +369,5 @@ func (s *Server) apiRedeem(c echo.Context) error {
 	if rc.Redemption.Replayed {
 		status = http.StatusOK
 	}
-	return c.JSON(status, rc)
+	return c.JSON(status, counterReceiptOf(rc))
 }

@@ -122,8 +122,9 @@ func (b *authzBrowser) do(t *testing.T, method, path string, form url.Values) au
 }
 
 // authzSignIn signs officers in through the sign-in page, concurrently
-// (bcrypt is slow under -race), and returns each one's browser and its
-// session token, which also serves as the API bearer token.
+// (bcrypt is slow under -race), and returns each one's browser, holding the
+// CSRF token of its signed-in pages, and its session token, which also
+// serves as the API bearer token.
 func authzSignIn(t *testing.T, e *apptest.Env, os ...app.Officer) ([]*authzBrowser, []string) {
 	t.Helper()
 	browsers, tokens := make([]*authzBrowser, len(os)), make([]string, len(os))
@@ -140,6 +141,14 @@ func authzSignIn(t *testing.T, e *apptest.Env, os ...app.Officer) ([]*authzBrows
 				t.Errorf("page sign-in of %s: %d → %q", o.Username, p.status, p.location)
 			}
 			tokens[i] = browsers[i].cookie("cqv_officer")
+			// Sign-in gives the browser a new CSRF token: the forms of the
+			// signed-in pages carry it.
+			landing := browsers[i].do(t, http.MethodGet, "/officer", nil)
+			if m := authzCSRFInput.FindStringSubmatch(landing.body); m != nil {
+				browsers[i].csrf = m[1]
+			} else {
+				t.Errorf("%s's first page after sign-in: %d, no CSRF token", o.Username, landing.status)
+			}
 		}()
 	}
 	wg.Wait()

@@ -161,7 +161,7 @@ func (s *Server) apiRedemptions(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"redemptions": jsonList(lines)})
+	return c.JSON(http.StatusOK, map[string]any{"redemptions": counterRedemptions(lines)})
 }
 
 func (s *Server) apiReverse(c echo.Context) error {

@@ -2,13 +2,17 @@ package web
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -147,21 +151,59 @@ func (s *Server) hopelessClaim(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // startSession hands a new session to the client: a cookie on pages (the
-// token is returned for the API by the caller).
+// token is returned for the API by the caller). The CSRF token changes with
+// it: a token seen or planted before sign-in (on a shared counter PC, say)
+// must not be good for forms of the signed-in session.
 func (s *Server) startSession(c echo.Context, aud audience, tok string) {
 	c.SetCookie(&http.Cookie{
 		Name: aud.cookie, Value: tok, Path: "/", HttpOnly: true, Secure: s.cfg.SecureCookies,
 		SameSite: http.SameSiteLaxMode,
 	})
+	s.rotateCSRF(c)
 }
 
 func (s *Server) endSession(c echo.Context, aud audience) error {
 	tok := sessionToken(c, aud)
 	c.SetCookie(&http.Cookie{Name: aud.cookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.cfg.SecureCookies})
+	s.rotateCSRF(c)
 	if tok == "" {
 		return nil
 	}
 	return s.app.SignOut(c.Request().Context(), tok)
+}
+
+// The CSRF cookie: echo's CSRF middleware issues it and checks every
+// page form against it; rotateCSRF replaces it.
+const (
+	csrfCookie = "cqv_csrf"
+	csrfMaxAge = 24 * 3600
+)
+
+// rotateCSRF gives the browser a new CSRF token in this response, in place
+// of the one the CSRF middleware has just set (one Set-Cookie for the name,
+// so no browser has to decide between two), and hands the new token to a
+// page rendered by this response.
+func (s *Server) rotateCSRF(c echo.Context) {
+	if isAPI(c) {
+		return // the API authenticates by bearer token and has no CSRF token
+	}
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw) // crypto/rand.Read never fails (Go 1.24+)
+	tok := base64.RawURLEncoding.EncodeToString(raw)
+	h := c.Response().Header()
+	var kept []string
+	for _, v := range h.Values(echo.HeaderSetCookie) {
+		if !strings.HasPrefix(v, csrfCookie+"=") {
+			kept = append(kept, v)
+		}
+	}
+	h.Del(echo.HeaderSetCookie)
+	for _, v := range kept {
+		h.Add(echo.HeaderSetCookie, v)
+	}
+	c.SetCookie(&http.Cookie{Name: csrfCookie, Value: tok, Path: "/", MaxAge: csrfMaxAge, HttpOnly: true,
+		Secure: s.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
+	c.Set("csrf", tok)
 }
 
 // accessLog logs one line per request. It logs the route pattern, not the
@@ -184,16 +226,109 @@ func (s *Server) accessLog() echo.MiddlewareFunc {
 	})
 }
 
+// refuseInvalidText refuses, before any handler runs, a request whose
+// typed input is not clean text: a form field (pages read the query and the
+// form body alike, so both) or a string of a JSON body that is not UTF-8
+// or holds a control character. Such bytes never come from a keyboard; a
+// NUL cuts the text short in C-based tools that later read the database,
+// and bytes that are not UTF-8 show as garbage in every export. One check
+// here keeps them out of every form and API body without a line in each
+// handler. Reads are left alone: they store nothing.
+func refuseInvalidText(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions {
+			return next(c)
+		}
+		mt, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
+		if mt == echo.MIMEApplicationJSON {
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				return err // over the body limit: echo's 413
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if !utf8.Valid(body) || !cleanJSON(body) {
+				return errInvalidText
+			}
+			return next(c)
+		}
+		if isAPI(c) {
+			return next(c) // the API reads JSON bodies only (bindJSON)
+		}
+		// FormParams parses the body once (url-encoded or multipart) and
+		// keeps it on the request, where the CSRF check and the handler read it.
+		form, err := c.FormParams()
+		if err != nil {
+			return next(c) // an unparseable form: handlers see no fields
+		}
+		for k, vs := range form {
+			if !cleanText(k) {
+				return errInvalidText
+			}
+			for _, v := range vs {
+				if !cleanText(v) {
+					return errInvalidText
+				}
+			}
+		}
+		return next(c)
+	}
+}
+
+var errInvalidText = app.Invalid("invalid_text")
+
+// cleanText is text a person can have typed: valid UTF-8 with no control
+// characters but tab and line breaks (a textarea's), and no U+FFFD, which
+// is what broken bytes or a lone surrogate escape ("\ud800") decode to.
+func cleanText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+		case r < ' ' || r == 0x7f || r == utf8.RuneError:
+			return false
+		}
+	}
+	return true
+}
+
+// cleanJSON reports whether every string of a JSON body, keys included, is
+// clean text. A body that is no JSON at all passes: bindJSON refuses it
+// with its own reason.
+func cleanJSON(body []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return true
+		}
+		if s, ok := tok.(string); ok && !cleanText(s) {
+			return false
+		}
+	}
+}
+
 // securityHeaders sets the headers every response should carry.
-func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
-		// Scripts and styles only from us; the camera stays with our own origin.
-		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+		// Scripts and styles only from us; the camera stays with our own
+		// origin. base-uri 'none': an injected <base> cannot move the
+		// page's relative links and forms to another site.
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 		h.Set("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
+		if s.cfg.SecureCookies {
+			// Secure cookies mean the site is served over HTTPS: browsers
+			// then refuse plain HTTP to it (and its subdomains) for a year,
+			// so no first request can be downgraded.
+			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		}
 		return next(c)
 	}
 }

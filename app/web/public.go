@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -47,16 +50,46 @@ func (s *Server) switchLanguage(c echo.Context) error {
 		return app.NotFound("page_not_found")
 	}
 	c.SetCookie(&http.Cookie{Name: "lang", Value: lang, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookies})
-	back := c.QueryParam("back")
-	if !isLocalPath(back) {
+	back := localTarget(c.QueryParam("back"))
+	if back == "" {
 		back = "/"
 	}
 	return c.Redirect(http.StatusSeeOther, back)
 }
 
-// isLocalPath accepts only paths on this site, so the switch is no open redirect.
-func isLocalPath(p string) bool {
-	return len(p) > 0 && p[0] == '/' && (len(p) == 1 || (p[1] != '/' && p[1] != '\\'))
+// localTarget turns a redirect target taken from input into a path on this
+// site, or "" when it is not one. It judges the target as a browser will
+// read the Location header (WHATWG URL parsing): leading and trailing C0
+// controls and spaces are stripped, tab and newline removed anywhere, and
+// a backslash read as "/". Without that, "/\t/evil.example" passes a naive check and
+// the browser, dropping the tab, goes to //evil.example. The normalised
+// text is what is returned, so the check and the redirect see one string.
+func localTarget(raw string) string {
+	if !utf8.ValidString(raw) {
+		return ""
+	}
+	p := strings.TrimFunc(raw, func(r rune) bool { return r <= ' ' })
+	p = strings.Map(func(r rune) rune {
+		switch r {
+		case '\t', '\n', '\r':
+			return -1
+		case '\\':
+			return '/'
+		}
+		return r
+	}, p)
+	if strings.ContainsFunc(p, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		return ""
+	}
+	// One leading slash, not two: "//host" is another origin.
+	if len(p) == 0 || p[0] != '/' || (len(p) > 1 && p[1] == '/') {
+		return ""
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return ""
+	}
+	return p
 }
 
 // voucherLink is where a phone camera lands when it scans a voucher QR

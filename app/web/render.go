@@ -146,6 +146,7 @@ var funcs = template.FuncMap{
 	"bp":            app.FormatBP,
 	"pct":           app.FormatPercentBP,
 	"code":          func(s string) string { return formatCode(s) },
+	"masked":        maskCode,
 	"add":           func(a, b int) int { return a + b },
 	"list":          func(items ...string) []string { return items },
 	"seq": func(n int) []int {

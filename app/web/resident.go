@@ -182,9 +182,11 @@ func (s *Server) residentIdentity(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, back)
 }
 
+// safeBack is where the real-name step returns to: the resident's own
+// page, or their home when the target is not a path on this site.
 func safeBack(p string) string {
-	if isLocalPath(p) {
-		return p
+	if back := localTarget(p); back != "" {
+		return back
 	}
 	return "/m"
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -19,16 +20,18 @@ func (s *Server) routes(fsys fs.FS) {
 	e.Use(middleware.RequestID())
 	e.Use(s.accessLog())
 	e.Use(middleware.Recover())
-	e.Use(securityHeaders)
+	e.Use(s.securityHeaders)
 	e.Use(middleware.BodyLimit("64K"))
+	e.Use(refuseInvalidText)
 	e.Use(middleware.ContextTimeout(30 * time.Second))
 	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
 		// The API authenticates by bearer token, never by cookie, so a
 		// cross-site form cannot ride on it; pages carry a token in every form.
 		Skipper:        func(c echo.Context) bool { return isAPI(c) },
 		TokenLookup:    "form:csrf",
-		CookieName:     "cqv_csrf",
+		CookieName:     csrfCookie,
 		CookiePath:     "/",
+		CookieMaxAge:   csrfMaxAge,
 		CookieHTTPOnly: true,
 		CookieSecure:   s.cfg.SecureCookies,
 		CookieSameSite: http.SameSiteLaxMode, // Strict would mint a new token on every link from WeChat and break open tabs
@@ -45,7 +48,7 @@ func (s *Server) routes(fsys fs.FS) {
 
 	// Public.
 	static, _ := fs.Sub(fsys, "static")
-	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", cacheStatic(http.FileServer(http.FS(static))))))
+	e.GET("/static/*", staticFiles(static))
 	e.GET("/", s.home)
 	e.GET("/healthz", s.healthz)
 	e.GET("/open-data", s.openData)
@@ -183,15 +186,24 @@ func (s *Server) routes(fsys fs.FS) {
 	ac.POST("/api-keys/:id/revoke", s.apiRevokeAPIKey)
 }
 
-// cacheStatic lets browsers keep static files for a day; their URLs carry
-// no version yet, so not longer.
-func cacheStatic(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/") {
-			http.NotFound(w, r)
-			return
+// staticFiles serves the files under static/ and nothing else: a directory
+// (static/ itself, static/vendor) is not found rather than listed, and a
+// name that is no valid path (bad UTF-8, "..", empty elements) is not found
+// rather than handed to the file server, which answered such names with a
+// 500. Browsers may keep a file for a day; the URLs carry no version yet,
+// so not longer.
+func staticFiles(fsys fs.FS) echo.HandlerFunc {
+	files := http.StripPrefix("/static/", http.FileServerFS(fsys))
+	return func(c echo.Context) error {
+		name := strings.TrimPrefix(c.Request().URL.Path, "/static/")
+		if !utf8.ValidString(name) || !fs.ValidPath(name) {
+			return app.NotFound("page_not_found")
 		}
-		w.Header().Set("Cache-Control", "public, max-age=86400")
-		h.ServeHTTP(w, r)
-	})
+		if st, err := fs.Stat(fsys, name); err != nil || st.IsDir() {
+			return app.NotFound("page_not_found")
+		}
+		c.Response().Header().Set("Cache-Control", "public, max-age=86400")
+		files.ServeHTTP(c.Response(), c.Request())
+		return nil
+	}
 }

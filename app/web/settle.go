@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -87,7 +88,7 @@ func (s *Server) officerMarkPaid(c echo.Context) error {
 		return s.settlementsPage(c, statusOf[app.ErrorCode(err)], err)
 	}
 	s.flash(c, "statement_paid")
-	return c.Redirect(http.StatusSeeOther, "/officer/settlements?from="+c.FormValue("from")+"&to="+c.FormValue("to"))
+	return c.Redirect(http.StatusSeeOther, "/officer/settlements?"+url.Values{"from": {c.FormValue("from")}, "to": {c.FormValue("to")}}.Encode())
 }
 
 func (s *Server) apiMerchantStatements(c echo.Context) error {
