@@ -109,11 +109,16 @@ type Cashier struct {
 }
 
 // Resident is a person who claims vouchers, known by a mobile number.
+// The number is stored only sealed (PhoneSealed) and as a keyed hash
+// (PhoneHash); Phone is filled in by the App when it opens the seal.
 type Resident struct {
-	ID        int64     `db:"id" json:"id"`
-	Phone     string    `db:"phone" json:"-"`
-	CreatedAt time.Time `db:"created_at" json:"-"`
-	IDHash    *string   `db:"id_hash" json:"-"` // set once the real-name step is done
+	ID          int64      `db:"id" json:"id"`
+	Phone       string     `db:"-" json:"-"`
+	PhoneHash   *string    `db:"phone_hash" json:"-"`
+	PhoneSealed []byte     `db:"phone_sealed" json:"-"`
+	CreatedAt   time.Time  `db:"created_at" json:"-"`
+	IDHash      *string    `db:"id_hash" json:"-"`   // set once the real-name step is done
+	ErasedAt    *time.Time `db:"erased_at" json:"-"` // the resident asked for deletion: a tombstone
 }
 
 // RealName reports whether the resident has done the real-name step.

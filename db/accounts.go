@@ -140,35 +140,6 @@ func (s *Store) SetMerchantStatus(ctx context.Context, id int64, status string) 
 	return nil
 }
 
-// ResidentByID finds a resident.
-func (s *Store) ResidentByID(ctx context.Context, id int64) (app.Resident, error) {
-	var r app.Resident
-	err := s.r.GetContext(ctx, &r, `SELECT id, phone, created_at, id_hash FROM residents WHERE id = ?`, id)
-	return r, notFound(err, "resident_not_found")
-}
-
-// EnsureResident returns the resident with the phone, creating it if new.
-func (s *Store) EnsureResident(ctx context.Context, phone string, now time.Time) (app.Resident, error) {
-	var r app.Resident
-	err := s.tx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO residents (phone, created_at) VALUES (?, ?) ON CONFLICT (phone) DO NOTHING`, phone, now.UTC()); err != nil {
-			return err
-		}
-		return tx.GetContext(ctx, &r, `SELECT id, phone, created_at, id_hash FROM residents WHERE phone = ?`, phone)
-	})
-	return r, err
-}
-
-// BindIdentity records a resident's ID hash, once; the unique index makes
-// an ID already bound to another account a conflict.
-func (s *Store) BindIdentity(ctx context.Context, residentID int64, idHash string) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE residents SET id_hash = ? WHERE id = ? AND id_hash IS NULL`, idHash, residentID)
-	if isUnique(err) {
-		return app.Conflict("id_bound_elsewhere")
-	}
-	return guarded(res, err)("id_already_verified")
-}
-
 // ForgetSMSCode removes a stored code that could not be delivered.
 func (s *Store) ForgetSMSCode(ctx context.Context, phone, codeHash string) error {
 	_, err := s.w.ExecContext(ctx, `DELETE FROM sms_codes WHERE phone = ? AND code_hash = ?`, phone, codeHash)
