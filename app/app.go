@@ -46,8 +46,9 @@ type Store interface {
 	// EnsureResident returns the resident whose phone has this keyed hash,
 	// creating it with the sealed number on first sign-in.
 	EnsureResident(ctx context.Context, phoneHash string, phoneSealed []byte, now time.Time) (Resident, error)
-	// SealResidentPhones seals, in one transaction, numbers stored in clear before sealing existed.
-	SealResidentPhones(ctx context.Context, seal func(phone string) (hash string, sealed []byte, err error)) (int, error)
+	// SealLegacyPersonalData seals, in one transaction, personal data
+	// stored in clear before sealing existed.
+	SealLegacyPersonalData(ctx context.Context, hashPhone func(phone string) string, seal func(plain []byte, context string) ([]byte, error)) (int, error)
 	// EraseResident erases a resident's personal data, ends their sessions and audits it.
 	EraseResident(ctx context.Context, residentID int64, audit AuditEntry) error
 	// ResidentSessions lists a resident's kept sessions (without their token hashes).

@@ -6,11 +6,17 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"time"
 )
 
-// phoneContext binds a sealed phone number to the column it belongs in.
-const phoneContext = "residents.phone"
+// The contexts of sealed values: each binds a sealed value to the column
+// it belongs in, so that one copied into another column does not open.
+const (
+	SealedResidentPhone     = "residents.phone"
+	SealedMerchantPhone     = "merchants.contact_phone"
+	SealedSettlementAccount = "merchants.settlement_account"
+)
 
 // PhoneHash is how a phone number is looked up ("one account per phone",
 // sign-in, pending SMS codes): an HMAC-SHA256 under the identity key,
@@ -22,38 +28,61 @@ func (a *App) PhoneHash(phone string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// sealPhone is a phone number as it is stored: its lookup hash and its
-// sealed form. Without both keys the product refuses to store a number
-// rather than keep it weakly protected.
-func (a *App) sealPhone(phone string) (string, []byte, error) {
+// seal encrypts a personal value for the column named by context.
+// Without the keys the product refuses to store it rather than keep it
+// weakly protected.
+func (a *App) seal(plain []byte, context string) ([]byte, error) {
 	if len(a.cfg.IdentityKey) < 32 || a.cfg.Sealer == nil {
-		return "", nil, &Error{Code: EINTERNAL, Reason: "internal"}
+		return nil, &Error{Code: EINTERNAL, Reason: "internal"}
 	}
-	sealed, err := a.cfg.Sealer.Seal([]byte(phone), phoneContext)
-	return a.PhoneHash(phone), sealed, err
+	return a.cfg.Sealer.Seal(plain, context)
 }
 
-// openPhone fills in r.Phone from its sealed form (a tombstone has none).
-func (a *App) openPhone(r *Resident) error {
-	if r.PhoneSealed == nil {
+// open decrypts a sealed value into *dst; an absent one (NULL: a
+// tombstone, an empty field) leaves *dst as it is.
+func (a *App) open(dst *string, sealed []byte, context string) error {
+	if sealed == nil {
 		return nil
 	}
 	if a.cfg.Sealer == nil {
 		return &Error{Code: EINTERNAL, Reason: "internal"}
 	}
-	plain, err := a.cfg.Sealer.Open(r.PhoneSealed, phoneContext)
+	plain, err := a.cfg.Sealer.Open(sealed, context)
 	if err != nil {
-		return errors.Join(&Error{Code: EINTERNAL, Reason: "internal"}, err)
+		return errors.Join(&Error{Code: EINTERNAL, Reason: "internal"}, fmt.Errorf("%s: %w", context, err))
 	}
-	r.Phone = string(plain)
+	*dst = string(plain)
 	return nil
 }
 
-// SealLegacyPhones seals the numbers of residents stored before numbers
-// were sealed (once, at start-up, after the migrations): idempotent, one
-// transaction. It returns how many it sealed.
-func (a *App) SealLegacyPhones(ctx context.Context) (int, error) {
-	return a.store.SealResidentPhones(ctx, a.sealPhone)
+// sealPhone is a phone number as it is stored: its lookup hash and its
+// sealed form.
+func (a *App) sealPhone(phone string) (string, []byte, error) {
+	sealed, err := a.seal([]byte(phone), SealedResidentPhone)
+	return a.PhoneHash(phone), sealed, err
+}
+
+// openPhone fills in r.Phone from its sealed form.
+func (a *App) openPhone(r *Resident) error {
+	return a.open(&r.Phone, r.PhoneSealed, SealedResidentPhone)
+}
+
+// SealMerchant seals a merchant's contact phone and settlement account
+// before the merchant is stored; only the sealed forms are written.
+func (a *App) SealMerchant(m *Merchant) error {
+	var err error
+	if m.PhoneSealed, err = a.seal([]byte(m.ContactPhone), SealedMerchantPhone); err != nil {
+		return err
+	}
+	m.AccountSealed, err = a.seal([]byte(m.SettlementAccount), SealedSettlementAccount)
+	return err
+}
+
+// SealLegacyPersonalData seals personal data stored before sealing existed
+// (once, at start-up, after the migrations): idempotent, one transaction.
+// It returns how many rows it sealed.
+func (a *App) SealLegacyPersonalData(ctx context.Context) (int, error) {
+	return a.store.SealLegacyPersonalData(ctx, a.PhoneHash, a.seal)
 }
 
 // PersonalData is everything the product keeps about one resident, as

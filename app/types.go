@@ -79,8 +79,10 @@ type Merchant struct {
 	USCC              string     `db:"uscc" json:"uscc,omitempty"`
 	USCCChecksumOK    bool       `db:"uscc_checksum_ok" json:"uscc_checksum_ok"`
 	ContactName       string     `db:"contact_name" json:"-"`
-	ContactPhone      string     `db:"contact_phone" json:"-"`
-	SettlementAccount string     `db:"settlement_account" json:"-"`
+	ContactPhone      string     `db:"-" json:"-"` // opened from PhoneSealed where needed
+	SettlementAccount string     `db:"-" json:"-"` // opened from AccountSealed (statements)
+	PhoneSealed       []byte     `db:"contact_phone_sealed" json:"-"`
+	AccountSealed     []byte     `db:"settlement_account_sealed" json:"-"`
 	ReviewNote        string     `db:"review_note" json:"review_note,omitempty"`
 	ReviewedBy        *int64     `db:"reviewed_by" json:"-"`
 	ReviewedAt        *time.Time `db:"reviewed_at" json:"-"`

@@ -105,7 +105,7 @@ func (s *Store) CreateCashier(ctx context.Context, c *app.Cashier) error {
 }
 
 const merchantCols = `id, name, district_code, category_code, address, status, created_at, uscc, uscc_checksum_ok,
-	contact_name, contact_phone, settlement_account, review_note, reviewed_by, reviewed_at`
+	contact_name, contact_phone_sealed, settlement_account_sealed, review_note, reviewed_by, reviewed_at`
 
 // MerchantByID finds a merchant.
 func (s *Store) MerchantByID(ctx context.Context, id int64) (app.Merchant, error) {
@@ -250,9 +250,9 @@ func (s *Store) Merchants(ctx context.Context, district string) ([]app.Merchant,
 func (s *Store) CreateMerchantWithOwner(ctx context.Context, m *app.Merchant, owner *app.Cashier) error {
 	return s.tx(ctx, func(tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO merchants (name, district_code, category_code, address, status, created_at,
-			uscc, uscc_checksum_ok, contact_name, contact_phone, settlement_account) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			uscc, uscc_checksum_ok, contact_name, contact_phone_sealed, settlement_account_sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			m.Name, m.District, m.Category, m.Address, m.Status, m.CreatedAt.UTC(), m.USCC, m.USCCChecksumOK,
-			m.ContactName, m.ContactPhone, m.SettlementAccount)
+			m.ContactName, m.PhoneSealed, m.AccountSealed)
 		if isUnique(err) {
 			return app.Conflict("merchant_exists")
 		}

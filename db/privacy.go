@@ -2,6 +2,8 @@ package db
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -56,4 +58,80 @@ func (s *Store) SweepRetention(ctx context.Context, sessionsEnded, smsSent time.
 		return err
 	})
 	return swept, err
+}
+
+// SealLegacyPersonalData seals every personal value still stored in clear
+// (rows written before sealing existed): residents' numbers get their
+// keyed hash and sealed form, merchants' contact phones and settlement
+// accounts their sealed form, and the clear columns are emptied, all in
+// one transaction. Then the WAL is checkpointed and truncated, so the
+// clear values' old pages leave it too (secure_delete has zeroed them in
+// the database). Idempotent: a second run finds nothing. It returns how
+// many rows it sealed.
+func (s *Store) SealLegacyPersonalData(ctx context.Context, hashPhone func(phone string) string,
+	seal func(plain []byte, context string) ([]byte, error)) (int, error) {
+	n := 0
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		var residents []struct {
+			ID    int64  `db:"id"`
+			Phone string `db:"phone"`
+		}
+		if err := tx.SelectContext(ctx, &residents, `SELECT id, phone FROM residents WHERE phone IS NOT NULL`); err != nil {
+			return err
+		}
+		for _, r := range residents {
+			sealed, err := seal([]byte(r.Phone), app.SealedResidentPhone)
+			if err != nil {
+				return fmt.Errorf("db: sealing resident %d: %w", r.ID, err)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE residents SET phone = NULL, phone_hash = ?, phone_sealed = ? WHERE id = ?`,
+				hashPhone(r.Phone), sealed, r.ID); err != nil {
+				return err
+			}
+		}
+		var merchants []struct {
+			ID      int64  `db:"id"`
+			Phone   string `db:"contact_phone"`
+			Account string `db:"settlement_account"`
+		}
+		if err := tx.SelectContext(ctx, &merchants, `SELECT id, contact_phone, settlement_account FROM merchants
+			WHERE contact_phone <> '' OR settlement_account <> ''`); err != nil {
+			return err
+		}
+		for _, m := range merchants {
+			phone, err := sealNonEmpty(m.Phone, app.SealedMerchantPhone, seal)
+			if err != nil {
+				return fmt.Errorf("db: sealing merchant %d: %w", m.ID, err)
+			}
+			account, err := sealNonEmpty(m.Account, app.SealedSettlementAccount, seal)
+			if err != nil {
+				return fmt.Errorf("db: sealing merchant %d: %w", m.ID, err)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE merchants SET contact_phone = '', settlement_account = '',
+				contact_phone_sealed = ?, settlement_account_sealed = ? WHERE id = ?`, phone, account, m.ID); err != nil {
+				return err
+			}
+		}
+		n = len(residents) + len(merchants)
+		return nil
+	})
+	if err != nil || n == 0 {
+		return n, err
+	}
+	var busy, logFrames, done int
+	if err := s.w.QueryRowxContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &done); err != nil {
+		return n, err
+	}
+	if busy != 0 {
+		return n, errors.New("db: personal data sealed, but a reader kept the WAL from being truncated")
+	}
+	return n, nil
+}
+
+// sealNonEmpty seals a value, leaving an empty one NULL.
+func sealNonEmpty(v, context string, seal func([]byte, string) ([]byte, error)) ([]byte, error) {
+	if v == "" {
+		return nil, nil
+	}
+	return seal([]byte(v), context)
 }

@@ -2,8 +2,6 @@ package db
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -43,45 +41,4 @@ func (s *Store) BindIdentity(ctx context.Context, residentID int64, idHash strin
 		return app.Conflict("id_bound_elsewhere")
 	}
 	return guarded(res, err)("id_already_verified")
-}
-
-// SealResidentPhones replaces every number still stored in clear (rows
-// written before numbers were sealed) by its keyed hash and sealed form,
-// in one transaction, then checkpoints and truncates the WAL so that the
-// clear numbers' old pages leave the WAL too (secure_delete has zeroed
-// them in the database). It is idempotent: a second run finds nothing.
-func (s *Store) SealResidentPhones(ctx context.Context, seal func(phone string) (hash string, sealed []byte, err error)) (int, error) {
-	n := 0
-	err := s.tx(ctx, func(tx *sqlx.Tx) error {
-		var rows []struct {
-			ID    int64  `db:"id"`
-			Phone string `db:"phone"`
-		}
-		if err := tx.SelectContext(ctx, &rows, `SELECT id, phone FROM residents WHERE phone IS NOT NULL`); err != nil {
-			return err
-		}
-		for _, r := range rows {
-			hash, sealed, err := seal(r.Phone)
-			if err != nil {
-				return fmt.Errorf("db: sealing resident %d: %w", r.ID, err)
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE residents SET phone = NULL, phone_hash = ?, phone_sealed = ? WHERE id = ?`,
-				hash, sealed, r.ID); err != nil {
-				return err
-			}
-		}
-		n = len(rows)
-		return nil
-	})
-	if err != nil || n == 0 {
-		return n, err
-	}
-	var busy, logFrames, done int
-	if err := s.w.QueryRowxContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &done); err != nil {
-		return n, err
-	}
-	if busy != 0 {
-		return n, errors.New("db: numbers sealed, but a reader kept the WAL from being truncated")
-	}
-	return n, nil
 }

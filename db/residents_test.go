@@ -30,11 +30,12 @@ func fileHolds(t *testing.T, path string, b []byte) bool {
 	return false
 }
 
-// TestClearPhonesAreSealedOnceAtStartUp upgrades a database written before
+// TestClearPersonalDataIsSealedOnceAtStartUp upgrades a database written before
 // numbers were sealed: the rebuild keeps every resident and what points at
-// it, the start-up step seals the numbers in one go, and afterwards neither
-// the database file nor the WAL holds a number in clear.
-func TestClearPhonesAreSealedOnceAtStartUp(t *testing.T) {
+// it, the start-up step seals residents' numbers and merchants' contact
+// phones and settlement accounts in one go, and afterwards neither the
+// database file nor the WAL holds any of them in clear.
+func TestClearPersonalDataIsSealedOnceAtStartUp(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "voucher.db")
 	phones := []string{"13912345678", "18623456789", "15034567890"}
@@ -64,6 +65,12 @@ func TestClearPhonesAreSealedOnceAtStartUp(t *testing.T) {
 	old.MustExec(`INSERT INTO sms_codes (phone, code_hash, expires_at, attempts_left, sent_at, day, sent_today) VALUES (?, 'x', ?, 5, ?, '2026-11-01', 1)`,
 		phones[0], at.Add(time.Hour), at)
 	old.MustExec(`UPDATE residents SET id_hash = 'idhash' WHERE id = 11`)
+	const contactPhone, account = "13655556666", "6222021234567890123"
+	old.MustExec(`INSERT INTO districts VALUES ('500103', '渝中区', 'Yuzhong', 'district')`)
+	old.MustExec(`INSERT INTO categories VALUES ('catering', '餐饮', 'Catering')`)
+	old.MustExec(`INSERT INTO merchants (id, name, district_code, category_code, status, created_at, contact_phone, settlement_account)
+		VALUES (7, '解放碑老火锅', '500103', 'catering', 'approved', ?, ?, ?)`, at, contactPhone, account)
+	old.MustExec(`INSERT INTO merchants (id, name, district_code, category_code, status, created_at) VALUES (8, '小面', '500103', 'catering', 'approved', ?)`, at)
 	old.Close()
 
 	s, err := Open(ctx, path, Options{})
@@ -75,25 +82,46 @@ func TestClearPhonesAreSealedOnceAtStartUp(t *testing.T) {
 		t.Fatal("the upgraded database holds no clear number before sealing: the test proves nothing")
 	}
 	hash := func(p string) string { sum := sha256.Sum256([]byte("test:" + p)); return hex.EncodeToString(sum[:]) }
-	seal := func(p string) (string, []byte, error) {
-		sealed := []byte(p)
+	// A stand-in for the App's sealer: enough to see which bytes went where.
+	seal := func(plain []byte, context string) ([]byte, error) {
+		sealed := append([]byte(context+":"), plain...)
 		for i := range sealed {
 			sealed[i] ^= 0x5a
 		}
-		return hash(p), sealed, nil
+		return sealed, nil
 	}
-	if n, err := s.SealResidentPhones(ctx, seal); err != nil || n != len(phones) {
-		t.Fatalf("SealResidentPhones = %d, %v; want %d", n, err, len(phones))
+	unseal := func(b []byte) string {
+		plain := bytes.Clone(b)
+		for i := range plain {
+			plain[i] ^= 0x5a
+		}
+		return string(plain)
 	}
-	if n, err := s.SealResidentPhones(ctx, seal); err != nil || n != 0 {
+	if n, err := s.SealLegacyPersonalData(ctx, hash, seal); err != nil || n != len(phones)+1 {
+		t.Fatalf("SealLegacyPersonalData = %d, %v; want %d rows", n, err, len(phones)+1)
+	}
+	if n, err := s.SealLegacyPersonalData(ctx, hash, seal); err != nil || n != 0 {
 		t.Fatalf("a second start seals %d, %v; want 0", n, err)
+	}
+	for _, v := range []string{contactPhone, account} {
+		if fileHolds(t, path, []byte(v)) {
+			t.Errorf("the merchant's %s is still in the database file or its WAL", v)
+		}
+	}
+	m, err := s.MerchantByID(ctx, 7)
+	if err != nil || unseal(m.PhoneSealed) != "merchants.contact_phone:"+contactPhone ||
+		unseal(m.AccountSealed) != "merchants.settlement_account:"+account {
+		t.Errorf("merchant 7 sealed as %q / %q, %v", unseal(m.PhoneSealed), unseal(m.AccountSealed), err)
+	}
+	if m, err := s.MerchantByID(ctx, 8); err != nil || m.PhoneSealed != nil || m.AccountSealed != nil {
+		t.Errorf("a merchant without contact data got sealed values: %+v, %v", m, err)
 	}
 	for i, p := range phones {
 		if fileHolds(t, path, []byte(p)) {
 			t.Errorf("%s is still in the database file or its WAL", p)
 		}
 		r, err := s.EnsureResident(ctx, hash(p), nil, time.Now())
-		if err != nil || r.ID != int64(10+i) || !r.CreatedAt.Equal(at) || r.PhoneSealed[0] != p[0]^0x5a {
+		if err != nil || r.ID != int64(10+i) || !r.CreatedAt.Equal(at) || unseal(r.PhoneSealed) != "residents.phone:"+p {
 			t.Errorf("sign-in by %s finds %+v, %v; want the resident %d of before", p, r, err, 10+i)
 		}
 	}

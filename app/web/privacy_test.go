@@ -111,7 +111,9 @@ func TestResidentSeesAndErasesTheirData(t *testing.T) {
 		t.Fatalf("confirmation step: %d", p.status)
 	}
 
-	erased := func() int64 { return e.Count(t, `SELECT COUNT(*) FROM residents WHERE id = ? AND erased_at IS NOT NULL`, r.ID) }
+	erased := func() int64 {
+		return e.Count(t, `SELECT COUNT(*) FROM residents WHERE id = ? AND erased_at IS NOT NULL`, r.ID)
+	}
 	// Not confirmed: a clear message, nothing erased.
 	if p := b.do(t, http.MethodPost, "/m/me/delete", nil); p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "请勾选确认框") {
 		t.Fatalf("unconfirmed deletion: %d", p.status)
@@ -242,5 +244,24 @@ func TestSMSOutboxLogsTheNumberMasked(t *testing.T) {
 	}
 	if strings.Contains(buf.String(), "13912345678") || !strings.Contains(buf.String(), "139****5678") {
 		t.Fatalf("log line: %s", buf.String())
+	}
+}
+
+// TestMerchantContactDataIsSealed: a merchant's application leaves neither
+// its contact phone nor its settlement account in the database files, and
+// the settlement export still shows the account to the officers who pay it.
+func TestMerchantContactDataIsSealed(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	if r := e.API(t, http.MethodPost, "/api/v1/merchants/applications", "", application(nil)); r.Status != http.StatusCreated {
+		t.Fatalf("application: %d %s", r.Status, r.Raw)
+	}
+	if n := e.Count(t, `SELECT COUNT(*) FROM merchants WHERE name = '十八梯抄手' AND contact_phone = '' AND settlement_account = ''
+		AND contact_phone_sealed IS NOT NULL AND settlement_account_sealed IS NOT NULL`); n != 1 {
+		t.Fatal("the application is not stored sealed")
+	}
+	for _, s := range []string{"13800138001", "6222021234567890123"} {
+		if privacyFileHolds(t, e, s) {
+			t.Errorf("%s is in the database file or its WAL", s)
+		}
 	}
 }

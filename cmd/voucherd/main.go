@@ -350,10 +350,10 @@ func (m *Main) open(ctx context.Context) error {
 		m.log.Warn("no SMS gateway configured (-sms-url): sign-in codes go to the log only")
 	}
 	m.App = app.New(m.Store, ring, sender, acfg, nil, m.log)
-	if n, err := m.App.SealLegacyPhones(ctx); err != nil {
+	if n, err := m.App.SealLegacyPersonalData(ctx); err != nil {
 		return err
 	} else if n > 0 {
-		m.log.Info("phone numbers stored in clear were sealed", "residents", n)
+		m.log.Info("personal data stored in clear was sealed", "rows", n)
 	}
 	if m.Config.Demo {
 		d, err := seeds.LoadDemo(ctx, m.Store, m.App)
