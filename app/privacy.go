@@ -134,7 +134,14 @@ func (a *App) EraseResident(ctx context.Context, r Resident, confirmed bool) err
 		AfterJSON:  snapshot(map[string]any{"erased": true}),
 	}
 	defer a.residents.forget(r.ID)
-	return a.store.EraseResident(ctx, r.ID, audit)
+	if err := a.store.EraseResident(ctx, r.ID, audit); err != nil {
+		return err
+	}
+	// API requests trust a cached session without loading the resident:
+	// the resident's other devices must not keep claiming for a minute.
+	a.sessions.forgetIf(func(s Session) bool { return s.Kind == KindResident && s.SubjectID == r.ID })
+	a.log.Info("resident erased their personal data", "resident", r.ID)
+	return nil
 }
 
 // RetentionSwept counts what one retention sweep deleted.

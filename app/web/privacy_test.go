@@ -172,6 +172,11 @@ func TestPersonalDataAPI(t *testing.T) {
 	camp := e.LiveCampaign(t, apptest.CampaignSpec{})
 	r, tok := e.ResidentSession(t, "15012345678")
 	privacyClaim(t, e, camp, tok)
+	// A second device, whose session the server has cached.
+	otherDevice := e.Session(t, app.KindResident, r.ID, time.Hour)
+	if res := e.API(t, http.MethodGet, "/api/v1/resident/vouchers", otherDevice, nil); res.Status != http.StatusOK {
+		t.Fatalf("second device: %d", res.Status)
+	}
 
 	res := e.API(t, http.MethodGet, "/api/v1/resident/me", tok, nil)
 	if res.Status != http.StatusOK {
@@ -181,8 +186,8 @@ func TestPersonalDataAPI(t *testing.T) {
 	if acct["phone"] != "150****5678" || acct["real_name"] != false || int64(acct["id"].(float64)) != r.ID {
 		t.Errorf("account = %v", acct)
 	}
-	if n, v := len(res.Body["sessions"].([]any)), len(res.Body["vouchers"].([]any)); n != 1 || v != 1 {
-		t.Errorf("%d sessions and %d vouchers, want 1 and 1", n, v)
+	if n, v := len(res.Body["sessions"].([]any)), len(res.Body["vouchers"].([]any)); n != 2 || v != 1 {
+		t.Errorf("%d sessions and %d vouchers, want 2 and 1", n, v)
 	}
 	if strings.Contains(string(res.Raw), "15012345678") {
 		t.Error("the answer holds the full number")
@@ -199,6 +204,11 @@ func TestPersonalDataAPI(t *testing.T) {
 	}
 	if res := e.API(t, http.MethodGet, "/api/v1/resident/me", tok, nil); res.Status != http.StatusUnauthorized {
 		t.Fatalf("GET me after erasure: %d", res.Status)
+	}
+	// The other device is signed out at once, not when its cached session ages out.
+	if res := e.API(t, http.MethodPost, fmt.Sprintf("/api/v1/resident/campaigns/%d/claims", camp.ID), otherDevice,
+		map[string]any{"tier_id": camp.Tiers[0].ID}); res.Status != http.StatusUnauthorized {
+		t.Fatalf("the other device claims after erasure: %d %s", res.Status, res.Raw)
 	}
 }
 
