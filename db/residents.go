@@ -19,13 +19,15 @@ func (s *Store) ResidentByID(ctx context.Context, id int64) (app.Resident, error
 }
 
 // EnsureResident returns the resident whose phone has this keyed hash,
-// creating it with the sealed number if new. An erased resident has no
-// hash any more, so the same phone signing in again is a new account.
+// creating it with the sealed number if new. A known resident's number is
+// sealed afresh, so each sign-in moves it to the current sealer (a new
+// mode or key). An erased resident has no hash any more, so the same
+// phone signing in again is a new account.
 func (s *Store) EnsureResident(ctx context.Context, phoneHash string, phoneSealed []byte, now time.Time) (app.Resident, error) {
 	var r app.Resident
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO residents (phone_hash, phone_sealed, created_at) VALUES (?, ?, ?)
-			ON CONFLICT (phone_hash) DO NOTHING`, phoneHash, phoneSealed, now.UTC()); err != nil {
+			ON CONFLICT (phone_hash) DO UPDATE SET phone_sealed = excluded.phone_sealed`, phoneHash, phoneSealed, now.UTC()); err != nil {
 			return err
 		}
 		return tx.GetContext(ctx, &r, `SELECT `+residentCols+` FROM residents WHERE phone_hash = ?`, phoneHash)

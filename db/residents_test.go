@@ -120,9 +120,14 @@ func TestClearPersonalDataIsSealedOnceAtStartUp(t *testing.T) {
 		if fileHolds(t, path, []byte(p)) {
 			t.Errorf("%s is still in the database file or its WAL", p)
 		}
-		r, err := s.EnsureResident(ctx, hash(p), nil, time.Now())
-		if err != nil || r.ID != int64(10+i) || !r.CreatedAt.Equal(at) || unseal(r.PhoneSealed) != "residents.phone:"+p {
-			t.Errorf("sign-in by %s finds %+v, %v; want the resident %d of before", p, r, err, 10+i)
+		if r, err := s.ResidentByID(ctx, int64(10+i)); err != nil || unseal(r.PhoneSealed) != "residents.phone:"+p {
+			t.Errorf("resident %d sealed as %q, %v", 10+i, unseal(r.PhoneSealed), err)
+		}
+		// Signing in finds the same resident and seals the number afresh
+		// (under whatever sealer is current).
+		r, err := s.EnsureResident(ctx, hash(p), []byte("resealed"), time.Now())
+		if err != nil || r.ID != int64(10+i) || !r.CreatedAt.Equal(at) || string(r.PhoneSealed) != "resealed" {
+			t.Errorf("sign-in by %s finds %+v, %v; want the resident %d of before, resealed", p, r, err, 10+i)
 		}
 	}
 	var kept struct {

@@ -169,6 +169,10 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 			}
 			fmt.Printf("season generated in %s: %d campaigns, %d merchants, %d residents, %d claims, %d redemptions, %d reversals\n",
 				time.Since(start).Round(time.Millisecond), sum.Campaigns, sum.Merchants, sum.Residents, sum.Claims, sum.Redemptions, sum.Reversals)
+			// The season writes its residents' numbers in bulk, in clear: seal them now.
+			if _, err := m.App.SealLegacyPersonalData(ctx); err != nil {
+				return err
+			}
 		}
 		return nil
 	case "keys":
