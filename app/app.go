@@ -43,8 +43,19 @@ type Store interface {
 	// CashierByAPIKeyHash finds the terminal account of a key that is not revoked.
 	CashierByAPIKeyHash(ctx context.Context, hash string) (Cashier, error)
 	ResidentByID(ctx context.Context, id int64) (Resident, error)
-	// EnsureResident returns the resident with this phone, creating it on first sign-in.
-	EnsureResident(ctx context.Context, phone string, now time.Time) (Resident, error)
+	// EnsureResident returns the resident whose phone has this keyed hash,
+	// creating it with the sealed number on first sign-in.
+	EnsureResident(ctx context.Context, phoneHash string, phoneSealed []byte, now time.Time) (Resident, error)
+	// SealLegacyPersonalData seals, in one transaction, personal data
+	// stored in clear before sealing existed.
+	SealLegacyPersonalData(ctx context.Context, hashPhone func(phone string) string, seal func(plain []byte, context string) ([]byte, error)) (int, error)
+	// EraseResident erases a resident's personal data, ends their sessions and audits it.
+	EraseResident(ctx context.Context, residentID int64, audit AuditEntry) error
+	// ResidentSessions lists a resident's kept sessions (without their token hashes).
+	ResidentSessions(ctx context.Context, residentID int64) ([]Session, error)
+	// SweepRetention deletes sessions that ended before sessionsEnded and
+	// SMS codes sent before smsSent.
+	SweepRetention(ctx context.Context, sessionsEnded, smsSent time.Time) (RetentionSwept, error)
 	// BindIdentity records a resident's ID hash; an ID bound elsewhere is a conflict.
 	BindIdentity(ctx context.Context, residentID int64, idHash string) error
 	// ForgetSMSCode removes a code that could not be sent, so the resident may ask again.
@@ -126,9 +137,15 @@ type Config struct {
 	// this process is forgotten at once; the TTL bounds anything else.
 	SessionCacheTTL  time.Duration
 	CampaignCacheTTL time.Duration
-	// IdentityKey keys the hashes of resident ID numbers (32+ bytes, kept
-	// beside the signing keys, never in the database).
+	// IdentityKey keys the hashes of resident ID numbers and phone numbers
+	// (32+ bytes, kept beside the signing keys, never in the database).
 	IdentityKey []byte
+	// Sealer encrypts personal data at rest (residents' phone numbers)
+	// under a key kept outside the database.
+	Sealer Sealer
+	// How long what is no longer needed is kept (docs/privacy.md).
+	SessionRetention time.Duration // after a session ends
+	SMSCodeRetention time.Duration // after a code was sent
 }
 
 // DefaultConfig is what production runs with.
@@ -143,6 +160,8 @@ func DefaultConfig() Config {
 		ResidentSession:  30 * 24 * time.Hour,
 		SessionCacheTTL:  time.Minute,
 		CampaignCacheTTL: time.Second,
+		SessionRetention: 7 * 24 * time.Hour,
+		SMSCodeRetention: 24 * time.Hour,
 	}
 }
 

@@ -33,9 +33,10 @@ type Session struct {
 	ExpiresAt time.Time `db:"expires_at"`
 }
 
-// SMSCode is a pending sign-in code for a phone; only its keyed hash is stored.
+// SMSCode is a pending sign-in code for a phone; only its keyed hash is
+// stored, under the phone's keyed hash (PhoneHash), never the number.
 type SMSCode struct {
-	Phone        string    `db:"phone"`
+	Phone        string    `db:"phone"` // PhoneHash of the number
 	CodeHash     string    `db:"code_hash"`
 	ExpiresAt    time.Time `db:"expires_at"`
 	AttemptsLeft int       `db:"attempts_left"`
@@ -190,10 +191,18 @@ func (a *App) Resident(ctx context.Context, id int64) (Resident, error) {
 		return r, nil
 	}
 	r, err := a.store.ResidentByID(ctx, id)
-	if err == nil {
-		a.residents.put(id, r)
+	if err != nil {
+		return r, err
 	}
-	return r, err
+	if r.ErasedAt != nil {
+		// A session cached before the erasure dies here.
+		return Resident{}, Unauthorized("signed_out")
+	}
+	if err := a.openPhone(&r); err != nil {
+		return Resident{}, err
+	}
+	a.residents.put(id, r)
+	return r, nil
 }
 
 // Merchant loads a merchant.
@@ -236,7 +245,7 @@ func (a *App) SendSignInCode(ctx context.Context, rawPhone string) (string, erro
 	code := fmt.Sprintf("%06d", n.Int64())
 	now := a.now()
 	err = a.store.SaveSMSCode(ctx, SMSCode{
-		Phone: phone, CodeHash: a.keyedHash(phone, code), ExpiresAt: now.Add(a.cfg.SMSCodeTTL),
+		Phone: a.PhoneHash(phone), CodeHash: a.keyedHash(phone, code), ExpiresAt: now.Add(a.cfg.SMSCodeTTL),
 		AttemptsLeft: a.cfg.SMSAttempts, SentAt: now, Day: now.In(Shanghai).Format("2006-01-02"),
 	}, a.cfg.SMSResendAfter, a.cfg.SMSDailyCap)
 	if err != nil {
@@ -246,7 +255,7 @@ func (a *App) SendSignInCode(ctx context.Context, rawPhone string) (string, erro
 	if err := a.sms.Send(ctx, phone, text); err != nil {
 		a.log.Error("sms send failed", "phone", Resident{Phone: phone}.MaskedPhone(), "err", err)
 		// The resident was told nothing arrived; let them ask again at once.
-		if ferr := a.store.ForgetSMSCode(context.WithoutCancel(ctx), phone, a.keyedHash(phone, code)); ferr != nil {
+		if ferr := a.store.ForgetSMSCode(context.WithoutCancel(ctx), a.PhoneHash(phone), a.keyedHash(phone, code)); ferr != nil {
 			a.log.Error("forgetting an unsent sms code failed", "err", ferr)
 		}
 		return "", &Error{Code: EINTERNAL, Reason: "sms_failed"}
@@ -264,7 +273,7 @@ func (a *App) LoginResident(ctx context.Context, rawPhone, code string) (Residen
 	if len(code) != 6 || !allDigits(code) {
 		return Resident{}, "", &Error{Code: EINVALID, Reason: "code_format", Fields: map[string]string{"code": "code_format"}}
 	}
-	if err := a.store.CheckSMSCode(ctx, phone, a.keyedHash(phone, code), a.now()); err != nil {
+	if err := a.store.CheckSMSCode(ctx, a.PhoneHash(phone), a.keyedHash(phone, code), a.now()); err != nil {
 		return Resident{}, "", err
 	}
 	return a.openResidentSession(ctx, phone)
@@ -272,8 +281,15 @@ func (a *App) LoginResident(ctx context.Context, rawPhone, code string) (Residen
 
 // openResidentSession signs in a resident whose phone has been proven.
 func (a *App) openResidentSession(ctx context.Context, phone string) (Resident, string, error) {
-	r, err := a.store.EnsureResident(ctx, phone, a.now())
+	hash, sealed, err := a.sealPhone(phone)
 	if err != nil {
+		return Resident{}, "", err
+	}
+	r, err := a.store.EnsureResident(ctx, hash, sealed, a.now())
+	if err != nil {
+		return Resident{}, "", err
+	}
+	if err := a.openPhone(&r); err != nil {
 		return Resident{}, "", err
 	}
 	tok, err := a.newSession(ctx, KindResident, r.ID, a.cfg.ResidentSession)

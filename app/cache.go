@@ -87,3 +87,16 @@ func (c *ttlCache[K, V]) forget(k K) {
 	delete(c.data, k)
 	c.mu.Unlock()
 }
+
+// forgetIf drops every entry whose value matches: for the rare change
+// that must reach all of them at once (a resident's erasure ends every
+// session of theirs, not only the one that asked).
+func (c *ttlCache[K, V]) forgetIf(match func(V) bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, e := range c.data {
+		if match(e.v) {
+			delete(c.data, k)
+		}
+	}
+}

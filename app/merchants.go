@@ -110,6 +110,12 @@ func (a *App) Apply(ctx context.Context, in MerchantApplication) (Merchant, erro
 	if owner.PasswordHash, err = HashPassword(in.OwnerPassword); err != nil {
 		return m, err
 	}
+	if err := a.SealMerchant(&m); err != nil {
+		return m, err
+	}
+	if err := a.SealMerchant(&m); err != nil {
+		return m, err
+	}
 	if err := a.store.CreateMerchantWithOwner(ctx, &m, &owner); err != nil {
 		switch ErrorReason(err) {
 		case "username_taken":

@@ -11,7 +11,8 @@ type Statement struct {
 	MerchantID     int64      `db:"merchant_id" json:"merchant_id"`
 	MerchantName   string     `db:"merchant_name" json:"merchant_name"`
 	District       string     `db:"district_code" json:"district"`
-	Account        string     `db:"settlement_account" json:"-"`
+	Account        string     `db:"-" json:"-"`
+	AccountSealed  []byte     `db:"settlement_account_sealed" json:"-"` // opened into Account by the App
 	Day            string     `db:"day" json:"day"`
 	Redemptions    int64      `db:"redemptions" json:"redemptions"`
 	Reversals      int64      `db:"reversals" json:"reversals"`
@@ -62,7 +63,16 @@ func (a *App) statements(ctx context.Context, f StatementFilter) ([]Statement, e
 	if !validDay(f.From) || !validDay(f.To) || f.To < f.From {
 		return nil, Invalid("date_format")
 	}
-	return a.store.Statements(ctx, f)
+	sts, err := a.store.Statements(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	for i := range sts {
+		if err := a.open(&sts[i].Account, sts[i].AccountSealed, SealedSettlementAccount); err != nil {
+			return nil, err
+		}
+	}
+	return sts, nil
 }
 
 // MarkPaid records that a merchant's statement of a finished day was paid,
@@ -86,6 +96,9 @@ func (a *App) MarkPaid(ctx context.Context, by Officer, merchantID int64, day st
 		return Statement{}, Conflict("day_not_closed")
 	}
 	st, err := a.store.MarkPaid(ctx, merchantID, day, by.ID, a.auditOf(by, "settlement.pay", "merchant", merchantID, m.District, nil, map[string]string{"day": day}))
+	if err == nil {
+		err = a.open(&st.Account, st.AccountSealed, SealedSettlementAccount)
+	}
 	if err != nil {
 		return st, err
 	}

@@ -79,8 +79,10 @@ type Merchant struct {
 	USCC              string     `db:"uscc" json:"uscc,omitempty"`
 	USCCChecksumOK    bool       `db:"uscc_checksum_ok" json:"uscc_checksum_ok"`
 	ContactName       string     `db:"contact_name" json:"-"`
-	ContactPhone      string     `db:"contact_phone" json:"-"`
-	SettlementAccount string     `db:"settlement_account" json:"-"`
+	ContactPhone      string     `db:"-" json:"-"` // opened from PhoneSealed where needed
+	SettlementAccount string     `db:"-" json:"-"` // opened from AccountSealed (statements)
+	PhoneSealed       []byte     `db:"contact_phone_sealed" json:"-"`
+	AccountSealed     []byte     `db:"settlement_account_sealed" json:"-"`
 	ReviewNote        string     `db:"review_note" json:"review_note,omitempty"`
 	ReviewedBy        *int64     `db:"reviewed_by" json:"-"`
 	ReviewedAt        *time.Time `db:"reviewed_at" json:"-"`
@@ -109,11 +111,16 @@ type Cashier struct {
 }
 
 // Resident is a person who claims vouchers, known by a mobile number.
+// The number is stored only sealed (PhoneSealed) and as a keyed hash
+// (PhoneHash); Phone is filled in by the App when it opens the seal.
 type Resident struct {
-	ID        int64     `db:"id" json:"id"`
-	Phone     string    `db:"phone" json:"-"`
-	CreatedAt time.Time `db:"created_at" json:"-"`
-	IDHash    *string   `db:"id_hash" json:"-"` // set once the real-name step is done
+	ID          int64      `db:"id" json:"id"`
+	Phone       string     `db:"-" json:"-"`
+	PhoneHash   *string    `db:"phone_hash" json:"-"`
+	PhoneSealed []byte     `db:"phone_sealed" json:"-"`
+	CreatedAt   time.Time  `db:"created_at" json:"-"`
+	IDHash      *string    `db:"id_hash" json:"-"`   // set once the real-name step is done
+	ErasedAt    *time.Time `db:"erased_at" json:"-"` // the resident asked for deletion: a tombstone
 }
 
 // RealName reports whether the resident has done the real-name step.

@@ -105,7 +105,7 @@ func (s *Store) CreateCashier(ctx context.Context, c *app.Cashier) error {
 }
 
 const merchantCols = `id, name, district_code, category_code, address, status, created_at, uscc, uscc_checksum_ok,
-	contact_name, contact_phone, settlement_account, review_note, reviewed_by, reviewed_at`
+	contact_name, contact_phone_sealed, settlement_account_sealed, review_note, reviewed_by, reviewed_at`
 
 // MerchantByID finds a merchant.
 func (s *Store) MerchantByID(ctx context.Context, id int64) (app.Merchant, error) {
@@ -138,35 +138,6 @@ func (s *Store) SetMerchantStatus(ctx context.Context, id int64, status string) 
 		return notFound(errors.Join(err, sql.ErrNoRows), "merchant_not_found")
 	}
 	return nil
-}
-
-// ResidentByID finds a resident.
-func (s *Store) ResidentByID(ctx context.Context, id int64) (app.Resident, error) {
-	var r app.Resident
-	err := s.r.GetContext(ctx, &r, `SELECT id, phone, created_at, id_hash FROM residents WHERE id = ?`, id)
-	return r, notFound(err, "resident_not_found")
-}
-
-// EnsureResident returns the resident with the phone, creating it if new.
-func (s *Store) EnsureResident(ctx context.Context, phone string, now time.Time) (app.Resident, error) {
-	var r app.Resident
-	err := s.tx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO residents (phone, created_at) VALUES (?, ?) ON CONFLICT (phone) DO NOTHING`, phone, now.UTC()); err != nil {
-			return err
-		}
-		return tx.GetContext(ctx, &r, `SELECT id, phone, created_at, id_hash FROM residents WHERE phone = ?`, phone)
-	})
-	return r, err
-}
-
-// BindIdentity records a resident's ID hash, once; the unique index makes
-// an ID already bound to another account a conflict.
-func (s *Store) BindIdentity(ctx context.Context, residentID int64, idHash string) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE residents SET id_hash = ? WHERE id = ? AND id_hash IS NULL`, idHash, residentID)
-	if isUnique(err) {
-		return app.Conflict("id_bound_elsewhere")
-	}
-	return guarded(res, err)("id_already_verified")
 }
 
 // ForgetSMSCode removes a stored code that could not be delivered.
@@ -279,9 +250,9 @@ func (s *Store) Merchants(ctx context.Context, district string) ([]app.Merchant,
 func (s *Store) CreateMerchantWithOwner(ctx context.Context, m *app.Merchant, owner *app.Cashier) error {
 	return s.tx(ctx, func(tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO merchants (name, district_code, category_code, address, status, created_at,
-			uscc, uscc_checksum_ok, contact_name, contact_phone, settlement_account) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			uscc, uscc_checksum_ok, contact_name, contact_phone_sealed, settlement_account_sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			m.Name, m.District, m.Category, m.Address, m.Status, m.CreatedAt.UTC(), m.USCC, m.USCCChecksumOK,
-			m.ContactName, m.ContactPhone, m.SettlementAccount)
+			m.ContactName, m.PhoneSealed, m.AccountSealed)
 		if isUnique(err) {
 			return app.Conflict("merchant_exists")
 		}

@@ -106,6 +106,10 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		q.Set("_journal_mode", "WAL")
 		q.Set("_synchronous", opt.Synchronous)
 		q.Set("_foreign_keys", "on")
+		// Deleted and overwritten content is zeroed, not left in free
+		// space: an erased resident or a number sealed at start-up leaves
+		// no readable trace in the file (docs/privacy.md).
+		q.Set("_secure_delete", "on")
 		q.Set("_txlock", txlock)
 		return "file:" + path + "?" + q.Encode()
 	}

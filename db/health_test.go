@@ -40,7 +40,7 @@ func TestPingReportsFailingWrites(t *testing.T) {
 	}
 	var failure error
 	for i := 0; i < 5000 && failure == nil; i++ {
-		_, failure = s.EnsureResident(ctx, fmt.Sprintf("139%08d", i), at)
+		_, failure = s.EnsureResident(ctx, fmt.Sprintf("139%08d", i), nil, at)
 	}
 	var se sqlite3.Error
 	if failure == nil || !errors.As(failure, &se) || se.Code != sqlite3.ErrFull {
@@ -64,7 +64,7 @@ func TestPingReportsFailingWrites(t *testing.T) {
 	if err := s.Ping(ctx); err != nil {
 		t.Fatalf("Ping after space came back: %v", err)
 	}
-	if _, err := s.EnsureResident(ctx, "13900000000", at); err != nil {
+	if _, err := s.EnsureResident(ctx, "13900000000", nil, at); err != nil {
 		t.Fatalf("write after recovery: %v", err)
 	}
 }

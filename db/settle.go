@@ -35,7 +35,7 @@ func (s *Store) Statements(ctx context.Context, f app.StatementFilter) ([]app.St
 	q := `WITH d AS (` + dayFigures + `
 		WHERE r.created_at >= ? AND r.created_at < ? AND (? = 0 OR r.merchant_id = ?)
 		GROUP BY r.merchant_id, day)
-	SELECT m.id AS merchant_id, m.name AS merchant_name, m.district_code, m.settlement_account, d.day,
+	SELECT m.id AS merchant_id, m.name AS merchant_name, m.district_code, m.settlement_account_sealed, d.day,
 		COALESCE(p.redemptions, d.redemptions) AS redemptions, COALESCE(p.reversals, d.reversals) AS reversals,
 		COALESCE(p.subsidy_fen, d.subsidy_fen) AS subsidy_fen, COALESCE(p.consumption_fen, d.consumption_fen) AS consumption_fen,
 		p.paid_at, p.paid_by
@@ -77,7 +77,7 @@ func (s *Store) MarkPaid(ctx context.Context, merchantID int64, day string, by i
 		if err := s.appendAudit(ctx, tx, &audit); err != nil {
 			return err
 		}
-		return tx.GetContext(ctx, &st, `SELECT p.merchant_id, m.name AS merchant_name, m.district_code, m.settlement_account, p.day,
+		return tx.GetContext(ctx, &st, `SELECT p.merchant_id, m.name AS merchant_name, m.district_code, m.settlement_account_sealed, p.day,
 			p.redemptions, p.reversals, p.subsidy_fen, p.consumption_fen, p.paid_at, p.paid_by
 			FROM settlements p JOIN merchants m ON m.id = p.merchant_id WHERE p.merchant_id = ? AND p.day = ?`, merchantID, day)
 	})

@@ -59,7 +59,7 @@ func BenchmarkClaimTx(b *testing.B) {
 			c := e.LiveCampaign(b, apptest.CampaignSpec{Tiers: []app.TierInput{{Face: "1", Threshold: "0", Quantity: "10000000"}}, Budget: "10000000"})
 			residents := make([]int64, 4096)
 			for i := range residents {
-				r, err := e.Store.EnsureResident(context.Background(), fmt.Sprintf("139%08d", i), e.Clock.Now())
+				r, err := e.Store.EnsureResident(context.Background(), fmt.Sprintf("139%08d", i), nil, e.Clock.Now())
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -44,7 +44,7 @@ func walScenario(b *testing.B, mode string, held time.Duration, claims int) {
 	c := e.LiveCampaign(b, apptest.CampaignSpec{Tiers: []app.TierInput{{Face: "1", Threshold: "0", Quantity: "1000000"}}, Budget: "1000000"})
 	residents := make([]int64, claims)
 	for i := range residents {
-		r, err := e.Store.EnsureResident(ctx, fmt.Sprintf("139%08d", i), e.Clock.Now())
+		r, err := e.Store.EnsureResident(ctx, fmt.Sprintf("139%08d", i), nil, e.Clock.Now())
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -147,6 +147,11 @@ func New(t testing.TB, opt Options) *Env {
 	if _, err := rand.Read(acfg.IdentityKey); err != nil {
 		t.Fatal(err)
 	}
+	dataKey := make([]byte, 32)
+	rand.Read(dataKey)
+	if acfg.Sealer, err = app.NewAESSealer(dataKey); err != nil {
+		t.Fatal(err)
+	}
 	e.App = app.New(st, e.Ring, e.SMS, acfg, e.Clock.Now, log)
 
 	wcfg := web.DefaultConfig()

@@ -27,7 +27,7 @@ func BenchmarkClaim(b *testing.B) {
 			ctx := context.Background()
 			residents := make([]app.Resident, b.N)
 			for i := range residents {
-				r, err := e.Store.EnsureResident(ctx, fmt.Sprintf("139%08d", i), e.Clock.Now())
+				r, err := e.Store.EnsureResident(ctx, fmt.Sprintf("139%08d", i), nil, e.Clock.Now())
 				if err != nil {
 					b.Fatal(err)
 				}

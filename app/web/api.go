@@ -313,11 +313,15 @@ func (s *Server) apiWallet(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return c.JSON(http.StatusOK, map[string]any{"vouchers": s.walletJSON(vs)})
+}
+
+func (s *Server) walletJSON(vs []app.Voucher) []voucherJSON {
 	out := make([]voucherJSON, len(vs))
 	for i, v := range vs {
 		out[i] = voucherJSON{Voucher: v, State: v.State(s.app.Now()), QRText: s.qrText(v.Token)}
 	}
-	return c.JSON(http.StatusOK, map[string]any{"vouchers": out})
+	return out
 }
 
 // redeemRequest names the voucher by what was scanned (QR text or token)

@@ -31,6 +31,9 @@ func exportMerchant(t *testing.T, e *apptest.Env) (app.Merchant, string) {
 	m := app.Merchant{Name: "洪崖洞火锅", District: "500103", Category: "catering", Status: app.MerchantApproved,
 		CreatedAt: e.Clock.Now(), SettlementAccount: exportAccount}
 	owner := app.Cashier{Username: "hyd-owner", Name: "hyd-owner", PasswordHash: hash, CreatedAt: e.Clock.Now(), Role: app.CashierOwner}
+	if err := e.App.SealMerchant(&m); err != nil { // the account is stored only sealed
+		t.Fatal(err)
+	}
 	if err := e.Store.CreateMerchantWithOwner(context.Background(), &m, &owner); err != nil {
 		t.Fatal(err)
 	}

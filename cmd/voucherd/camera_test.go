@@ -334,8 +334,9 @@ func cameraClaimVoucher(t *testing.T, m *Main, logs *browserLog) (app.Voucher, s
 		t.Fatalf("sending the sign-in code: %v", err)
 	}
 	var code string
+	masked := app.Resident{Phone: cameraPhone}.MaskedPhone() // the log never holds a full number
 	for _, line := range strings.Split(logs.String(), "\n") {
-		if strings.Contains(line, cameraPhone) {
+		if strings.Contains(line, "to="+masked) {
 			if mm := cameraSMSCodeRE.FindStringSubmatch(line); mm != nil {
 				code = mm[1]
 			}

@@ -795,7 +795,7 @@ func TestJourneyEndToEnd(t *testing.T) {
 		if !strings.Contains(wallet.text(), "券包是空的") {
 			t.Fatalf("new resident's wallet: %.400s", wallet.text())
 		}
-		if n := journeyCount(t, raw, `SELECT COUNT(*) FROM residents WHERE phone = ?`, phone); n != 1 {
+		if n := journeyCount(t, raw, `SELECT COUNT(*) FROM residents WHERE phone_hash = ? AND phone IS NULL`, m.App.PhoneHash(phone)); n != 1 {
 			t.Fatalf("%d resident rows for %s", n, phone)
 		}
 	})

@@ -196,6 +196,10 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 			}
 			fmt.Printf("season generated in %s: %d campaigns, %d merchants, %d residents, %d claims, %d redemptions, %d reversals\n",
 				time.Since(start).Round(time.Millisecond), sum.Campaigns, sum.Merchants, sum.Residents, sum.Claims, sum.Redemptions, sum.Reversals)
+			// The season writes its residents' numbers in bulk, in clear: seal them now.
+			if _, err := m.App.SealLegacyPersonalData(ctx); err != nil {
+				return err
+			}
 		}
 		return nil
 	case "keys":
@@ -358,6 +362,15 @@ func (m *Main) open(ctx context.Context) error {
 	if acfg.IdentityKey, err = loadOrCreateSecret(filepath.Join(m.Config.DataDir, "keys", "identity.key")); err != nil {
 		return err
 	}
+	// data.key seals residents' phone numbers (docs/privacy.md): without
+	// it the database's numbers cannot be read, so it is kept like identity.key.
+	dataKey, err := loadOrCreateSecret(filepath.Join(m.Config.DataDir, "keys", "data.key"))
+	if err != nil {
+		return err
+	}
+	if acfg.Sealer, err = app.NewAESSealer(dataKey[:32]); err != nil {
+		return err
+	}
 	outbox := web.NewOutbox(m.log, m.Config.Demo)
 	var sender app.SMSSender = outbox
 	if m.Config.SMSURL != "" {
@@ -368,6 +381,11 @@ func (m *Main) open(ctx context.Context) error {
 		m.log.Warn("no SMS gateway configured (-sms-url): sign-in codes go to the log only")
 	}
 	m.App = app.New(m.Store, ring, sender, acfg, nil, m.log)
+	if n, err := m.App.SealLegacyPersonalData(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		m.log.Info("personal data stored in clear was sealed", "rows", n)
+	}
 	if m.Config.Demo {
 		d, err := seeds.LoadDemo(ctx, m.Store, m.App)
 		if err != nil {
@@ -450,7 +468,7 @@ func (m *Main) Serve(ctx context.Context) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(m.listener) }()
-	go m.sweepSessions(ctx, time.Hour)
+	go m.sweepRetention(ctx, time.Hour)
 	go m.sweepExpired(ctx, time.Minute)
 	go m.checkpointWAL(ctx, time.Second)
 	select {
@@ -463,16 +481,16 @@ func (m *Main) Serve(ctx context.Context) error {
 	return srv.Shutdown(shutdown)
 }
 
-// sweepSessions deletes expired sessions now and then; lookups ignore
-// them anyway, this only keeps the table small.
-func (m *Main) sweepSessions(ctx context.Context, every time.Duration) {
+// sweepRetention deletes ended sessions and old SMS codes once they are
+// past their retention (docs/privacy.md); lookups ignore them anyway.
+func (m *Main) sweepRetention(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if n, err := m.Store.DeleteExpiredSessions(ctx, time.Now()); err != nil && ctx.Err() == nil {
-			m.log.Error("session sweep failed", "err", err)
-		} else if n > 0 {
-			m.log.Info("expired sessions deleted", "count", n)
+		if n, err := m.App.SweepRetention(ctx); err != nil && ctx.Err() == nil {
+			m.log.Error("retention sweep failed", "err", err)
+		} else if n.Sessions+n.SMSCodes > 0 {
+			m.log.Info("retention sweep", "sessions", n.Sessions, "sms_codes", n.SMSCodes)
 		}
 		select {
 		case <-ctx.Done():
