@@ -368,8 +368,23 @@ func (m *Main) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if acfg.Sealer, err = app.NewAESSealer(dataKey[:32]); err != nil {
+	aesSealer, err := app.NewAESSealer(dataKey[:32])
+	if err != nil {
 		return err
+	}
+	// The commercial cryptography mode seals with SM4 under a key of its
+	// own; either mode still opens what the other sealed.
+	sm4Key, err := loadOrCreateSecret(filepath.Join(m.Config.DataDir, "keys", "data-sm4.key"))
+	if err != nil {
+		return err
+	}
+	sm4Sealer, err := app.NewSM4Sealer(sm4Key)
+	if err != nil {
+		return err
+	}
+	acfg.Sealer = app.SealerOf(aesSealer, sm4Sealer)
+	if m.Config.cryptoMode().keys == token.SM2 {
+		acfg.Sealer = app.SealerOf(sm4Sealer, aesSealer)
 	}
 	outbox := web.NewOutbox(m.log, m.Config.Demo)
 	var sender app.SMSSender = outbox
