@@ -63,6 +63,7 @@ type Store interface {
 	Officers(ctx context.Context, district string) ([]Officer, error)
 	CreateOfficer(ctx context.Context, o *Officer, audit AuditEntry) error
 	SetOfficerDisabled(ctx context.Context, id int64, at *time.Time, audit AuditEntry) error
+	AccountStore
 
 	// Campaign writes record their audit entry in the same transaction.
 	CreateCampaign(ctx context.Context, c *Campaign, audit AuditEntry) error
@@ -129,6 +130,13 @@ type Config struct {
 	// IdentityKey keys the hashes of resident ID numbers (32+ bytes, kept
 	// beside the signing keys, never in the database).
 	IdentityKey []byte
+
+	// OfficerIdle and CashierIdle end a session unused that long (0: never).
+	OfficerIdle   time.Duration
+	CashierIdle   time.Duration
+	EnrolSession  time.Duration // the enrolment page after the password
+	ActivationTTL time.Duration // how long a new account's activation code works
+	Lockout       LockoutPolicy // failed sign-ins per officer or cashier account
 }
 
 // DefaultConfig is what production runs with.
@@ -143,6 +151,11 @@ func DefaultConfig() Config {
 		ResidentSession:  30 * 24 * time.Hour,
 		SessionCacheTTL:  time.Minute,
 		CampaignCacheTTL: time.Second,
+
+		OfficerIdle:   15 * time.Minute,
+		EnrolSession:  10 * time.Minute,
+		ActivationTTL: 72 * time.Hour,
+		Lockout:       LockoutPolicy{Failures: 5, Window: 15 * time.Minute, LockFor: 15 * time.Minute},
 	}
 }
 

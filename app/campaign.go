@@ -600,13 +600,20 @@ func (a *App) SubmitCampaign(ctx context.Context, by Officer, id int64) error {
 }
 
 // checkApprover applies the two-person rule: the approver holds the
-// approval right and is not the officer who asked.
-func checkApprover(by Officer, maker int64) error {
-	switch {
-	case !by.CanApprove || by.Role == RoleAuditor:
+// approval right and is not the officer who asked, nor on that officer's
+// account creator chain either way (see sameSide).
+func (a *App) checkApprover(ctx context.Context, by Officer, maker int64) error {
+	if !by.CanApprove || by.Role == RoleAuditor || by.IsAdministrator() {
 		return Forbidden("no_approval_right")
+	}
+	same, err := a.sameSide(ctx, maker, by.ID)
+	switch {
+	case err != nil:
+		return err
 	case maker == by.ID:
 		return Forbidden("approve_own")
+	case same:
+		return Forbidden("approve_related_account")
 	}
 	return nil
 }
@@ -618,7 +625,7 @@ func (a *App) ApproveCampaign(ctx context.Context, by Officer, id int64) error {
 	if err != nil {
 		return err
 	}
-	if err := checkApprover(by, c.CreatedBy); err != nil {
+	if err := a.checkApprover(ctx, by, c.CreatedBy); err != nil {
 		return err
 	}
 	if c.Status != StatusSubmitted {
@@ -634,7 +641,7 @@ func (a *App) RejectCampaign(ctx context.Context, by Officer, id int64, reason s
 	if err != nil {
 		return err
 	}
-	if err := checkApprover(by, c.CreatedBy); err != nil {
+	if err := a.checkApprover(ctx, by, c.CreatedBy); err != nil {
 		return err
 	}
 	reason = strings.TrimSpace(reason)
@@ -799,7 +806,7 @@ func (a *App) ApproveBudgetRaise(ctx context.Context, by Officer, id int64) erro
 	if c.PendingBudgetFen == nil || c.PendingBy == nil {
 		return Conflict("no_raise_pending")
 	}
-	if err := checkApprover(by, *c.PendingBy); err != nil {
+	if err := a.checkApprover(ctx, by, *c.PendingBy); err != nil {
 		return err
 	}
 	defer a.forgetCampaign(id)

@@ -135,7 +135,8 @@ func authzSignIn(t *testing.T, e *apptest.Env, os ...app.Officer) ([]*authzBrows
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p := browsers[i].do(t, http.MethodPost, "/officer/login", url.Values{"username": {o.Username}, "password": {apptest.Password}})
+			p := browsers[i].do(t, http.MethodPost, "/officer/login", url.Values{"username": {o.Username}, "password": {apptest.Password},
+				"code": {apptest.TOTPCode(e.Clock.Now())}})
 			if p.status != http.StatusSeeOther || p.location != "/officer" {
 				t.Errorf("page sign-in of %s: %d → %q", o.Username, p.status, p.location)
 			}
