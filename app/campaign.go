@@ -505,7 +505,7 @@ func containsCategory(cs []Category, code string) bool {
 
 // CreateCampaign validates an officer's input and stores it as a draft.
 func (a *App) CreateCampaign(ctx context.Context, by Officer, in CampaignInput) (Campaign, error) {
-	if by.Role == RoleAuditor {
+	if by.Role == RoleAuditor || by.IsAdministrator() {
 		return Campaign{}, Forbidden("read_only")
 	}
 	c, err := a.validateCampaign(ctx, by, in)

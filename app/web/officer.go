@@ -109,7 +109,7 @@ func (s *Server) campaignFormAt(c echo.Context, status int, action, title string
 
 func (s *Server) campaignNewForm(c echo.Context) error {
 	o := officerOf(c)
-	if o.Role == app.RoleAuditor {
+	if o.Role == app.RoleAuditor || o.IsAdministrator() {
 		return app.Forbidden("read_only") // a form that can only be refused helps no one
 	}
 	now := s.app.Now()
