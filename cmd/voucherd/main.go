@@ -528,6 +528,8 @@ func (m *Main) PrintWelcome(w interface{ Write([]byte) (int, error) }) {
 		for _, o := range m.Demo.Officers {
 			fmt.Fprintf(w, "  officer  %-18s %s\n", o.Username, o.Name)
 		}
+		fmt.Fprintf(w, "  officers' second factor (demo only): TOTP secret %s in any authenticator app, or oathtool --totp -b %s\n",
+			m.Demo.TOTPSecret, m.Demo.TOTPSecret)
 		for _, mer := range m.Demo.Merchants {
 			fmt.Fprintf(w, "  cashier  %-18s %s\n", mer.Cashier.Username, mer.Name)
 		}
