@@ -192,7 +192,7 @@ func (a *App) ActivateOfficer(ctx context.Context, username, code, password, rep
 		return a.auditOf(o, "officer.activate", "officer", o.ID, o.District, nil, nil)
 	})
 	if err != nil {
-		if ErrorCode(err) == ENOTFOUND {
+		if ErrorReason(err) == "activation_invalid" {
 			return Officer{}, &Error{Code: EINVALID, Reason: "activation_invalid", Fields: map[string]string{"code": "activation_invalid"}}
 		}
 		return Officer{}, err

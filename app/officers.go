@@ -179,3 +179,10 @@ func (a *App) sameSide(ctx context.Context, maker, approver int64) (bool, error)
 	}
 	return false, nil
 }
+
+// RecordExport audits an export of records that hold personal data
+// (names of officers, contacts, accounts) before it is sent: who took
+// which data away, with the filter, is itself part of the record.
+func (a *App) RecordExport(ctx context.Context, by Officer, what string, filter any) error {
+	return a.store.AppendAudit(ctx, a.auditOf(by, "export."+what, "export", 0, by.District, nil, filter))
+}

@@ -115,6 +115,7 @@ type Env struct {
 type Options struct {
 	Synchronous string      // default FULL
 	Web         *web.Config // default web.DefaultConfig with generous limits
+	LogTo       io.Writer   // the server's log (default: discarded)
 }
 
 // New builds an environment that lives as long as the test.
@@ -142,6 +143,9 @@ func New(t testing.TB, opt Options) *Env {
 	var logTo io.Writer = io.Discard
 	if os.Getenv("VOUCHER_TEST_LOG") == "1" { // the server's log, when a test needs explaining
 		logTo = os.Stderr
+	}
+	if opt.LogTo != nil {
+		logTo = opt.LogTo
 	}
 	log := slog.New(slog.NewTextHandler(logTo, nil))
 	acfg := app.DefaultConfig()
