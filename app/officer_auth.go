@@ -85,7 +85,7 @@ type AccountStore interface {
 	SetPendingTOTP(ctx context.Context, id int64, sealed string) error
 	// EnableTOTP finishes enrolment: the secret, the step of the code that
 	// proved it, and fresh recovery codes (hashes), replacing older ones.
-	EnableTOTP(ctx context.Context, id int64, sealed string, step int64, now time.Time, recoveryHashes []string, audit AuditEntry) error
+	EnableTOTP(ctx context.Context, id int64, sealed string, step int64, now time.Time, recoveryHashes []string, audit *AuditEntry) error
 	// UseTOTPStep records an accepted step; a step not after the last one
 	// accepted is a replay (conflict).
 	UseTOTPStep(ctx context.Context, id, step int64) error
@@ -399,8 +399,8 @@ func (a *App) FinishEnrolment(ctx context.Context, enrolTok, code string) (strin
 		}
 		hashes[i] = hashCode(codes[i])
 	}
-	if err := a.store.EnableTOTP(ctx, o.ID, cr.TOTPSecret, step, a.now(), hashes,
-		a.auditOf(o, "officer.totp_enrol", "officer", o.ID, o.District, nil, nil)); err != nil {
+	audit := a.auditOf(o, "officer.totp_enrol", "officer", o.ID, o.District, nil, nil)
+	if err := a.store.EnableTOTP(ctx, o.ID, cr.TOTPSecret, step, a.now(), hashes, &audit); err != nil {
 		return "", nil, err
 	}
 	if err := a.SignOut(ctx, enrolTok); err != nil {
@@ -412,12 +412,14 @@ func (a *App) FinishEnrolment(ctx context.Context, enrolTok, code string) (strin
 
 // EnrolTOTPDirectly enables a second factor with a known secret, without
 // the page: for the product's own seeding (demo accounts) and for tests.
+// It is part of setting the account up, whose officer.create row is the
+// record, so it adds no audit row of its own.
 func (a *App) EnrolTOTPDirectly(ctx context.Context, o Officer, secret string) error {
 	sealed, err := a.SealSecret(secret)
 	if err != nil {
 		return err
 	}
-	return a.store.EnableTOTP(ctx, o.ID, sealed, 0, a.now(), nil, SystemAudit(a.now(), "officer.totp_enrol", "officer", o.District, nil))
+	return a.store.EnableTOTP(ctx, o.ID, sealed, 0, a.now(), nil, nil)
 }
 
 // SealSecret and openSecret keep TOTP secrets out of the database in the

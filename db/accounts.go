@@ -164,7 +164,7 @@ func (s *Store) SetPendingTOTP(ctx context.Context, id int64, sealed string) err
 }
 
 // EnableTOTP finishes an enrolment, replacing any older recovery codes.
-func (s *Store) EnableTOTP(ctx context.Context, id int64, sealed string, step int64, now time.Time, recoveryHashes []string, audit app.AuditEntry) error {
+func (s *Store) EnableTOTP(ctx context.Context, id int64, sealed string, step int64, now time.Time, recoveryHashes []string, audit *app.AuditEntry) error {
 	return s.tx(ctx, func(tx *sqlx.Tx) error {
 		if err := guarded(tx.ExecContext(ctx, `UPDATE officers SET totp_secret = ?, totp_enabled_at = ?, totp_last_step = ?
 			WHERE id = ? AND totp_enabled_at IS NULL`, sealed, now.UTC(), step, id))("totp_enrolled"); err != nil {
@@ -178,8 +178,11 @@ func (s *Store) EnableTOTP(ctx context.Context, id int64, sealed string, step in
 				return err
 			}
 		}
+		if audit == nil {
+			return nil
+		}
 		audit.EntityID = id
-		return appendAudit(ctx, tx, &audit)
+		return appendAudit(ctx, tx, audit)
 	})
 }
 

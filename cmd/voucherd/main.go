@@ -62,6 +62,7 @@ type Config struct {
 	SMSURL         string
 	SMSUser        string
 	SMSPassword    string
+	OfficerIdle    time.Duration // an officer session unused this long ends
 }
 
 func env(key, def string) string {
@@ -88,6 +89,11 @@ func parseFlags(args []string) (Config, []string, error) {
 	fs.IntVar(&c.Season, "season", 0, "with 'seed': also generate a realistic consumption season of about N redemptions, for the dashboards")
 	fs.StringVar(&c.SMSURL, "sms-url", env("VOUCHERD_SMS_URL", ""), "HTTP SMS gateway URL; empty = write codes to the log (development only) (env VOUCHERD_SMS_URL)")
 	fs.StringVar(&c.SMSUser, "sms-user", env("VOUCHERD_SMS_USER", ""), "SMS gateway user for basic auth (env VOUCHERD_SMS_USER)")
+	officerIdle, err := time.ParseDuration(env("VOUCHERD_OFFICER_IDLE", "15m"))
+	if err != nil {
+		return c, nil, fmt.Errorf("VOUCHERD_OFFICER_IDLE: %w", err)
+	}
+	fs.DurationVar(&c.OfficerIdle, "officer-idle", officerIdle, "an officer session unused this long ends; 0 = never (env VOUCHERD_OFFICER_IDLE)")
 	// The password only by environment: flags show in the process list.
 	c.SMSPassword = env("VOUCHERD_SMS_PASSWORD", "")
 	var positional []string
@@ -328,6 +334,7 @@ func (m *Main) open(ctx context.Context) error {
 		return err
 	}
 	acfg := app.DefaultConfig()
+	acfg.OfficerIdle = m.Config.OfficerIdle
 	if acfg.IdentityKey, err = loadOrCreateSecret(filepath.Join(m.Config.DataDir, "keys", "identity.key")); err != nil {
 		return err
 	}
