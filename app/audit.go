@@ -142,7 +142,8 @@ func (a *App) AuditLog(ctx context.Context, by Officer, f AuditFilter) ([]AuditE
 const auditExportPage = 500
 
 // EachAuditEntry calls fn with every audit row of the filter that the
-// officer may read, newest first: all of them, for an export. It reads the
+// officer may read, newest first: all of them, for an export, which it
+// records in the log. It reads the
 // log a page at a time, each page the rows below the last id seen, so it
 // holds one page in memory however long the log is, no read stays open
 // while fn writes to a slow client, and rows appended meanwhile (higher
@@ -150,6 +151,11 @@ const auditExportPage = 500
 func (a *App) EachAuditEntry(ctx context.Context, by Officer, f AuditFilter, fn func(AuditEntry) error) error {
 	f, err := auditScope(by, f)
 	if err != nil {
+		return err
+	}
+	// The log holds officers' names and what they did: taking it away is
+	// itself recorded, with the filter, before the first row leaves.
+	if err := a.RecordExport(ctx, by, "audit_log", f); err != nil {
 		return err
 	}
 	f.Limit = auditExportPage
