@@ -74,6 +74,7 @@ type Store interface {
 	Officers(ctx context.Context, district string) ([]Officer, error)
 	CreateOfficer(ctx context.Context, o *Officer, audit AuditEntry) error
 	SetOfficerDisabled(ctx context.Context, id int64, at *time.Time, audit AuditEntry) error
+	AccountStore
 
 	// Campaign writes record their audit entry in the same transaction.
 	CreateCampaign(ctx context.Context, c *Campaign, audit AuditEntry) error
@@ -146,6 +147,13 @@ type Config struct {
 	// How long what is no longer needed is kept (docs/privacy.md).
 	SessionRetention time.Duration // after a session ends
 	SMSCodeRetention time.Duration // after a code was sent
+
+	// OfficerIdle and CashierIdle end a session unused that long (0: never).
+	OfficerIdle   time.Duration
+	CashierIdle   time.Duration
+	EnrolSession  time.Duration // the enrolment page after the password
+	ActivationTTL time.Duration // how long a new account's activation code works
+	Lockout       LockoutPolicy // failed sign-ins per officer or cashier account
 }
 
 // DefaultConfig is what production runs with.
@@ -162,6 +170,11 @@ func DefaultConfig() Config {
 		CampaignCacheTTL: time.Second,
 		SessionRetention: 7 * 24 * time.Hour,
 		SMSCodeRetention: 24 * time.Hour,
+
+		OfficerIdle:   15 * time.Minute,
+		EnrolSession:  10 * time.Minute,
+		ActivationTTL: 72 * time.Hour,
+		Lockout:       LockoutPolicy{Failures: 5, Window: 15 * time.Minute, LockFor: 15 * time.Minute},
 	}
 }
 

@@ -162,11 +162,19 @@ type AuditFilter struct {
 	From, To time.Time // zero = open
 	BeforeID int64     // for paging: rows with id < BeforeID; 0 = newest
 	Limit    int
+	// ActorRoles and NotActorRoles select rows by the role of the acting
+	// account (set by auditScope, never by the caller): no role reads its
+	// own audit trail.
+	ActorRoles    []string
+	NotActorRoles []string
 }
 
 // AuditLog lists one page of the audit rows an officer may read, newest first.
 func (a *App) AuditLog(ctx context.Context, by Officer, f AuditFilter) ([]AuditEntry, error) {
-	f = auditScope(by, f)
+	f, err := auditScope(by, f)
+	if err != nil {
+		return nil, err
+	}
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 50
 	}
@@ -177,13 +185,22 @@ func (a *App) AuditLog(ctx context.Context, by Officer, f AuditFilter) ([]AuditE
 const auditExportPage = 500
 
 // EachAuditEntry calls fn with every audit row of the filter that the
-// officer may read, newest first: all of them, for an export. It reads the
+// officer may read, newest first: all of them, for an export, which it
+// records in the log. It reads the
 // log a page at a time, each page the rows below the last id seen, so it
 // holds one page in memory however long the log is, no read stays open
 // while fn writes to a slow client, and rows appended meanwhile (higher
 // ids) are not mixed in.
 func (a *App) EachAuditEntry(ctx context.Context, by Officer, f AuditFilter, fn func(AuditEntry) error) error {
-	f = auditScope(by, f)
+	f, err := auditScope(by, f)
+	if err != nil {
+		return err
+	}
+	// The log holds officers' names and what they did: taking it away is
+	// itself recorded, with the filter, before the first row leaves.
+	if err := a.RecordExport(ctx, by, "audit_log", f); err != nil {
+		return err
+	}
 	f.Limit = auditExportPage
 	for {
 		rows, err := a.store.AuditLog(ctx, f)
@@ -204,12 +221,33 @@ func (a *App) EachAuditEntry(ctx context.Context, by Officer, f AuditFilter, fn 
 
 // auditScope narrows a filter to what the officer may read: a district
 // officer or auditor reads their own district only.
-func auditScope(by Officer, f AuditFilter) AuditFilter {
-	if !by.SeesAllDistricts() {
-		f.District = by.District
-	}
+//
+// Separation of duties (三员分立): the audit administrator reads every
+// row except those of audit administrators, which the security
+// administrator reads (and nothing else); the system administrator reads
+// none. Officers of the business roles read their scope's rows except
+// the administrators' (account and security work is the audit
+// administrator's to review). The log is kept: no product path deletes
+// or updates a row (triggers refuse both), and its retention is at least
+// 180 days (docs/security.md).
+func auditScope(by Officer, f AuditFilter) (AuditFilter, error) {
+	f.ActorRoles, f.NotActorRoles = nil, nil
 	f.Actor = strings.TrimSpace(f.Actor)
-	return f
+	admins := []string{RoleSystemAdmin, RoleSecurityAdmin, RoleAuditAdmin}
+	switch by.Role {
+	case RoleAuditAdmin:
+		f.NotActorRoles = []string{RoleAuditAdmin}
+	case RoleSecurityAdmin:
+		f.ActorRoles = []string{RoleAuditAdmin}
+	case RoleSystemAdmin:
+		return f, Forbidden("audit_admin_only")
+	default:
+		f.NotActorRoles = admins
+		if !by.SeesAllDistricts() {
+			f.District = by.District
+		}
+	}
+	return f, nil
 }
 
 // VerifyAudit walks the whole chain.

@@ -31,6 +31,8 @@ type Session struct {
 	SubjectID int64     `db:"subject_id"`
 	CreatedAt time.Time `db:"created_at"`
 	ExpiresAt time.Time `db:"expires_at"`
+	// LastSeenAt is the session's last use, for ending idle sessions.
+	LastSeenAt *time.Time `db:"last_seen_at"`
 }
 
 // SMSCode is a pending sign-in code for a phone; only its keyed hash is
@@ -77,7 +79,7 @@ func (a *App) newSession(ctx context.Context, kind string, subject int64, ttl ti
 	now := a.now()
 	err := a.store.CreateSession(ctx, Session{
 		TokenHash: HashSessionToken(tok), Kind: kind, SubjectID: subject,
-		CreatedAt: now, ExpiresAt: now.Add(ttl),
+		CreatedAt: now, ExpiresAt: now.Add(ttl), LastSeenAt: &now,
 	})
 	return tok, err
 }
@@ -88,6 +90,17 @@ func (a *App) SessionExpiry(kind string) time.Time {
 	return a.now().Add(ttl)
 }
 
+// idleLimit is how long a session of the kind may go unused (0: no limit).
+func (a *App) idleLimit(kind string) time.Duration {
+	switch kind {
+	case KindOfficer, KindOfficerEnrol:
+		return a.cfg.OfficerIdle
+	case KindCashier:
+		return a.cfg.CashierIdle
+	}
+	return 0
+}
+
 // SignOut ends a session.
 func (a *App) SignOut(ctx context.Context, tok string) error {
 	hash := HashSessionToken(tok)
@@ -95,43 +108,40 @@ func (a *App) SignOut(ctx context.Context, tok string) error {
 	return a.store.DeleteSession(ctx, hash)
 }
 
-// LoginOfficer checks an officer's password and opens a new session.
-func (a *App) LoginOfficer(ctx context.Context, username, password string) (Officer, string, error) {
-	o, err := a.store.OfficerByUsername(ctx, strings.TrimSpace(username))
-	if err != nil && ErrorCode(err) != ENOTFOUND {
-		return Officer{}, "", err
-	}
-	if !checkPassword(o.PasswordHash, password) {
-		a.log.Info("sign-in failed", "kind", KindOfficer, "username", username)
-		return Officer{}, "", Unauthorized("bad_credentials")
-	}
-	if o.DisabledAt != nil {
-		a.log.Info("sign-in refused: account disabled", "officer", o.ID)
-		return Officer{}, "", Unauthorized("account_disabled")
-	}
-	tok, err := a.newSession(ctx, KindOfficer, o.ID, a.cfg.OfficerSession)
-	if err != nil {
-		return Officer{}, "", err
-	}
-	if err := a.store.AppendAudit(ctx, a.auditOf(o, "officer.sign_in", "officer", o.ID, o.District, nil, nil)); err != nil {
-		return Officer{}, "", err
-	}
-	a.log.Info("signed in", "kind", KindOfficer, "officer", o.ID)
-	return o, tok, nil
-}
-
 // LoginCashier checks a cashier's password and opens a new session.
+// Failures count and lock per account like an officer's (see LoginOfficer).
 func (a *App) LoginCashier(ctx context.Context, username, password string) (Cashier, string, error) {
 	c, err := a.store.CashierByUsername(ctx, strings.TrimSpace(username))
 	if err != nil && ErrorCode(err) != ENOTFOUND {
 		return Cashier{}, "", err
 	}
-	if !checkPassword(c.PasswordHash, password) {
-		a.log.Info("sign-in failed", "kind", KindCashier, "username", username)
-		return Cashier{}, "", Unauthorized("bad_credentials")
+	now := a.now()
+	locked := false
+	if c.ID != 0 {
+		until, err := a.store.CashierLockedUntil(ctx, c.ID)
+		if err != nil {
+			return Cashier{}, "", err
+		}
+		locked = until != nil && now.Before(*until)
+	}
+	pwHash := c.PasswordHash
+	if locked {
+		pwHash = ""
+	}
+	if !checkPassword(pwHash, password) {
+		a.log.Info("sign-in failed", "kind", KindCashier, "cashier", c.ID, "locked", locked)
+		if c.ID != 0 && !locked {
+			if err := a.store.RecordSignInFailure(ctx, KindCashier, c.ID, now, a.cfg.Lockout); err != nil {
+				return Cashier{}, "", err
+			}
+		}
+		return Cashier{}, "", badCredentials()
 	}
 	if c.DisabledAt != nil {
 		return Cashier{}, "", Unauthorized("account_disabled")
+	}
+	if err := a.store.ClearSignInFailures(ctx, KindCashier, c.ID); err != nil {
+		return Cashier{}, "", err
 	}
 	tok, err := a.newSession(ctx, KindCashier, c.ID, a.cfg.CashierSession)
 	if err != nil {
@@ -165,6 +175,18 @@ func (a *App) Session(ctx context.Context, kind, tok string) (Session, error) {
 	}
 	if s.Kind != kind || !a.now().Before(s.ExpiresAt) {
 		return Session{}, Unauthorized("signed_out")
+	}
+	if idle := a.idleLimit(kind); idle > 0 {
+		// An unused session ends (GB/T 22239 8.1.4.1 c): each use moves
+		// last_seen_at, and one idle for the limit is deleted here.
+		now := a.now()
+		if err := a.store.TouchSession(ctx, hash, now, now.Add(-idle)); err != nil {
+			if ErrorCode(err) == ENOTFOUND {
+				a.log.Info("idle session ended", "kind", kind, "subject", s.SubjectID)
+				return Session{}, Unauthorized("signed_out")
+			}
+			return Session{}, err
+		}
 	}
 	return s, nil
 }

@@ -506,7 +506,7 @@ func containsCategory(cs []Category, code string) bool {
 
 // CreateCampaign validates an officer's input and stores it as a draft.
 func (a *App) CreateCampaign(ctx context.Context, by Officer, in CampaignInput) (Campaign, error) {
-	if by.Role == RoleAuditor {
+	if by.Role == RoleAuditor || by.IsAdministrator() {
 		return Campaign{}, Forbidden("read_only")
 	}
 	c, err := a.validateCampaign(ctx, by, in)
@@ -601,13 +601,20 @@ func (a *App) SubmitCampaign(ctx context.Context, by Officer, id int64) error {
 }
 
 // checkApprover applies the two-person rule: the approver holds the
-// approval right and is not the officer who asked.
-func checkApprover(by Officer, maker int64) error {
-	switch {
-	case !by.CanApprove || by.Role == RoleAuditor:
+// approval right and is not the officer who asked, nor on that officer's
+// account creator chain either way (see sameSide).
+func (a *App) checkApprover(ctx context.Context, by Officer, maker int64) error {
+	if !by.CanApprove || by.Role == RoleAuditor || by.IsAdministrator() {
 		return Forbidden("no_approval_right")
+	}
+	same, err := a.sameSide(ctx, maker, by.ID)
+	switch {
+	case err != nil:
+		return err
 	case maker == by.ID:
 		return Forbidden("approve_own")
+	case same:
+		return Forbidden("approve_related_account")
 	}
 	return nil
 }
@@ -619,7 +626,7 @@ func (a *App) ApproveCampaign(ctx context.Context, by Officer, id int64) error {
 	if err != nil {
 		return err
 	}
-	if err := checkApprover(by, c.CreatedBy); err != nil {
+	if err := a.checkApprover(ctx, by, c.CreatedBy); err != nil {
 		return err
 	}
 	if c.Status != StatusSubmitted {
@@ -635,7 +642,7 @@ func (a *App) RejectCampaign(ctx context.Context, by Officer, id int64, reason s
 	if err != nil {
 		return err
 	}
-	if err := checkApprover(by, c.CreatedBy); err != nil {
+	if err := a.checkApprover(ctx, by, c.CreatedBy); err != nil {
 		return err
 	}
 	reason = strings.TrimSpace(reason)
@@ -800,7 +807,7 @@ func (a *App) ApproveBudgetRaise(ctx context.Context, by Officer, id int64) erro
 	if c.PendingBudgetFen == nil || c.PendingBy == nil {
 		return Conflict("no_raise_pending")
 	}
-	if err := checkApprover(by, *c.PendingBy); err != nil {
+	if err := a.checkApprover(ctx, by, *c.PendingBy); err != nil {
 		return err
 	}
 	defer a.forgetCampaign(id)

@@ -41,17 +41,24 @@ type Officer struct {
 	CanApprove   bool       `db:"can_approve" json:"can_approve"`
 	CreatedAt    time.Time  `db:"created_at" json:"-"`
 	DisabledAt   *time.Time `db:"disabled_at" json:"disabled_at,omitempty"`
+	// CreatedBy is the account that created this one (nil: the product's
+	// seed); the maker-checker rule reads it (see app.checkApprover).
+	CreatedBy     *int64     `db:"created_by" json:"created_by,omitempty"`
+	ActivatedAt   *time.Time `db:"activated_at" json:"activated_at,omitempty"`
+	TOTPEnabledAt *time.Time `db:"totp_enabled_at" json:"-"`
+	LockedUntil   *time.Time `db:"locked_until" json:"-"`
 }
 
 // SeesAllDistricts reports a city-wide scope: the city admin, and
 // officers or auditors of the city itself.
 func (o Officer) SeesAllDistricts() bool {
-	return o.Role == RoleCityAdmin || o.District == CityCode
+	return !o.IsAdministrator() && (o.Role == RoleCityAdmin || o.District == CityCode)
 }
 
 // Sees reports whether the officer may see records of a district.
+// The separation-of-duties administrators see no district's records.
 func (o Officer) Sees(district string) bool {
-	return o.SeesAllDistricts() || o.District == district
+	return !o.IsAdministrator() && (o.SeesAllDistricts() || o.District == district)
 }
 
 // CanChange reports whether the officer may change records of a district:

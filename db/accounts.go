@@ -11,7 +11,8 @@ import (
 	"cqvoucher/app"
 )
 
-const officerCols = `id, username, display_name, password_hash, role, district_code, can_approve, created_at, disabled_at`
+const officerCols = `id, username, display_name, password_hash, role, district_code, can_approve, created_at, disabled_at,
+	created_by, activated_at, totp_enabled_at, locked_until`
 
 // OfficerByUsername finds an officer by sign-in name.
 func (s *Store) OfficerByUsername(ctx context.Context, username string) (app.Officer, error) {
@@ -35,12 +36,31 @@ func (s *Store) Officers(ctx context.Context, district string) ([]app.Officer, e
 	return os, err
 }
 
-// CreateOfficer adds an officer account with its audit record; a taken
-// username is a conflict.
+// CreateOfficer adds an account that is active at once (seeds and the
+// product's own accounts), with its audit record; a taken username is a
+// conflict.
 func (s *Store) CreateOfficer(ctx context.Context, o *app.Officer, audit app.AuditEntry) error {
+	if o.ActivatedAt == nil {
+		at := o.CreatedAt
+		o.ActivatedAt = &at
+	}
+	return s.insertOfficer(ctx, o, nil, nil, audit)
+}
+
+// CreatePendingOfficer adds an account that its holder activates with the
+// code whose hash is given.
+func (s *Store) CreatePendingOfficer(ctx context.Context, o *app.Officer, activationHash string, expires time.Time, audit app.AuditEntry) error {
+	o.PasswordHash, o.ActivatedAt = "", nil
+	exp := expires.UTC()
+	return s.insertOfficer(ctx, o, &activationHash, &exp, audit)
+}
+
+func (s *Store) insertOfficer(ctx context.Context, o *app.Officer, activationHash *string, expires *time.Time, audit app.AuditEntry) error {
 	return s.tx(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO officers (username, display_name, password_hash, role, district_code, can_approve, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, o.Username, o.Name, o.PasswordHash, o.Role, o.District, o.CanApprove, o.CreatedAt.UTC())
+		res, err := tx.ExecContext(ctx, `INSERT INTO officers (username, display_name, password_hash, role, district_code, can_approve, created_at,
+				created_by, activated_at, activation_hash, activation_expires_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, o.Username, o.Name, o.PasswordHash, o.Role, o.District, o.CanApprove, o.CreatedAt.UTC(),
+			o.CreatedBy, utcPtr(o.ActivatedAt), activationHash, expires)
 		if isUnique(err) {
 			return app.Conflict("username_taken")
 		}
@@ -53,6 +73,165 @@ func (s *Store) CreateOfficer(ctx context.Context, o *app.Officer, audit app.Aud
 		audit.EntityID = o.ID
 		return s.appendAudit(ctx, tx, &audit)
 	})
+}
+
+// ActivateOfficer sets an account's first password if the activation
+// code's hash matches and has not expired; the code is spent.
+func (s *Store) ActivateOfficer(ctx context.Context, username, activationHash, passwordHash string, now time.Time, audit func(app.Officer) app.AuditEntry) (app.Officer, error) {
+	var o app.Officer
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		if err := guarded(tx.ExecContext(ctx, `UPDATE officers SET password_hash = ?, activated_at = ?, activation_hash = NULL,
+				activation_expires_at = NULL
+			WHERE username = ? AND activation_hash = ? AND activation_expires_at > ? AND activated_at IS NULL AND disabled_at IS NULL`,
+			passwordHash, now.UTC(), username, activationHash, now.UTC()))("activation_invalid"); err != nil {
+			return err
+		}
+		if err := tx.GetContext(ctx, &o, `SELECT `+officerCols+` FROM officers WHERE username = ?`, username); err != nil {
+			return err
+		}
+		e := audit(o)
+		return s.appendAudit(ctx, tx, &e)
+	})
+	return o, err
+}
+
+// OfficerCredentials reads what sign-in checks.
+func (s *Store) OfficerCredentials(ctx context.Context, id int64) (app.OfficerCredentials, error) {
+	var c app.OfficerCredentials
+	err := s.r.GetContext(ctx, &c, `SELECT id, password_hash, activation_hash, activation_expires_at, totp_secret, totp_enabled_at,
+		totp_last_step, locked_until FROM officers WHERE id = ?`, id)
+	return c, notFound(err, "officer_not_found")
+}
+
+// lockoutTable names the table of an account kind; only these two.
+func lockoutTable(kind string) string {
+	return map[string]string{app.KindOfficer: "officers", app.KindCashier: "cashiers"}[kind]
+}
+
+// RecordSignInFailure counts a failed sign-in in one statement: a failure
+// after the window opens a new count; the count reaching the policy's
+// number locks the account and starts counting afresh.
+func (s *Store) RecordSignInFailure(ctx context.Context, kind string, id int64, now time.Time, p app.LockoutPolicy) error {
+	t := lockoutTable(kind)
+	if t == "" || p.Failures <= 0 {
+		return nil
+	}
+	n, windowStart, lockEnd := now.UTC(), now.Add(-p.Window).UTC(), now.Add(p.LockFor).UTC()
+	_, err := s.w.ExecContext(ctx, `UPDATE `+t+` SET
+			failed_count = CASE WHEN failed_since IS NULL OR failed_since <= ? THEN 1 ELSE failed_count + 1 END,
+			failed_since = CASE WHEN failed_since IS NULL OR failed_since <= ? THEN ? ELSE failed_since END
+		WHERE id = ?`, windowStart, windowStart, n, id)
+	if err != nil {
+		return err
+	}
+	_, err = s.w.ExecContext(ctx, `UPDATE `+t+` SET locked_until = ?, failed_count = 0, failed_since = NULL
+		WHERE id = ? AND failed_count >= ?`, lockEnd, id, p.Failures)
+	return err
+}
+
+// ClearSignInFailures forgets the failures of an account that signed in.
+func (s *Store) ClearSignInFailures(ctx context.Context, kind string, id int64) error {
+	t := lockoutTable(kind)
+	if t == "" {
+		return nil
+	}
+	_, err := s.w.ExecContext(ctx, `UPDATE `+t+` SET failed_count = 0, failed_since = NULL, locked_until = NULL
+		WHERE id = ? AND (failed_count <> 0 OR locked_until IS NOT NULL)`, id)
+	return err
+}
+
+// CashierLockedUntil is when a cashier's lock ends (nil: not locked).
+func (s *Store) CashierLockedUntil(ctx context.Context, id int64) (*time.Time, error) {
+	var at *time.Time
+	err := s.r.GetContext(ctx, &at, `SELECT locked_until FROM cashiers WHERE id = ?`, id)
+	return at, notFound(err, "cashier_not_found")
+}
+
+// UnlockOfficer releases a lock, with its audit record.
+func (s *Store) UnlockOfficer(ctx context.Context, id int64, audit app.AuditEntry) error {
+	return s.tx(ctx, func(tx *sqlx.Tx) error {
+		if err := guarded(tx.ExecContext(ctx, `UPDATE officers SET failed_count = 0, failed_since = NULL, locked_until = NULL
+			WHERE id = ?`, id))("officer_not_found"); err != nil {
+			return err
+		}
+		return s.appendAudit(ctx, tx, &audit)
+	})
+}
+
+// SetPendingTOTP stores the secret of an enrolment not yet finished.
+func (s *Store) SetPendingTOTP(ctx context.Context, id int64, sealed string) error {
+	return guarded(s.w.ExecContext(ctx, `UPDATE officers SET totp_secret = ? WHERE id = ? AND totp_enabled_at IS NULL`, sealed, id))("totp_enrolled")
+}
+
+// EnableTOTP finishes an enrolment, replacing any older recovery codes.
+func (s *Store) EnableTOTP(ctx context.Context, id int64, sealed string, step int64, now time.Time, recoveryHashes []string, audit *app.AuditEntry) error {
+	return s.tx(ctx, func(tx *sqlx.Tx) error {
+		if err := guarded(tx.ExecContext(ctx, `UPDATE officers SET totp_secret = ?, totp_enabled_at = ?, totp_last_step = ?
+			WHERE id = ? AND totp_enabled_at IS NULL`, sealed, now.UTC(), step, id))("totp_enrolled"); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM officer_recovery_codes WHERE officer_id = ?`, id); err != nil {
+			return err
+		}
+		for _, h := range recoveryHashes {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO officer_recovery_codes (officer_id, code_hash) VALUES (?, ?)`, id, h); err != nil {
+				return err
+			}
+		}
+		if audit == nil {
+			return nil
+		}
+		audit.EntityID = id
+		return s.appendAudit(ctx, tx, audit)
+	})
+}
+
+// UseTOTPStep records an accepted step; the guard makes a replay, even
+// by two sign-ins at once, lose.
+func (s *Store) UseTOTPStep(ctx context.Context, id, step int64) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE officers SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?`, step, id, step)
+	if n, aerr := affected(res); err == nil && aerr == nil && n == 0 {
+		return app.Conflict("totp_replayed")
+	}
+	return err
+}
+
+// UseRecoveryCode spends an unused recovery code.
+func (s *Store) UseRecoveryCode(ctx context.Context, id int64, hash string, now time.Time) error {
+	return guarded(s.w.ExecContext(ctx, `UPDATE officer_recovery_codes SET used_at = ?
+		WHERE officer_id = ? AND code_hash = ? AND used_at IS NULL`, now.UTC(), id, hash))("recovery_code_not_found")
+}
+
+// ResetTOTP removes a second factor and its recovery codes, and ends the
+// officer's sessions, with the audit record.
+func (s *Store) ResetTOTP(ctx context.Context, id int64, audit app.AuditEntry) error {
+	return s.tx(ctx, func(tx *sqlx.Tx) error {
+		if err := guarded(tx.ExecContext(ctx, `UPDATE officers SET totp_secret = '', totp_enabled_at = NULL, totp_last_step = 0
+			WHERE id = ?`, id))("officer_not_found"); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM officer_recovery_codes WHERE officer_id = ?`, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE kind IN ('officer', 'officer_enrol') AND subject_id = ?`, id); err != nil {
+			return err
+		}
+		return s.appendAudit(ctx, tx, &audit)
+	})
+}
+
+// TouchSession moves a session's last use to now, unless it was idle
+// since before idleSince: then it is deleted and not found.
+func (s *Store) TouchSession(ctx context.Context, hash string, now, idleSince time.Time) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ? WHERE token_hash = ? AND COALESCE(last_seen_at, created_at) > ?`,
+		now.UTC(), hash, idleSince.UTC())
+	if n, aerr := affected(res); err == nil && aerr == nil && n == 0 {
+		if _, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, hash); err != nil {
+			return err
+		}
+		return app.NotFound("session_not_found")
+	}
+	return err
 }
 
 // SetOfficerDisabled disables (at != nil) or re-enables an account, and
@@ -148,15 +327,15 @@ func (s *Store) ForgetSMSCode(ctx context.Context, phone, codeHash string) error
 
 // CreateSession stores a new session.
 func (s *Store) CreateSession(ctx context.Context, se app.Session) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO sessions (token_hash, kind, subject_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
-		se.TokenHash, se.Kind, se.SubjectID, se.CreatedAt.UTC(), se.ExpiresAt.UTC())
+	_, err := s.w.ExecContext(ctx, `INSERT INTO sessions (token_hash, kind, subject_id, created_at, expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		se.TokenHash, se.Kind, se.SubjectID, se.CreatedAt.UTC(), se.ExpiresAt.UTC(), utcPtr(se.LastSeenAt))
 	return err
 }
 
 // SessionByTokenHash finds a session that has not expired at now.
 func (s *Store) SessionByTokenHash(ctx context.Context, hash string, now time.Time) (app.Session, error) {
 	var se app.Session
-	err := s.r.GetContext(ctx, &se, `SELECT token_hash, kind, subject_id, created_at, expires_at FROM sessions
+	err := s.r.GetContext(ctx, &se, `SELECT token_hash, kind, subject_id, created_at, expires_at, last_seen_at FROM sessions
 		WHERE token_hash = ? AND expires_at > ?`, hash, now.UTC())
 	return se, notFound(err, "session_not_found")
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 
@@ -73,6 +74,19 @@ func (s *Store) AuditLog(ctx context.Context, f app.AuditFilter) ([]app.AuditEnt
 	}
 	if f.BeforeID > 0 {
 		add("id < ?", f.BeforeID)
+	}
+	// The role of the acting account (actor 0, the product, has none).
+	if len(f.ActorRoles) > 0 {
+		q += ` AND actor_id IN (SELECT id FROM officers WHERE role IN (?` + strings.Repeat(", ?", len(f.ActorRoles)-1) + `))`
+		for _, r := range f.ActorRoles {
+			args = append(args, r)
+		}
+	}
+	if len(f.NotActorRoles) > 0 {
+		q += ` AND actor_id NOT IN (SELECT id FROM officers WHERE role IN (?` + strings.Repeat(", ?", len(f.NotActorRoles)-1) + `))`
+		for _, r := range f.NotActorRoles {
+			args = append(args, r)
+		}
 	}
 	q += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, f.Limit)

@@ -78,7 +78,11 @@ func LoadReference(ctx context.Context, st *db.Store) error {
 // Demo is the demo data set as written in demo.json.
 type Demo struct {
 	Password string `json:"password"`
-	Officers []struct {
+	// TOTPSecret is the demo officers' second factor, published with the
+	// demo set (it is demo data, like the password): add it to any
+	// authenticator app, or compute codes with oathtool --totp -b.
+	TOTPSecret string `json:"totp_secret"`
+	Officers   []struct {
 		Username   string `json:"username"`
 		Name       string `json:"name"`
 		Role       string `json:"role"`
@@ -140,6 +144,9 @@ func LoadDemo(ctx context.Context, st *db.Store, a *app.App) (Demo, error) {
 		audit := app.SystemAudit(now, "officer.create", "officer", o.District, map[string]any{"username": o.Username, "role": o.Role})
 		if err := st.CreateOfficer(ctx, &off, audit); err != nil {
 			return d, fmt.Errorf("seeds: officer %s: %w", o.Username, err)
+		}
+		if err := a.EnrolTOTPDirectly(ctx, off, d.TOTPSecret); err != nil {
+			return d, fmt.Errorf("seeds: officer %s second factor: %w", o.Username, err)
 		}
 		officers[o.Username] = off
 	}

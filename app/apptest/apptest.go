@@ -23,6 +23,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
+
 	"cqvoucher/app"
 	"cqvoucher/app/token"
 	"cqvoucher/app/web"
@@ -113,6 +115,7 @@ type Env struct {
 type Options struct {
 	Synchronous string      // default FULL
 	Web         *web.Config // default web.DefaultConfig with generous limits
+	LogTo       io.Writer   // the server's log (default: discarded)
 }
 
 // New builds an environment that lives as long as the test.
@@ -140,6 +143,9 @@ func New(t testing.TB, opt Options) *Env {
 	var logTo io.Writer = io.Discard
 	if os.Getenv("VOUCHER_TEST_LOG") == "1" { // the server's log, when a test needs explaining
 		logTo = os.Stderr
+	}
+	if opt.LogTo != nil {
+		logTo = opt.LogTo
 	}
 	log := slog.New(slog.NewTextHandler(logTo, nil))
 	acfg := app.DefaultConfig()
@@ -186,7 +192,27 @@ var passwordHash = sync.OnceValue(func() string {
 // Password is every test account's password.
 const Password = "secret-pass"
 
-// NewOfficer adds an officer.
+// TOTPSecret is the second factor every test officer is enrolled with.
+const TOTPSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+// TOTPCode is the test officers' authenticator code at a time.
+func TOTPCode(at time.Time) string {
+	code, err := totp.GenerateCode(TOTPSecret, at)
+	if err != nil {
+		panic(err)
+	}
+	return code
+}
+
+// enrol gives a test officer the second factor TOTPSecret.
+func (e *Env) enrol(t testing.TB, o app.Officer) {
+	t.Helper()
+	if err := e.App.EnrolTOTPDirectly(context.Background(), o, TOTPSecret); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// NewOfficer adds an activated officer enrolled with TOTPSecret.
 func (e *Env) NewOfficer(t testing.TB, username, district string, canApprove bool) app.Officer {
 	t.Helper()
 	role := app.RoleDistrictOfficer
@@ -198,16 +224,25 @@ func (e *Env) NewOfficer(t testing.TB, username, district string, canApprove boo
 	if err := e.Store.CreateOfficer(context.Background(), &o, app.SystemAudit(o.CreatedAt, "officer.create", "officer", district, nil)); err != nil {
 		t.Fatal(err)
 	}
+	e.enrol(t, o)
 	return o
 }
 
 // NewAuditor adds a read-only auditor of a district (or of the city).
 func (e *Env) NewAuditor(t testing.TB, username, district string) app.Officer {
 	t.Helper()
-	o := app.Officer{Username: username, Name: username, PasswordHash: passwordHash(), Role: app.RoleAuditor, District: district, CreatedAt: e.Clock.Now()}
+	return e.NewOfficerRole(t, username, app.RoleAuditor, district)
+}
+
+// NewOfficerRole adds an activated, enrolled officer of any role without
+// the approval right (the separation-of-duties administrators, auditors).
+func (e *Env) NewOfficerRole(t testing.TB, username, role, district string) app.Officer {
+	t.Helper()
+	o := app.Officer{Username: username, Name: username, PasswordHash: passwordHash(), Role: role, District: district, CreatedAt: e.Clock.Now()}
 	if err := e.Store.CreateOfficer(context.Background(), &o, app.SystemAudit(o.CreatedAt, "officer.create", "officer", district, nil)); err != nil {
 		t.Fatal(err)
 	}
+	e.enrol(t, o)
 	return o
 }
 
@@ -347,7 +382,7 @@ func (e *Env) Session(t testing.TB, kind string, subject int64, ttl time.Duratio
 	tok := base64.RawURLEncoding.EncodeToString(raw)
 	now := e.Clock.Now()
 	if err := e.Store.CreateSession(context.Background(), app.Session{
-		TokenHash: app.HashSessionToken(tok), Kind: kind, SubjectID: subject, CreatedAt: now, ExpiresAt: now.Add(ttl),
+		TokenHash: app.HashSessionToken(tok), Kind: kind, SubjectID: subject, CreatedAt: now, ExpiresAt: now.Add(ttl), LastSeenAt: &now,
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -66,10 +66,13 @@ func (s *Server) apiAudit(c echo.Context) error {
 
 // officersPage lists officer accounts with a form for a new one (city admin only).
 func (s *Server) officersPage(c echo.Context) error {
-	return s.officersForm(c, http.StatusOK, app.OfficerInput{Role: app.RoleDistrictOfficer}, nil)
+	return s.officersForm(c, http.StatusOK, app.OfficerInput{Role: app.RoleDistrictOfficer}, nil, nil)
 }
 
-func (s *Server) officersForm(c echo.Context, status int, in app.OfficerInput, err error) error {
+// officerRoles are the roles the account form offers.
+var officerRoles = []string{app.RoleDistrictOfficer, app.RoleAuditor, app.RoleCityAdmin, app.RoleSystemAdmin, app.RoleSecurityAdmin, app.RoleAuditAdmin}
+
+func (s *Server) officersForm(c echo.Context, status int, in app.OfficerInput, created *app.NewOfficer, err error) error {
 	ctx := c.Request().Context()
 	list, lerr := s.app.Officers(ctx, officerOf(c))
 	if lerr != nil {
@@ -79,29 +82,35 @@ func (s *Server) officersForm(c echo.Context, status int, in app.OfficerInput, e
 	if derr != nil {
 		return derr
 	}
-	in.Password = "" // never echoed back
-	data := map[string]any{"Officers": list, "In": in, "Districts": ds, "Names": s.names(c), "Errors": map[string]string{}}
+	data := map[string]any{"Officers": list, "In": in, "Districts": ds, "Names": s.names(c), "Errors": map[string]string{},
+		"Now": s.app.Now(), "Roles": officerRoles}
+	if created != nil {
+		data["Created"] = created
+	}
 	s.withError(c, data, err)
 	return s.page(c, status, "officer/officers", "title.officers", data)
 }
 
 func officerInputFromForm(c echo.Context) app.OfficerInput {
 	return app.OfficerInput{
-		Username: c.FormValue("username"), Name: c.FormValue("name"), Password: c.FormValue("password"),
+		Username: c.FormValue("username"), Name: c.FormValue("name"),
 		Role: c.FormValue("role"), District: c.FormValue("district"), CanApprove: c.FormValue("can_approve") == "1",
 	}
 }
 
 func (s *Server) officerCreate(c echo.Context) error {
 	in := officerInputFromForm(c)
-	if _, err := s.app.CreateOfficer(c.Request().Context(), officerOf(c), in); err != nil {
+	created, err := s.app.CreateOfficer(c.Request().Context(), officerOf(c), in)
+	if err != nil {
 		if app.ErrorCode(err) == app.EINVALID {
-			return s.officersForm(c, http.StatusUnprocessableEntity, in, err)
+			return s.officersForm(c, http.StatusUnprocessableEntity, in, nil, err)
 		}
 		return err
 	}
-	s.flash(c, "officer_created")
-	return c.Redirect(http.StatusSeeOther, "/officer/officers")
+	// The activation code is shown on this answer only (never in a URL, a
+	// flash cookie or the log): the creator hands it to the holder, who
+	// sets the password at /officer/activate.
+	return s.officersForm(c, http.StatusCreated, app.OfficerInput{Role: app.RoleDistrictOfficer}, &created, nil)
 }
 
 func (s *Server) setDisabled(disabled bool, api bool) echo.HandlerFunc {
@@ -139,9 +148,9 @@ func (s *Server) apiOfficerCreate(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	o, err := s.app.CreateOfficer(c.Request().Context(), officerOf(c), in)
+	created, err := s.app.CreateOfficer(c.Request().Context(), officerOf(c), in)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, o)
+	return c.JSON(http.StatusCreated, created)
 }

@@ -43,6 +43,7 @@ func jsonList[T any](s []T) []T {
 type loginRequest struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
+	Code     string `json:"code"` // officers: the TOTP code or a recovery code
 }
 
 type sessionResponse struct {
@@ -56,11 +57,18 @@ func (s *Server) apiOfficerLogin(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	o, tok, err := s.app.LoginOfficer(c.Request().Context(), req.Username, req.Password)
+	in, err := s.app.LoginOfficer(c.Request().Context(), req.Username, req.Password, req.Code)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, sessionResponse{Token: tok, Expires: s.app.SessionExpiry(app.KindOfficer), Account: o})
+	if in.Enrol {
+		// The second factor is enrolled on the sign-in page (it shows a QR).
+		if err := s.app.SignOut(c.Request().Context(), in.Token); err != nil {
+			return err
+		}
+		return app.Forbidden("totp_enrolment_required")
+	}
+	return c.JSON(http.StatusCreated, sessionResponse{Token: in.Token, Expires: s.app.SessionExpiry(app.KindOfficer), Account: in.Officer})
 }
 
 func (s *Server) apiCashierLogin(c echo.Context) error {

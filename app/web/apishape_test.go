@@ -18,7 +18,7 @@ func TestAPIListsAreArraysWhenEmpty(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	c := e.LiveCampaign(t, apptest.CampaignSpec{})
 	officer := officerToken(t, e, e.Maker)
-	admin := officerToken(t, e, e.NewOfficer(t, "city-admin", app.CityCode, true))
+	admin := officerToken(t, e, e.NewOfficerRole(t, "sysadmin", app.RoleSystemAdmin, app.CityCode))
 	idle := officerToken(t, e, e.NewOfficer(t, "jiangbei", "500105", false)) // a district with no campaign at all
 	cashier := e.CashierSession(t, e.Cashier)
 	owner := e.CashierSession(t, e.NewOwner(t, e.Merchant, "boss"))

@@ -17,9 +17,11 @@ func (s *Server) officerLoginForm(c echo.Context) error {
 	return s.page(c, http.StatusOK, "officer/login", "title.officer_login", nil)
 }
 
+// officerLogin takes the password and the second factor in one form, so
+// that a refusal never says which of them was wrong.
 func (s *Server) officerLogin(c echo.Context) error {
 	username := c.FormValue("username")
-	_, tok, err := s.app.LoginOfficer(c.Request().Context(), username, c.FormValue("password"))
+	in, err := s.app.LoginOfficer(c.Request().Context(), username, c.FormValue("password"), c.FormValue("code"))
 	if err != nil {
 		if app.ErrorCode(err) == app.EINTERNAL {
 			return err
@@ -27,7 +29,11 @@ func (s *Server) officerLogin(c echo.Context) error {
 		return s.page(c, statusOf[app.ErrorCode(err)], "officer/login", "title.officer_login",
 			map[string]any{"Error": s.locale(c).Err(err), "Username": username})
 	}
-	s.startSession(c, officers, tok)
+	if in.Enrol {
+		s.startSession(c, officersEnrolling, in.Token)
+		return c.Redirect(http.StatusSeeOther, "/officer/2fa")
+	}
+	s.startSession(c, officers, in.Token)
 	return c.Redirect(http.StatusSeeOther, "/officer")
 }
 
@@ -103,7 +109,7 @@ func (s *Server) campaignFormAt(c echo.Context, status int, action, title string
 
 func (s *Server) campaignNewForm(c echo.Context) error {
 	o := officerOf(c)
-	if o.Role == app.RoleAuditor {
+	if o.Role == app.RoleAuditor || o.IsAdministrator() {
 		return app.Forbidden("read_only") // a form that can only be refused helps no one
 	}
 	now := s.app.Now()

@@ -10,13 +10,11 @@ import (
 	"cqvoucher/app/apptest"
 )
 
+// officerToken opens an officer session directly in the store: sign-in
+// with password and TOTP (each code accepted once) has tests of its own.
 func officerToken(t *testing.T, e *apptest.Env, o app.Officer) string {
 	t.Helper()
-	r := e.API(t, http.MethodPost, "/api/v1/officer/sessions", "", map[string]string{"username": o.Username, "password": apptest.Password})
-	if r.Status != 201 {
-		t.Fatalf("officer sign-in: %d %s", r.Status, r.Raw)
-	}
-	return r.Body["token"].(string)
+	return e.Session(t, app.KindOfficer, o.ID, 8*time.Hour)
 }
 
 func campaignBody(e *apptest.Env, mod func(map[string]any)) map[string]any {

@@ -166,6 +166,7 @@ func (s *Server) routes(fsys fs.FS) {
 	ao.POST("/officers", s.apiOfficerCreate)
 	ao.POST("/officers/:id/disable", s.apiOfficerDisable)
 	ao.POST("/officers/:id/enable", s.apiOfficerEnable)
+	s.officerAuthRoutes(e, og, ao, loginLimit)
 
 	// Presses that cannot succeed are answered before sign-in is checked:
 	// the answer (sold out, not open) is the same for anyone and public.

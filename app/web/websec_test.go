@@ -311,7 +311,7 @@ func TestSignInRotatesTheCSRFToken(t *testing.T) {
 		form    func() (string, url.Values) // a form of the signed-in session
 	}{
 		{"officer", func(t *testing.T, b *authzBrowser) authzPage {
-			return b.do(t, http.MethodPost, "/officer/login", url.Values{"username": {e.Maker.Username}, "password": {apptest.Password}})
+			return b.do(t, http.MethodPost, "/officer/login", url.Values{"username": {e.Maker.Username}, "password": {apptest.Password}, "code": {apptest.TOTPCode(e.Clock.Now())}})
 		}, "/officer", func() (string, url.Values) { return "/officer/campaigns", authzCampaignForm(e) }},
 		{"cashier", func(t *testing.T, b *authzBrowser) authzPage {
 			return b.do(t, http.MethodPost, "/merchant/login", url.Values{"username": {e.Cashier.Username}, "password": {apptest.Password}})
@@ -359,7 +359,7 @@ func TestSignInRotatesTheCSRFToken(t *testing.T) {
 func TestSignInSetsOneCSRFCookie(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	b := authzNewBrowser(t, e)
-	form := url.Values{"username": {e.Maker.Username}, "password": {apptest.Password}, "csrf": {b.csrf}}
+	form := url.Values{"username": {e.Maker.Username}, "password": {apptest.Password}, "code": {apptest.TOTPCode(e.Clock.Now())}, "csrf": {b.csrf}}
 	req, err := http.NewRequest(http.MethodPost, e.Server.URL+"/officer/login", strings.NewReader(form.Encode()))
 	if err != nil {
 		t.Fatal(err)

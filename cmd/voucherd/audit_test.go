@@ -52,8 +52,8 @@ func runAuditVerify(t *testing.T, cfg Config) (string, error) {
 func TestAuditVerifyIntact(t *testing.T) {
 	cfg, _ := auditFixture(t)
 	out, err := runAuditVerify(t, cfg)
-	if err != nil || !strings.HasPrefix(out, "audit log intact: 6 rows, head ") {
-		t.Fatalf("verify = %q, %v; want 6 intact rows (3 officers, create, submit, approve)", out, err)
+	if err != nil || !strings.HasPrefix(out, "audit log intact: 9 rows, head ") {
+		t.Fatalf("verify = %q, %v; want 9 intact rows (6 officers, create, submit, approve)", out, err)
 	}
 }
 
@@ -73,15 +73,15 @@ func TestAuditVerifyFindsAlteredRow(t *testing.T) {
 	mustExec(t, raw, `DROP TRIGGER audit_log_no_update`)
 	mustExec(t, raw, `UPDATE audit_log SET actor = 'yuzhong.maker' WHERE action = 'campaign.approve'`)
 	out, err := runAuditVerify(t, cfg)
-	if !errors.Is(err, errAuditBroken) || !strings.Contains(out, "BROKEN at row 6: its content does not match its hash") {
+	if !errors.Is(err, errAuditBroken) || !strings.Contains(out, "BROKEN at row 9: its content does not match its hash") {
 		t.Fatalf("verify = %q, %v", out, err)
 	}
 }
 
 func TestAuditVerifyFindsRehashedRow(t *testing.T) {
 	cfg, raw := auditFixture(t)
-	// A careful forger alters row 4 and recomputes its own hash: row 4 now
-	// checks out alone, but row 5 no longer links to it.
+	// A careful forger alters row 7 and recomputes its own hash: row 7 now
+	// checks out alone, but row 8 no longer links to it.
 	mustExec(t, raw, `DROP TRIGGER audit_log_no_update`)
 	st, err := db.Open(context.Background(), filepath.Join(cfg.DataDir, "voucher.db"), db.Options{})
 	if err != nil {
@@ -94,14 +94,14 @@ func TestAuditVerifyFindsRehashedRow(t *testing.T) {
 	}
 	var row app.AuditEntry
 	for _, r := range rows {
-		if r.ID == 4 {
+		if r.ID == 7 {
 			row = r
 		}
 	}
 	row.AfterJSON = `{"budget_fen":99999999}`
-	mustExec(t, raw, `UPDATE audit_log SET after_json = '`+row.AfterJSON+`', hash = '`+row.ComputeHash()+`' WHERE id = 4`)
+	mustExec(t, raw, `UPDATE audit_log SET after_json = '`+row.AfterJSON+`', hash = '`+row.ComputeHash()+`' WHERE id = 7`)
 	out, err := runAuditVerify(t, cfg)
-	if !errors.Is(err, errAuditBroken) || !strings.Contains(out, "BROKEN at row 5: it does not link to the row before") {
+	if !errors.Is(err, errAuditBroken) || !strings.Contains(out, "BROKEN at row 8: it does not link to the row before") {
 		t.Fatalf("verify = %q, %v", out, err)
 	}
 }
@@ -111,7 +111,7 @@ func TestAuditVerifyFindsDeletedRow(t *testing.T) {
 	mustExec(t, raw, `DROP TRIGGER audit_log_no_delete`)
 	mustExec(t, raw, `DELETE FROM audit_log WHERE action = 'campaign.submit'`)
 	out, err := runAuditVerify(t, cfg)
-	if !errors.Is(err, errAuditBroken) || !strings.Contains(out, "BROKEN at row 6: the row before it is missing") {
+	if !errors.Is(err, errAuditBroken) || !strings.Contains(out, "BROKEN at row 9: the row before it is missing") {
 		t.Fatalf("verify = %q, %v", out, err)
 	}
 }

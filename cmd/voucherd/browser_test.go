@@ -26,6 +26,9 @@ import (
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/pquerna/otp/totp"
+
+	"cqvoucher/seeds"
 )
 
 const (
@@ -313,9 +316,23 @@ func browserOfficerSignIn(base string) []chromedp.Action[chromedp.Void] {
 		chromedp.Navigate(base + "/officer/login"),
 		chromedp.SendKeys(chromedp.CSS(`input[name=username]`), "yuzhong.approver"),
 		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "demo1234"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=code]`), browserDemoCode()),
 		chromedp.Submit(chromedp.CSS(`input[name=password]`)),
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/officer/campaigns/new"]`)),
 	}
+}
+
+// browserDemoCode is the demo officers' TOTP code now (seeds/demo.json's secret).
+func browserDemoCode() string {
+	demo, err := seeds.ReadDemo()
+	if err != nil {
+		panic(err)
+	}
+	code, err := totp.GenerateCode(demo.TOTPSecret, time.Now())
+	if err != nil {
+		panic(err)
+	}
+	return code
 }
 
 func browserFreeAddr() (string, error) {

@@ -32,6 +32,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/jmoiron/sqlx"
+	"github.com/pquerna/otp/totp"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 
@@ -525,7 +526,8 @@ func TestJourneyEndToEnd(t *testing.T) {
 		t.Helper()
 		p := c.get(t, "/officer/login")
 		journeyStatus(t, p, http.StatusOK)
-		res := c.submit(t, journeyForm(t, p, "/officer/login"), url.Values{"username": {username}, "password": {"demo1234"}})
+		res := c.submit(t, journeyForm(t, p, "/officer/login"), url.Values{"username": {username}, "password": {"demo1234"},
+			"code": {demoOfficerCode(t, username)}})
 		journeySeeOther(t, res, "/officer")
 	}
 
@@ -571,7 +573,7 @@ func TestJourneyEndToEnd(t *testing.T) {
 			t.Fatalf("%s: sign-in without csrf set a session cookie", res)
 		}
 
-		res = maker.submit(t, form, url.Values{"username": {"yuzhong.maker"}, "password": {"demo1234"}})
+		res = maker.submit(t, form, url.Values{"username": {"yuzhong.maker"}, "password": {"demo1234"}, "code": {demoOfficerCode(t, "yuzhong.maker")}})
 		journeySeeOther(t, res, "/officer")
 		set, ok := journeySetCookie(res, "cqv_officer")
 		if !ok || set == "" {
@@ -1280,4 +1282,34 @@ func TestJourneyLeverageShownRounded(t *testing.T) {
 			t.Errorf("leverage %d/%d shown as %s, want %s", tc.consumption, tc.subsidy, got, want)
 		}
 	}
+}
+
+var (
+	demoCodesMu sync.Mutex
+	demoCodes   = map[string]int{}
+)
+
+// demoOfficerCode is a demo officer's TOTP code (seeds/demo.json's
+// secret) for its next sign-in. A code is accepted once and the product
+// accepts the previous, current and next 30-second step, so the n-th
+// sign-in of an account uses the code of now - 30 s + n × 30 s: successive
+// steps, even within one real-time step (three sign-ins at most).
+func demoOfficerCode(t *testing.T, username string) string {
+	t.Helper()
+	demo, err := seeds.ReadDemo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	demoCodesMu.Lock()
+	n := demoCodes[username]
+	demoCodes[username] = n + 1
+	demoCodesMu.Unlock()
+	if n > 2 {
+		t.Fatalf("%s signs in more than three times", username)
+	}
+	code, err := totp.GenerateCode(demo.TOTPSecret, time.Now().Add(time.Duration(n-1)*30*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
 }

@@ -62,7 +62,8 @@ type Config struct {
 	SMSURL         string
 	SMSUser        string
 	SMSPassword    string
-	Crypto         string // a key of cryptoModes; "" = ed25519
+	OfficerIdle    time.Duration // an officer session unused this long ends
+	Crypto         string        // a key of cryptoModes; "" = ed25519
 }
 
 // cryptoMode is what a -crypto mode signs vouchers and chains the audit
@@ -112,6 +113,11 @@ func parseFlags(args []string) (Config, []string, error) {
 	fs.StringVar(&c.SMSURL, "sms-url", env("VOUCHERD_SMS_URL", ""), "HTTP SMS gateway URL; empty = write codes to the log (development only) (env VOUCHERD_SMS_URL)")
 	fs.StringVar(&c.SMSUser, "sms-user", env("VOUCHERD_SMS_USER", ""), "SMS gateway user for basic auth (env VOUCHERD_SMS_USER)")
 	fs.StringVar(&c.Crypto, "crypto", env("VOUCHERD_CRYPTO", "ed25519"), "cryptography mode: ed25519 (Ed25519 vouchers, SHA-256 audit chain) or gm (SM2 vouchers, SM3 audit chain) (env VOUCHERD_CRYPTO)")
+	officerIdle, err := time.ParseDuration(env("VOUCHERD_OFFICER_IDLE", "15m"))
+	if err != nil {
+		return c, nil, fmt.Errorf("VOUCHERD_OFFICER_IDLE: %w", err)
+	}
+	fs.DurationVar(&c.OfficerIdle, "officer-idle", officerIdle, "an officer session unused this long ends; 0 = never (env VOUCHERD_OFFICER_IDLE)")
 	// The password only by environment: flags show in the process list.
 	c.SMSPassword = env("VOUCHERD_SMS_PASSWORD", "")
 	var positional []string
@@ -359,6 +365,7 @@ func (m *Main) open(ctx context.Context) error {
 		return err
 	}
 	acfg := app.DefaultConfig()
+	acfg.OfficerIdle = m.Config.OfficerIdle
 	if acfg.IdentityKey, err = loadOrCreateSecret(filepath.Join(m.Config.DataDir, "keys", "identity.key")); err != nil {
 		return err
 	}
@@ -588,6 +595,8 @@ func (m *Main) PrintWelcome(w interface{ Write([]byte) (int, error) }) {
 		for _, o := range m.Demo.Officers {
 			fmt.Fprintf(w, "  officer  %-18s %s\n", o.Username, o.Name)
 		}
+		fmt.Fprintf(w, "  officers' second factor (demo only): TOTP secret %s in any authenticator app, or oathtool --totp -b %s\n",
+			m.Demo.TOTPSecret, m.Demo.TOTPSecret)
 		for _, mer := range m.Demo.Merchants {
 			fmt.Fprintf(w, "  cashier  %-18s %s\n", mer.Cashier.Username, mer.Name)
 		}
