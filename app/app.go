@@ -81,7 +81,7 @@ type Store interface {
 	SweepExpired(ctx context.Context, limit int) ([]ExpiredTier, error)
 
 	Statements(ctx context.Context, f StatementFilter) ([]Statement, error)
-	MarkPaid(ctx context.Context, merchantID int64, day string, by int64, audit AuditEntry) (Statement, error)
+	MarkPaid(ctx context.Context, k StatementKey, by int64, audit AuditEntry) (Statement, error)
 
 	// RollupParts reads a campaign's evaluation rollups (see report.Parts).
 	RollupParts(ctx context.Context, campaignID int64) (report.Parts, error)
