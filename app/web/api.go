@@ -82,7 +82,7 @@ func (s *Server) apiResidentSendCode(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	if _, err := s.app.SendSignInCode(c.Request().Context(), req.Phone); err != nil {
+	if _, err := s.app.SendSignInCode(app.WithRequester(c.Request().Context(), c.RealIP()), req.Phone); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusAccepted, map[string]string{"status": "sent"})
@@ -96,7 +96,7 @@ func (s *Server) apiResidentLogin(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	r, tok, err := s.app.LoginResident(c.Request().Context(), req.Phone, req.Code)
+	r, tok, err := s.app.LoginResident(app.WithRequester(c.Request().Context(), c.RealIP()), req.Phone, req.Code)
 	if err != nil {
 		return err
 	}

@@ -207,7 +207,7 @@ func (s *Server) residentLoginForm(c echo.Context) error {
 // residentSendCode sends a sign-in code and shows the code step.
 func (s *Server) residentSendCode(c echo.Context) error {
 	raw := c.FormValue("phone")
-	phone, err := s.app.SendSignInCode(c.Request().Context(), raw)
+	phone, err := s.app.SendSignInCode(app.WithRequester(c.Request().Context(), c.RealIP()), raw)
 	data := map[string]any{"Phone": raw}
 	if err != nil {
 		if app.ErrorCode(err) == app.EINTERNAL && app.ErrorReason(err) != "sms_failed" {
@@ -222,7 +222,7 @@ func (s *Server) residentSendCode(c echo.Context) error {
 
 func (s *Server) residentLogin(c echo.Context) error {
 	phone := c.FormValue("phone")
-	_, tok, err := s.app.LoginResident(c.Request().Context(), phone, c.FormValue("code"))
+	_, tok, err := s.app.LoginResident(app.WithRequester(c.Request().Context(), c.RealIP()), phone, c.FormValue("code"))
 	if err != nil {
 		if app.ErrorCode(err) == app.EINTERNAL {
 			return err
