@@ -132,6 +132,9 @@ type Config struct {
 	// IdentityKey keys the hashes of resident ID numbers (32+ bytes, kept
 	// beside the signing keys, never in the database).
 	IdentityKey []byte
+	// Identity verifies names and ID numbers at the real-name step; nil:
+	// ChecksumOnly, which proves no identity (the demo default).
+	Identity IdentityVerifier
 }
 
 // DefaultConfig is what production runs with.

@@ -111,8 +111,9 @@ type Env struct {
 
 // Options adjust the environment.
 type Options struct {
-	Synchronous string      // default FULL
-	Web         *web.Config // default web.DefaultConfig with generous limits
+	Synchronous string               // default FULL
+	Web         *web.Config          // default web.DefaultConfig with generous limits
+	Identity    app.IdentityVerifier // default checksum only
 }
 
 // New builds an environment that lives as long as the test.
@@ -147,6 +148,7 @@ func New(t testing.TB, opt Options) *Env {
 	if _, err := rand.Read(acfg.IdentityKey); err != nil {
 		t.Fatal(err)
 	}
+	acfg.Identity = opt.Identity
 	e.App = app.New(st, e.Ring, e.SMS, acfg, e.Clock.Now, log)
 
 	wcfg := web.DefaultConfig()

@@ -297,12 +297,13 @@ func (s *Server) apiClaim(c echo.Context) error {
 // its keyed hash kept.
 func (s *Server) apiIdentity(c echo.Context) error {
 	var req struct {
+		Name     string `json:"name"`
 		IDNumber string `json:"id_number"`
 	}
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	if err := s.app.VerifyIdentity(c.Request().Context(), residentOf(c), req.IDNumber); err != nil {
+	if err := s.app.VerifyIdentity(c.Request().Context(), residentOf(c), req.Name, req.IDNumber); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]bool{"real_name": true})

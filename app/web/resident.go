@@ -166,17 +166,17 @@ func (s *Server) residentCampaign(c echo.Context) error {
 
 // residentIdentityForm is the real-name step.
 func (s *Server) residentIdentityForm(c echo.Context) error {
-	return s.page(c, http.StatusOK, "resident/identity", "title.identity", map[string]any{"Back": safeBack(c.QueryParam("back"))})
+	return s.page(c, http.StatusOK, "resident/identity", "title.identity", map[string]any{"Back": safeBack(c.QueryParam("back")), "NeedsName": s.app.IdentityNeedsName()})
 }
 
 func (s *Server) residentIdentity(c echo.Context) error {
 	back := safeBack(c.FormValue("back"))
-	if err := s.app.VerifyIdentity(c.Request().Context(), residentOf(c), c.FormValue("id_number")); err != nil {
-		if app.ErrorCode(err) == app.EINTERNAL {
+	if err := s.app.VerifyIdentity(c.Request().Context(), residentOf(c), c.FormValue("name"), c.FormValue("id_number")); err != nil {
+		if app.ErrorCode(err) == app.EINTERNAL && app.ErrorReason(err) != "identity_unavailable" {
 			return err
 		}
 		return s.page(c, statusOf[app.ErrorCode(err)], "resident/identity", "title.identity",
-			map[string]any{"Back": back, "Error": s.locale(c).Err(err)})
+			map[string]any{"Back": back, "Error": s.locale(c).Err(err), "NeedsName": s.app.IdentityNeedsName()})
 	}
 	s.flash(c, "identity_verified")
 	return c.Redirect(http.StatusSeeOther, back)

@@ -29,6 +29,7 @@ import (
 	_ "time/tzdata" // Asia/Shanghai must resolve on machines without zoneinfo
 
 	"cqvoucher/app"
+	"cqvoucher/app/realname"
 	"cqvoucher/app/sms"
 	"cqvoucher/app/token"
 	"cqvoucher/app/web"
@@ -51,17 +52,22 @@ func main() {
 
 // Config is everything an operator sets, by flag or by environment variable.
 type Config struct {
-	Addr           string
-	DataDir        string
-	BaseURL        string
-	Demo           bool
-	Synchronous    string
-	SecureCookies  bool
-	TrustedProxies string
-	Season         int // with the seed command: generate a season of about this many redemptions
-	SMSURL         string
-	SMSUser        string
-	SMSPassword    string
+	Addr            string
+	DataDir         string
+	BaseURL         string
+	Demo            bool
+	Synchronous     string
+	SecureCookies   bool
+	TrustedProxies  string
+	Season          int // with the seed command: generate a season of about this many redemptions
+	SMSURL          string
+	SMSUser         string
+	SMSPassword     string
+	SMSBudgets      string // overrides of app.DefaultConfig's SMS budgets (app.ParseSMSBudgets)
+	IdentityURL     string // 实名核验 provider; empty = check ID numbers' format and checksum only
+	IdentityUser    string
+	IdentityToken   string
+	IdentityTimeout time.Duration
 }
 
 func env(key, def string) string {
@@ -90,6 +96,11 @@ func parseFlags(args []string) (Config, []string, error) {
 	fs.StringVar(&c.SMSUser, "sms-user", env("VOUCHERD_SMS_USER", ""), "SMS gateway user for basic auth (env VOUCHERD_SMS_USER)")
 	// The password only by environment: flags show in the process list.
 	c.SMSPassword = env("VOUCHERD_SMS_PASSWORD", "")
+	fs.StringVar(&c.SMSBudgets, "sms-budgets", env("VOUCHERD_SMS_BUDGETS", ""), "SMS budgets, e.g. global-hour=50000,global-day=500000,prefix-hour=2000,prefix-day=10000,number-quarter=3 (0 = no limit; env VOUCHERD_SMS_BUDGETS)")
+	fs.StringVar(&c.IdentityURL, "identity-url", env("VOUCHERD_IDENTITY_URL", ""), "实名核验 provider URL (see docs/identity.md); empty = ID format and checksum only, which proves no identity (env VOUCHERD_IDENTITY_URL)")
+	fs.StringVar(&c.IdentityUser, "identity-app-id", env("VOUCHERD_IDENTITY_APP_ID", ""), "application id at the identity provider (env VOUCHERD_IDENTITY_APP_ID)")
+	fs.DurationVar(&c.IdentityTimeout, "identity-timeout", 5*time.Second, "how long to wait for the identity provider")
+	c.IdentityToken = env("VOUCHERD_IDENTITY_TOKEN", "")
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -330,6 +341,16 @@ func (m *Main) open(ctx context.Context) error {
 	acfg := app.DefaultConfig()
 	if acfg.IdentityKey, err = loadOrCreateSecret(filepath.Join(m.Config.DataDir, "keys", "identity.key")); err != nil {
 		return err
+	}
+	if acfg.SMSBudgets, err = app.ParseSMSBudgets(m.Config.SMSBudgets, acfg.SMSBudgets); err != nil {
+		return err
+	}
+	if m.Config.IdentityURL != "" {
+		if acfg.Identity, err = realname.New(m.Config.IdentityURL, m.Config.IdentityUser, m.Config.IdentityToken, m.Config.IdentityTimeout); err != nil {
+			return err
+		}
+	} else if !m.Config.Demo {
+		m.log.Warn("no identity provider configured (-identity-url): the real-name step checks ID numbers' format and checksum only")
 	}
 	outbox := web.NewOutbox(m.log, m.Config.Demo)
 	var sender app.SMSSender = outbox
