@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -169,8 +170,19 @@ func TestStatementsAreSettledByTheFundingDistrict(t *testing.T) {
 	if sts := owes(yzOfficer); sts[0]["paid_at"] != nil {
 		t.Fatalf("江北's payment marked 渝中's statement paid: %v", sts)
 	}
-	if r := pay(yzOfficer, "500103"); r.Status != 200 || r.Body["subsidy_payable_fen"] != 3000.0 {
-		t.Fatalf("渝中 pays its own: %d %s", r.Status, r.Raw)
+	// 渝中 pays through the page: the row's button names the fund.
+	page := authzNewBrowser(t, e)
+	page.setCookie("cqv_officer", yzOfficer)
+	if p := page.do(t, http.MethodGet, "/officer/settlements?from=2026-11-25&to=2026-11-25", nil); p.status != 200 ||
+		!strings.Contains(p.body, `name="funding_district" value="500103"`) || !strings.Contains(p.body, "观音桥小面") {
+		t.Fatalf("渝中's settlement page: %d\n%s", p.status, p.body)
+	}
+	if p := page.do(t, http.MethodPost, fmt.Sprintf("/officer/settlements/%d/2026-11-25/pay", jbMerchant.ID),
+		url.Values{"funding_district": {"500103"}, "from": {"2026-11-25"}, "to": {"2026-11-25"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("渝中 pays its own through the page: %d %s", p.status, p.body)
+	}
+	if sts := owes(yzOfficer); sts[0]["paid_at"] == nil || sts[0]["subsidy_payable_fen"] != 3000.0 {
+		t.Fatalf("渝中's statement after paying: %v", sts)
 	}
 	if n := e.Count(t, `SELECT COUNT(*) FROM audit_log WHERE action = 'settlement.pay' AND district_code = '500103'`); n != 1 {
 		t.Fatalf("渝中's payment audited in 渝中 %d times", n)
