@@ -52,22 +52,22 @@ func main() {
 
 // Config is everything an operator sets, by flag or by environment variable.
 type Config struct {
-	Addr            string
-	DataDir         string
-	BaseURL         string
-	Demo            bool
-	Synchronous     string
-	SecureCookies   bool
-	TrustedProxies  string
-	Season          int // with the seed command: generate a season of about this many redemptions
-	SMSURL          string
-	SMSUser         string
-	SMSPassword     string
-	SMSBudgets      string // overrides of app.DefaultConfig's SMS budgets (app.ParseSMSBudgets)
-	IdentityURL     string // 实名核验 provider; empty = check ID numbers' format and checksum only
-	IdentityUser    string
-	IdentityToken   string
-	IdentityTimeout time.Duration
+	Addr           string
+	DataDir        string
+	BaseURL        string
+	Demo           bool
+	Synchronous    string
+	SecureCookies  bool
+	TrustedProxies string
+	Season         int // with the seed command: generate a season of about this many redemptions
+	SMSURL         string
+	SMSUser        string
+	SMSPassword    string
+	SMSBudgets     string // overrides of app.DefaultConfig's SMS budgets (app.ParseSMSBudgets)
+	IdentityURL    string // 实名核验 provider; empty = check ID numbers' format and checksum only
+	IdentityAppID  string
+	IdentityToken  string
+	IdentityWait   time.Duration
 }
 
 func env(key, def string) string {
@@ -98,8 +98,8 @@ func parseFlags(args []string) (Config, []string, error) {
 	c.SMSPassword = env("VOUCHERD_SMS_PASSWORD", "")
 	fs.StringVar(&c.SMSBudgets, "sms-budgets", env("VOUCHERD_SMS_BUDGETS", ""), "SMS budgets, e.g. global-hour=50000,global-day=500000,prefix-hour=2000,prefix-day=10000,number-quarter=3 (0 = no limit; env VOUCHERD_SMS_BUDGETS)")
 	fs.StringVar(&c.IdentityURL, "identity-url", env("VOUCHERD_IDENTITY_URL", ""), "实名核验 provider URL (see docs/identity.md); empty = ID format and checksum only, which proves no identity (env VOUCHERD_IDENTITY_URL)")
-	fs.StringVar(&c.IdentityUser, "identity-app-id", env("VOUCHERD_IDENTITY_APP_ID", ""), "application id at the identity provider (env VOUCHERD_IDENTITY_APP_ID)")
-	fs.DurationVar(&c.IdentityTimeout, "identity-timeout", 5*time.Second, "how long to wait for the identity provider")
+	fs.StringVar(&c.IdentityAppID, "identity-app-id", env("VOUCHERD_IDENTITY_APP_ID", ""), "application id at the identity provider (env VOUCHERD_IDENTITY_APP_ID)")
+	fs.DurationVar(&c.IdentityWait, "identity-timeout", 5*time.Second, "how long to wait for the identity provider")
 	c.IdentityToken = env("VOUCHERD_IDENTITY_TOKEN", "")
 	var positional []string
 	for {
@@ -346,7 +346,7 @@ func (m *Main) open(ctx context.Context) error {
 		return err
 	}
 	if m.Config.IdentityURL != "" {
-		if acfg.Identity, err = realname.New(m.Config.IdentityURL, m.Config.IdentityUser, m.Config.IdentityToken, m.Config.IdentityTimeout); err != nil {
+		if acfg.Identity, err = realname.New(m.Config.IdentityURL, m.Config.IdentityAppID, m.Config.IdentityToken, m.Config.IdentityWait); err != nil {
 			return err
 		}
 	} else if !m.Config.Demo {
