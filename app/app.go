@@ -65,11 +65,13 @@ type Store interface {
 	SessionByTokenHash(ctx context.Context, hash string, now time.Time) (Session, error)
 	DeleteSession(ctx context.Context, hash string) error
 
-	// SaveSMSCode stores a new code unless one was sent less than
-	// minInterval ago or dailyCap codes were sent today (conflict "sms_too_frequent").
-	SaveSMSCode(ctx context.Context, c SMSCode, minInterval time.Duration, dailyCap int) error
-	// CheckSMSCode consumes the code on a match and spends one attempt otherwise.
-	CheckSMSCode(ctx context.Context, phone, codeHash string, now time.Time) error
+	// SaveSMSCode stores a new code for a phone and requester unless one was
+	// sent to them less than minInterval ago, dailyCap were sent to them
+	// today (rate limited "sms_too_frequent") or a budget is full (its
+	// Refusal); it returns the budgets this send filled.
+	SaveSMSCode(ctx context.Context, c SMSCode, minInterval time.Duration, dailyCap int, budgets []SMSBudget) ([]SMSBudget, error)
+	// CheckSMSCode consumes the requester's code on a match and spends one of its attempts otherwise.
+	CheckSMSCode(ctx context.Context, phone, requester, codeHash string, now time.Time) error
 
 	Officers(ctx context.Context, district string) ([]Officer, error)
 	CreateOfficer(ctx context.Context, o *Officer, audit AuditEntry) error
@@ -93,7 +95,7 @@ type Store interface {
 	SweepExpired(ctx context.Context, limit int) ([]ExpiredTier, error)
 
 	Statements(ctx context.Context, f StatementFilter) ([]Statement, error)
-	MarkPaid(ctx context.Context, merchantID int64, day string, by int64, audit AuditEntry) (Statement, error)
+	MarkPaid(ctx context.Context, k StatementKey, by int64, audit AuditEntry) (Statement, error)
 
 	// RollupParts reads a campaign's evaluation rollups (see report.Parts).
 	RollupParts(ctx context.Context, campaignID int64) (report.Parts, error)
@@ -131,6 +133,7 @@ type Config struct {
 	SMSResendAfter  time.Duration // minimum time between two codes to one number
 	SMSDailyCap     int           // codes per number per day
 	SMSAttempts     int           // wrong entries before a code is void
+	SMSBudgets      SMSBudgets    // texts sent, whoever asks (see SMSBudgets)
 	OfficerSession  time.Duration
 	CashierSession  time.Duration
 	ResidentSession time.Duration
@@ -154,15 +157,22 @@ type Config struct {
 	EnrolSession  time.Duration // the enrolment page after the password
 	ActivationTTL time.Duration // how long a new account's activation code works
 	Lockout       LockoutPolicy // failed sign-ins per officer or cashier account
+	// Identity verifies names and ID numbers at the real-name step; nil:
+	// ChecksumOnly, which proves no identity (the demo default).
+	Identity IdentityVerifier
 }
 
 // DefaultConfig is what production runs with.
 func DefaultConfig() Config {
 	return Config{
-		SMSCodeTTL:       5 * time.Minute,
-		SMSResendAfter:   60 * time.Second,
-		SMSDailyCap:      10,
-		SMSAttempts:      5,
+		SMSCodeTTL:     5 * time.Minute,
+		SMSResendAfter: 60 * time.Second,
+		SMSDailyCap:    10,
+		SMSAttempts:    5,
+		// A drop brings a crowd to sign in at 10:00. A carrier block (7
+		// digits) is 10,000 numbers of one city: a fifth of it in the hour
+		// of a drop is a rush, every number of it in one day an attack.
+		SMSBudgets:       SMSBudgets{GlobalPerHour: 50_000, GlobalPerDay: 500_000, PrefixPerHour: 2_000, PrefixPerDay: 10_000, PerNumberQuarter: 3},
 		OfficerSession:   8 * time.Hour,
 		CashierSession:   12 * time.Hour,
 		ResidentSession:  30 * 24 * time.Hour,
@@ -187,6 +197,8 @@ type App struct {
 	now    func() time.Time
 	log    *slog.Logger
 	smsKey []byte // keys the SMS code hashes; per process, since codes live minutes
+
+	smsAlerts atomic.Int64 // SMS budgets reached (see SMSBudgetAlerts)
 
 	districtCodes atomic.Pointer[map[string]bool] // issuers a voucher token may name
 

@@ -7,8 +7,6 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
-	"fmt"
-	"math/big"
 	"regexp"
 	"strings"
 	"time"
@@ -33,17 +31,6 @@ type Session struct {
 	ExpiresAt time.Time `db:"expires_at"`
 	// LastSeenAt is the session's last use, for ending idle sessions.
 	LastSeenAt *time.Time `db:"last_seen_at"`
-}
-
-// SMSCode is a pending sign-in code for a phone; only its keyed hash is
-// stored, under the phone's keyed hash (PhoneHash), never the number.
-type SMSCode struct {
-	Phone        string    `db:"phone"` // PhoneHash of the number
-	CodeHash     string    `db:"code_hash"`
-	ExpiresAt    time.Time `db:"expires_at"`
-	AttemptsLeft int       `db:"attempts_left"`
-	SentAt       time.Time `db:"sent_at"`
-	Day          string    `db:"day"`
 }
 
 // HashPassword hashes a password with bcrypt at the library's default cost.
@@ -252,53 +239,6 @@ func NormalizeMobile(s string) (string, error) {
 		return "", &Error{Code: EINVALID, Reason: "phone_invalid", Fields: map[string]string{"phone": "phone_invalid"}}
 	}
 	return s, nil
-}
-
-// SendSignInCode sends a fresh 6-digit code to a mainland mobile number.
-func (a *App) SendSignInCode(ctx context.Context, rawPhone string) (string, error) {
-	phone, err := NormalizeMobile(rawPhone)
-	if err != nil {
-		return "", err
-	}
-	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
-	if err != nil {
-		return "", err
-	}
-	code := fmt.Sprintf("%06d", n.Int64())
-	now := a.now()
-	err = a.store.SaveSMSCode(ctx, SMSCode{
-		Phone: a.PhoneHash(phone), CodeHash: a.keyedHash(phone, code), ExpiresAt: now.Add(a.cfg.SMSCodeTTL),
-		AttemptsLeft: a.cfg.SMSAttempts, SentAt: now, Day: now.In(Shanghai).Format("2006-01-02"),
-	}, a.cfg.SMSResendAfter, a.cfg.SMSDailyCap)
-	if err != nil {
-		return "", err
-	}
-	text := fmt.Sprintf("【重庆消费券】验证码 %s，%d 分钟内有效。如非本人操作请忽略。", code, int(a.cfg.SMSCodeTTL/time.Minute))
-	if err := a.sms.Send(ctx, phone, text); err != nil {
-		a.log.Error("sms send failed", "phone", Resident{Phone: phone}.MaskedPhone(), "err", err)
-		// The resident was told nothing arrived; let them ask again at once.
-		if ferr := a.store.ForgetSMSCode(context.WithoutCancel(ctx), a.PhoneHash(phone), a.keyedHash(phone, code)); ferr != nil {
-			a.log.Error("forgetting an unsent sms code failed", "err", ferr)
-		}
-		return "", &Error{Code: EINTERNAL, Reason: "sms_failed"}
-	}
-	return phone, nil
-}
-
-// LoginResident checks a sign-in code and opens a new resident session.
-func (a *App) LoginResident(ctx context.Context, rawPhone, code string) (Resident, string, error) {
-	phone, err := NormalizeMobile(rawPhone)
-	if err != nil {
-		return Resident{}, "", err
-	}
-	code = strings.TrimSpace(toHalfWidth(code))
-	if len(code) != 6 || !allDigits(code) {
-		return Resident{}, "", &Error{Code: EINVALID, Reason: "code_format", Fields: map[string]string{"code": "code_format"}}
-	}
-	if err := a.store.CheckSMSCode(ctx, a.PhoneHash(phone), a.keyedHash(phone, code), a.now()); err != nil {
-		return Resident{}, "", err
-	}
-	return a.openResidentSession(ctx, phone)
 }
 
 // openResidentSession signs in a resident whose phone has been proven.

@@ -238,7 +238,7 @@ func (a *App) validateCampaign(ctx context.Context, by Officer, in CampaignInput
 	if c.RequireRealName, okSwitch = parseSwitch(in.RequireRealName, false); !okSwitch {
 		fe.Add("require_real_name", "unknown_mode")
 	}
-	a.validateMerchantLists(ctx, in, &c, fe)
+	a.validateMerchantLists(ctx, by, in, &c, fe)
 
 	if len(fe) == 0 {
 		if committed := c.Committed(); committed > c.BudgetFen {
@@ -459,7 +459,13 @@ func (a *App) validateRelease(in CampaignInput, c *Campaign, perDrop []int64, wi
 	}
 }
 
-func (a *App) validateMerchantLists(ctx context.Context, in CampaignInput, c *Campaign, fe FieldErrors) {
+// validateMerchantLists checks the include and exclude lists. A merchant
+// the officer cannot see (another district's, for a district officer) is
+// refused exactly like an id that does not exist, so the field cannot be
+// used to probe which merchant ids exist elsewhere. The city sees every
+// district and may include any merchant; the statements of such a
+// campaign are still settled by its own district's fund (see Statement).
+func (a *App) validateMerchantLists(ctx context.Context, by Officer, in CampaignInput, c *Campaign, fe FieldErrors) {
 	var ok bool
 	if c.Include, ok = parseIDs(in.Include); !ok {
 		fe.Add("include_merchants", "merchant_ids")
@@ -478,7 +484,7 @@ func (a *App) validateMerchantLists(ctx context.Context, in CampaignInput, c *Ca
 				return
 			}
 			listed[id] = l.field
-			if _, err := a.store.MerchantByID(ctx, id); err != nil {
+			if m, err := a.store.MerchantByID(ctx, id); err != nil || !by.Sees(m.District) {
 				fe.Add(l.field, "merchant_unknown")
 				return
 			}

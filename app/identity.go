@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // GB 11643-1999: weights of the first 17 digits and the check characters
@@ -55,13 +56,74 @@ func (a *App) IdentityHash(id string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// VerifyIdentity binds a resident account to an ID number, once. An ID
-// already bound to another account is refused: one person, one account,
-// whatever phones they have.
-func (a *App) VerifyIdentity(ctx context.Context, r Resident, rawID string) error {
+// IdentityVerifier checks that a name and an ID number belong together,
+// as a licensed 实名核验 service does against the public security
+// authority's records. verified false is a clear "no"; err means no answer
+// (the provider is down, slow or refused us), never a "no".
+type IdentityVerifier interface {
+	Verify(ctx context.Context, name, idNumber string) (verified bool, err error)
+	// Kind says what a pass proves, for the forms: IdentityChecksum or IdentityProvider.
+	Kind() string
+}
+
+// What the configured verifier proves.
+const (
+	// IdentityChecksum: the number is well formed (region, birth date,
+	// GB 11643 check character). Anyone can invent such a number: it
+	// proves no identity and that the number is nobody else's.
+	IdentityChecksum = "checksum"
+	// IdentityProvider: a 实名核验 service confirmed that the name and the
+	// number belong to one real person. It does not prove that this
+	// person is the one holding the phone.
+	IdentityProvider = "provider"
+)
+
+// ChecksumOnly is the demo default verifier: every number that passed
+// NormalizeResidentID passes.
+type ChecksumOnly struct{}
+
+// Verify implements IdentityVerifier.
+func (ChecksumOnly) Verify(context.Context, string, string) (bool, error) { return true, nil }
+
+// Kind implements IdentityVerifier.
+func (ChecksumOnly) Kind() string { return IdentityChecksum }
+
+// identity is the configured verifier, checksum-only unless one is set.
+func (a *App) identity() IdentityVerifier {
+	if a.cfg.Identity == nil {
+		return ChecksumOnly{}
+	}
+	return a.cfg.Identity
+}
+
+// IdentityKind says what the configured verifier proves (IdentityChecksum
+// or IdentityProvider), for the real-name and campaign forms.
+func (a *App) IdentityKind() string { return a.identity().Kind() }
+
+// IdentityNeedsName reports whether the real-name step asks for the name:
+// a provider compares name and number; the checksum needs only the number.
+func (a *App) IdentityNeedsName() bool { return a.IdentityKind() != IdentityChecksum }
+
+// VerifyIdentity binds a resident account to an ID number, once, after the
+// configured verifier accepted it with the name. An ID already bound to
+// another account is refused: one person, one account, whatever phones
+// they have. Only the ID's keyed hash is kept; the name is not kept at all.
+func (a *App) VerifyIdentity(ctx context.Context, r Resident, name, rawID string) error {
 	id, ok := NormalizeResidentID(rawID, a.now())
+	name = strings.TrimSpace(toHalfWidth(name))
+	fe := FieldErrors{}
 	if !ok {
-		return &Error{Code: EINVALID, Reason: "id_invalid", Fields: map[string]string{"id_number": "id_invalid"}}
+		fe.Add("id_number", "id_invalid")
+	}
+	if a.IdentityNeedsName() && (name == "" || utf8.RuneCountInString(name) > 50) {
+		fe.Add("name", "name_required")
+	}
+	if len(fe) > 0 {
+		reason := "id_invalid"
+		if ok {
+			reason = "name_required"
+		}
+		return &Error{Code: EINVALID, Reason: reason, Fields: fe}
 	}
 	if len(a.cfg.IdentityKey) < 32 {
 		return &Error{Code: EINTERNAL, Reason: "internal"} // refuse rather than store a weakly keyed hash
@@ -76,6 +138,17 @@ func (a *App) VerifyIdentity(ctx context.Context, r Resident, rawID string) erro
 			return nil
 		}
 		return Conflict("id_already_verified")
+	}
+	verified, err := a.identity().Verify(ctx, name, id)
+	if err != nil {
+		// Never the name or the number in the log: the resident and the
+		// provider's answer are enough to follow it up.
+		a.log.Error("identity provider gave no answer", "resident", r.ID, "err", err)
+		return &Error{Code: EINTERNAL, Reason: "identity_unavailable"}
+	}
+	if !verified {
+		a.log.Info("identity not verified", "resident", r.ID)
+		return &Error{Code: EINVALID, Reason: "id_not_verified", Fields: map[string]string{"id_number": "id_not_verified"}}
 	}
 	defer a.residents.forget(r.ID)
 	return a.store.BindIdentity(ctx, r.ID, hash)

@@ -5,27 +5,40 @@ import (
 	"time"
 )
 
-// Statement is one merchant's settlement for one day (Asia/Shanghai):
-// what the fund owes the merchant for that day's redemptions.
+// Statement is one merchant's settlement for one day (Asia/Shanghai) from
+// one fund: what the funding district owes the merchant for that day's
+// redemptions of its campaigns. Money is settled by the district that
+// budgeted it: a 渝中 campaign redeemed at a 江北 merchant is 渝中's to pay,
+// and a city-wide campaign's redemptions are the city's, so a merchant may
+// have several statements for one day, one per funding district.
 type Statement struct {
-	MerchantID     int64      `db:"merchant_id" json:"merchant_id"`
-	MerchantName   string     `db:"merchant_name" json:"merchant_name"`
-	District       string     `db:"district_code" json:"district"`
-	Account        string     `db:"-" json:"-"`
-	AccountSealed  []byte     `db:"settlement_account_sealed" json:"-"` // opened into Account by the App
-	Day            string     `db:"day" json:"day"`
-	Redemptions    int64      `db:"redemptions" json:"redemptions"`
-	Reversals      int64      `db:"reversals" json:"reversals"`
-	SubsidyFen     Fen        `db:"subsidy_fen" json:"subsidy_payable_fen"`
-	ConsumptionFen Fen        `db:"consumption_fen" json:"consumption_fen"`
-	PaidAt         *time.Time `db:"paid_at" json:"paid_at,omitempty"`
-	PaidBy         *int64     `db:"paid_by" json:"paid_by,omitempty"`
+	MerchantID      int64      `db:"merchant_id" json:"merchant_id"`
+	MerchantName    string     `db:"merchant_name" json:"merchant_name"`
+	District        string     `db:"district_code" json:"district"`
+	FundingDistrict string     `db:"funding_district" json:"funding_district"`
+	Account         string     `db:"-" json:"-"`
+	AccountSealed   []byte     `db:"settlement_account_sealed" json:"-"` // opened into Account by the App
+	Day             string     `db:"day" json:"day"`
+	Redemptions     int64      `db:"redemptions" json:"redemptions"`
+	Reversals       int64      `db:"reversals" json:"reversals"`
+	SubsidyFen      Fen        `db:"subsidy_fen" json:"subsidy_payable_fen"`
+	ConsumptionFen  Fen        `db:"consumption_fen" json:"consumption_fen"`
+	PaidAt          *time.Time `db:"paid_at" json:"paid_at,omitempty"`
+	PaidBy          *int64     `db:"paid_by" json:"paid_by,omitempty"`
+}
+
+// StatementKey names one statement: who is paid, for which day, from
+// which district's fund.
+type StatementKey struct {
+	MerchantID      int64
+	Day             string
+	FundingDistrict string
 }
 
 // StatementFilter selects statements.
 type StatementFilter struct {
 	MerchantID int64  // 0 = any
-	District   string // "" = any
+	District   string // funding district; "" = any
 	From, To   string // Asia/Shanghai dates, inclusive
 }
 
@@ -50,7 +63,9 @@ func (a *App) MerchantStatements(ctx context.Context, owner Cashier, from, to st
 	return a.statements(ctx, StatementFilter{MerchantID: owner.MerchantID, From: from, To: to})
 }
 
-// DistrictStatements lists statements of the merchants in the officer's scope.
+// DistrictStatements lists what the funds in the officer's scope owe: a
+// district officer sees their own district's campaigns' statements, at
+// whichever merchant they were redeemed.
 func (a *App) DistrictStatements(ctx context.Context, by Officer, from, to string) ([]Statement, error) {
 	f := StatementFilter{From: from, To: to}
 	if !by.SeesAllDistricts() {
@@ -75,33 +90,41 @@ func (a *App) statements(ctx context.Context, f StatementFilter) ([]Statement, e
 	return sts, nil
 }
 
-// MarkPaid records that a merchant's statement of a finished day was paid,
-// freezing its figures. Today's cannot be: a refund may still reverse a
-// redemption until midnight.
-func (a *App) MarkPaid(ctx context.Context, by Officer, merchantID int64, day string) (Statement, error) {
-	m, err := a.store.MerchantByID(ctx, merchantID)
+// MarkPaid records that a funding district paid a merchant's statement
+// of a finished day, freezing its figures. Today's cannot be: a refund may
+// still reverse a redemption until midnight. Only an officer who may
+// change the funding district's records pays: 江北's officers never pay
+// what 渝中's campaigns owe, even at a 江北 merchant. An empty funding
+// district means the officer's own.
+func (a *App) MarkPaid(ctx context.Context, by Officer, k StatementKey) (Statement, error) {
+	if k.FundingDistrict == "" {
+		k.FundingDistrict = by.District
+	}
+	if !by.Sees(k.FundingDistrict) || !a.knownIssuer(k.FundingDistrict) {
+		return Statement{}, NotFound("statement_empty")
+	}
+	if !by.CanChange(k.FundingDistrict) {
+		return Statement{}, Forbidden("read_only")
+	}
+	m, err := a.store.MerchantByID(ctx, k.MerchantID)
 	if err != nil {
 		return Statement{}, err
 	}
-	if !by.Sees(m.District) {
-		return Statement{}, NotFound("merchant_not_found")
-	}
-	if !by.CanChange(m.District) {
-		return Statement{}, Forbidden("read_only")
-	}
-	if !validDay(day) {
+	if !validDay(k.Day) {
 		return Statement{}, Invalid("date_format")
 	}
-	if !DayOver(day, a.now()) {
+	if !DayOver(k.Day, a.now()) {
 		return Statement{}, Conflict("day_not_closed")
 	}
-	st, err := a.store.MarkPaid(ctx, merchantID, day, by.ID, a.auditOf(by, "settlement.pay", "merchant", merchantID, m.District, nil, map[string]string{"day": day}))
+	audit := a.auditOf(by, "settlement.pay", "merchant", k.MerchantID, k.FundingDistrict, nil, nil)
+	st, err := a.store.MarkPaid(ctx, k, by.ID, audit)
 	if err == nil {
 		err = a.open(&st.Account, st.AccountSealed, SealedSettlementAccount)
 	}
 	if err != nil {
 		return st, err
 	}
-	a.log.Info("statement paid", "merchant", merchantID, "day", day, "subsidy_fen", int64(st.SubsidyFen), "officer", by.ID)
+	a.log.Info("statement paid", "merchant", k.MerchantID, "merchant_district", m.District, "day", k.Day,
+		"funding_district", k.FundingDistrict, "subsidy_fen", int64(st.SubsidyFen), "officer", by.ID)
 	return st, nil
 }

@@ -319,12 +319,6 @@ func (s *Store) SetMerchantStatus(ctx context.Context, id int64, status string) 
 	return nil
 }
 
-// ForgetSMSCode removes a stored code that could not be delivered.
-func (s *Store) ForgetSMSCode(ctx context.Context, phone, codeHash string) error {
-	_, err := s.w.ExecContext(ctx, `DELETE FROM sms_codes WHERE phone = ? AND code_hash = ?`, phone, codeHash)
-	return err
-}
-
 // CreateSession stores a new session.
 func (s *Store) CreateSession(ctx context.Context, se app.Session) error {
 	_, err := s.w.ExecContext(ctx, `INSERT INTO sessions (token_hash, kind, subject_id, created_at, expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)`,
@@ -353,67 +347,6 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64
 		return 0, err
 	}
 	return affected(res)
-}
-
-// SaveSMSCode stores a new code for a phone unless the last one was sent
-// less than minInterval ago or the day's cap is reached: the guard sits in
-// the upsert's WHERE, so two quick requests cannot both pass.
-func (s *Store) SaveSMSCode(ctx context.Context, c app.SMSCode, minInterval time.Duration, dailyCap int) error {
-	res, err := s.w.ExecContext(ctx, `INSERT INTO sms_codes (phone, code_hash, expires_at, attempts_left, sent_at, day, sent_today)
-		VALUES (?, ?, ?, ?, ?, ?, 1)
-		ON CONFLICT (phone) DO UPDATE SET
-			code_hash = excluded.code_hash, expires_at = excluded.expires_at, attempts_left = excluded.attempts_left,
-			sent_at = excluded.sent_at,
-			sent_today = CASE WHEN sms_codes.day = excluded.day THEN sms_codes.sent_today + 1 ELSE 1 END,
-			day = excluded.day
-		WHERE sms_codes.sent_at <= ? AND (sms_codes.day <> excluded.day OR sms_codes.sent_today < ?)`,
-		c.Phone, c.CodeHash, c.ExpiresAt.UTC(), c.AttemptsLeft, c.SentAt.UTC(), c.Day,
-		c.SentAt.Add(-minInterval).UTC(), dailyCap)
-	if err != nil {
-		return err
-	}
-	if n, err := affected(res); err != nil || n == 0 {
-		if err != nil {
-			return err
-		}
-		return app.RateLimited("sms_too_frequent")
-	}
-	return nil
-}
-
-// CheckSMSCode consumes a matching, unexpired code; a wrong one spends an
-// attempt, and a code with no attempts left is void.
-func (s *Store) CheckSMSCode(ctx context.Context, phone, codeHash string, now time.Time) error {
-	var verdict error
-	err := s.tx(ctx, func(tx *sqlx.Tx) error {
-		var c app.SMSCode
-		err := tx.GetContext(ctx, &c, `SELECT phone, code_hash, expires_at, attempts_left, sent_at, day FROM sms_codes WHERE phone = ?`, phone)
-		if errors.Is(err, sql.ErrNoRows) {
-			verdict = app.Unauthorized("code_expired")
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		switch {
-		case !now.Before(c.ExpiresAt):
-			verdict = app.Unauthorized("code_expired")
-		case c.AttemptsLeft <= 0:
-			verdict = app.Unauthorized("code_attempts")
-		case !app.EqualHash(c.CodeHash, codeHash):
-			verdict = app.Unauthorized("code_wrong")
-			_, err = tx.ExecContext(ctx, `UPDATE sms_codes SET attempts_left = attempts_left - 1 WHERE phone = ? AND attempts_left > 0`, phone)
-			return err
-		default:
-			_, err = tx.ExecContext(ctx, `DELETE FROM sms_codes WHERE phone = ?`, phone)
-			return err
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	return verdict
 }
 
 // Merchants lists merchants of one district (or "" all), pending first.

@@ -122,15 +122,18 @@ func invariants() []invariant {
 	for _, d := range derivedTables {
 		out = append(out, d.invariant())
 	}
-	// A paid statement froze the day's figures: a redemption or reversal
-	// of that merchant-day written after the payment changes what is owed.
+	// A paid statement froze what one funding district owed a merchant for
+	// a day: a redemption or reversal of that day's campaigns of that
+	// district written after the payment changes what is owed.
 	out = append(out, invariant{name: "paid statements = their day's redemptions", noun: "paid statements",
 		total: `SELECT COUNT(*) FROM settlements`,
-		bad: `SELECT 'merchant ' || p.merchant_id || ' on ' || p.day || ': paid ' || p.redemptions || ' redemptions, ' ||
+		bad: `SELECT 'merchant ' || p.merchant_id || ' on ' || p.day || ' from the fund of ' || p.funding_district || ': paid ' ||
+				p.redemptions || ' redemptions, ' ||
 				p.reversals || ' reversals, ' || p.subsidy_fen || ' fen subsidy, ' || p.consumption_fen || ' fen consumption; the rows now say ' ||
 				COALESCE(d.redemptions, 0) || ', ' || COALESCE(d.reversals, 0) || ', ' || COALESCE(d.subsidy_fen, 0) || ', ' || COALESCE(d.consumption_fen, 0)
 			FROM settlements p LEFT JOIN (` + dayFigures + ` WHERE r.merchant_id IN (SELECT merchant_id FROM settlements)
-				GROUP BY r.merchant_id, day) d ON d.merchant_id = p.merchant_id AND d.day = p.day
+				GROUP BY r.merchant_id, day, funding_district) d
+				ON d.merchant_id = p.merchant_id AND d.day = p.day AND d.funding_district = p.funding_district
 			WHERE COALESCE(d.redemptions, 0) <> p.redemptions OR COALESCE(d.reversals, 0) <> p.reversals
 				OR COALESCE(d.subsidy_fen, 0) <> p.subsidy_fen OR COALESCE(d.consumption_fen, 0) <> p.consumption_fen`})
 	return out

@@ -79,7 +79,7 @@ func booksFixture(t *testing.T) *apptest.Env {
 	}
 	admin := e.NewOfficer(t, "books-admin", app.CityCode, false)
 	yesterday := e.Clock.Now().In(app.Shanghai).AddDate(0, 0, -1).Format("2006-01-02")
-	if _, err := e.App.MarkPaid(ctx, admin, e.Merchant.ID, yesterday); err != nil {
+	if _, err := e.App.MarkPaid(ctx, admin, app.StatementKey{MerchantID: e.Merchant.ID, Day: yesterday, FundingDistrict: "500103"}); err != nil {
 		t.Fatal(err)
 	}
 	return e

@@ -76,7 +76,7 @@ func (w *world) sweep() error {
 }
 
 func (w *world) markPaid(day string) error {
-	_, err := w.e.Store.MarkPaid(w.ctx, w.e.Merchant.ID, day, w.e.Approver.ID,
+	_, err := w.e.Store.MarkPaid(w.ctx, app.StatementKey{MerchantID: w.e.Merchant.ID, Day: day, FundingDistrict: "500103"}, w.e.Approver.ID,
 		app.AuditEntry{ActorID: w.e.Approver.ID, Actor: w.e.Approver.Username, Action: "settlement.pay", Entity: "merchant", EntityID: w.e.Merchant.ID, District: "500103", At: w.e.Clock.Now()})
 	return err
 }

@@ -62,7 +62,7 @@ func TestClearPersonalDataIsSealedOnceAtStartUp(t *testing.T) {
 		old.MustExec(`INSERT INTO sessions (token_hash, kind, subject_id, created_at, expires_at) VALUES (?, 'resident', ?, ?, ?)`,
 			"tok"+p[7:], 10+i, at, at.Add(time.Hour))
 	}
-	old.MustExec(`INSERT INTO sms_codes (phone, code_hash, expires_at, attempts_left, sent_at, day, sent_today) VALUES (?, 'x', ?, 5, ?, '2026-11-01', 1)`,
+	old.MustExec(`INSERT INTO sms_codes (phone, requester, code_hash, expires_at, attempts_left, sent_at, day, sent_today) VALUES (?, '', 'x', ?, 5, ?, '2026-11-01', 1)`,
 		phones[0], at.Add(time.Hour), at)
 	old.MustExec(`UPDATE residents SET id_hash = 'idhash' WHERE id = 11`)
 	const contactPhone, account = "13655556666", "6222021234567890123"

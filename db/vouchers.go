@@ -242,7 +242,8 @@ func (s *Store) Redeem(ctx context.Context, in app.RedeemInsert) (app.Redemption
 			AND EXISTS (SELECT 1 FROM tiers t WHERE t.id = vouchers.tier_id AND t.campaign_id = vouchers.campaign_id
 				AND ? >= t.threshold_fen AND ? = MIN(t.face_fen, ?))
 			AND EXISTS (SELECT 1 FROM merchants WHERE id = ? AND status = 'approved')
-			AND NOT EXISTS (SELECT 1 FROM settlements WHERE merchant_id = ? AND day = ?)
+			AND NOT EXISTS (SELECT 1 FROM settlements p WHERE p.merchant_id = ? AND p.day = ?
+				AND p.funding_district = (SELECT district_code FROM campaigns c WHERE c.id = vouchers.campaign_id))
 			RETURNING campaign_id, tier_id, resident_id, claimed_at,
 				(SELECT threshold_fen FROM tiers t WHERE t.id = vouchers.tier_id) AS threshold_fen`,
 			now, in.VoucherID, now, now, in.BillFen, in.BillFen, in.DiscountFen, in.BillFen,
@@ -298,7 +299,7 @@ func whyNotRedeemable(ctx context.Context, tx *sqlx.Tx, in app.RedeemInsert, now
 	err := tx.GetContext(ctx, &st, `SELECT v.status, v.lapsed_at IS NOT NULL AS lapsed, v.expires_at, v.valid_from,
 		c.status AS campaign_status, c.max_bill_fen, t.threshold_fen, t.face_fen,
 		(SELECT status FROM merchants WHERE id = ?) AS merchant_status,
-		EXISTS (SELECT 1 FROM settlements WHERE merchant_id = ? AND day = ?) AS paid
+		EXISTS (SELECT 1 FROM settlements p WHERE p.merchant_id = ? AND p.day = ? AND p.funding_district = c.district_code) AS paid
 		FROM vouchers v JOIN campaigns c ON c.id = v.campaign_id JOIN tiers t ON t.id = v.tier_id WHERE v.id = ?`,
 		in.MerchantID, in.MerchantID, app.LocalDay(now), in.VoucherID)
 	switch {
@@ -370,7 +371,8 @@ func (s *Store) Reverse(ctx context.Context, in app.ReverseInsert) (app.Redempti
 		// leave the merchant paid for a subsidy the campaign no longer counts.
 		if err := guarded(tx.ExecContext(ctx, `UPDATE redemptions SET reversed_at = ?, reversed_by = ?
 			WHERE id = ? AND merchant_id = ? AND reversed_at IS NULL AND created_at >= ?
-			AND NOT EXISTS (SELECT 1 FROM settlements p WHERE p.merchant_id = redemptions.merchant_id AND p.day = `+shanghaiDayOf("redemptions.created_at")+`)`,
+			AND NOT EXISTS (SELECT 1 FROM settlements p WHERE p.merchant_id = redemptions.merchant_id AND p.day = `+shanghaiDayOf("redemptions.created_at")+`
+				AND p.funding_district = (SELECT district_code FROM campaigns c WHERE c.id = redemptions.campaign_id))`,
 			now, in.CashierID, in.RedemptionID, in.MerchantID, window))("day_closed"); err != nil {
 			return err
 		}

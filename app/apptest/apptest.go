@@ -113,9 +113,10 @@ type Env struct {
 
 // Options adjust the environment.
 type Options struct {
-	Synchronous string      // default FULL
-	Web         *web.Config // default web.DefaultConfig with generous limits
-	LogTo       io.Writer   // the server's log (default: discarded)
+	Synchronous string               // default FULL
+	Web         *web.Config          // default web.DefaultConfig with generous limits
+	LogTo       io.Writer            // the server's log (default: discarded)
+	Identity    app.IdentityVerifier // default checksum only
 }
 
 // New builds an environment that lives as long as the test.
@@ -158,6 +159,7 @@ func New(t testing.TB, opt Options) *Env {
 	if acfg.Sealer, err = app.NewAESSealer(dataKey); err != nil {
 		t.Fatal(err)
 	}
+	acfg.Identity = opt.Identity
 	e.App = app.New(st, e.Ring, e.SMS, acfg, e.Clock.Now, log)
 
 	wcfg := web.DefaultConfig()

@@ -90,7 +90,7 @@ func (s *Server) apiResidentSendCode(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	if _, err := s.app.SendSignInCode(c.Request().Context(), req.Phone); err != nil {
+	if _, err := s.app.SendSignInCode(app.WithRequester(c.Request().Context(), c.RealIP()), req.Phone); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusAccepted, map[string]string{"status": "sent"})
@@ -104,7 +104,7 @@ func (s *Server) apiResidentLogin(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	r, tok, err := s.app.LoginResident(c.Request().Context(), req.Phone, req.Code)
+	r, tok, err := s.app.LoginResident(app.WithRequester(c.Request().Context(), c.RealIP()), req.Phone, req.Code)
 	if err != nil {
 		return err
 	}
@@ -305,12 +305,13 @@ func (s *Server) apiClaim(c echo.Context) error {
 // its keyed hash kept.
 func (s *Server) apiIdentity(c echo.Context) error {
 	var req struct {
+		Name     string `json:"name"`
 		IDNumber string `json:"id_number"`
 	}
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	if err := s.app.VerifyIdentity(c.Request().Context(), residentOf(c), req.IDNumber); err != nil {
+	if err := s.app.VerifyIdentity(c.Request().Context(), residentOf(c), req.Name, req.IDNumber); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]bool{"real_name": true})

@@ -144,7 +144,7 @@ func TestSettlementExportIsTypedForFinance(t *testing.T) {
 	}
 
 	status, body := getPage(t, e, "/officer/settlements?from=2026-11-25&to=2026-11-26&format=csv", officer)
-	want := fmt.Sprintf(`2026-11-25,%d,洪崖洞火锅,渝中区,"=""%s""",2,0,60.00,270.50,2026-11-26 10:00`, m.ID, exportAccount)
+	want := fmt.Sprintf(`2026-11-25,%d,洪崖洞火锅,渝中区,"=""%s""",2,0,60.00,270.50,2026-11-26 10:00,渝中区`, m.ID, exportAccount)
 	if status != http.StatusOK || !bytes.Contains(body, []byte("\r\n"+want+"\r\n")) && !bytes.Contains(body, []byte("\n"+want+"\n")) {
 		t.Fatalf("CSV: %d, want the line\n%s\nin\n%s", status, want, body)
 	}

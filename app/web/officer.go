@@ -102,7 +102,8 @@ func (s *Server) campaignFormAt(c echo.Context, status int, action, title string
 	for len(in.Tiers) < formTierRows {
 		in.Tiers = append(in.Tiers, app.TierInput{})
 	}
-	data := map[string]any{"In": in, "Districts": mine, "Categories": cats, "Errors": map[string]string{}, "Action": action}
+	data := map[string]any{"In": in, "Districts": mine, "Categories": cats, "Errors": map[string]string{}, "Action": action,
+		"IdentityKind": s.app.IdentityKind()} // what the real-name option proves, said beside it
 	s.withError(c, data, err)
 	return s.page(c, status, "officer/campaign_new", title, data)
 }

@@ -166,17 +166,17 @@ func (s *Server) residentCampaign(c echo.Context) error {
 
 // residentIdentityForm is the real-name step.
 func (s *Server) residentIdentityForm(c echo.Context) error {
-	return s.page(c, http.StatusOK, "resident/identity", "title.identity", map[string]any{"Back": safeBack(c.QueryParam("back"))})
+	return s.page(c, http.StatusOK, "resident/identity", "title.identity", map[string]any{"Back": safeBack(c.QueryParam("back")), "NeedsName": s.app.IdentityNeedsName()})
 }
 
 func (s *Server) residentIdentity(c echo.Context) error {
 	back := safeBack(c.FormValue("back"))
-	if err := s.app.VerifyIdentity(c.Request().Context(), residentOf(c), c.FormValue("id_number")); err != nil {
-		if app.ErrorCode(err) == app.EINTERNAL {
+	if err := s.app.VerifyIdentity(c.Request().Context(), residentOf(c), c.FormValue("name"), c.FormValue("id_number")); err != nil {
+		if app.ErrorCode(err) == app.EINTERNAL && app.ErrorReason(err) != "identity_unavailable" {
 			return err
 		}
 		return s.page(c, statusOf[app.ErrorCode(err)], "resident/identity", "title.identity",
-			map[string]any{"Back": back, "Error": s.locale(c).Err(err)})
+			map[string]any{"Back": back, "Error": s.locale(c).Err(err), "NeedsName": s.app.IdentityNeedsName()})
 	}
 	s.flash(c, "identity_verified")
 	return c.Redirect(http.StatusSeeOther, back)
@@ -209,7 +209,7 @@ func (s *Server) residentLoginForm(c echo.Context) error {
 // residentSendCode sends a sign-in code and shows the code step.
 func (s *Server) residentSendCode(c echo.Context) error {
 	raw := c.FormValue("phone")
-	phone, err := s.app.SendSignInCode(c.Request().Context(), raw)
+	phone, err := s.app.SendSignInCode(app.WithRequester(c.Request().Context(), c.RealIP()), raw)
 	data := map[string]any{"Phone": raw}
 	if err != nil {
 		if app.ErrorCode(err) == app.EINTERNAL && app.ErrorReason(err) != "sms_failed" {
@@ -224,7 +224,7 @@ func (s *Server) residentSendCode(c echo.Context) error {
 
 func (s *Server) residentLogin(c echo.Context) error {
 	phone := c.FormValue("phone")
-	_, tok, err := s.app.LoginResident(c.Request().Context(), phone, c.FormValue("code"))
+	_, tok, err := s.app.LoginResident(app.WithRequester(c.Request().Context(), c.RealIP()), phone, c.FormValue("code"))
 	if err != nil {
 		if app.ErrorCode(err) == app.EINTERNAL {
 			return err

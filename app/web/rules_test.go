@@ -645,6 +645,19 @@ func TestRulesEligibleMerchants(t *testing.T) {
 			b["per_resident_limit"] = "10"
 		}
 	}
+	// A district officer cannot see another district's merchants: naming
+	// one is refused with the very answer a non-existent id gets, so the
+	// field tells nobody which ids exist elsewhere.
+	districtMaker := k.maker
+	for _, ids := range []string{fmt.Sprint(outsider.ID), "999999"} {
+		r := e.API(t, http.MethodPost, "/api/v1/officer/campaigns", districtMaker, rulesBody(e, lists(ids, "")))
+		k.wantField("district officer includes "+ids, r, "include_merchants", "merchant_unknown")
+		r = e.API(t, http.MethodPost, "/api/v1/officer/campaigns", districtMaker, rulesBody(e, lists("", ids)))
+		k.wantField("district officer excludes "+ids, r, "exclude_merchants", "merchant_unknown")
+	}
+	// The city sees every district and may include any merchant (its
+	// redemptions are settled by the campaign's district's fund).
+	k.maker = rulesOfficerToken(t, e, e.NewOfficer(t, "city-maker", app.CityCode, false))
 	k.wantField("merchant in both lists", e.API(t, http.MethodPost, "/api/v1/officer/campaigns", k.maker,
 		rulesBody(e, lists(fmt.Sprint(outsider.ID), fmt.Sprintf("%d, %d", banned.ID, outsider.ID)))), "exclude_merchants", "merchant_in_both_lists")
 	k.wantField("unknown merchant included", e.API(t, http.MethodPost, "/api/v1/officer/campaigns", k.maker,

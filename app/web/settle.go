@@ -28,11 +28,11 @@ func (s *Server) dayRange(c echo.Context, days int) (string, string) {
 }
 
 func statementTable(name string, sts []app.Statement, names map[string]string) table {
-	t := table{name: name, cols: []column{{"日期", colDay}, {"商户编号", colCount}, {"商户", colText}, {"区县", colText}, {"结算账号", colIdent},
-		{"核销笔数", colCount}, {"撤销笔数", colCount}, {"应付补贴（元）", colMoney}, {"带动消费（元）", colMoney}, {"已支付时间", colTime}}}
+	t := table{name: name, cols: []column{{"日期", colDay}, {"商户编号", colCount}, {"商户", colText}, {"商户区县", colText}, {"结算账号", colIdent},
+		{"核销笔数", colCount}, {"撤销笔数", colCount}, {"应付补贴（元）", colMoney}, {"带动消费（元）", colMoney}, {"已支付时间", colTime}, {"出资区县", colText}}}
 	for _, st := range sts {
 		t.add(st.Day, st.MerchantID, st.MerchantName, names[st.District], st.Account, st.Redemptions, st.Reversals,
-			st.SubsidyFen, st.ConsumptionFen, st.PaidAt)
+			st.SubsidyFen, st.ConsumptionFen, st.PaidAt, names[st.FundingDistrict])
 	}
 	return t
 }
@@ -76,12 +76,23 @@ func (s *Server) settlementsPage(c echo.Context, status int, err error) error {
 	return s.page(c, status, "officer/settlements", "title.settlements", data)
 }
 
-func (s *Server) officerMarkPaid(c echo.Context) error {
+// statementKey reads which statement to pay: merchant and day from the
+// path, the funding district from the form or query (funding_district;
+// empty: the officer's own district).
+func statementKey(c echo.Context) (app.StatementKey, error) {
 	merchant, err := strconv.ParseInt(c.Param("merchant"), 10, 64)
 	if err != nil {
-		return app.NotFound("merchant_not_found")
+		return app.StatementKey{}, app.NotFound("merchant_not_found")
 	}
-	if _, err := s.app.MarkPaid(c.Request().Context(), officerOf(c), merchant, c.Param("day")); err != nil {
+	return app.StatementKey{MerchantID: merchant, Day: c.Param("day"), FundingDistrict: c.FormValue("funding_district")}, nil
+}
+
+func (s *Server) officerMarkPaid(c echo.Context) error {
+	key, err := statementKey(c)
+	if err != nil {
+		return err
+	}
+	if _, err := s.app.MarkPaid(c.Request().Context(), officerOf(c), key); err != nil {
 		if app.ErrorCode(err) == app.EINTERNAL {
 			return err
 		}
@@ -110,11 +121,11 @@ func (s *Server) apiSettlements(c echo.Context) error {
 }
 
 func (s *Server) apiMarkPaid(c echo.Context) error {
-	merchant, err := strconv.ParseInt(c.Param("merchant"), 10, 64)
+	key, err := statementKey(c)
 	if err != nil {
-		return app.NotFound("merchant_not_found")
+		return err
 	}
-	st, err := s.app.MarkPaid(c.Request().Context(), officerOf(c), merchant, c.Param("day"))
+	st, err := s.app.MarkPaid(c.Request().Context(), officerOf(c), key)
 	if err != nil {
 		return err
 	}

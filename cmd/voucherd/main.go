@@ -29,6 +29,7 @@ import (
 	_ "time/tzdata" // Asia/Shanghai must resolve on machines without zoneinfo
 
 	"cqvoucher/app"
+	"cqvoucher/app/realname"
 	"cqvoucher/app/sms"
 	"cqvoucher/app/token"
 	"cqvoucher/app/web"
@@ -62,6 +63,11 @@ type Config struct {
 	SMSURL         string
 	SMSUser        string
 	SMSPassword    string
+	SMSBudgets     string // overrides of app.DefaultConfig's SMS budgets (app.ParseSMSBudgets)
+	IdentityURL    string // 实名核验 provider; empty = check ID numbers' format and checksum only
+	IdentityAppID  string
+	IdentityToken  string
+	IdentityWait   time.Duration
 	OfficerIdle    time.Duration // an officer session unused this long ends
 	Crypto         string        // a key of cryptoModes; "" = ed25519
 }
@@ -120,6 +126,11 @@ func parseFlags(args []string) (Config, []string, error) {
 	fs.DurationVar(&c.OfficerIdle, "officer-idle", officerIdle, "an officer session unused this long ends; 0 = never (env VOUCHERD_OFFICER_IDLE)")
 	// The password only by environment: flags show in the process list.
 	c.SMSPassword = env("VOUCHERD_SMS_PASSWORD", "")
+	fs.StringVar(&c.SMSBudgets, "sms-budgets", env("VOUCHERD_SMS_BUDGETS", ""), "SMS budgets, e.g. global-hour=50000,global-day=500000,prefix-hour=2000,prefix-day=10000,number-quarter=3 (0 = no limit; env VOUCHERD_SMS_BUDGETS)")
+	fs.StringVar(&c.IdentityURL, "identity-url", env("VOUCHERD_IDENTITY_URL", ""), "实名核验 provider URL (see docs/identity.md); empty = ID format and checksum only, which proves no identity (env VOUCHERD_IDENTITY_URL)")
+	fs.StringVar(&c.IdentityAppID, "identity-app-id", env("VOUCHERD_IDENTITY_APP_ID", ""), "application id at the identity provider (env VOUCHERD_IDENTITY_APP_ID)")
+	fs.DurationVar(&c.IdentityWait, "identity-timeout", 5*time.Second, "how long to wait for the identity provider")
+	c.IdentityToken = env("VOUCHERD_IDENTITY_TOKEN", "")
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -392,6 +403,16 @@ func (m *Main) open(ctx context.Context) error {
 	acfg.Sealer = app.SealerOf(aesSealer, sm4Sealer)
 	if m.Config.cryptoMode().keys == token.SM2 {
 		acfg.Sealer = app.SealerOf(sm4Sealer, aesSealer)
+	}
+	if acfg.SMSBudgets, err = app.ParseSMSBudgets(m.Config.SMSBudgets, acfg.SMSBudgets); err != nil {
+		return err
+	}
+	if m.Config.IdentityURL != "" {
+		if acfg.Identity, err = realname.New(m.Config.IdentityURL, m.Config.IdentityAppID, m.Config.IdentityToken, m.Config.IdentityWait); err != nil {
+			return err
+		}
+	} else if !m.Config.Demo {
+		m.log.Warn("no identity provider configured (-identity-url): the real-name step checks ID numbers' format and checksum only")
 	}
 	outbox := web.NewOutbox(m.log, m.Config.Demo)
 	var sender app.SMSSender = outbox
