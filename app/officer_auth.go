@@ -423,10 +423,21 @@ func (a *App) EnrolTOTPDirectly(ctx context.Context, o Officer, secret string) e
 }
 
 // SealSecret and openSecret keep TOTP secrets out of the database in the
-// clear: AES-256-GCM under a key derived from the identity key, which is
-// kept outside the database (data/keys). They are the one seam for data
-// at rest of officers: a key service or SM4 replaces these two functions.
+// clear. They go through the product's Sealer for data at rest (AES-256-GCM,
+// or SM4-GCM in the commercial cryptography mode, under keys kept outside
+// the database), marked "v2:". Secrets sealed earlier ("v1:", AES-256-GCM
+// under a key derived from the identity key) still open, and are sealed
+// again the v2 way when the second factor is next enrolled.
+const sealedTOTP = "officers.totp_secret"
+
 func (a *App) SealSecret(plain string) (string, error) {
+	if a.cfg.Sealer != nil {
+		sealed, err := a.cfg.Sealer.Seal([]byte(plain), sealedTOTP)
+		if err != nil {
+			return "", err
+		}
+		return "v2:" + base64.RawStdEncoding.EncodeToString(sealed), nil
+	}
 	gcm, err := a.sealer()
 	if err != nil {
 		return "", err
@@ -441,6 +452,14 @@ func (a *App) SealSecret(plain string) (string, error) {
 func (a *App) openSecret(sealed string) (string, error) {
 	if sealed == "" {
 		return "", nil
+	}
+	if body, ok := strings.CutPrefix(sealed, "v2:"); ok {
+		raw, err := base64.RawStdEncoding.DecodeString(body)
+		if err != nil || a.cfg.Sealer == nil {
+			return "", errors.New("sealed secret malformed")
+		}
+		plain, err := a.cfg.Sealer.Open(raw, sealedTOTP)
+		return string(plain), err
 	}
 	gcm, err := a.sealer()
 	if err != nil {

@@ -63,6 +63,14 @@ func (s *Server) settlementsPage(c echo.Context, status int, err error) error {
 		return serr
 	}
 	if f := c.QueryParam("format"); f != "" {
+		if f == "csv" || f == "xlsx" {
+			// The statements carry merchants' bank accounts: an export of
+			// personal data is itself recorded in the audit log.
+			if err := s.app.RecordExport(c.Request().Context(), officerOf(c), "settlements",
+				map[string]string{"from": from, "to": to, "format": f}); err != nil {
+				return err
+			}
+		}
 		return sendTable(c, statementTable("结算_"+from+"_"+to, sts, s.names(c)))
 	}
 	var total app.Fen

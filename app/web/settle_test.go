@@ -197,4 +197,8 @@ func TestStatementsAreSettledByTheFundingDistrict(t *testing.T) {
 	if status != 200 || !bytes.Contains(body, []byte("观音桥小面,江北区,,1,0,30.00,150.00,2026-11-26 10:00,渝中区")) {
 		t.Fatalf("CSV of 渝中: %d %s", status, body)
 	}
+	// The export carried bank accounts: it is in the audit log, by whom and of what.
+	if n := e.Count(t, `SELECT COUNT(*) FROM audit_log WHERE action = 'export.settlements' AND after_json LIKE '%2026-11-25%'`); n != 1 {
+		t.Errorf("settlement exports recorded in the audit log: %d, want 1", n)
+	}
 }
