@@ -5,7 +5,6 @@ import (
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,33 +13,9 @@ import (
 )
 
 // logBuffer collects a logger's lines for a test.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
+type logBuffer = apptest.LogBuffer
 
 // lines returns the lines that contain every one of parts.
-func (b *logBuffer) lines(parts ...string) []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []string
-	for _, l := range strings.Split(b.buf.String(), "\n") {
-		all := l != ""
-		for _, p := range parts {
-			all = all && strings.Contains(l, p)
-		}
-		if all {
-			out = append(out, l)
-		}
-	}
-	return out
-}
 
 // smsApp is a second App over the test's store, with its own SMS rules
 // and a log the test reads.
@@ -167,9 +142,9 @@ func TestSMSBudgetsRefuseAndAlertOncePerPeriod(t *testing.T) {
 	if n := e.Count(t, `SELECT COUNT(*) FROM sms_codes`); n != 3 {
 		t.Fatalf("codes stored = %d, want the 3 sent", n)
 	}
-	alerts := logs.lines("level=WARN", `msg="`+app.SMSBudgetAlert+`"`)
-	if len(alerts) != 2 || len(logs.lines("level=WARN", "budget=prefix_hour", "scope=prefix:1380000", "limit=2")) != 1 ||
-		len(logs.lines("level=WARN", "budget=global_hour", "limit=3")) != 1 || a.SMSBudgetAlerts() != 2 {
+	alerts := logs.Lines("level=WARN", `msg="`+app.SMSBudgetAlert+`"`)
+	if len(alerts) != 2 || len(logs.Lines("level=WARN", "budget=prefix_hour", "scope=prefix:1380000", "limit=2")) != 1 ||
+		len(logs.Lines("level=WARN", "budget=global_hour", "limit=3")) != 1 || a.SMSBudgetAlerts() != 2 {
 		t.Fatalf("alerts (counter %d):\n%s", a.SMSBudgetAlerts(), strings.Join(alerts, "\n"))
 	}
 
@@ -178,10 +153,10 @@ func TestSMSBudgetsRefuseAndAlertOncePerPeriod(t *testing.T) {
 		t.Fatalf("next hour: %v", err)
 	}
 	wantRefusal(t, "over the global day", send("13600000001"), "sms_budget_reached")
-	if len(logs.lines("level=WARN", "budget=global_day", "limit=4")) != 1 || a.SMSBudgetAlerts() != 3 {
+	if len(logs.Lines("level=WARN", "budget=global_day", "limit=4")) != 1 || a.SMSBudgetAlerts() != 3 {
 		t.Fatalf("day alert missing (counter %d)", a.SMSBudgetAlerts())
 	}
-	if got := logs.lines("13600000001"); len(got) != 0 {
+	if got := logs.Lines("13600000001"); len(got) != 0 {
 		t.Fatalf("a full number in the log: %v", got)
 	}
 }

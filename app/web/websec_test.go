@@ -13,7 +13,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"cqvoucher/app"
@@ -243,18 +242,7 @@ func TestInvalidTextIsRefusedAndNothingStored(t *testing.T) {
 }
 
 // syncBuffer is a log sink that the server's goroutines may share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.buf.String() }
+type syncBuffer = apptest.LogBuffer
 
 func TestStaticServesFilesOnly(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})

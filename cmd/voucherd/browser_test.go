@@ -28,6 +28,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
 
+	"cqvoucher/app/apptest"
 	"cqvoucher/seeds"
 )
 
@@ -472,26 +473,5 @@ func (c *browserConsole) all() []browserMessage {
 }
 
 // browserLog collects the server's and the browser's log lines; the test
-// prints them only when it fails. It outlives the test safely, unlike t.Log.
-type browserLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *browserLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *browserLog) Printf(format string, args ...any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	fmt.Fprintf(&l.buf, format+"\n", args...)
-}
-
-func (l *browserLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
+// prints them only when it fails.
+type browserLog = apptest.LogBuffer

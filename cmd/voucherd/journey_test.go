@@ -47,22 +47,7 @@ import (
 const journeyBaseURL = "https://quan.cq.example"
 
 // journeyLog collects the server's log; it is printed only when a test fails.
-type journeyLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *journeyLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *journeyLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
+type journeyLog = apptest.LogBuffer
 
 // journeyServer opens the product on a temporary directory with the demo
 // data and serves it on a free port until the test ends.
