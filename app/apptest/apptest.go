@@ -328,6 +328,24 @@ func (e *Env) LiveCampaign(t testing.TB, s CampaignSpec) app.Campaign {
 	return e.Approved(t, maker, approver, in)
 }
 
+// TwoDrops approves a campaign of one tier (¥30 off ¥100) whose stock is
+// released in two drops, at 10:00 and 10:01 on 25 Nov in Chongqing (the
+// test clock starts at 10:00:00.250), perDrop vouchers each; with
+// rollover, unclaimed stock of the first drop stays claimable.
+func (e *Env) TwoDrops(t testing.TB, name string, perDrop int, rollover bool) app.Campaign {
+	t.Helper()
+	roll := "0"
+	if rollover {
+		roll = "1"
+	}
+	return e.Approved(t, e.Maker, e.Approver, app.CampaignInput{
+		Name: name, District: "500103", Category: "catering", Budget: "10000",
+		Tiers:       []app.TierInput{{Face: "30", Threshold: "100", Quantity: fmt.Sprint(perDrop)}},
+		ClaimStarts: "2026-11-25T10:00", ClaimEnds: "2026-11-30T22:00", ValidDays: "3", PerResidentLimit: "1",
+		ReleaseMode: "drops", DropTimes: "2026-11-25 10:00\n2026-11-25 10:01", DropRollover: roll,
+	})
+}
+
 // Approved creates a campaign as maker, submits it and has approver
 // approve it, through the domain, and returns it as stored.
 func (e *Env) Approved(t testing.TB, maker, approver app.Officer, in app.CampaignInput) app.Campaign {

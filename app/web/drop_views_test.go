@@ -20,12 +20,7 @@ import (
 func TestEveryViewSeesADueDrop(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	ctx := context.Background()
-	c := e.Approved(t, e.Maker, e.Approver, app.CampaignInput{
-		Name: "文化旅游惠民消费季", District: "500103", Category: "catering", Budget: "10000",
-		Tiers:       []app.TierInput{{Face: "30", Threshold: "100", Quantity: "5"}},
-		ClaimStarts: "2026-11-25T10:00", ClaimEnds: "2026-11-30T22:00", ValidDays: "3", PerResidentLimit: "1",
-		ReleaseMode: "drops", DropTimes: "2026-11-25 10:00\n2026-11-25 10:01", DropRollover: "0",
-	})
+	c := e.TwoDrops(t, "文化旅游惠民消费季", 5, false)
 	tier := c.Tiers[0].ID
 	officer := e.Session(t, app.KindOfficer, e.Maker.ID, time.Hour)
 

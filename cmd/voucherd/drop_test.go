@@ -12,7 +12,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"cqvoucher/app"
 	"cqvoucher/app/apptest"
 )
 
@@ -36,12 +35,7 @@ func TestBrowserDropOpensWhileThePageIsOpen(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	ctx := context.Background()
 	// The test clock starts at 10:00:00.250 in Chongqing: the first drop is open.
-	c := e.Approved(t, e.Maker, e.Approver, app.CampaignInput{
-		Name: "跟着赛事去旅行·体育消费券", District: "500103", Category: "catering", Budget: "10000",
-		Tiers:       []app.TierInput{{Face: "30", Threshold: "100", Quantity: "1"}},
-		ClaimStarts: "2026-11-25T10:00", ClaimEnds: "2026-11-30T22:00", ValidDays: "3", PerResidentLimit: "1",
-		ReleaseMode: "drops", DropTimes: "2026-11-25 10:00\n2026-11-25 10:01", DropRollover: "1",
-	})
+	c := e.TwoDrops(t, "跟着赛事去旅行·体育消费券", 1, true)
 	tier := c.Tiers[0].ID
 	// Someone else takes the 10:00 drop's only voucher.
 	early, _ := e.ResidentSession(t, "13800000001")
