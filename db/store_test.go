@@ -56,7 +56,9 @@ func BenchmarkClaimTx(b *testing.B) {
 	for _, sync := range []string{"FULL", "NORMAL"} {
 		b.Run(sync, func(b *testing.B) {
 			e := apptest.New(b, apptest.Options{Synchronous: sync})
-			c := e.LiveCampaign(b, apptest.CampaignSpec{Tiers: []app.TierInput{{Face: "1", Threshold: "0", Quantity: "10000000"}}, Budget: "10000000"})
+			// The store applies the campaign's own limit: 4,096 residents × 100
+			// claims each is room for any b.N a few seconds reach.
+			c := e.LiveCampaign(b, apptest.CampaignSpec{Tiers: []app.TierInput{{Face: "1", Threshold: "0", Quantity: "10000000"}}, Budget: "10000000", Limit: 100})
 			residents := make([]int64, 4096)
 			for i := range residents {
 				r, err := e.Store.EnsureResident(context.Background(), fmt.Sprintf("139%08d", i), nil, e.Clock.Now())
