@@ -57,6 +57,34 @@ func (s *Server) switchLanguage(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, back)
 }
 
+// switchDisplay turns the large-text mode (适老化) on or off for this
+// browser, remembered for a year like the language, and goes back.
+func (s *Server) switchDisplay(c echo.Context) error {
+	mode := c.Param("mode")
+	if mode != displayLarge && mode != "normal" {
+		return app.NotFound("page_not_found")
+	}
+	c.SetCookie(&http.Cookie{Name: displayCookie, Value: mode, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookies})
+	back := localTarget(c.QueryParam("back"))
+	if back == "" {
+		back = "/"
+	}
+	return c.Redirect(http.StatusSeeOther, back)
+}
+
+// The large-text mode's cookie: base font of 20 px, high contrast, big
+// targets on every resident and cashier page (app.css, body.large).
+const (
+	displayCookie = "display"
+	displayLarge  = "large"
+)
+
+// largeText reports whether this browser chose the large-text mode.
+func largeText(c echo.Context) bool {
+	ck, err := c.Cookie(displayCookie)
+	return err == nil && ck.Value == displayLarge
+}
+
 // localTarget turns a redirect target taken from input into a path on this
 // site, or "" when it is not one. It judges the target as a browser will
 // read the Location header (WHATWG URL parsing): leading and trailing C0

@@ -240,6 +240,7 @@ func (s *Server) page(c echo.Context, status int, name string, title string, dat
 	data["Title"] = l.T(title)
 	data["CSRF"], _ = c.Get("csrf").(string)
 	data["Path"] = c.Request().URL.Path
+	data["Large"] = largeText(c)
 	data["Demo"] = s.cfg.Demo
 	data["Now"] = s.app.Now()
 	if _, ok := data["Flash"]; !ok {

@@ -54,6 +54,7 @@ func (s *Server) routes(fsys fs.FS) {
 	e.GET("/open-data", s.openData)
 	e.GET("/.well-known/jwks.json", s.jwks)
 	e.GET("/lang/:lang", s.switchLanguage)
+	e.GET("/display/:mode", s.switchDisplay)
 	e.GET("/v/:token", s.voucherLink)
 	if s.outbox != nil {
 		e.GET("/demo/sms", s.demoOutbox)

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"cqvoucher/app/apptest"
+)
+
+// TestBrowserLargeTextModeOnEveryPage: a resident switches the large-text
+// mode (适老化) on once; every resident and cashier page then has a base
+// font of at least 18 px and targets at least 44 px high, and switching
+// it off again is remembered too.
+func TestBrowserLargeTextModeOnEveryPage(t *testing.T) {
+	browserRequireChromium(t)
+	logs := &browserLog{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("browser log:\n%s", logs.String())
+		}
+	})
+	e := apptest.New(t, apptest.Options{})
+	c := e.LiveCampaign(t, apptest.CampaignSpec{})
+	console := &browserConsole{}
+	tab := browserTab(t, logs, console, "large", chromedp.Flag("lang", "zh-CN"), chromedp.Flag("accept-lang", "zh-CN,zh"))
+	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(tab, 10*time.Second)
+		defer cancel()
+		if err := chromedp.Do(sctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	base := e.Server.URL
+	run("phone viewport", chromedp.EmulateViewport(browserPhoneWidth, browserPhoneHeight, chromedp.EmulateScale(2), chromedp.EmulateMobile))
+	run("open /m", chromedp.Navigate(base+"/m"))
+	if browserEval[bool](t, tab, `document.body.classList.contains('large')`) {
+		t.Fatalf("large text before it was chosen")
+	}
+	run("switch large text on", chromedp.Navigate(base+"/m"), chromedp.Click(chromedp.CSS(`#display-switch`)), chromedp.WaitVisible(chromedp.CSS(`body.large`)))
+
+	pages := []string{"/m", "/m/login", fmt.Sprintf("/m/campaigns/%d", c.ID), "/merchant/login", "/merchant/apply", "/lang/en?back=/m", "/m/login"}
+	for _, p := range pages {
+		run("open "+p, chromedp.Navigate(base+p), chromedp.WaitVisible(chromedp.CSS(`body`)))
+		font := browserEval[string](t, tab, `getComputedStyle(document.body).fontSize`)
+		if px, _ := strconv.ParseFloat(font[:len(font)-2], 64); px < 18 {
+			t.Errorf("%s: base font %s in large-text mode, want at least 18px", p, font)
+		}
+		small := browserEval[[]string](t, tab, `Array.from(document.querySelectorAll('button:not(.link), input:not([type=hidden]):not([type=checkbox]):not([type=radio]), select'))
+			.filter(el => el.offsetParent !== null && el.getBoundingClientRect().height < 44)
+			.map(el => el.outerHTML.slice(0, 80))`)
+		if len(small) > 0 {
+			t.Errorf("%s: targets under 44 px in large-text mode: %q", p, small)
+		}
+	}
+	// The choice is the browser's, remembered: switching off sticks too.
+	run("switch large text off", chromedp.Navigate(base+"/m"), chromedp.Click(chromedp.CSS(`#display-switch`)), chromedp.WaitVisible(chromedp.CSS(`body:not(.large)`)))
+	run("reload", chromedp.Navigate(base+"/merchant/login"), chromedp.WaitVisible(chromedp.CSS(`body`)))
+	if browserEval[bool](t, tab, `document.body.classList.contains('large')`) {
+		t.Errorf("large text came back after it was switched off")
+	}
+	for _, m := range console.all() {
+		if m.bad() {
+			t.Errorf("browser reported a problem: %s", m)
+		}
+	}
+	// A mode the product does not know is a plain 404, and sets nothing.
+	res, err := http.Get(base + "/display/tiny?back=/m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNotFound || len(res.Cookies()) > 1 {
+		t.Errorf("/display/tiny: %d, cookies %v", res.StatusCode, res.Cookies())
+	}
+}
