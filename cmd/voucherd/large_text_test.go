@@ -80,3 +80,38 @@ func TestBrowserLargeTextModeOnEveryPage(t *testing.T) {
 		t.Errorf("/display/tiny: %d, cookies %v", res.StatusCode, res.Cookies())
 	}
 }
+
+// TestBrowserNothingOverflowsANarrowPhone: on a 360 px screen, in both
+// display modes, no resident, cashier or public page is wider than the
+// screen; the open-data table shows its rows as cards.
+func TestBrowserNothingOverflowsANarrowPhone(t *testing.T) {
+	browserRequireChromium(t)
+	logs := &browserLog{}
+	e := apptest.New(t, apptest.Options{})
+	c := e.LiveCampaign(t, apptest.CampaignSpec{Name: "渝味360碗·餐饮消费季（第二期）重庆市渝中区解放碑商圈专场"})
+	console := &browserConsole{}
+	tab := browserTab(t, logs, console, "narrow", chromedp.Flag("lang", "zh-CN"), chromedp.Flag("accept-lang", "zh-CN,zh"))
+	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(tab, 10*time.Second)
+		defer cancel()
+		if err := chromedp.Do(sctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	base := e.Server.URL
+	run("a 360 px phone", chromedp.EmulateViewport(360, 740, chromedp.EmulateScale(2), chromedp.EmulateMobile))
+	for _, display := range []string{"normal", "large"} {
+		run("display "+display, chromedp.Navigate(base+"/display/"+display+"?back=/m"))
+		for _, p := range []string{"/m", "/m/login", fmt.Sprintf("/m/campaigns/%d", c.ID), "/open-data", "/merchant/login", "/merchant/apply"} {
+			run("open "+p, chromedp.Navigate(base+p), chromedp.WaitVisible(chromedp.CSS(`body`)))
+			if w := browserEval[float64](t, tab, `document.documentElement.scrollWidth`); w > 360 {
+				t.Errorf("%s (%s): the page is %v px wide on a 360 px screen", p, display, w)
+			}
+		}
+	}
+	run("open data", chromedp.Navigate(base+"/open-data"), chromedp.WaitVisible(chromedp.CSS(`table`)))
+	if got := browserEval[string](t, tab, `getComputedStyle(document.querySelector('table.cards-narrow thead')).display`); got != "none" {
+		t.Errorf("open-data table header on a phone: display %q, want the rows as cards", got)
+	}
+}
