@@ -106,6 +106,8 @@ type Store interface {
 	VerifyAudit(ctx context.Context) (AuditReport, error)
 
 	Claim(ctx context.Context, c ClaimInsert) (Voucher, error)
+	// WriterQueue is how many write transactions wait for the writer or run on it.
+	WriterQueue() int
 	// VoucherByRequestKey and ResidentClaimCount read without the writer,
 	// so that presses that cannot succeed never queue for it.
 	VoucherByRequestKey(ctx context.Context, residentID int64, key string) (Voucher, error)
@@ -141,6 +143,9 @@ type Config struct {
 	// this process is forgotten at once; the TTL bounds anything else.
 	SessionCacheTTL  time.Duration
 	CampaignCacheTTL time.Duration
+	// AdmissionQueue bounds the writer's queue for claims: a press that
+	// would wait behind more is answered at once "too busy, try again at …".
+	AdmissionQueue int
 	// IdentityKey keys the hashes of resident ID numbers and phone numbers
 	// (32+ bytes, kept beside the signing keys, never in the database).
 	IdentityKey []byte
@@ -165,6 +170,7 @@ type Config struct {
 // DefaultConfig is what production runs with.
 func DefaultConfig() Config {
 	return Config{
+		AdmissionQueue: 1024, // ≈ 1–2 s of claims at synchronous=FULL (docs/performance.md)
 		SMSCodeTTL:     5 * time.Minute,
 		SMSResendAfter: 60 * time.Second,
 		SMSDailyCap:    10,

@@ -137,6 +137,10 @@ func (a *App) claimOnce(ctx context.Context, r Resident, campaignID, tierID int6
 		return Voucher{}, Conflict("limit_reached").With("limit", strconv.Itoa(c.PerResidentLimit))
 	}
 
+	if q := a.store.WriterQueue(); a.cfg.AdmissionQueue > 0 && q >= a.cfg.AdmissionQueue {
+		return Voucher{}, tooBusy(now, q)
+	}
+
 	var v Voucher
 	// A press that waited for the writer across midnight finds its
 	// voucher's day over ("validity_passed"): sign it again for the day
@@ -164,6 +168,16 @@ func (a *App) claimOnce(ctx context.Context, r Resident, campaignID, tierID int6
 		return v, err
 	}
 	return v, Conflict("validity_passed")
+}
+
+// tooBusy is the answer to a press that the writer's queue has no room
+// for: when to try again, estimated from the queue at about 500 commits a
+// second (synchronous=FULL on this class of machine), at least a second.
+func tooBusy(now time.Time, queued int) error {
+	wait := time.Second + time.Duration(queued)*2*time.Millisecond
+	at := now.Add(wait)
+	return RateLimited("too_busy").With("retry_after", strconv.Itoa(int(wait.Round(time.Second)/time.Second))).
+		With("at", at.In(Shanghai).Format("15:04:05"))
 }
 
 // claimInsert signs the voucher a claim at now would issue.

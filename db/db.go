@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -66,6 +67,7 @@ type Store struct {
 	walLimit int64
 	health   writeHealth
 	now      func() time.Time // the writer's clock, read after BEGIN (see txAt)
+	queued   atomic.Int64     // write transactions waiting for the writer or running (WriterQueue)
 	// auditHash chains the audit rows this store appends (see appendAudit).
 	auditHash string
 }
@@ -347,6 +349,8 @@ func (s *Store) tx(ctx context.Context, fn func(*sqlx.Tx) error) error {
 // step is written, and every guard and every stored time uses it.
 func (s *Store) txAt(ctx context.Context, fn func(tx *sqlx.Tx, now time.Time) error) (err error) {
 	defer func() { s.noteWrite(err) }()
+	s.queued.Add(1)
+	defer s.queued.Add(-1)
 	tx, err := s.w.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("db: begin: %w", err)
@@ -360,6 +364,12 @@ func (s *Store) txAt(ctx context.Context, fn func(tx *sqlx.Tx, now time.Time) er
 	}
 	return nil
 }
+
+// WriterQueue is how many write transactions are waiting for the one
+// writer or running on it: the admission of new claims is bounded by it,
+// so that under overload a press is answered at once instead of queueing
+// into a timeout.
+func (s *Store) WriterQueue() int { return int(s.queued.Load()) }
 
 // notFound turns sql.ErrNoRows into the domain's not_found with a reason.
 func notFound(err error, reason string) error {

@@ -117,6 +117,8 @@ type Options struct {
 	Web         *web.Config          // default web.DefaultConfig with generous limits
 	LogTo       io.Writer            // the server's log (default: discarded)
 	Identity    app.IdentityVerifier // default checksum only
+	// AdmissionQueue bounds the writer's queue for claims (default app.DefaultConfig's).
+	AdmissionQueue int
 }
 
 // New builds an environment that lives as long as the test.
@@ -150,6 +152,9 @@ func New(t testing.TB, opt Options) *Env {
 	}
 	log := slog.New(slog.NewTextHandler(logTo, nil))
 	acfg := app.DefaultConfig()
+	if opt.AdmissionQueue > 0 {
+		acfg.AdmissionQueue = opt.AdmissionQueue
+	}
 	acfg.IdentityKey = make([]byte, 32)
 	if _, err := rand.Read(acfg.IdentityKey); err != nil {
 		t.Fatal(err)

@@ -158,11 +158,13 @@ func Open(dir string, kind Kind) (*Ring, error) {
 	if err != nil {
 		return nil, err
 	}
-	if active == "" || (keys[active] != nil && keys[active].kind != kind) {
-		// A first start, a crash before "active" was written, or a change
-		// of kind. Two processes starting at once must end with one
-		// signing key, not one each: the choice is made once, under the
-		// directory's lock, after reading the directory again.
+	if active == "" || keys[active] == nil || keys[active].kind != kind {
+		// A first start, a crash before "active" was written, a change of
+		// kind, or a read that raced another first start (the directory
+		// listed before its key was linked, "active" read after). Two
+		// processes starting at once must end with one signing key, not
+		// one each: the choice is made once, under the directory's lock,
+		// after reading the directory again.
 		unlock, err := lockKeyDir(dir)
 		if err != nil {
 			return nil, err

@@ -143,6 +143,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if errors.As(err, new(badRequest)) {
 		status = http.StatusBadRequest
 	}
+	if ae.Reason == "too_busy" {
+		// Overload, not the client's fault: 503 with when to come back.
+		status = http.StatusServiceUnavailable
+		c.Response().Header().Set("Retry-After", ae.Params["retry_after"])
+	}
 	if status == 0 {
 		status = http.StatusInternalServerError
 	}
