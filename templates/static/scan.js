@@ -1,3 +1,20 @@
+// After a result (a receipt or a refusal) the voucher field must be empty
+// and focused, so a scanner gun's next QR text and Enter start a new code
+// instead of being glued onto the last one. The server renders it so; this
+// holds it when the browser restores the page from its back/forward cache
+// with the old field contents, and where autofocus was not honoured.
+(function () {
+  'use strict';
+  function ready() {
+    var voucher = document.getElementById('voucher');
+    if (!voucher || !(document.getElementById('receipt') || document.getElementById('rejection'))) return;
+    voucher.value = '';
+    voucher.focus();
+  }
+  window.addEventListener('pageshow', ready);
+  ready();
+})();
+
 // Camera scanning on the cashier page. Where the browser has a camera API
 // and the decoder (jsQR, /static/vendor/jsQR.js, installed by `make assets`)
 // loaded, a button opens the rear camera; each ~150 ms a frame is drawn to a
