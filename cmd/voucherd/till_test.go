@@ -124,6 +124,22 @@ func TestTillScannerGunConfirmationsAndShopStatus(t *testing.T) {
 	if n := tillCount(t, db, `SELECT COUNT(*) FROM redemptions WHERE voucher_id = ?`, v.ID); n != 0 {
 		t.Fatalf("%d redemptions before the confirm, want 0", n)
 	}
+	// A gun scan while the confirm step is up does not confirm it: its
+	// Enter follows typed characters. (The focused confirm button would
+	// take that Enter as a press.)
+	if got := eval(`document.activeElement ? document.activeElement.className : ''`); got != "confirm" {
+		t.Errorf("focus on the confirm step is on %q, want the confirm button", got)
+	}
+	// A listener added after scan.js's sees whether the Enter's submit
+	// was held back; key events are handled before KeyEvent returns.
+	eval(`(window.tillSubmits = [], document.getElementById('confirm-form').addEventListener('submit', e => window.tillSubmits.push(e.defaultPrevented)), '')`)
+	step("gun on the confirm step", chromedp.KeyEvent(qrText+kb.Enter))
+	if got := eval(`JSON.stringify(window.tillSubmits)`); got != "[true]" {
+		t.Fatalf("the gun's Enter on the confirm step: submits %s, want one, held back ([true])", got)
+	}
+	if n := tillCount(t, db, `SELECT COUNT(*) FROM redemptions WHERE voucher_id = ?`, v.ID); n != 0 {
+		t.Fatalf("a scan on the confirm step redeemed the voucher shown")
+	}
 	land("confirm", 200, chromedp.Click(chromedp.CSS(`#quote button.confirm`)))
 	if got := text("receipt"); !strings.Contains(got, "¥98.50") {
 		t.Errorf("receipt: %q", got)

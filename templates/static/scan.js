@@ -13,6 +13,28 @@
   }
   window.addEventListener('pageshow', ready);
   ready();
+
+  // On the confirm step the confirm button has the focus, so a scanner
+  // gun's next scan would type into nothing and its Enter would confirm
+  // the redemption shown without the cashier deciding. A scan is a burst
+  // of characters before its Enter; a cashier's confirmation is Enter or
+  // a tap alone. So an Enter that follows typed characters does not send.
+  var confirmForm = document.getElementById('confirm-form');
+  if (!confirmForm) return;
+  var typed = false;
+  document.addEventListener('keydown', function (e) {
+    // Space presses a focused button like Enter does; codes carry no
+    // meaning in it, so it does not count as typing.
+    if (e.key && e.key.length === 1 && e.key !== ' ' && !e.ctrlKey && !e.metaKey && !e.altKey) typed = true;
+  });
+  confirmForm.addEventListener('submit', function (e) {
+    if (!typed) return;
+    typed = false;
+    e.preventDefault();
+  });
+  // A tap is the cashier's own decision (Enter on a button fires a click
+  // too, but no pointerdown).
+  confirmForm.addEventListener('pointerdown', function () { typed = false; }, true);
 })();
 
 // Camera scanning on the cashier page. Where the browser has a camera API
