@@ -43,15 +43,55 @@ func (s *Server) merchantScan(c echo.Context) error {
 	return s.scanPage(c, http.StatusOK, map[string]any{})
 }
 
+// scanPage renders the counter page. After a result (a receipt or a
+// refusal) the voucher field comes back empty and focused: a scanner gun
+// types the next QR text and Enter into whatever field has the focus, and
+// text left from the last scan would be glued to the front of it and read
+// as a forgery.
 func (s *Server) scanPage(c echo.Context, status int, data map[string]any) error {
 	cs := cashierOf(c)
-	m, err := s.app.Merchant(c.Request().Context(), cs.MerchantID)
+	ctx := c.Request().Context()
+	m, err := s.app.Merchant(ctx, cs.MerchantID)
 	if err != nil {
 		return err
 	}
+	lines, err := s.app.TodaysRedemptions(ctx, cs)
+	if err != nil {
+		return err
+	}
+	if data["Receipt"] != nil || data["Rejection"] != nil {
+		data["Voucher"] = ""
+		data["Result"] = true
+	}
 	data["Merchant"] = m
 	data["Names"] = s.names(c)
+	data["Today"] = todayOf(lines)
+	// A shop not (or no longer) approved sees why instead of a scan form
+	// that looks usable; the domain refuses its redemptions anyway.
+	data["Closed"] = m.Status != app.MerchantApproved
 	return s.page(c, status, "merchant/scan", "title.merchant_scan", data)
+}
+
+// dayTotals is what the merchant's counter took today: redemptions that
+// stand (reversed ones do not count), the subsidy they drew and the bills
+// they were part of.
+type dayTotals struct {
+	Count      int
+	SubsidyFen app.Fen
+	BillFen    app.Fen
+}
+
+func todayOf(lines []app.RedemptionLine) dayTotals {
+	var d dayTotals
+	for _, l := range lines {
+		if l.ReversedAt != nil {
+			continue
+		}
+		d.Count++
+		d.SubsidyFen += l.DiscountFen
+		d.BillFen += l.BillFen
+	}
+	return d
 }
 
 // merchantCheck shows what the voucher is and, with a bill, the discount
@@ -134,7 +174,16 @@ func (s *Server) redemptionsPage(c echo.Context, status int, err error) error {
 	if merr != nil {
 		return merr
 	}
-	data := map[string]any{"Lines": lines, "Merchant": m, "Names": s.names(c)}
+	data := map[string]any{"Lines": lines, "Merchant": m, "Names": s.names(c), "Today": todayOf(lines)}
+	// ?confirm=ID asks before a reversal: the reverse button of a line
+	// leads here, and only the confirm form posts.
+	if id, perr := strconv.ParseInt(c.QueryParam("confirm"), 10, 64); perr == nil && err == nil {
+		for _, l := range lines {
+			if l.ID == id && l.ReversedAt == nil {
+				data["Confirm"] = l
+			}
+		}
+	}
 	if err != nil {
 		data["Rejection"] = s.locale(c).Err(err)
 	}

@@ -1,3 +1,42 @@
+// After a result (a receipt or a refusal) the voucher field must be empty
+// and focused, so a scanner gun's next QR text and Enter start a new code
+// instead of being glued onto the last one. The server renders it so; this
+// holds it when the browser restores the page from its back/forward cache
+// with the old field contents, and where autofocus was not honoured.
+(function () {
+  'use strict';
+  function ready() {
+    var voucher = document.getElementById('voucher');
+    if (!voucher || !(document.getElementById('receipt') || document.getElementById('rejection'))) return;
+    voucher.value = '';
+    voucher.focus();
+  }
+  window.addEventListener('pageshow', ready);
+  ready();
+
+  // On the confirm step the confirm button has the focus, so a scanner
+  // gun's next scan would type into nothing and its Enter would confirm
+  // the redemption shown without the cashier deciding. A scan is a burst
+  // of characters before its Enter; a cashier's confirmation is Enter or
+  // a tap alone. So an Enter that follows typed characters does not send.
+  var confirmForm = document.getElementById('confirm-form');
+  if (!confirmForm) return;
+  var typed = false;
+  document.addEventListener('keydown', function (e) {
+    // Space presses a focused button like Enter does; codes carry no
+    // meaning in it, so it does not count as typing.
+    if (e.key && e.key.length === 1 && e.key !== ' ' && !e.ctrlKey && !e.metaKey && !e.altKey) typed = true;
+  });
+  confirmForm.addEventListener('submit', function (e) {
+    if (!typed) return;
+    typed = false;
+    e.preventDefault();
+  });
+  // A tap is the cashier's own decision (Enter on a button fires a click
+  // too, but no pointerdown).
+  confirmForm.addEventListener('pointerdown', function () { typed = false; }, true);
+})();
+
 // Camera scanning on the cashier page. Where the browser has a camera API
 // and the decoder (jsQR, /static/vendor/jsQR.js, installed by `make assets`)
 // loaded, a button opens the rear camera; each ~150 ms a frame is drawn to a
