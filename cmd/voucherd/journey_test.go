@@ -745,6 +745,9 @@ func TestJourneyEndToEnd(t *testing.T) {
 
 		sms := resident.get(t, "/demo/sms")
 		journeyStatus(t, sms, http.StatusOK)
+		if strings.Contains(sms.text(), phone) {
+			t.Fatalf("the demo SMS page shows the full number %s", phone)
+		}
 		var smsCode string
 		for _, tr := range journeyFindAll(sms.doc, func(n *html.Node) bool { return n.DataAtom == atom.Tr }) {
 			row := journeyText(tr)
