@@ -177,3 +177,18 @@ func (a *App) LoginResident(ctx context.Context, rawPhone, code string) (Residen
 	}
 	return a.openResidentSession(ctx, phone)
 }
+
+// TermsVersion names the 用户协议 and 隐私政策 texts a resident agrees to
+// before a sign-in code is sent; change it whenever templates/pages/resident/
+// terms.html or privacy.html change in substance.
+const TermsVersion = "2026-12-01"
+
+// ErrConsentRequired refuses a sign-in code asked for without agreeing to
+// the terms and the privacy notice: no text is sent.
+func ErrConsentRequired() error {
+	return &Error{Code: EINVALID, Reason: "consent_required", Fields: map[string]string{"consent": "consent_required"}}
+}
+
+// SMSResendAfter is how long a resident waits before asking for another
+// code; the sign-in page counts it down.
+func (a *App) SMSResendAfter() time.Duration { return a.cfg.SMSResendAfter }

@@ -85,15 +85,20 @@ func (s *Server) apiCashierLogin(c echo.Context) error {
 
 func (s *Server) apiResidentSendCode(c echo.Context) error {
 	var req struct {
-		Phone string `json:"phone"`
+		Phone   string `json:"phone"`
+		Consent bool   `json:"consent"`
 	}
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
+	if !req.Consent {
+		return app.ErrConsentRequired()
+	}
 	if _, err := s.app.SendSignInCode(app.WithRequester(c.Request().Context(), c.RealIP()), req.Phone); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusAccepted, map[string]string{"status": "sent"})
+	return c.JSON(http.StatusAccepted, map[string]any{"status": "sent", "terms_version": app.TermsVersion,
+		"resend_after_seconds": int(s.app.SMSResendAfter().Seconds())})
 }
 
 func (s *Server) apiResidentLogin(c echo.Context) error {

@@ -13,7 +13,7 @@ import (
 func TestSMSSignInRules(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	send := func(phone string) apptest.Response {
-		return e.API(t, http.MethodPost, "/api/v1/resident/sms", "", map[string]string{"phone": phone})
+		return e.API(t, http.MethodPost, "/api/v1/resident/sms", "", map[string]any{"phone": phone, "consent": true})
 	}
 	login := func(phone, code string) apptest.Response {
 		return e.API(t, http.MethodPost, "/api/v1/resident/sessions", "", map[string]string{"phone": phone, "code": code})
@@ -79,7 +79,7 @@ func TestSMSSignInRules(t *testing.T) {
 func TestSMSGatewayFailureIsReported(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	e.SMS.Fail.Store(true)
-	r := e.API(t, http.MethodPost, "/api/v1/resident/sms", "", map[string]string{"phone": "13800138000"})
+	r := e.API(t, http.MethodPost, "/api/v1/resident/sms", "", map[string]any{"phone": "13800138000", "consent": true})
 	if r.Status != 500 || r.Reason() != "sms_failed" {
 		t.Fatalf("failed send: %d %s", r.Status, r.Raw)
 	}

@@ -49,7 +49,7 @@ func TestNoPhoneNumberInTheDatabaseFiles(t *testing.T) {
 	camp := e.LiveCampaign(t, apptest.CampaignSpec{})
 	const phone, idNumber = "13987654321", "11010519491231002X"
 	signIn := func() (int64, string) {
-		if r := e.API(t, http.MethodPost, "/api/v1/resident/sms", "", map[string]string{"phone": "+86 139 8765 4321"}); r.Status != http.StatusAccepted {
+		if r := e.API(t, http.MethodPost, "/api/v1/resident/sms", "", map[string]any{"phone": "+86 139 8765 4321", "consent": true}); r.Status != http.StatusAccepted {
 			t.Fatalf("sms: %d %s", r.Status, r.Raw)
 		}
 		r := e.API(t, http.MethodPost, "/api/v1/resident/sessions", "", map[string]string{"phone": phone, "code": e.SMS.Code(phone)})

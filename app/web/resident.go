@@ -206,11 +206,27 @@ func (s *Server) residentLoginForm(c echo.Context) error {
 	return s.page(c, http.StatusOK, "resident/login", "title.resident_login", map[string]any{"Phone": c.QueryParam("phone")})
 }
 
-// residentSendCode sends a sign-in code and shows the code step.
+// residentTerms is the 用户协议 a resident agrees to before a sign-in code
+// is sent, with the version the consent refers to.
+func (s *Server) residentTerms(c echo.Context) error {
+	s.optionalResident(c)
+	return s.page(c, http.StatusOK, "resident/terms", "title.terms", map[string]any{"Version": app.TermsVersion})
+}
+
+// consented reports whether the form's consent box was ticked: the page
+// requires it too, but only the server's check counts.
+func consented(c echo.Context) bool { return c.FormValue("consent") == "1" }
+
+// residentSendCode sends a sign-in code and shows the code step, whose
+// resend button counts down the server's resend interval.
 func (s *Server) residentSendCode(c echo.Context) error {
 	raw := c.FormValue("phone")
-	phone, err := s.app.SendSignInCode(app.WithRequester(c.Request().Context(), c.RealIP()), raw)
 	data := map[string]any{"Phone": raw}
+	var phone string
+	err := app.ErrConsentRequired()
+	if consented(c) {
+		phone, err = s.app.SendSignInCode(app.WithRequester(c.Request().Context(), c.RealIP()), raw)
+	}
 	if err != nil {
 		if app.ErrorCode(err) == app.EINTERNAL && app.ErrorReason(err) != "sms_failed" {
 			return err
@@ -218,7 +234,8 @@ func (s *Server) residentSendCode(c echo.Context) error {
 		data["Error"] = s.locale(c).Err(err)
 		return s.page(c, statusOf[app.ErrorCode(err)], "resident/login", "title.resident_login", data)
 	}
-	data["Phone"], data["CodeSent"] = phone, true
+	data["Phone"], data["MaskedPhone"], data["CodeSent"] = phone, app.Resident{Phone: phone}.MaskedPhone(), true
+	data["ResendAfter"] = int(s.app.SMSResendAfter().Seconds())
 	return s.page(c, http.StatusOK, "resident/login", "title.resident_login", data)
 }
 
@@ -230,10 +247,19 @@ func (s *Server) residentLogin(c echo.Context) error {
 			return err
 		}
 		return s.page(c, statusOf[app.ErrorCode(err)], "resident/login", "title.resident_login",
-			map[string]any{"Phone": phone, "CodeSent": true, "Error": s.locale(c).Err(err)})
+			map[string]any{"Phone": phone, "MaskedPhone": maskedInput(phone), "CodeSent": true, "Error": s.locale(c).Err(err)})
 	}
 	s.startSession(c, residents, tok)
 	return c.Redirect(http.StatusSeeOther, "/m/wallet")
+}
+
+// maskedInput masks a number as typed, for showing it back (138****8000);
+// what is not a mobile number is shown as typed.
+func maskedInput(raw string) string {
+	if phone, err := app.NormalizeMobile(raw); err == nil {
+		return app.Resident{Phone: phone}.MaskedPhone()
+	}
+	return raw
 }
 
 func (s *Server) residentLogout(c echo.Context) error {

@@ -68,7 +68,7 @@ func TestFailedSMSCanBeRetriedAtOnce(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	e.SMS.Fail.Store(true)
 	send := func() apptest.Response {
-		return e.API(t, http.MethodPost, "/api/v1/resident/sms", "", map[string]string{"phone": "13800138000"})
+		return e.API(t, http.MethodPost, "/api/v1/resident/sms", "", map[string]any{"phone": "13800138000", "consent": true})
 	}
 	if r := send(); r.Status != 500 || r.Reason() != "sms_failed" {
 		t.Fatalf("failed send: %d %s", r.Status, r.Raw)
@@ -86,7 +86,7 @@ func TestSMSRateLimitIgnoresForgedForwardedFor(t *testing.T) {
 	limited := 0
 	for i := 0; i < 10; i++ {
 		// A bot walks through numbers and forges a new address each time.
-		r := e.API(t, http.MethodPost, "/api/v1/resident/sms", "", map[string]string{"phone": fmt.Sprintf("1380000%04d", i)},
+		r := e.API(t, http.MethodPost, "/api/v1/resident/sms", "", map[string]any{"phone": fmt.Sprintf("1380000%04d", i), "consent": true},
 			"X-Forwarded-For", fmt.Sprintf("203.0.113.%d", i), "X-Real-IP", fmt.Sprintf("198.51.100.%d", i))
 		if r.Status == 429 {
 			limited++
@@ -99,7 +99,7 @@ func TestSMSRateLimitIgnoresForgedForwardedFor(t *testing.T) {
 	e.Clock.Advance(time.Minute)
 	limited = 0
 	for i := 10; i < 14; i++ {
-		r := e.API(t, http.MethodPost, "/api/v1/resident/sms", "", map[string]string{"phone": fmt.Sprintf("1380000%04d", i)})
+		r := e.API(t, http.MethodPost, "/api/v1/resident/sms", "", map[string]any{"phone": fmt.Sprintf("1380000%04d", i), "consent": true})
 		if r.Status == 429 {
 			limited++
 		}

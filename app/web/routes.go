@@ -95,6 +95,7 @@ func (s *Server) routes(fsys fs.FS) {
 	e.GET("/m/campaigns/:id/stock.json", s.residentStock)
 	e.GET("/m/login", s.residentLoginForm)
 	e.GET("/m/privacy", s.residentPrivacy)
+	e.GET("/m/terms", s.residentTerms)
 	e.POST("/m/login/code", s.residentSendCode, smsLimit)
 	e.POST("/m/login", s.residentLogin, loginLimit)
 	rg := e.Group("/m", s.requireSignIn(residents))

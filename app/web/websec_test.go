@@ -189,7 +189,7 @@ func TestInvalidTextIsRefusedAndNothingStored(t *testing.T) {
 				apply.Set(k, v)
 			}
 			refusedPage(t, "merchant application form", maker.do(t, http.MethodPost, "/merchant/apply", apply))
-			refusedPage(t, "SMS form", maker.do(t, http.MethodPost, "/m/login/code", url.Values{"phone": {"13800138000" + bad}}))
+			refusedPage(t, "SMS form", maker.do(t, http.MethodPost, "/m/login/code", url.Values{"phone": {"13800138000" + bad}, "consent": {"1"}}))
 		})
 	}
 	// The API, with the bad text spelled as raw bytes and as JSON escapes.
@@ -215,9 +215,9 @@ func TestInvalidTextIsRefusedAndNothingStored(t *testing.T) {
 				app[k] = v
 			}
 			refused("merchant application", rawJSON(t, e, http.MethodPost, "/api/v1/merchants/applications", "", withRawString(t, app, "name", sp.spelled)))
-			refused("SMS", rawJSON(t, e, http.MethodPost, "/api/v1/resident/sms", "", withRawString(t, map[string]any{}, "phone", "13800138000"+sp.spelled)))
+			refused("SMS", rawJSON(t, e, http.MethodPost, "/api/v1/resident/sms", "", withRawString(t, map[string]any{"consent": true}, "phone", "13800138000"+sp.spelled)))
 			// A key is text too.
-			refused("bad key", rawJSON(t, e, http.MethodPost, "/api/v1/resident/sms", "", []byte(`{"phone":"13800138000","`+sp.spelled+`":1}`)))
+			refused("bad key", rawJSON(t, e, http.MethodPost, "/api/v1/resident/sms", "", []byte(`{"consent":true,"phone":"13800138000","`+sp.spelled+`":1}`)))
 		})
 	}
 	if n := campaigns(); n != beforeCampaigns {
@@ -305,7 +305,7 @@ func TestSignInRotatesTheCSRFToken(t *testing.T) {
 			return b.do(t, http.MethodPost, "/merchant/login", url.Values{"username": {e.Cashier.Username}, "password": {apptest.Password}})
 		}, "/merchant", func() (string, url.Values) { return "/merchant/check", url.Values{"code": {"7K3M-9QXZ-2HJ4-RT8V"}} }},
 		{"resident", func(t *testing.T, b *authzBrowser) authzPage {
-			if p := b.do(t, http.MethodPost, "/m/login/code", url.Values{"phone": {"13800138000"}}); p.status != http.StatusOK {
+			if p := b.do(t, http.MethodPost, "/m/login/code", url.Values{"phone": {"13800138000"}, "consent": {"1"}}); p.status != http.StatusOK {
 				t.Fatalf("send code: %d", p.status)
 			}
 			return b.do(t, http.MethodPost, "/m/login", url.Values{"phone": {"13800138000"}, "code": {e.SMS.Code("13800138000")}})

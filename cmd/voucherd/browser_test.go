@@ -107,6 +107,7 @@ func TestBrowserResidentClaimsAndSeesQR(t *testing.T) {
 		chromedp.Navigate(base+"/m/login"),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="phone"]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name="phone"]`), browserPhone),
+		chromedp.Click(chromedp.CSS(`input[name="consent"]`)),
 	)
 	submit("send code (获取验证码)", `form[action="/m/login/code"] button[type="submit"]`)
 	step("code step shown", 5*time.Second, chromedp.WaitVisible(chromedp.CSS(`input[name="code"]`)))
@@ -368,7 +369,7 @@ func browserReadSMSCode(t *testing.T, parent context.Context, base string, conso
 			if (tr.cells[0].textContent.trim() === %q) return tr.querySelector('.sms-text').textContent;
 		}
 		return '';
-	})()`, browserPhoneDigits)))
+	})()`, browserPhoneDigits[:3]+"****"+browserPhoneDigits[7:])))
 	if err != nil {
 		t.Fatalf("reading /demo/sms: %v", err)
 	}

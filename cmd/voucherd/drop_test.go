@@ -63,6 +63,7 @@ func TestBrowserDropOpensWhileThePageIsOpen(t *testing.T) {
 		chromedp.Navigate(base+"/m/login"),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="phone"]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name="phone"]`), phone),
+		chromedp.Click(chromedp.CSS(`input[name="consent"]`)),
 		chromedp.Tap(chromedp.CSS(`form[action="/m/login/code"] button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="code"]`)),
 	)

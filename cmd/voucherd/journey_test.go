@@ -736,18 +736,22 @@ func TestJourneyEndToEnd(t *testing.T) {
 	ok = t.Run("2_resident_signs_in_by_sms", func(t *testing.T) {
 		p := resident.get(t, "/m/login")
 		journeyStatus(t, p, http.StatusOK)
-		res := resident.submit(t, journeyForm(t, p, "/m/login/code"), url.Values{"phone": {phoneTyped}})
+		res := resident.submit(t, journeyForm(t, p, "/m/login/code"), url.Values{"phone": {phoneTyped}, "consent": {"1"}})
 		journeyStatus(t, res, http.StatusOK)
-		if !strings.Contains(res.text(), "验证码已发送至 "+phone) {
+		masked := phone[:3] + "****" + phone[7:]
+		if !strings.Contains(res.text(), "验证码已发送至 "+masked) {
 			t.Fatalf("code step: %.600s", res.text())
 		}
 
 		sms := resident.get(t, "/demo/sms")
 		journeyStatus(t, sms, http.StatusOK)
+		if strings.Contains(sms.text(), phone) {
+			t.Fatalf("the demo SMS page shows the full number %s", phone)
+		}
 		var smsCode string
 		for _, tr := range journeyFindAll(sms.doc, func(n *html.Node) bool { return n.DataAtom == atom.Tr }) {
 			row := journeyText(tr)
-			if strings.HasPrefix(row, phone+" ") {
+			if strings.HasPrefix(row, masked+" ") {
 				if mm := regexp.MustCompile(`验证码 ([0-9]{6})`).FindStringSubmatch(row); mm != nil {
 					smsCode = mm[1]
 					break // newest first
