@@ -34,8 +34,15 @@ func liveVoucher(t *testing.T, e *apptest.Env, phone string) (app.Voucher, strin
 // does, and returns the redemption's id.
 func redeemAtTill(t *testing.T, e *apptest.Env, cashierTok string, v app.Voucher, bill string) int64 {
 	t.Helper()
+	return redeemAtTillAs(t, e, cashierTok, v, bill, "till-"+v.Code)
+}
+
+// redeemAtTillAs redeems under a given idempotency key: a second use
+// after a reversal is a new request with a new key.
+func redeemAtTillAs(t *testing.T, e *apptest.Env, cashierTok string, v app.Voucher, bill, key string) int64 {
+	t.Helper()
 	r := e.API(t, http.MethodPost, "/api/v1/cashier/redemptions", cashierTok,
-		map[string]string{"voucher": v.Token, "bill": bill}, "Idempotency-Key", "till-"+v.Code)
+		map[string]string{"voucher": v.Token, "bill": bill}, "Idempotency-Key", key)
 	if r.Status != http.StatusCreated {
 		t.Fatalf("redeeming at the till: %d %s", r.Status, r.Raw)
 	}
@@ -134,6 +141,23 @@ func TestBrowserVoucherPageFollowsTheTill(t *testing.T) {
 	}
 	if !browserEval[bool](t, tab, `window.__sameDocument === true`) {
 		t.Errorf("the page was reloaded to follow the voucher")
+	}
+
+	// The wallet follows too: its usable tab lists the voucher; after a
+	// second use at the till, coming back to the wallet (focus) redraws
+	// the list without a reload.
+	card := `#wallet a[href="/m/vouchers/` + v.Code + `"]`
+	step("the wallet", chromedp.Navigate(e.Server.URL+"/m/wallet"), chromedp.WaitVisible(chromedp.CSS(card)))
+	browserEval[bool](t, tab, `window.__sameDocument = true`)
+	e.Clock.Advance(400 * time.Millisecond)
+	redeemAtTillAs(t, e, cashier, v, "150", "till-again-"+v.Code)
+	browserEval[bool](t, tab, `window.dispatchEvent(new Event('focus')), true`)
+	waitFor(t, tab, "the wallet's usable tab drops the used voucher", `!document.querySelector('`+card+`')`)
+	if got := pageText(t, tab, `#wallet .tab[href="/m/wallet?tab=redeemed"]`); got != "已使用 (1)" {
+		t.Errorf("the wallet's used tab says %q, want 已使用 (1)", got)
+	}
+	if !browserEval[bool](t, tab, `window.__sameDocument === true`) {
+		t.Errorf("the wallet was reloaded to follow the voucher")
 	}
 	for _, m := range console.all() {
 		if m.bad() {
