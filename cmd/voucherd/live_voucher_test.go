@@ -135,7 +135,7 @@ func TestBrowserVoucherPageFollowsTheTill(t *testing.T) {
 
 	e.Clock.Advance(400 * time.Millisecond)
 	reverseAtTill(t, e, cashier, redID)
-	waitFor(t, tab, "the page flips back to usable", `document.getElementById('voucher-used').hidden && !document.getElementById('voucher-usable').hidden`)
+	waitFor(t, tab, "the page flips back to usable", `document.getElementById('voucher-used').hidden && !document.getElementById('voucher-usable').hidden && !!document.getElementById('manual-code')`)
 	if got := pageText(t, tab, `#voucher-state`); got != "可使用" {
 		t.Errorf("after the reversal the page says %q, want 可使用", got)
 	}
@@ -150,7 +150,7 @@ func TestBrowserVoucherPageFollowsTheTill(t *testing.T) {
 	step("the wallet", chromedp.Navigate(e.Server.URL+"/m/wallet"), chromedp.WaitVisible(chromedp.CSS(card)))
 	browserEval[bool](t, tab, `window.__sameDocument = true`)
 	e.Clock.Advance(400 * time.Millisecond)
-	redeemAtTillAs(t, e, cashier, v, "150", "till-again-"+v.Code)
+	againID := redeemAtTillAs(t, e, cashier, v, "150", "till-again-"+v.Code)
 	browserEval[bool](t, tab, `window.dispatchEvent(new Event('focus')), true`)
 	waitFor(t, tab, "the wallet's usable tab drops the used voucher", `!document.querySelector('`+card+`')`)
 	if got := pageText(t, tab, `#wallet .tab[href="/m/wallet?tab=redeemed"]`); got != "已使用 (1)" {
@@ -158,6 +158,19 @@ func TestBrowserVoucherPageFollowsTheTill(t *testing.T) {
 	}
 	if !browserEval[bool](t, tab, `window.__sameDocument === true`) {
 		t.Errorf("the wallet was reloaded to follow the voucher")
+	}
+
+	// A page opened on the used voucher has no code to present; when the
+	// use is reversed, the QR and the manual code appear.
+	step("the used voucher's page", chromedp.Navigate(e.Server.URL+"/m/vouchers/"+v.Code), chromedp.WaitVisible(chromedp.CSS(`#voucher-used`)))
+	if browserEval[bool](t, tab, `!!document.getElementById('manual-code')`) {
+		t.Errorf("a used voucher's page carries its manual code")
+	}
+	e.Clock.Advance(400 * time.Millisecond)
+	reverseAtTill(t, e, cashier, againID)
+	waitFor(t, tab, "the reversed voucher's code appears", `!!document.getElementById('manual-code') && !document.getElementById('voucher-usable').hidden`)
+	if got := pageText(t, tab, `#manual-code`); strings.ReplaceAll(got, "-", "") == "" {
+		t.Errorf("the manual code shows %q", got)
 	}
 	for _, m := range console.all() {
 		if m.bad() {

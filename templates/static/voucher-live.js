@@ -29,6 +29,20 @@
       setText('used-saved', d.saved);
       setHidden('voucher-used', state !== 'redeemed');
       setHidden('voucher-usable', state !== 'claimed');
+      var usable = document.getElementById('voucher-usable');
+      if (state === 'claimed' && usable && !usable.firstElementChild) fetchUsable(usable);
+    }
+    // A page opened on a used voucher has no code to present; once the
+    // use is reversed, the QR and manual code come from the page itself.
+    function fetchUsable(usable) {
+      fetch(location.href, { credentials: 'same-origin', cache: 'no-store' })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (!html) return;
+          var fresh = new DOMParser().parseFromString(html, 'text/html').getElementById('voucher-usable');
+          if (fresh && fresh.firstElementChild) usable.replaceChildren.apply(usable, Array.prototype.slice.call(fresh.childNodes));
+        })
+        .catch(function () {});
     }
     function schedule() {
       clearTimeout(timer);
