@@ -121,6 +121,9 @@ type Store interface {
 	MerchantRedemptions(ctx context.Context, merchantID int64, from, to time.Time) ([]RedemptionLine, error)
 	// RedemptionOf returns how a voucher was redeemed, with the merchant's name.
 	RedemptionOf(ctx context.Context, voucherID int64) (Redemption, string, error)
+	// LastReversal returns when a voucher's latest reversed redemption was
+	// reversed, or nil when none of its redemptions ever was.
+	LastReversal(ctx context.Context, voucherID int64) (*time.Time, error)
 }
 
 // SMSSender delivers a text message to a mainland mobile number.

@@ -347,6 +347,18 @@ func (s *Store) RedemptionOf(ctx context.Context, voucherID int64) (app.Redempti
 	return row.Redemption, row.MerchantName, notFound(err, "redemption_not_found")
 }
 
+// LastReversal returns when a voucher's latest reversed redemption was
+// reversed, or nil when none was.
+func (s *Store) LastReversal(ctx context.Context, voucherID int64) (*time.Time, error) {
+	var at []time.Time
+	err := s.r.SelectContext(ctx, &at, `SELECT reversed_at FROM redemptions
+		WHERE voucher_id = ? AND reversed_at IS NOT NULL ORDER BY reversed_at DESC LIMIT 1`, voucherID)
+	if err != nil || len(at) == 0 {
+		return nil, err
+	}
+	return &at[0], nil
+}
+
 // Reverse undoes a redemption on a refund, in one transaction at the
 // writer's time: the redemption is marked reversed (guarded: same merchant,
 // not reversed yet, made inside the reversal window as app.ReversalWindowStart

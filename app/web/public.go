@@ -121,21 +121,37 @@ func localTarget(raw string) string {
 }
 
 // voucherLink is where a phone camera lands when it scans a voucher QR
-// outside the cashier page: it says what the voucher is, and that it is
-// genuine, but redeems nothing.
+// outside the cashier page: it says what the voucher is, that it is
+// genuine, and whether it can still be used (valid, used when and where,
+// expired, or used and then reversed), but redeems nothing. It is public:
+// it names the shop, never the resident.
 func (s *Server) voucherLink(c echo.Context) error {
-	claims, err := s.app.Ring().Verify(c.Param("token"), s.app.Now(), nil)
+	v, m, err := s.app.PublicMoment(c.Request().Context(), c.Param("token"))
 	data := map[string]any{}
 	switch {
 	case err == nil:
-		data["Face"], data["Threshold"] = app.Fen(claims.FaceFen), app.Fen(claims.ThresholdFen)
-		data["Expires"] = claims.Expires
+		data["V"], data["M"] = v, m
+		data["Face"], data["Threshold"] = v.FaceFen, v.ThresholdFen
+		data["Expires"] = v.ExpiresAt
 	case errors.Is(err, token.ErrExpired):
-		data["Problem"] = "err.expired"
-	default:
+		data["Problem"] = "voucher_link.expired"
+	case isTokenError(err):
 		data["Problem"] = "err.forged"
+	default:
+		return err // the database failed: an error page, not "forged"
 	}
 	return s.page(c, http.StatusOK, "public/voucher", "title.voucher_link", data)
+}
+
+// isTokenError says whether a voucher token was refused as a token (bad
+// form, signature, issuer or time), as opposed to a failed lookup.
+func isTokenError(err error) bool {
+	for _, e := range []error{token.ErrMalformed, token.ErrForged, token.ErrNotYetValid, token.ErrWrongIssuer, token.ErrMissingExpiry} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // Outbox is the demo SMS sender: it writes each message to the log and

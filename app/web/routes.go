@@ -108,6 +108,7 @@ func (s *Server) routes(fsys fs.FS) {
 	rg.POST("/identity", s.residentIdentity)
 	rg.GET("/vouchers/:code", s.residentVoucher)
 	rg.GET("/vouchers/:code/qr.png", s.residentVoucherQR)
+	rg.GET("/vouchers/:code/state.json", s.residentVoucherState)
 	rg.POST("/campaigns/:id/claim", s.residentClaim, claimLimit)
 
 	// Cashiers' pages.
