@@ -30,12 +30,6 @@ func TestBrowserAccessibilityOfResidentAndCashierPages(t *testing.T) {
 		}
 		t.Skipf("axe-core missing (%v): run make assets", err)
 	}
-	logs := &browserLog{}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("browser log:\n%s", logs.String())
-		}
-	})
 	e := apptest.New(t, apptest.Options{})
 	ctx := context.Background()
 	c := e.LiveCampaign(t, apptest.CampaignSpec{})
@@ -46,16 +40,9 @@ func TestBrowserAccessibilityOfResidentAndCashierPages(t *testing.T) {
 	}
 	cashierTok := e.CashierSession(t, e.Cashier)
 
-	console := &browserConsole{}
-	tab := browserTab(t, logs, console, "axe")
-	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(tab, 15*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	// The language is chosen per round below (the /lang switch), whatever
+	// the browser asks for.
+	tab, _, run := browserChineseTab(t, "axe", 15*time.Second)
 	base := e.Server.URL
 	run("phone viewport", chromedp.EmulateViewport(browserPhoneWidth, browserPhoneHeight, chromedp.EmulateScale(2), chromedp.EmulateMobile))
 	// The session cookies are set from the page (same origin): the test

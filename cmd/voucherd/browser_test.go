@@ -311,6 +311,34 @@ func browserStartProduct(t *testing.T, logs *browserLog) string {
 	return base
 }
 
+// browserStep runs steps on a tab as one test step, each call with its own
+// timeout, and fails the test naming the step.
+type browserStep func(what string, actions ...chromedp.Action[chromedp.Void])
+
+// browserChineseTab starts Chromium for the test in Chinese, with the log
+// printed if the test fails, and returns the tab, what its console heard,
+// and a step runner giving each step perStep.
+func browserChineseTab(t *testing.T, name string, perStep time.Duration) (context.Context, *browserConsole, browserStep) {
+	t.Helper()
+	logs := &browserLog{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("browser log:\n%s", logs.String())
+		}
+	})
+	console := &browserConsole{}
+	tab := browserTab(t, logs, console, name, chromedp.Flag("lang", "zh-CN"), chromedp.Flag("accept-lang", "zh-CN,zh"))
+	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(tab, perStep)
+		defer cancel()
+		if err := chromedp.Do(sctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	return tab, console, run
+}
+
 // browserOfficerSignIn signs the demo approver in on the officers' login
 // page and waits for the campaigns list.
 func browserOfficerSignIn(base string) []chromedp.Action[chromedp.Void] {

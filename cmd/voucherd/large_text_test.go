@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -19,24 +18,9 @@ import (
 // it off again is remembered too.
 func TestBrowserLargeTextModeOnEveryPage(t *testing.T) {
 	browserRequireChromium(t)
-	logs := &browserLog{}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("browser log:\n%s", logs.String())
-		}
-	})
 	e := apptest.New(t, apptest.Options{})
 	c := e.LiveCampaign(t, apptest.CampaignSpec{})
-	console := &browserConsole{}
-	tab := browserTab(t, logs, console, "large", chromedp.Flag("lang", "zh-CN"), chromedp.Flag("accept-lang", "zh-CN,zh"))
-	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(tab, 10*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	tab, console, run := browserChineseTab(t, "large", 10*time.Second)
 	base := e.Server.URL
 	run("phone viewport", chromedp.EmulateViewport(browserPhoneWidth, browserPhoneHeight, chromedp.EmulateScale(2), chromedp.EmulateMobile))
 	run("open /m", chromedp.Navigate(base+"/m"))
@@ -86,19 +70,9 @@ func TestBrowserLargeTextModeOnEveryPage(t *testing.T) {
 // screen; the open-data table shows its rows as cards.
 func TestBrowserNothingOverflowsANarrowPhone(t *testing.T) {
 	browserRequireChromium(t)
-	logs := &browserLog{}
 	e := apptest.New(t, apptest.Options{})
 	c := e.LiveCampaign(t, apptest.CampaignSpec{Name: "渝味360碗·餐饮消费季（第二期）重庆市渝中区解放碑商圈专场"})
-	console := &browserConsole{}
-	tab := browserTab(t, logs, console, "narrow", chromedp.Flag("lang", "zh-CN"), chromedp.Flag("accept-lang", "zh-CN,zh"))
-	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(tab, 10*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	tab, _, run := browserChineseTab(t, "narrow", 10*time.Second)
 	base := e.Server.URL
 	run("a 360 px phone", chromedp.EmulateViewport(360, 740, chromedp.EmulateScale(2), chromedp.EmulateMobile))
 	for _, display := range []string{"normal", "large"} {

@@ -69,26 +69,11 @@ func reverseAtTill(t *testing.T, e *apptest.Env, cashierTok string, redemptionID
 // and logged).
 func TestBrowserVoucherPageFollowsTheTill(t *testing.T) {
 	browserRequireChromium(t)
-	logs := &browserLog{}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("browser log:\n%s", logs.String())
-		}
-	})
 	e := apptest.New(t, apptest.Options{})
 	v, residentTok := liveVoucher(t, e, "13912340001")
 	cashier := e.CashierSession(t, e.Cashier)
 
-	console := &browserConsole{}
-	tab := browserTab(t, logs, console, "voucher", chromedp.Flag("lang", "zh-CN"), chromedp.Flag("accept-lang", "zh-CN,zh"))
-	step := func(name string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(tab, 10*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, steps...); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
+	tab, console, step := browserChineseTab(t, "voucher", 10*time.Second)
 	step("phone viewport and the resident's session",
 		chromedp.EmulateViewport(browserPhoneWidth, browserPhoneHeight,
 			chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait),
