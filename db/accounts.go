@@ -340,15 +340,6 @@ func (s *Store) DeleteSession(ctx context.Context, hash string) error {
 	return err
 }
 
-// DeleteExpiredSessions removes sessions that ended before now.
-func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, now.UTC())
-	if err != nil {
-		return 0, err
-	}
-	return affected(res)
-}
-
 // Merchants lists merchants of one district (or "" all), pending first.
 func (s *Store) Merchants(ctx context.Context, district string) ([]app.Merchant, error) {
 	var ms []app.Merchant
