@@ -137,6 +137,12 @@ func (a *App) claimOnce(ctx context.Context, r Resident, campaignID, tierID int6
 		return Voucher{}, Conflict("limit_reached").With("limit", strconv.Itoa(c.PerResidentLimit))
 	}
 
+	// Consent to the current texts is asked after the answers that need no
+	// resident (sold out stays an answer from memory) and before the writer.
+	if err := a.requireConsent(ctx, r.ID); err != nil {
+		return Voucher{}, err
+	}
+
 	if q := a.store.WriterQueue(); a.cfg.AdmissionQueue > 0 && q >= a.cfg.AdmissionQueue {
 		return Voucher{}, tooBusy(now, q)
 	}

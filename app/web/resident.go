@@ -213,7 +213,74 @@ func (s *Server) residentLoginForm(c echo.Context) error {
 // is sent, with the version the consent refers to.
 func (s *Server) residentTerms(c echo.Context) error {
 	s.optionalResident(c)
-	return s.page(c, http.StatusOK, "resident/terms", "title.terms", map[string]any{"Version": app.TermsVersion})
+	return s.page(c, http.StatusOK, "resident/terms", "title.terms", termsData(s.app.Terms()))
+}
+
+// termsData is what the texts' pages show of the terms: the version, and
+// the organiser and contact an operator named.
+func termsData(t app.Terms) map[string]any {
+	return map[string]any{"Version": t.Version, "Organiser": t.Organiser, "Contact": t.Contact}
+}
+
+// residentConsentForm asks a signed-in resident to agree to the current
+// texts: the claim sends them here when the consent on record is to older
+// texts (or none is), and back where they were once they agree.
+func (s *Server) residentConsentForm(c echo.Context) error {
+	return s.consentPage(c, http.StatusOK, nil)
+}
+
+func (s *Server) consentPage(c echo.Context, status int, err error) error {
+	data := map[string]any{"Version": s.app.Terms().Version, "Back": safeBack(c.FormValue("back"))}
+	if err != nil {
+		data["Error"] = s.locale(c).Err(err)
+	}
+	return s.page(c, status, "resident/consent", "title.consent", data)
+}
+
+func (s *Server) residentConsent(c echo.Context) error {
+	_, err := s.app.AgreeToTerms(c.Request().Context(), residentOf(c), consented(c), c.FormValue("version"))
+	if err != nil {
+		if app.ErrorCode(err) == app.EINTERNAL {
+			return err
+		}
+		return s.consentPage(c, statusOf[app.ErrorCode(err)], err)
+	}
+	s.flash(c, "consent_recorded")
+	return c.Redirect(http.StatusSeeOther, safeBack(c.FormValue("back")))
+}
+
+// consentJSON is a resident's consent on record, in API answers.
+type consentJSON struct {
+	Version     string    `json:"version"`
+	ConsentedAt time.Time `json:"consented_at"`
+	// Current is whether it is to the texts in force: when not, claims are
+	// refused with consent_renewal_required until the resident agrees again.
+	Current bool `json:"current"`
+}
+
+func (s *Server) consentOf(r app.Resident) *consentJSON {
+	if r.ConsentedAt == nil || r.ConsentVersion == nil {
+		return nil
+	}
+	return &consentJSON{Version: *r.ConsentVersion, ConsentedAt: r.ConsentedAt.UTC(), Current: s.app.ConsentCurrent(r)}
+}
+
+// apiResidentConsent is POST /api/v1/resident/consent {"consent": true,
+// "version": "…"}: the API twin of residentConsent. The version is the one
+// the client showed (GET /m/terms, or params.version of the refusal).
+func (s *Server) apiResidentConsent(c echo.Context) error {
+	var req struct {
+		Consent bool   `json:"consent"`
+		Version string `json:"version"`
+	}
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	r, err := s.app.AgreeToTerms(c.Request().Context(), residentOf(c), req.Consent, req.Version)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"consent": s.consentOf(r)})
 }
 
 // consented reports whether the form's consent box was ticked: the page
@@ -286,6 +353,9 @@ func (s *Server) residentClaim(c echo.Context) error {
 		}
 		if app.ErrorReason(err) == "real_name_required" {
 			return c.Redirect(http.StatusSeeOther, "/m/identity?back=/m")
+		}
+		if app.ErrorReason(err) == "consent_renewal_required" {
+			return c.Redirect(http.StatusSeeOther, "/m/consent?back=/m")
 		}
 		return s.claimAnswer(c, statusOf[app.ErrorCode(err)], s.locale(c).Err(err))
 	}

@@ -61,6 +61,9 @@ func New(a *app.App, cfg Config, fsys fs.FS, outbox *Outbox, log *slog.Logger) (
 	if err != nil {
 		return nil, err
 	}
+	if err := checkTermsVersion(fsys, a.Terms()); err != nil {
+		return nil, err
+	}
 	if log == nil {
 		log = slog.Default()
 	}
