@@ -357,7 +357,9 @@ func (s *Server) residentClaim(c echo.Context) error {
 		if app.ErrorReason(err) == "consent_renewal_required" {
 			return c.Redirect(http.StatusSeeOther, "/m/consent?back=/m")
 		}
-		return s.claimAnswer(c, statusOf[app.ErrorCode(err)], s.locale(c).Err(err))
+		var ae *app.Error
+		asError(err, &ae)
+		return s.claimAnswer(c, overloadStatus(c, ae, statusOf[app.ErrorCode(err)]), s.locale(c).Err(err))
 	}
 	s.flash(c, "voucher_claimed")
 	return c.Redirect(http.StatusSeeOther, "/m/vouchers/"+v.Code)
