@@ -137,8 +137,9 @@ func (a *App) claimOnce(ctx context.Context, r Resident, campaignID, tierID int6
 		return Voucher{}, Conflict("limit_reached").With("limit", strconv.Itoa(c.PerResidentLimit))
 	}
 
-	// Consent to the current texts is asked after the answers that need no
-	// resident (sold out stays an answer from memory) and before the writer.
+	// Consent to the current texts is asked after the refusals above (sold
+	// out stays an answer from memory, with no account read) and before the
+	// press may queue for the writer.
 	if err := a.requireConsent(ctx, r.ID); err != nil {
 		return Voucher{}, err
 	}
