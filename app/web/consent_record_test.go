@@ -169,6 +169,12 @@ func TestChangedTermsAskForConsentBeforeClaiming(t *testing.T) {
 	if p := b.do(t, http.MethodGet, "/m/me", nil); !strings.Contains(p.body, "尚无您同意 用户协议 与 隐私政策 的记录") {
 		t.Errorf("我的信息 of an account without consent on record:\n%.2000s", p.body)
 	}
+	// The pages with 领取 buttons say so before the press, not at it.
+	for _, path := range []string{"/m", fmt.Sprintf("/m/campaigns/%d", c.ID)} {
+		if p := b.do(t, http.MethodGet, path, nil); !strings.Contains(p.body, `id="consent-due"`) || !strings.Contains(p.body, `href="/m/consent?back=`) {
+			t.Errorf("%s does not ask for consent before the press:\n%.2000s", path, p.body)
+		}
+	}
 	press := url.Values{"tier": {fmt.Sprint(c.Tiers[0].ID)}, "request_key": {"page-1"}}
 	p := b.do(t, http.MethodPost, fmt.Sprintf("/m/campaigns/%d/claim", c.ID), press)
 	if p.status != http.StatusSeeOther || p.location != "/m/consent?back=/m" {
@@ -192,6 +198,9 @@ func TestChangedTermsAskForConsentBeforeClaiming(t *testing.T) {
 	p = b.do(t, http.MethodPost, "/m/consent", url.Values{"version": {version}, "consent": {"1"}, "back": {"/m"}})
 	if p.status != http.StatusSeeOther || p.location != "/m" {
 		t.Fatalf("agreeing on the page: %d to %q", p.status, p.location)
+	}
+	if p := b.do(t, http.MethodGet, "/m", nil); strings.Contains(p.body, `id="consent-due"`) {
+		t.Error("/m still asks for consent after the resident agreed")
 	}
 	if p := b.do(t, http.MethodPost, fmt.Sprintf("/m/campaigns/%d/claim", c.ID), press); p.status != http.StatusSeeOther || !strings.HasPrefix(p.location, "/m/vouchers/") {
 		t.Fatalf("page claim after agreeing: %d to %q", p.status, p.location)

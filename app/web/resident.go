@@ -50,7 +50,7 @@ func (s *Server) homePage(c echo.Context, status int, extra map[string]any) erro
 		return err
 	}
 	data := map[string]any{"Rows": rows, "Names": s.names(c), "RequestKey": newIdempotencyKey(),
-		"Districts": ds, "Categories": cats, "Category": category, "District": district}
+		"Districts": ds, "Categories": cats, "Category": category, "District": district, "ConsentDue": s.consentDue(c)}
 	for k, v := range extra {
 		data[k] = v
 	}
@@ -163,7 +163,7 @@ func (s *Server) residentCampaign(c echo.Context) error {
 	now := s.app.Now()
 	return s.page(c, http.StatusOK, "resident/campaign", "title.campaign_public", map[string]any{
 		"R":     cardRow(camp, now),
-		"Names": names, "Merchants": merchants, "Q": q, "RequestKey": newIdempotencyKey(),
+		"Names": names, "Merchants": merchants, "Q": q, "RequestKey": newIdempotencyKey(), "ConsentDue": s.consentDue(c),
 	})
 }
 
@@ -247,6 +247,13 @@ func (s *Server) residentConsent(c echo.Context) error {
 	}
 	s.flash(c, "consent_recorded")
 	return c.Redirect(http.StatusSeeOther, safeBack(c.FormValue("back")))
+}
+
+// consentDue reports whether the signed-in resident of a page must agree
+// to the current texts before claiming: the page says so before the press.
+func (s *Server) consentDue(c echo.Context) bool {
+	r, ok := c.Get(ctxResident).(app.Resident)
+	return ok && !s.app.ConsentCurrent(r)
 }
 
 // consentJSON is a resident's consent on record, in API answers.
