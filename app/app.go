@@ -46,6 +46,9 @@ type Store interface {
 	// EnsureResident returns the resident whose phone has this keyed hash,
 	// creating it with the sealed number on first sign-in.
 	EnsureResident(ctx context.Context, phoneHash string, phoneSealed []byte, now time.Time) (Resident, error)
+	// RecordConsent records a resident's agreement to the texts of a
+	// version at the writer's time, and returns that time.
+	RecordConsent(ctx context.Context, residentID int64, version string) (time.Time, error)
 	// SealLegacyPersonalData seals, in one transaction, personal data
 	// stored in clear before sealing existed.
 	SealLegacyPersonalData(ctx context.Context, hashPhone func(phone string) string, seal func(plain []byte, context string) ([]byte, error)) (int, error)
@@ -168,6 +171,8 @@ type Config struct {
 	// Identity verifies names and ID numbers at the real-name step; nil:
 	// ChecksumOnly, which proves no identity (the demo default).
 	Identity IdentityVerifier
+	// Terms are the 用户协议 and 隐私政策 residents agree to (see Terms).
+	Terms Terms
 }
 
 // DefaultConfig is what production runs with.
@@ -194,6 +199,7 @@ func DefaultConfig() Config {
 		EnrolSession:  10 * time.Minute,
 		ActivationTTL: 72 * time.Hour,
 		Lockout:       LockoutPolicy{Failures: 5, Window: 15 * time.Minute, LockFor: 15 * time.Minute},
+		Terms:         DemoTerms(),
 	}
 }
 

@@ -137,6 +137,13 @@ func (a *App) claimOnce(ctx context.Context, r Resident, campaignID, tierID int6
 		return Voucher{}, Conflict("limit_reached").With("limit", strconv.Itoa(c.PerResidentLimit))
 	}
 
+	// Consent to the current texts is asked after the refusals above (sold
+	// out stays an answer from memory, with no account read) and before the
+	// press may queue for the writer.
+	if err := a.requireConsent(ctx, r.ID); err != nil {
+		return Voucher{}, err
+	}
+
 	if q := a.store.WriterQueue(); a.cfg.AdmissionQueue > 0 && q >= a.cfg.AdmissionQueue {
 		return Voucher{}, tooBusy(now, q)
 	}

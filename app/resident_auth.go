@@ -162,7 +162,8 @@ func (a *App) SendSignInCode(ctx context.Context, rawPhone string) (string, erro
 	return phone, nil
 }
 
-// LoginResident checks a sign-in code and opens a new resident session.
+// LoginResident checks a sign-in code, opens a new resident session and
+// records the resident's consent to the current texts.
 func (a *App) LoginResident(ctx context.Context, rawPhone, code string) (Resident, string, error) {
 	phone, err := NormalizeMobile(rawPhone)
 	if err != nil {
@@ -175,13 +176,98 @@ func (a *App) LoginResident(ctx context.Context, rawPhone, code string) (Residen
 	if err := a.store.CheckSMSCode(ctx, a.PhoneHash(phone), a.requester(ctx), a.keyedHash(phone, code), a.now()); err != nil {
 		return Resident{}, "", err
 	}
-	return a.openResidentSession(ctx, phone)
+	r, tok, err := a.openResidentSession(ctx, phone)
+	if err != nil {
+		return Resident{}, "", err
+	}
+	// The code was sent only to someone who agreed to the current texts
+	// (ErrConsentRequired); the code proves whose number it was, so the
+	// agreement becomes the account's now, with the version it was to.
+	if r, err = a.recordConsent(ctx, r.ID); err != nil {
+		return Resident{}, "", err
+	}
+	return r, tok, nil
 }
 
-// TermsVersion names the 用户协议 and 隐私政策 texts a resident agrees to
-// before a sign-in code is sent; change it whenever templates/pages/resident/
-// terms.html or privacy.html change in substance.
-const TermsVersion = "2026-12-01"
+// Terms are the 用户协议 and 隐私政策 a resident agrees to before a
+// sign-in code is sent, and again before claiming whenever they change.
+// The texts are web's (templates/); the organiser and contact named in
+// them are an operator's (voucherd serve -organiser, -organiser-contact).
+type Terms struct {
+	Organiser string // who runs the vouchers and answers for residents' data
+	Contact   string // how residents reach the organiser: hotline, hours, address
+	// Version identifies the texts as residents read them, organiser and
+	// contact included (web.TermsVersion: a digest of the texts, so any
+	// change to them is a new version). "" asks no consent before claims.
+	Version string
+}
+
+// DemoTerms names the demo organiser: a real deployment names its own.
+func DemoTerms() Terms {
+	return Terms{Organiser: "重庆消费券平台（演示）", Contact: "023-6000 0000（演示热线，工作日 9:00–17:30）"}
+}
+
+// Terms are the texts residents agree to, with their version.
+func (a *App) Terms() Terms { return a.cfg.Terms }
+
+// ConsentCurrent reports whether a resident's consent on record is to the
+// current texts; a resident without one, or with one to older texts, is
+// asked to agree before claiming.
+func (a *App) ConsentCurrent(r Resident) bool {
+	if a.cfg.Terms.Version == "" {
+		return true
+	}
+	return r.ConsentVersion != nil && *r.ConsentVersion == a.cfg.Terms.Version
+}
+
+// requireConsent refuses a resident whose consent on record is not to the
+// current texts. The account is read through the cache, and only when
+// there are texts to agree to.
+func (a *App) requireConsent(ctx context.Context, residentID int64) error {
+	if a.cfg.Terms.Version == "" {
+		return nil
+	}
+	r, err := a.Resident(ctx, residentID)
+	if err != nil {
+		return err
+	}
+	if !a.ConsentCurrent(r) {
+		return a.errConsentRenewal()
+	}
+	return nil
+}
+
+// errConsentRenewal refuses a claim by a resident whose consent on record
+// is not to the current texts: they are asked to read and agree again.
+func (a *App) errConsentRenewal() error {
+	return Forbidden("consent_renewal_required").With("version", a.cfg.Terms.Version)
+}
+
+// AgreeToTerms records a signed-in resident's agreement to the texts of
+// version, which must be the current one: agreeing to texts the resident
+// was not shown binds no one. Without agreed nothing is written.
+func (a *App) AgreeToTerms(ctx context.Context, r Resident, agreed bool, version string) (Resident, error) {
+	if !agreed {
+		return Resident{}, ErrConsentRequired()
+	}
+	if version != a.cfg.Terms.Version {
+		return Resident{}, Conflict("terms_version_stale").With("version", a.cfg.Terms.Version)
+	}
+	return a.recordConsent(ctx, r.ID)
+}
+
+// recordConsent stores the resident's agreement to the current texts now
+// and returns the resident as stored.
+func (a *App) recordConsent(ctx context.Context, residentID int64) (Resident, error) {
+	if a.cfg.Terms.Version != "" {
+		_, err := a.store.RecordConsent(ctx, residentID, a.cfg.Terms.Version)
+		a.residents.forget(residentID)
+		if err != nil {
+			return Resident{}, err
+		}
+	}
+	return a.Resident(ctx, residentID)
+}
 
 // ErrConsentRequired refuses a sign-in code asked for without agreeing to
 // the terms and the privacy notice: no text is sent.

@@ -128,6 +128,10 @@ type Resident struct {
 	CreatedAt   time.Time  `db:"created_at" json:"-"`
 	IDHash      *string    `db:"id_hash" json:"-"`   // set once the real-name step is done
 	ErasedAt    *time.Time `db:"erased_at" json:"-"` // the resident asked for deletion: a tombstone
+	// The resident's last agreement to the 用户协议 and 隐私政策: when, and
+	// to which version of the texts (nil: none on record).
+	ConsentedAt    *time.Time `db:"consented_at" json:"-"`
+	ConsentVersion *string    `db:"consent_version" json:"-"`
 }
 
 // RealName reports whether the resident has done the real-name step.

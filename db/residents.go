@@ -9,7 +9,7 @@ import (
 	"cqvoucher/app"
 )
 
-const residentCols = `id, phone_hash, phone_sealed, created_at, id_hash, erased_at`
+const residentCols = `id, phone_hash, phone_sealed, created_at, id_hash, erased_at, consented_at, consent_version`
 
 // ResidentByID finds a resident (an erased one too: it is a tombstone).
 func (s *Store) ResidentByID(ctx context.Context, id int64) (app.Resident, error) {

@@ -165,6 +165,9 @@ func New(t testing.TB, opt Options) *Env {
 		t.Fatal(err)
 	}
 	acfg.Identity = opt.Identity
+	if acfg.Terms.Version, err = web.TermsVersion(templates.FS, acfg.Terms); err != nil {
+		t.Fatal(err)
+	}
 	e.App = app.New(st, e.Ring, e.SMS, acfg, e.Clock.Now, log)
 
 	wcfg := web.DefaultConfig()

@@ -97,7 +97,7 @@ func (s *Server) apiResidentSendCode(c echo.Context) error {
 	if _, err := s.app.SendSignInCode(app.WithRequester(c.Request().Context(), c.RealIP()), req.Phone); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusAccepted, map[string]any{"status": "sent", "terms_version": app.TermsVersion,
+	return c.JSON(http.StatusAccepted, map[string]any{"status": "sent", "terms_version": s.app.Terms().Version,
 		"resend_after_seconds": int(s.app.SMSResendAfter().Seconds())})
 }
 

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"cqvoucher/app"
 	"cqvoucher/app/apptest"
 )
 
@@ -26,7 +25,7 @@ func TestSignInCodeNeedsConsent(t *testing.T) {
 	}
 	r := e.API(t, http.MethodPost, "/api/v1/resident/sms", "", map[string]any{"phone": phone, "consent": true})
 	if r.Status != http.StatusAccepted || !strings.Contains(string(r.Raw), `"resend_after_seconds":60`) ||
-		!strings.Contains(string(r.Raw), `"terms_version":"`+app.TermsVersion+`"`) {
+		!strings.Contains(string(r.Raw), `"terms_version":"`+e.App.Terms().Version+`"`) {
 		t.Fatalf("with consent: %d %s, want 202 with the terms version and the 60 s resend interval", r.Status, r.Raw)
 	}
 	if e.SMS.Code(phone) == "" {
@@ -40,8 +39,8 @@ func TestSignInCodeNeedsConsent(t *testing.T) {
 			t.Errorf("sign-in page lacks %s", want)
 		}
 	}
-	if terms := b.do(t, http.MethodGet, "/m/terms", nil); terms.status != http.StatusOK || !strings.Contains(terms.body, "版本："+app.TermsVersion) {
-		t.Errorf("/m/terms: %d, version shown: %v", terms.status, strings.Contains(terms.body, app.TermsVersion))
+	if terms := b.do(t, http.MethodGet, "/m/terms", nil); terms.status != http.StatusOK || !strings.Contains(terms.body, "版本："+e.App.Terms().Version) {
+		t.Errorf("/m/terms: %d, version shown: %v", terms.status, strings.Contains(terms.body, e.App.Terms().Version))
 	}
 
 	const other = "13900139000"

@@ -13,7 +13,7 @@ import (
 // stored, why, how long, how it is protected (docs/privacy.md, in short).
 func (s *Server) residentPrivacy(c echo.Context) error {
 	s.optionalResident(c)
-	return s.page(c, http.StatusOK, "resident/privacy", "title.privacy", nil)
+	return s.page(c, http.StatusOK, "resident/privacy", "title.privacy", termsData(s.app.Terms()))
 }
 
 // residentMe is "我的信息": everything stored about the signed-in
@@ -30,6 +30,7 @@ func (s *Server) residentMe(c echo.Context) error {
 	}
 	return s.page(c, http.StatusOK, "resident/me", "title.my_data", map[string]any{
 		"Me": pd.Resident, "Sessions": pd.Sessions, "Vouchers": vouchers, "Names": s.names(c),
+		"Consent": s.consentOf(pd.Resident), "TermsVersion": s.app.Terms().Version,
 	})
 }
 
@@ -68,6 +69,9 @@ type residentAccountJSON struct {
 	Phone     string    `json:"phone"` // masked: 138****1234
 	RealName  bool      `json:"real_name"`
 	CreatedAt time.Time `json:"created_at"`
+	// Consent is the resident's agreement to the 用户协议 and 隐私政策 on
+	// record; null when none is.
+	Consent *consentJSON `json:"consent"`
 }
 
 type sessionJSON struct {
@@ -82,7 +86,7 @@ func (s *Server) apiPersonalData(c echo.Context) error {
 	}
 	r := pd.Resident
 	out := personalDataJSON{
-		Account:  residentAccountJSON{ID: r.ID, Phone: r.MaskedPhone(), RealName: r.RealName(), CreatedAt: r.CreatedAt.UTC()},
+		Account:  residentAccountJSON{ID: r.ID, Phone: r.MaskedPhone(), RealName: r.RealName(), CreatedAt: r.CreatedAt.UTC(), Consent: s.consentOf(r)},
 		Sessions: make([]sessionJSON, len(pd.Sessions)),
 		Vouchers: s.walletJSON(pd.Vouchers),
 	}

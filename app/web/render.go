@@ -170,13 +170,9 @@ func NewRenderer(fsys fs.FS) (*Renderer, error) {
 	r := &Renderer{pages: map[string]*template.Template{}, locales: map[string]*Locale{}}
 	raw := map[string]map[string]string{}
 	for _, lang := range languages {
-		body, err := fs.ReadFile(fsys, "i18n/"+lang+".json")
+		m, err := readMessages(fsys, lang)
 		if err != nil {
 			return nil, err
-		}
-		m := map[string]string{}
-		if err := json.Unmarshal(body, &m); err != nil {
-			return nil, fmt.Errorf("i18n/%s.json: %w", lang, err)
 		}
 		raw[lang] = m
 	}
@@ -204,6 +200,19 @@ func NewRenderer(fsys fs.FS) (*Renderer, error) {
 		return nil
 	})
 	return r, err
+}
+
+// readMessages reads one language's messages from i18n/.
+func readMessages(fsys fs.FS, lang string) (map[string]string, error) {
+	body, err := fs.ReadFile(fsys, "i18n/"+lang+".json")
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]string{}
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, fmt.Errorf("i18n/%s.json: %w", lang, err)
+	}
+	return m, nil
 }
 
 // Locale returns the messages of a language (the default for unknown ones).

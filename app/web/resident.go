@@ -50,7 +50,7 @@ func (s *Server) homePage(c echo.Context, status int, extra map[string]any) erro
 		return err
 	}
 	data := map[string]any{"Rows": rows, "Names": s.names(c), "RequestKey": newIdempotencyKey(),
-		"Districts": ds, "Categories": cats, "Category": category, "District": district}
+		"Districts": ds, "Categories": cats, "Category": category, "District": district, "ConsentDue": s.consentDue(c)}
 	for k, v := range extra {
 		data[k] = v
 	}
@@ -163,7 +163,7 @@ func (s *Server) residentCampaign(c echo.Context) error {
 	now := s.app.Now()
 	return s.page(c, http.StatusOK, "resident/campaign", "title.campaign_public", map[string]any{
 		"R":     cardRow(camp, now),
-		"Names": names, "Merchants": merchants, "Q": q, "RequestKey": newIdempotencyKey(),
+		"Names": names, "Merchants": merchants, "Q": q, "RequestKey": newIdempotencyKey(), "ConsentDue": s.consentDue(c),
 	})
 }
 
@@ -213,7 +213,81 @@ func (s *Server) residentLoginForm(c echo.Context) error {
 // is sent, with the version the consent refers to.
 func (s *Server) residentTerms(c echo.Context) error {
 	s.optionalResident(c)
-	return s.page(c, http.StatusOK, "resident/terms", "title.terms", map[string]any{"Version": app.TermsVersion})
+	return s.page(c, http.StatusOK, "resident/terms", "title.terms", termsData(s.app.Terms()))
+}
+
+// termsData is what the texts' pages show of the terms: the version, and
+// the organiser and contact an operator named.
+func termsData(t app.Terms) map[string]any {
+	return map[string]any{"Version": t.Version, "Organiser": t.Organiser, "Contact": t.Contact}
+}
+
+// residentConsentForm asks a signed-in resident to agree to the current
+// texts: the claim sends them here when the consent on record is to older
+// texts (or none is), and back where they were once they agree.
+func (s *Server) residentConsentForm(c echo.Context) error {
+	return s.consentPage(c, http.StatusOK, nil)
+}
+
+func (s *Server) consentPage(c echo.Context, status int, err error) error {
+	data := map[string]any{"Version": s.app.Terms().Version, "Back": safeBack(c.FormValue("back"))}
+	if err != nil {
+		data["Error"] = s.locale(c).Err(err)
+	}
+	return s.page(c, status, "resident/consent", "title.consent", data)
+}
+
+func (s *Server) residentConsent(c echo.Context) error {
+	_, err := s.app.AgreeToTerms(c.Request().Context(), residentOf(c), consented(c), c.FormValue("version"))
+	if err != nil {
+		if app.ErrorCode(err) == app.EINTERNAL {
+			return err
+		}
+		return s.consentPage(c, statusOf[app.ErrorCode(err)], err)
+	}
+	s.flash(c, "consent_recorded")
+	return c.Redirect(http.StatusSeeOther, safeBack(c.FormValue("back")))
+}
+
+// consentDue reports whether the signed-in resident of a page must agree
+// to the current texts before claiming: the page says so before the press.
+func (s *Server) consentDue(c echo.Context) bool {
+	r, ok := c.Get(ctxResident).(app.Resident)
+	return ok && !s.app.ConsentCurrent(r)
+}
+
+// consentJSON is a resident's consent on record, in API answers.
+type consentJSON struct {
+	Version     string    `json:"version"`
+	ConsentedAt time.Time `json:"consented_at"`
+	// Current is whether it is to the texts in force: when not, claims are
+	// refused with consent_renewal_required until the resident agrees again.
+	Current bool `json:"current"`
+}
+
+func (s *Server) consentOf(r app.Resident) *consentJSON {
+	if r.ConsentedAt == nil || r.ConsentVersion == nil {
+		return nil
+	}
+	return &consentJSON{Version: *r.ConsentVersion, ConsentedAt: r.ConsentedAt.UTC(), Current: s.app.ConsentCurrent(r)}
+}
+
+// apiResidentConsent is POST /api/v1/resident/consent {"consent": true,
+// "version": "…"}: the API twin of residentConsent. The version is the one
+// the client showed (GET /m/terms, or params.version of the refusal).
+func (s *Server) apiResidentConsent(c echo.Context) error {
+	var req struct {
+		Consent bool   `json:"consent"`
+		Version string `json:"version"`
+	}
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	r, err := s.app.AgreeToTerms(c.Request().Context(), residentOf(c), req.Consent, req.Version)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"consent": s.consentOf(r)})
 }
 
 // consented reports whether the form's consent box was ticked: the page
@@ -287,7 +361,12 @@ func (s *Server) residentClaim(c echo.Context) error {
 		if app.ErrorReason(err) == "real_name_required" {
 			return c.Redirect(http.StatusSeeOther, "/m/identity?back=/m")
 		}
-		return s.claimAnswer(c, statusOf[app.ErrorCode(err)], s.locale(c).Err(err))
+		if app.ErrorReason(err) == "consent_renewal_required" {
+			return c.Redirect(http.StatusSeeOther, "/m/consent?back=/m")
+		}
+		var ae *app.Error
+		asError(err, &ae)
+		return s.claimAnswer(c, overloadStatus(c, ae, statusOf[app.ErrorCode(err)]), s.locale(c).Err(err))
 	}
 	s.flash(c, "voucher_claimed")
 	return c.Redirect(http.StatusSeeOther, "/m/vouchers/"+v.Code)

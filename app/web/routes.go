@@ -106,6 +106,8 @@ func (s *Server) routes(fsys fs.FS) {
 	rg.GET("/me/delete", s.residentEraseForm)
 	rg.POST("/me/delete", s.residentErase)
 	rg.POST("/identity", s.residentIdentity)
+	rg.GET("/consent", s.residentConsentForm)
+	rg.POST("/consent", s.residentConsent)
 	rg.GET("/vouchers/:code", s.residentVoucher)
 	rg.GET("/vouchers/:code/qr.png", s.residentVoucherQR)
 	rg.GET("/vouchers/:code/state.json", s.residentVoucherState)
@@ -178,6 +180,7 @@ func (s *Server) routes(fsys fs.FS) {
 	ar.DELETE("/sessions", s.apiResidentLogout)
 	ar.GET("/vouchers", s.apiWallet)
 	ar.POST("/identity", s.apiIdentity)
+	ar.POST("/consent", s.apiResidentConsent)
 	ar.GET("/me", s.apiPersonalData)
 	ar.POST("/me/erasure", s.apiErase)
 

@@ -61,6 +61,9 @@ func New(a *app.App, cfg Config, fsys fs.FS, outbox *Outbox, log *slog.Logger) (
 	if err != nil {
 		return nil, err
 	}
+	if err := checkTermsVersion(fsys, a.Terms()); err != nil {
+		return nil, err
+	}
 	if log == nil {
 		log = slog.Default()
 	}
@@ -143,11 +146,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if errors.As(err, new(badRequest)) {
 		status = http.StatusBadRequest
 	}
-	if ae.Reason == "too_busy" {
-		// Overload, not the client's fault: 503 with when to come back.
-		status = http.StatusServiceUnavailable
-		c.Response().Header().Set("Retry-After", ae.Params["retry_after"])
-	}
+	status = overloadStatus(c, ae, status)
 	if status == 0 {
 		status = http.StatusInternalServerError
 	}
@@ -163,6 +162,17 @@ func (s *Server) handleError(err error, c echo.Context) {
 		s.log.Error("error page failed", "err", perr)
 		_ = c.String(status, l.Err(ae))
 	}
+}
+
+// overloadStatus is status, unless ae is an overload ("too_busy"): that
+// is not the client's fault, and is 503 with when to come back
+// (Retry-After), on a page as in the API.
+func overloadStatus(c echo.Context, ae *app.Error, status int) int {
+	if ae == nil || ae.Reason != "too_busy" {
+		return status
+	}
+	c.Response().Header().Set("Retry-After", ae.Params["retry_after"])
+	return http.StatusServiceUnavailable
 }
 
 func httpCode(status int) string {

@@ -12,7 +12,9 @@ import (
 
 	"cqvoucher/app"
 	"cqvoucher/app/token"
+	"cqvoucher/app/web"
 	"cqvoucher/db"
+	"cqvoucher/templates"
 )
 
 const (
@@ -135,7 +137,13 @@ func insertResidents(ctx context.Context, st *db.Store, dir string, n int) (ids 
 		return nil, nil, err
 	}
 	defer tx.Rollback()
-	addResident, err := tx.PrepareContext(ctx, `INSERT INTO residents (phone, created_at) VALUES (?, ?)`)
+	// Each resident has agreed to the texts the server (with its default
+	// organiser) serves, as sign-in records: else every claim is refused.
+	terms, err := web.TermsVersion(templates.FS, app.DefaultConfig().Terms)
+	if err != nil {
+		return nil, nil, err
+	}
+	addResident, err := tx.PrepareContext(ctx, `INSERT INTO residents (phone, created_at, consented_at, consent_version) VALUES (?, ?, ?, ?)`)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -154,7 +162,7 @@ func insertResidents(ctx context.Context, st *db.Store, dir string, n int) (ids 
 	ids, tokens = make([]int64, n), make([]string, n)
 	for i := range n {
 		phone := fmt.Sprintf("139%08d", before+int64(i)) // distinct mainland numbers
-		res, err := addResident.ExecContext(ctx, phone, now)
+		res, err := addResident.ExecContext(ctx, phone, now, now, terms)
 		if err != nil {
 			return nil, nil, fmt.Errorf("resident %d: %w", i, err)
 		}

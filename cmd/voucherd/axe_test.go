@@ -58,7 +58,9 @@ func TestBrowserAccessibilityOfResidentAndCashierPages(t *testing.T) {
 	pages := []page{
 		{"anyone", "/m"}, {"anyone", "/m/login"}, {"anyone", fmt.Sprintf("/m/campaigns/%d", c.ID)}, {"anyone", "/v/" + v.Token},
 		{"anyone", "/merchant/login"}, {"anyone", "/merchant/apply"},
+		{"anyone", "/m/terms"}, {"anyone", "/m/privacy"},
 		{"resident", "/m/wallet"}, {"resident", "/m/vouchers/" + v.Code}, {"resident", "/m/identity"},
+		{"resident", "/m/me"}, {"resident", "/m/consent"},
 		{"cashier", "/merchant"}, {"cashier", "/merchant/redemptions"},
 	}
 	type violation struct {

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"cqvoucher/app/apptest"
@@ -67,25 +70,86 @@ func TestBrowserLargeTextModeOnEveryPage(t *testing.T) {
 
 // TestBrowserNothingOverflowsANarrowPhone: on a 360 px screen, in both
 // display modes, no resident, cashier or public page is wider than the
-// screen; the open-data table shows its rows as cards.
+// screen, signed in or not; the tables of rows (open data, the resident's
+// sign-ins and vouchers, the till's redemptions of the day, the shop's
+// statements, staff and API keys) show each row as a card, each cell
+// labelled by its column.
 func TestBrowserNothingOverflowsANarrowPhone(t *testing.T) {
 	browserRequireChromium(t)
 	e := apptest.New(t, apptest.Options{})
 	c := e.LiveCampaign(t, apptest.CampaignSpec{Name: "渝味360碗·餐饮消费季（第二期）重庆市渝中区解放碑商圈专场"})
+	// A day at the till: one redemption, so the day's list and the
+	// statement have a row each, seen by the shop's owner.
+	v, residentTok := liveVoucher(t, e, "13912340360")
+	ownerAccount := e.NewOwner(t, e.Merchant, "owner")
+	owner := e.CashierSession(t, ownerAccount)
+	redeemAtTill(t, e, owner, v, "150")
+	if _, err := e.App.CreateAPIKey(context.Background(), ownerAccount, "收银台 1"); err != nil {
+		t.Fatal(err)
+	}
 	tab, _, run := browserChineseTab(t, "narrow", 10*time.Second)
 	base := e.Server.URL
 	run("a 360 px phone", chromedp.EmulateViewport(360, 740, chromedp.EmulateScale(2), chromedp.EmulateMobile))
+	run("open /m", chromedp.Navigate(base+"/m"))
+	run("the resident and the shop's owner are signed in (sign-in has tests of its own)",
+		browserSetCookie(base, "cqv_resident", residentTok), browserSetCookie(base, "cqv_cashier", owner))
+
+	// Each page with its tables of rows, which must show as cards.
+	pages := []struct {
+		path  string
+		cards []string
+	}{
+		{"/m", nil}, {"/m/login", nil}, {fmt.Sprintf("/m/campaigns/%d", c.ID), nil}, {"/open-data", []string{"table.cards-narrow"}},
+		{"/m/wallet", nil}, {"/m/vouchers/" + v.Code, nil}, {"/m/me", []string{"#me-sessions", "#me-vouchers"}},
+		{"/m/terms", nil}, {"/m/privacy", nil}, {"/m/consent", nil},
+		{"/merchant", nil}, {"/merchant/redemptions", []string{"table.cards-narrow"}}, {"/merchant/statements", []string{"table.cards-narrow"}},
+		{"/merchant/staff", []string{"table.cards-narrow:nth-of-type(1)", "table.cards-narrow:nth-of-type(2)"}},
+		{"/merchant/login", nil}, {"/merchant/apply", nil},
+	}
 	for _, display := range []string{"normal", "large"} {
 		run("display "+display, chromedp.Navigate(base+"/display/"+display+"?back=/m"))
-		for _, p := range []string{"/m", "/m/login", fmt.Sprintf("/m/campaigns/%d", c.ID), "/open-data", "/merchant/login", "/merchant/apply"} {
-			run("open "+p, chromedp.Navigate(base+p), chromedp.WaitVisible(chromedp.CSS(`body`)))
+		for _, p := range pages {
+			run("open "+p.path, chromedp.Navigate(base+p.path), chromedp.WaitVisible(chromedp.CSS(`body`)))
 			if w := browserEval[float64](t, tab, `document.documentElement.scrollWidth`); w > 360 {
-				t.Errorf("%s (%s): the page is %v px wide on a 360 px screen", p, display, w)
+				t.Errorf("%s (%s): the page is %v px wide on a 360 px screen; reaching past it: %s", p.path, display, w,
+					browserEval[string](t, tab, `Array.from(document.querySelectorAll('body *')).filter(el => el.getBoundingClientRect().right > 360).map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className ? '.' + el.className : '')).slice(0, 6).join(', ')`))
+			}
+			for _, table := range p.cards {
+				if problem := browserEval[string](t, tab, fmt.Sprintf(narrowCardsCheck, table)); problem != "" {
+					t.Errorf("%s (%s), %s: %s", p.path, display, table, problem)
+				}
 			}
 		}
 	}
-	run("open data", chromedp.Navigate(base+"/open-data"), chromedp.WaitVisible(chromedp.CSS(`table`)))
-	if got := browserEval[string](t, tab, `getComputedStyle(document.querySelector('table.cards-narrow thead')).display`); got != "none" {
-		t.Errorf("open-data table header on a phone: display %q, want the rows as cards", got)
+}
+
+// narrowCardsCheck (a JavaScript expression, %%q the table's selector) says
+// how a table fails to show its rows as cards, or "": no header row, each
+// row a block of its own, each cell with a data row's label shown before it
+// (the empty row saying "none" and a row's action cell need none).
+const narrowCardsCheck = `(() => {
+	const table = document.querySelector(%q);
+	if (!table) return 'no such table';
+	if (getComputedStyle(table.querySelector('thead')).display !== 'none') return 'the header row is shown';
+	const rows = table.querySelectorAll('tbody tr');
+	if (rows.length === 0) return 'no rows to show';
+	for (const tr of rows) {
+		if (getComputedStyle(tr).display !== 'block') return 'a row is not a card: ' + tr.textContent.trim().slice(0, 40);
+		if (tr.getBoundingClientRect().right > document.documentElement.clientWidth) return 'a card is wider than the screen';
+		for (const td of tr.cells) {
+			if (td.colSpan > 1 || td.classList.contains('row-actions')) continue;
+			const label = getComputedStyle(td, '::before').content;
+			if (!td.dataset.label || label !== JSON.stringify(td.dataset.label)) return 'a cell without its label: ' + td.textContent.trim().slice(0, 40);
+		}
 	}
+	return '';
+})()`
+
+// browserSetCookie gives the tab a cookie of the server at base, as a
+// sign-in would have set it.
+func browserSetCookie(base, name, value string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, network.SetCookie, network.SetCookieParams{Name: name, Value: value, URL: base + "/"})
+		return err
+	})
 }

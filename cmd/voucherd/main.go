@@ -70,6 +70,12 @@ type Config struct {
 	IdentityWait   time.Duration
 	OfficerIdle    time.Duration // an officer session unused this long ends
 	Crypto         string        // a key of cryptoModes; "" = ed25519
+	// Organiser and OrganiserContact are named in the 用户协议 and 隐私政策
+	// residents agree to (app.Terms); changing them asks every resident to
+	// agree again.
+	Organiser        string
+	OrganiserContact string
+	AdmissionQueue   int // claims the writer's queue admits before "too busy" (app.Config.AdmissionQueue)
 }
 
 // cryptoMode is what a -crypto mode signs vouchers and chains the audit
@@ -130,6 +136,14 @@ func parseFlags(args []string) (Config, []string, error) {
 	fs.StringVar(&c.IdentityURL, "identity-url", env("VOUCHERD_IDENTITY_URL", ""), "实名核验 provider URL (see docs/identity.md); empty = ID format and checksum only, which proves no identity (env VOUCHERD_IDENTITY_URL)")
 	fs.StringVar(&c.IdentityAppID, "identity-app-id", env("VOUCHERD_IDENTITY_APP_ID", ""), "application id at the identity provider (env VOUCHERD_IDENTITY_APP_ID)")
 	fs.DurationVar(&c.IdentityWait, "identity-timeout", 5*time.Second, "how long to wait for the identity provider")
+	demoTerms := app.DemoTerms()
+	fs.StringVar(&c.Organiser, "organiser", env("VOUCHERD_ORGANISER", demoTerms.Organiser), "who runs the vouchers, named in the 用户协议 and 隐私政策 (env VOUCHERD_ORGANISER)")
+	fs.StringVar(&c.OrganiserContact, "organiser-contact", env("VOUCHERD_ORGANISER_CONTACT", demoTerms.Contact), "how residents reach the organiser (hotline, hours), named in the texts (env VOUCHERD_ORGANISER_CONTACT)")
+	admission, err := strconv.Atoi(env("VOUCHERD_ADMISSION_QUEUE", strconv.Itoa(app.DefaultConfig().AdmissionQueue)))
+	if err != nil || admission < 0 {
+		return c, nil, fmt.Errorf("VOUCHERD_ADMISSION_QUEUE %q: want a count", env("VOUCHERD_ADMISSION_QUEUE", ""))
+	}
+	fs.IntVar(&c.AdmissionQueue, "admission-queue", admission, "claims waiting for the database writer beyond which a press is answered \"too busy, try again at …\" at once (env VOUCHERD_ADMISSION_QUEUE)")
 	c.IdentityToken = env("VOUCHERD_IDENTITY_TOKEN", "")
 	var positional []string
 	for {
@@ -148,6 +162,9 @@ func parseFlags(args []string) (Config, []string, error) {
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return c, nil, fmt.Errorf("-addr %q: %w", c.Addr, err)
+	}
+	if c.AdmissionQueue < 1 {
+		return c, nil, fmt.Errorf("-admission-queue %d: want at least 1", c.AdmissionQueue)
 	}
 	if _, ok := cryptoModes[c.Crypto]; !ok {
 		return c, nil, fmt.Errorf("-crypto %q: want ed25519 or gm", c.Crypto)
@@ -377,6 +394,21 @@ func (m *Main) open(ctx context.Context) error {
 	}
 	acfg := app.DefaultConfig()
 	acfg.OfficerIdle = m.Config.OfficerIdle
+	if m.Config.AdmissionQueue > 0 { // a Config built in code without one keeps the default
+		acfg.AdmissionQueue = m.Config.AdmissionQueue
+	}
+	if m.Config.Organiser != "" {
+		acfg.Terms.Organiser = m.Config.Organiser
+	}
+	if m.Config.OrganiserContact != "" {
+		acfg.Terms.Contact = m.Config.OrganiserContact
+	}
+	if !m.Config.Demo && acfg.Terms.Organiser == app.DemoTerms().Organiser {
+		m.log.Warn("the 用户协议 and 隐私政策 name the demo organiser: set -organiser and -organiser-contact")
+	}
+	if acfg.Terms.Version, err = web.TermsVersion(templates.FS, acfg.Terms); err != nil {
+		return err
+	}
 	if acfg.IdentityKey, err = loadOrCreateSecret(filepath.Join(m.Config.DataDir, "keys", "identity.key")); err != nil {
 		return err
 	}
