@@ -30,8 +30,8 @@ const (
 	LegacyTyp = "cqv+jwt"
 
 	// MaxTokenLen bounds what Verify will even look at. Tokens are about
-	// 200 bytes (350 for legacy ones); the bound keeps hostile input (CVE-2025-30204 style headers
-	// of dots) from reaching the parser at all.
+	// 200 bytes (legacy ones 350); the bound keeps hostile input
+	// (CVE-2025-30204 style headers of dots) from reaching the parser at all.
 	MaxTokenLen = 2048
 
 	// Leeway absorbs clock skew between the issuing server and a merchant
@@ -282,7 +282,8 @@ func (r *Ring) Verify(tok string, now time.Time, issuerKnown func(iss string) bo
 	if typ, _ := t.Header["typ"].(string); typ == Typ {
 		// The terms a compact token might spell are not ours to read:
 		// only code and times are signed for.
-		c := Claims{Code: w.Jti, NotBefore: w.claims().NotBefore, Expires: w.claims().Expires}
+		all := w.claims()
+		c := Claims{Code: all.Code, NotBefore: all.NotBefore, Expires: all.Expires}
 		if !validCode(c.Code) {
 			return Claims{}, fmt.Errorf("%w: jti %q is not a 16-character code", ErrMalformed, c.Code)
 		}

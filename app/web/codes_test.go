@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -253,4 +254,26 @@ func readAll(t *testing.T, res *http.Response) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestWrongCodesTypedAtOnce: twenty wrong codes sent at the same moment by
+// one cashier get five lookups; the rest are refused, since each code is
+// counted before it is looked up.
+func TestWrongCodesTypedAtOnce(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	cashier := e.CashierSession(t, e.Cashier)
+	reasons := make(chan string, 20)
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() { reasons <- inspect(t, e, cashier, token.NewCode()).Reason() })
+	}
+	wg.Wait()
+	close(reasons)
+	got := map[string]int{}
+	for r := range reasons {
+		got[r]++
+	}
+	if got["voucher_unknown"] != 5 || got["too_many_wrong_codes"] != 15 {
+		t.Errorf("20 wrong codes at once: %v, want 5 looked up and 15 refused", got)
+	}
 }
