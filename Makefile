@@ -23,7 +23,7 @@ VENDORED := jsqr/dist/jsQR.js:jsQR.js echarts/dist/echarts.min.js:echarts.min.js
 assets:
 	@mkdir -p $(VENDOR)
 	@if command -v npm >/dev/null 2>&1; then \
-		if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ ! -f node_modules/echarts/dist/echarts.min.js ] || [ ! -f node_modules/jsqr/dist/jsQR.js ] || [ ! -f node_modules/axe-core/axe.min.js ]; then \
+		if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ ! -f node_modules/echarts/dist/echarts.min.js ] || [ ! -f node_modules/jsqr/dist/jsQR.js ] || [ ! -f node_modules/axe-core/axe.min.js ] || [ ! -f node_modules/jose/package.json ]; then \
 			echo "npm ci (browser libraries pinned in package-lock.json)"; \
 			npm ci --ignore-scripts --no-audit --no-fund || exit 1; \
 		fi; \

@@ -173,6 +173,11 @@ type Config struct {
 	Identity IdentityVerifier
 	// Terms are the 用户协议 and 隐私政策 residents agree to (see Terms).
 	Terms Terms
+	// Typed voucher codes that match no voucher, per cashier and per
+	// merchant; beyond them typed codes are refused, scans still work
+	// (see WrongCodeLimit).
+	WrongCodesCashier  WrongCodeLimit
+	WrongCodesMerchant WrongCodeLimit
 }
 
 // DefaultConfig is what production runs with.
@@ -200,6 +205,11 @@ func DefaultConfig() Config {
 		ActivationTTL: 72 * time.Hour,
 		Lockout:       LockoutPolicy{Failures: 5, Window: 15 * time.Minute, LockFor: 15 * time.Minute},
 		Terms:         DemoTerms(),
+
+		// A cashier mistypes a code now and then; five that pass the
+		// check digit and still match nothing in ten minutes is no slip.
+		WrongCodesCashier:  WrongCodeLimit{Max: 5, Window: 10 * time.Minute},
+		WrongCodesMerchant: WrongCodeLimit{Max: 30, Window: 24 * time.Hour},
 	}
 }
 
@@ -227,6 +237,8 @@ type App struct {
 	live      *ttlCache[struct{}, []Campaign]
 
 	liveStats sync.Map // campaign id → *liveCounter (see live.go)
+
+	wrongCodes wrongCodes // typed codes that matched no voucher (see wrongcodes.go)
 }
 
 // New wires the domain. now may be nil (wall clock); tests inject one.

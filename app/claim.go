@@ -190,15 +190,19 @@ func tooBusy(now time.Time, queued int) error {
 // claimInsert signs the voucher a claim at now would issue.
 func (a *App) claimInsert(c Campaign, tier Tier, r Resident, requestKey string, now time.Time) (ClaimInsert, error) {
 	code := token.NewCode()
-	notBefore, expires := now.Add(-time.Minute), ExpiryOfClaim(now, c.ValidDays)
+	// The token has an nbf only while the voucher is not usable yet: for
+	// one usable at once it tells an offline check nothing and costs the
+	// QR ten digits.
+	var notBefore time.Time
+	expires := ExpiryOfClaim(now, c.ValidDays)
 	if c.ValidityMode == ValidityFixed {
-		notBefore, expires = *c.ValidFrom, *c.ValidUntil
+		expires = *c.ValidUntil
+		if c.ValidFrom.After(now) {
+			notBefore = *c.ValidFrom
+		}
 	}
-	tok, err := a.ring.Sign(token.Claims{
-		Issuer: c.District, Code: code, CampaignID: c.ID, TierID: tier.ID,
-		FaceFen: int64(tier.FaceFen), ThresholdFen: int64(tier.ThresholdFen), Category: strings.Join(c.Categories, ","),
-		NotBefore: notBefore, Expires: expires,
-	})
+	// The token carries the code and its times; the database the terms.
+	tok, err := a.ring.Sign(token.Claims{Code: code, NotBefore: notBefore, Expires: expires})
 	if err != nil {
 		return ClaimInsert{}, err
 	}

@@ -49,12 +49,14 @@ type Receipt struct {
 const maxScanLen = 2048
 
 // lookupScanned finds the voucher behind what a cashier scanned or typed: a
-// manual code, a bare token or a voucher URL. A token must verify; a
-// manual code is itself an 80-bit secret.
+// manual code, a bare token or a voucher URL. A token must verify. A typed
+// code must pass its check digit, and is held to the wrong-code limits of
+// the cashier and the merchant (see WrongCodeLimit); a scanned token is
+// not, since its signature cannot be guessed.
 //
 // at is the time the token must be valid at: now for a new redemption, the
 // stored redemption's time for a replay.
-func (a *App) lookupScanned(ctx context.Context, scanned string, at time.Time) (Voucher, error) {
+func (a *App) lookupScanned(ctx context.Context, cs Cashier, scanned string, at time.Time) (Voucher, error) {
 	scanned = strings.TrimSpace(scanned)
 	if scanned == "" {
 		return Voucher{}, &Error{Code: EINVALID, Reason: "scan_empty", Fields: map[string]string{"voucher": "scan_empty"}}
@@ -63,11 +65,7 @@ func (a *App) lookupScanned(ctx context.Context, scanned string, at time.Time) (
 		return Voucher{}, Invalid("forged")
 	}
 	if code, ok := token.NormalizeCode(scanned); ok {
-		v, err := a.store.VoucherByCode(ctx, code)
-		if ErrorCode(err) == ENOTFOUND {
-			return Voucher{}, NotFound("voucher_unknown")
-		}
-		return v, err
+		return a.lookupTyped(ctx, cs, code)
 	}
 	claims, err := a.ring.Verify(token.ExtractToken(scanned), at, a.knownIssuer)
 	switch {
@@ -86,10 +84,36 @@ func (a *App) lookupScanned(ctx context.Context, scanned string, at time.Time) (
 	if err != nil {
 		return Voucher{}, err
 	}
-	if v.CampaignID != claims.CampaignID || v.TierID != claims.TierID || int64(v.FaceFen) != claims.FaceFen {
+	// Campaign, tier and face value are the stored voucher's. A legacy
+	// token names them too, and must agree; a compact one does not, and
+	// nothing is read from it but the code.
+	if claims.Terms && (v.CampaignID != claims.CampaignID || v.TierID != claims.TierID || int64(v.FaceFen) != claims.FaceFen) {
 		return Voucher{}, Invalid("forged")
 	}
 	return v, nil
+}
+
+// lookupTyped finds the voucher of a typed, normalised manual code.
+func (a *App) lookupTyped(ctx context.Context, cs Cashier, code string) (Voucher, error) {
+	if token.CodeMistyped(code) {
+		// Refused before any lookup, and not counted as a guess: the
+		// check digit says a digit was misheard or two were swapped.
+		return Voucher{}, &Error{Code: EINVALID, Reason: "code_mistyped", Fields: map[string]string{"voucher": "code_mistyped"}}
+	}
+	now := a.now()
+	release, retryAt, ok := a.wrongCodes.reserve(a.wrongCodeKeys(cs), now)
+	if !ok {
+		return Voucher{}, tooManyWrongCodes(now, retryAt)
+	}
+	v, err := a.store.VoucherByCode(ctx, code)
+	if ErrorCode(err) == ENOTFOUND {
+		a.log.Info("typed voucher code matches no voucher", "cashier", cs.ID, "merchant", cs.MerchantID)
+		return Voucher{}, NotFound("voucher_unknown")
+	}
+	// A voucher's code (or a failed read, which proves nothing) is no
+	// wrong code.
+	release()
+	return v, err
 }
 
 // knownIssuer accepts the district codes of the reference data. They are
@@ -115,7 +139,7 @@ func (a *App) knownIssuer(iss string) bool {
 // Inspect checks a scanned voucher for the cashier's merchant without
 // redeeming it. bill may be 0 while the cashier has not typed it yet.
 func (a *App) Inspect(ctx context.Context, cs Cashier, scanned string, bill Fen) (Quote, error) {
-	v, err := a.lookupScanned(ctx, scanned, a.now())
+	v, err := a.lookupScanned(ctx, cs, scanned, a.now())
 	if err != nil {
 		return Quote{}, err
 	}
@@ -239,7 +263,7 @@ func (a *App) Redeem(ctx context.Context, cs Cashier, scanned string, bill Fen, 
 }
 
 func (a *App) redeemOnce(ctx context.Context, cs Cashier, scanned string, bill Fen, key string) (Receipt, error) {
-	v, err := a.lookupScanned(ctx, scanned, a.now())
+	v, err := a.lookupScanned(ctx, cs, scanned, a.now())
 	if err != nil {
 		return Receipt{}, err
 	}
@@ -284,7 +308,7 @@ func (a *App) replayedRedemption(ctx context.Context, cs Cashier, scanned string
 	if err != nil {
 		return Receipt{}, false, err
 	}
-	v, err := a.lookupScanned(ctx, scanned, red.CreatedAt)
+	v, err := a.lookupScanned(ctx, cs, scanned, red.CreatedAt)
 	if err != nil {
 		return Receipt{}, false, err
 	}

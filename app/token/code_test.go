@@ -7,16 +7,14 @@ import (
 
 func TestNewCode(t *testing.T) {
 	seen := make(map[string]bool)
-	var firstSymbols, lastSymbols [128]bool
+	var digitSeen [CodeLen][10]bool
 	for range 4000 {
 		c := NewCode()
-		if len(c) != CodeLen {
-			t.Fatalf("code %q has %d chars", c, len(c))
+		if len(c) != CodeLen || !isDigits(c) {
+			t.Fatalf("code %q is not %d digits", c, CodeLen)
 		}
-		for _, r := range c {
-			if !strings.ContainsRune(CodeAlphabet, r) {
-				t.Fatalf("code %q has %q outside the alphabet", c, r)
-			}
+		if dammDigit(c) != 0 || CodeMistyped(c) {
+			t.Fatalf("code %q fails its own check digit", c)
 		}
 		if n, ok := NormalizeCode(c); !ok || n != c {
 			t.Fatalf("NormalizeCode(%q) = %q, %v", c, n, ok)
@@ -25,14 +23,17 @@ func TestNewCode(t *testing.T) {
 			t.Fatalf("duplicate code %q", c)
 		}
 		seen[c] = true
-		firstSymbols[c[0]] = true
-		lastSymbols[c[CodeLen-1]] = true
+		for i := range CodeLen {
+			digitSeen[i][c[i]-'0'] = true
+		}
 	}
-	// Every symbol turns up at both ends, so no position is stuck with
-	// fewer than 5 random bits (e.g. from padding or a short read).
-	for i := 0; i < len(CodeAlphabet); i++ {
-		if !firstSymbols[CodeAlphabet[i]] || !lastSymbols[CodeAlphabet[i]] {
-			t.Errorf("symbol %c never seen at the first or last position", CodeAlphabet[i])
+	// Every digit turns up at every position, so no position is stuck
+	// (leading zeros kept, the check digit computed, not copied).
+	for i := range CodeLen {
+		for d := range 10 {
+			if !digitSeen[i][d] {
+				t.Errorf("digit %d never seen at position %d", d, i)
+			}
 		}
 	}
 }
@@ -46,10 +47,22 @@ func TestFormatCode(t *testing.T) {
 		"7K3M9QXZ2HJ4RT8VV":   "7K3M9QXZ2HJ4RT8VV",
 		"7K3M9QXZ2HJ4RT8U":    "7K3M9QXZ2HJ4RT8U",
 		"":                    "",
-		"ＯＯＯＯＯＯＯＯＯＯＯＯＯＯＯＯ": "0000-0000-0000-0000",
+		"1234567890123452":    "1234 5678 9012 3452",
+		"1234-5678-9012-3452": "1234 5678 9012 3452",
+		"１２３４５６７８９０１２３４５２": "1234 5678 9012 3452",
+		"ＯＯＯＯＯＯＯＯＯＯＯＯＯＯＯＯ": "0000 0000 0000 0000",
 	} {
 		if got := FormatCode(in); got != want {
 			t.Errorf("FormatCode(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for in, want := range map[string]string{
+		"1234567890123452":    "**** **** **** 3452",
+		"7K3M-9QXZ-2HJ4-RT8V": "****-****-****-RT8V",
+		"abc":                 "****-****-****-****",
+	} {
+		if got := MaskCode(in); got != want {
+			t.Errorf("MaskCode(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/emmansun/gmsm/sm2"
@@ -76,16 +77,33 @@ func kindOf(priv crypto.Signer) (verifyKey, error) {
 	return verifyKey{}, fmt.Errorf("token: a %T is not an Ed25519 or SM2 signing key", priv)
 }
 
-// thumbprint is the RFC 7638 JWK thumbprint of the key, used as its kid.
+// thumbprint is the RFC 7638 JWK thumbprint of the key: the kid of
+// tokens signed before the short kid, and the name of the key's file.
 func (v verifyKey) thumbprint() string {
+	return base64.RawURLEncoding.EncodeToString(v.thumbprintDigest())
+}
+
+// shortKID is the kid new tokens carry: the thumbprint's first 64 bits,
+// shown as 8 decimal digits (their value modulo 10^8). Digits pack into the
+// QR's numeric mode with the rest of a packed token; 10^8 values keep a
+// ring of a few keys apart (Rotate draws again on a clash), and like the
+// thumbprint it is recomputed from the JWKS by anyone who cares to.
+func (v verifyKey) shortKID() string {
+	n := binary.BigEndian.Uint64(v.thumbprintDigest()) % 100_000_000
+	return fmt.Sprintf("%08d", n)
+}
+
+func (v verifyKey) thumbprintDigest() []byte {
+	var canon string
 	if v.kind == Ed25519 {
-		return Thumbprint(v.pub.(ed25519.PublicKey))
+		canon = `{"crv":"Ed25519","kty":"OKP","x":"` + base64.RawURLEncoding.EncodeToString(v.pub.(ed25519.PublicKey)) + `"}`
+	} else {
+		j := v.jwk("")
+		// RFC 7638 §3.2: required members only, lexicographic order, no spaces.
+		canon = `{"crv":"` + j.Crv + `","kty":"EC","x":"` + j.X + `","y":"` + j.Y + `"}`
 	}
-	j := v.jwk("")
-	// RFC 7638 §3.2: required members only, lexicographic order, no spaces.
-	canon := `{"crv":"` + j.Crv + `","kty":"EC","x":"` + j.X + `","y":"` + j.Y + `"}`
 	sum := sha256.Sum256([]byte(canon))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
+	return sum[:]
 }
 
 // jwk publishes the public key. An SM2 key is an elliptic-curve key like

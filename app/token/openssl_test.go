@@ -28,7 +28,7 @@ func TestSM2VoucherVerifiesWithOpenSSL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keyFile := filepath.Join(dir, r.ActiveKID()+keySuffix)
+	keyFile := filepath.Join(dir, r.ActiveThumbprint()+keySuffix)
 
 	// Our key file is a PKCS#8 SM2 key to OpenSSL, and its public half is
 	// the key the ring publishes.

@@ -3,8 +3,6 @@ package token
 import (
 	"crypto"
 	"crypto/ed25519"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -32,12 +30,31 @@ const (
 // process means less to leak. Keys of both kinds verify side by side, each
 // only tokens of its own algorithm, so vouchers signed before a change of
 // kind keep verifying. Safe for concurrent use.
+//
+// Each key is known by two kids: its short kid, which tokens signed now
+// carry, and its full RFC 7638 thumbprint, which tokens signed before the
+// short kid carry and which names its file. The JWKS publishes it under
+// both, so a standard JOSE library verifies old and new tokens alike.
 type Ring struct {
 	mu     sync.RWMutex
-	pubs   map[string]verifyKey
-	active string
+	pubs   map[string]verifyKey // by short kid and by thumbprint
+	active string               // short kid of the signing key
 	priv   crypto.Signer
 	kind   Kind // what Rotate makes
+}
+
+// errKIDClash is a new key whose short kid another key of the ring has.
+var errKIDClash = errors.New("token: two keys share a short kid")
+
+// add puts a key into the ring under both its kids and returns the short
+// one. The caller holds the write lock or owns the ring alone.
+func (r *Ring) add(v verifyKey) (string, error) {
+	short, long := v.shortKID(), v.thumbprint()
+	if other, ok := r.pubs[short]; ok && other.thumbprint() != long {
+		return "", fmt.Errorf("%w: %s and %s are both %s; remove one of their key files", errKIDClash, long, other.thumbprint(), short)
+	}
+	r.pubs[short], r.pubs[long] = v, v
+	return short, nil
 }
 
 // NewRing builds an in-memory ring of Ed25519 or *sm2.PrivateKey keys.
@@ -51,18 +68,31 @@ func NewRing(keys ...crypto.Signer) *Ring {
 		if err != nil {
 			panic("token: NewRing: " + err.Error())
 		}
-		kid := v.thumbprint()
-		r.pubs[kid] = v
+		kid, err := r.add(v)
+		if err != nil {
+			panic("token: NewRing: " + err.Error())
+		}
 		r.active, r.priv, r.kind = kid, k, v.kind
 	}
 	return r
 }
 
-// ActiveKID names the key new tokens are signed with ("" for an empty ring).
+// ActiveKID is the (short) kid new tokens are signed with ("" for an empty ring).
 func (r *Ring) ActiveKID() string {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return r.active
+}
+
+// ActiveThumbprint is the signing key's RFC 7638 thumbprint, which names
+// its file in the key directory and in "active" ("" for an empty ring).
+func (r *Ring) ActiveThumbprint() string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if r.active == "" {
+		return ""
+	}
+	return r.pubs[r.active].thumbprint()
 }
 
 // ActiveKind is the kind of the signing key, which is the kind Rotate makes.
@@ -85,15 +115,11 @@ func (r *Ring) publicKey(kid string) (verifyKey, bool) {
 	return v, ok
 }
 
-// Thumbprint is the RFC 7638 JWK thumbprint of an Ed25519 key, used as kid:
-// it is derived from the key itself, so a kid can never be reused for a
-// different key and verifiers can recompute it from the JWKS.
-func Thumbprint(pub ed25519.PublicKey) string {
-	// RFC 7638 §3.2: required members only, lexicographic order, no spaces.
-	canon := `{"crv":"Ed25519","kty":"OKP","x":"` + base64.RawURLEncoding.EncodeToString(pub) + `"}`
-	sum := sha256.Sum256([]byte(canon))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
+// Thumbprint is the RFC 7638 JWK thumbprint of an Ed25519 key: the kid of
+// tokens signed before the short kid, and the name of the key's file. It is
+// derived from the key itself, so it can never be reused for a different
+// key and verifiers can recompute it from the JWKS.
+func Thumbprint(pub ed25519.PublicKey) string { return verifyKey{Ed25519, pub}.thumbprint() }
 
 type jwk struct {
 	Kty string `json:"kty"`
@@ -175,8 +201,10 @@ func Open(dir string, kind Kind) (*Ring, error) {
 		}
 	}
 	r := &Ring{pubs: make(map[string]verifyKey), kind: kind}
-	for kid, k := range keys {
-		r.pubs[kid] = k.verifyKey
+	for _, k := range keys {
+		if _, err := r.add(k.verifyKey); err != nil {
+			return nil, err
+		}
 	}
 	switch {
 	case active != "":
@@ -206,7 +234,7 @@ func Open(dir string, kind Kind) (*Ring, error) {
 		}
 		return r, nil
 	}
-	r.active, r.priv = active, k.priv
+	r.active, r.priv = k.shortKID(), k.priv
 	return r, nil
 }
 
@@ -354,37 +382,49 @@ func (r *Ring) RotateTo(dir string, kind Kind) (kid string, err error) {
 	return r.rotate(dir, kind)
 }
 
-// rotate is RotateTo for a caller that holds the key directory's lock.
+// rotate is RotateTo for a caller that holds the key directory's lock. It
+// returns the new key's short kid.
 func (r *Ring) rotate(dir string, kind Kind) (kid string, err error) {
-	priv, err := kind.generate()
-	if err != nil {
-		return "", fmt.Errorf("token: generate %s key: %w", kind, err)
+	// Hold the write lock across the file writes so concurrent rotations
+	// cannot leave "active" naming a key other than the ring's signer.
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.pubs == nil {
+		r.pubs = make(map[string]verifyKey)
+	}
+	var priv crypto.Signer
+	var v verifyKey
+	// A short kid another key has would make tokens ambiguous: draw again
+	// (with a few keys in 10^8 kids, a second draw is already rare).
+	for attempt := 0; ; attempt++ {
+		if priv, err = kind.generate(); err != nil {
+			return "", fmt.Errorf("token: generate %s key: %w", kind, err)
+		}
+		if v, err = kindOf(priv); err != nil {
+			return "", err
+		}
+		if _, taken := r.pubs[v.shortKID()]; !taken {
+			break
+		}
+		if attempt == 16 {
+			return "", errKIDClash
+		}
 	}
 	der, err := marshalPKCS8(priv)
 	if err != nil {
 		return "", fmt.Errorf("token: encode key: %w", err)
 	}
-	v, err := kindOf(priv)
-	if err != nil {
-		return "", err
-	}
-	kid = v.thumbprint()
-
-	// Hold the write lock across the file writes so concurrent rotations
-	// cannot leave "active" naming a key other than the ring's signer.
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	long := v.thumbprint()
 	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-	if err := writeFileAtomic(dir, kid+keySuffix, pemBytes); err != nil {
+	if err := writeFileAtomic(dir, long+keySuffix, pemBytes); err != nil {
 		return "", err
 	}
-	if err := writeFileAtomic(dir, activeFile, []byte(kid+"\n")); err != nil {
+	if err := writeFileAtomic(dir, activeFile, []byte(long+"\n")); err != nil {
 		return "", err
 	}
-	if r.pubs == nil {
-		r.pubs = make(map[string]verifyKey)
+	if kid, err = r.add(v); err != nil {
+		return "", err
 	}
-	r.pubs[kid] = v
 	r.active, r.priv, r.kind = kid, priv, kind
 	return kid, nil
 }

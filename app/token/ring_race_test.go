@@ -27,7 +27,7 @@ func TestFirstStartsRacingMakeOneKey(t *testing.T) {
 				<-begin
 				r, err := LoadOrCreate(dir)
 				if err == nil {
-					kids[i] = r.ActiveKID()
+					kids[i] = r.ActiveThumbprint()
 				}
 				errs[i] = err
 			})

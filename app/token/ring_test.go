@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -35,16 +36,24 @@ func TestThumbprintRFC8037(t *testing.T) {
 	}
 }
 
-func TestRingKIDIsThumbprint(t *testing.T) {
+// TestRingKIDs: a key is published under its thumbprint (the kid of
+// legacy tokens) and its short kid, 8 digits from the thumbprint's first
+// 64 bits (0x90facafea9b15566 for the RFC 8037 key), which tokens carry now.
+func TestRingKIDs(t *testing.T) {
 	d, err := base64.RawURLEncoding.DecodeString(rfc8037D)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := NewRing(ed25519.NewKeyFromSeed(d))
-	if r.ActiveKID() != rfc8037Thumbprint {
-		t.Errorf("ActiveKID = %s, want %s", r.ActiveKID(), rfc8037Thumbprint)
+	if r.ActiveThumbprint() != rfc8037Thumbprint {
+		t.Errorf("ActiveThumbprint = %s, want %s", r.ActiveThumbprint(), rfc8037Thumbprint)
 	}
-	want := `{"keys":[{"kty":"OKP","crv":"Ed25519","x":"` + rfc8037X + `","kid":"` + rfc8037Thumbprint + `","use":"sig","alg":"EdDSA"}]}`
+	const short = "56761958" // 0x90facafea9b15566 = 10447130256756761958
+	if r.ActiveKID() != short {
+		t.Errorf("ActiveKID = %s, want %s", r.ActiveKID(), short)
+	}
+	jwk := `{"kty":"OKP","crv":"Ed25519","x":"` + rfc8037X + `","kid":"%s","use":"sig","alg":"EdDSA"}`
+	want := `{"keys":[` + fmt.Sprintf(jwk, short) + "," + fmt.Sprintf(jwk, rfc8037Thumbprint) + `]}`
 	if got := string(r.JWKS()); got != want {
 		t.Errorf("JWKS\n got %s\nwant %s", got, want)
 	}
@@ -66,12 +75,14 @@ func TestJWKS(t *testing.T) {
 	if err := json.Unmarshal(r.JWKS(), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if len(doc.Keys) != len(keys) {
-		t.Fatalf("%d keys, want %d", len(doc.Keys), len(keys))
+	if len(doc.Keys) != 2*len(keys) {
+		t.Fatalf("%d keys, want %d (each under two kids)", len(doc.Keys), 2*len(keys))
 	}
 	wantPub := map[string]ed25519.PublicKey{}
 	for _, k := range keys {
-		wantPub[Thumbprint(pubOf(k.(ed25519.PrivateKey)))] = pubOf(k.(ed25519.PrivateKey))
+		pub := pubOf(k.(ed25519.PrivateKey))
+		wantPub[Thumbprint(pub)] = pub
+		wantPub[verifyKey{Ed25519, pub}.shortKID()] = pub
 	}
 	var kids []string
 	for _, k := range doc.Keys {
@@ -85,8 +96,8 @@ func TestJWKS(t *testing.T) {
 		if !bytes.Equal(x, wantPub[k["kid"]]) {
 			t.Errorf("kid %s: x decodes to %x, want %x", k["kid"], x, wantPub[k["kid"]])
 		}
-		if Thumbprint(ed25519.PublicKey(x)) != k["kid"] {
-			t.Errorf("kid %s is not the thumbprint of its x", k["kid"])
+		if v := (verifyKey{Ed25519, ed25519.PublicKey(x)}); v.thumbprint() != k["kid"] && v.shortKID() != k["kid"] {
+			t.Errorf("kid %s is neither the thumbprint of its x nor its short kid", k["kid"])
 		}
 		kids = append(kids, k["kid"])
 	}
@@ -167,7 +178,7 @@ func TestRotate(t *testing.T) {
 		t.Fatal(err)
 	}
 	if kid == oldKID || r.ActiveKID() != kid {
-		t.Fatalf("Rotate returned %s, active %s, old %s", kid, r.ActiveKID(), oldKID)
+		t.Fatalf("Rotate returned %s, active %s, old %s", kid, r.ActiveThumbprint(), oldKID)
 	}
 	if _, err := r.Verify(oldTok, t0, nil); err != nil {
 		t.Errorf("token from the retired key: %v", err)
@@ -183,15 +194,15 @@ func TestRotate(t *testing.T) {
 		t.Errorf("new token: %v", err)
 	}
 	var doc jwksDoc
-	if err := json.Unmarshal(r.JWKS(), &doc); err != nil || len(doc.Keys) != 2 {
+	if err := json.Unmarshal(r.JWKS(), &doc); err != nil || len(doc.Keys) != 4 {
 		t.Errorf("JWKS after rotate: %d keys, %v", len(doc.Keys), err)
 	}
 
-	keyPath := filepath.Join(dir, kid+".pem")
+	keyPath := filepath.Join(dir, r.ActiveThumbprint()+".pem")
 	if m := fileMode(t, keyPath); m != 0o600 {
 		t.Errorf("%s mode %04o, want 0600", keyPath, m)
 	}
-	if got := readActiveFile(t, dir); got != kid {
+	if got := readActiveFile(t, dir); got != r.ActiveThumbprint() {
 		t.Errorf("active file names %q, want %q", got, kid)
 	}
 
@@ -206,7 +217,7 @@ func TestLoadOrCreatePersists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kid := r1.ActiveKID()
+	kid := r1.ActiveThumbprint()
 	if kid == "" {
 		t.Fatal("no active key")
 	}
@@ -235,8 +246,8 @@ func TestLoadOrCreatePersists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r2.ActiveKID() != kid {
-		t.Fatalf("reload active %s, want %s", r2.ActiveKID(), kid)
+	if r2.ActiveThumbprint() != kid {
+		t.Fatalf("reload active %s, want %s", r2.ActiveThumbprint(), kid)
 	}
 	if len(pemFiles(t, dir)) != 1 {
 		t.Error("reload created another key")
@@ -255,6 +266,7 @@ func TestLoadOrCreatePersists(t *testing.T) {
 	}
 
 	newKID, err := r2.Rotate(dir)
+	newKID = r2.ActiveThumbprint()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,8 +274,8 @@ func TestLoadOrCreatePersists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r3.ActiveKID() != newKID {
-		t.Errorf("after rotate, reload active %s, want %s", r3.ActiveKID(), newKID)
+	if r3.ActiveThumbprint() != newKID {
+		t.Errorf("after rotate, reload active %s, want %s", r3.ActiveThumbprint(), newKID)
 	}
 	if _, err := r3.Verify(tok, t0, nil); err != nil {
 		t.Errorf("pre-rotation token after reload: %v", err)
@@ -352,7 +364,7 @@ func TestLoadOrCreateRejectsBadDirectories(t *testing.T) {
 			dir := t.TempDir()
 			setup(t, dir)
 			if r, err := LoadOrCreate(dir); err == nil {
-				t.Fatalf("loaded, active %s", r.ActiveKID())
+				t.Fatalf("loaded, active %s", r.ActiveThumbprint())
 			} else {
 				t.Log(err)
 			}
@@ -375,8 +387,8 @@ func TestLoadOrCreateRecoversMissingActive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.ActiveKID() != kid {
-		t.Errorf("active %s, want %s", r.ActiveKID(), kid)
+	if r.ActiveThumbprint() != kid {
+		t.Errorf("active %s, want %s", r.ActiveThumbprint(), kid)
 	}
 	if got := readActiveFile(t, dir); got != kid {
 		t.Errorf("active file %q not written", got)

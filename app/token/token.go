@@ -1,12 +1,17 @@
 // Package token signs and verifies voucher tokens: compact JWS strings
-// (EdDSA, or SM2SM3 in the commercial cryptography mode) printed as QR codes, plus the 16-character manual code printed under them.
+// (EdDSA, or SM2SM3 in the commercial cryptography mode) printed as QR
+// codes (packed, see pack.go), plus the 16-digit manual code printed under
+// them.
 //
-// The token is a bearer proof that a voucher with these terms was issued by
-// us; whether it is still unredeemed is the database's business, keyed by the
-// manual code carried in "jti".
+// The token is a bearer proof that we issued the voucher with this code and
+// that it is valid until "exp"; which campaign, tier and face value it is,
+// and whether it is still unredeemed, is the database's business, keyed by
+// the manual code carried in "jti". Tokens signed before the compact form
+// (type LegacyTyp) also carry the voucher's terms; they keep verifying.
 package token
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"time"
@@ -16,12 +21,17 @@ import (
 
 const (
 	// Typ is our explicit JWS type (RFC 8725 §3.11), so that a JWT minted by
-	// some other system sharing a key can never pass as a voucher.
-	Typ = "cqv+jwt"
+	// some other system sharing a key can never pass as a voucher. It is
+	// short because every byte of the token is a byte of the QR.
+	Typ = "cqv"
 
-	// MaxTokenLen bounds what Verify will even look at. Real tokens are about
-	// 350 bytes; the bound keeps hostile input (CVE-2025-30204 style headers
-	// of dots) from reaching the parser at all.
+	// LegacyTyp is the type of tokens signed before the compact form, which
+	// carry the voucher's terms as well; vouchers issued then still verify.
+	LegacyTyp = "cqv+jwt"
+
+	// MaxTokenLen bounds what Verify will even look at. Tokens are about
+	// 200 bytes (legacy ones 350); the bound keeps hostile input
+	// (CVE-2025-30204 style headers of dots) from reaching the parser at all.
 	MaxTokenLen = 2048
 
 	// Leeway absorbs clock skew between the issuing server and a merchant
@@ -46,9 +56,15 @@ var errTooLong = fmt.Errorf("%w: longer than %d bytes", ErrMalformed, MaxTokenLe
 
 // Claims carried by a voucher token. No personal data: the QR is shown on
 // screens and photographed, so anything in it must be safe to leak.
+//
+// A token signed now carries Code, NotBefore (only while the voucher is not
+// usable yet) and Expires: what an offline check needs. The terms (Issuer
+// to Category) are carried only by legacy tokens, and Terms says so; a
+// token without them leaves them to the database, and so must its reader.
 type Claims struct {
+	Terms        bool      // the token carries Issuer, CampaignID, TierID, FaceFen, ThresholdFen and Category
 	Issuer       string    // district code that issued it, e.g. "500103" ("500000" = city-wide); JSON "iss"
-	Code         string    // voucher manual code, 16 Crockford base32 chars without dashes; JSON "jti"
+	Code         string    // voucher manual code (16 characters, see code.go); JSON "jti"
 	CampaignID   int64     // JSON "c"
 	TierID       int64     // JSON "t"
 	FaceFen      int64     // face value in fen; JSON "f"
@@ -58,8 +74,8 @@ type Claims struct {
 	Expires      time.Time // JSON "exp" (unix seconds)
 }
 
-// wireClaims is the JSON form. One-letter names and no iat keep the token
-// small enough for a low-end phone to scan off another phone's screen.
+// wireClaims is the JSON form of both kinds of token (a compact token has
+// only jti, exp and nbf; see compactPayload).
 type wireClaims struct {
 	Iss string       `json:"iss"`
 	Jti string       `json:"jti"`
@@ -119,7 +135,7 @@ func toWire(c Claims) *wireClaims {
 
 func (w *wireClaims) claims() Claims {
 	c := Claims{
-		Issuer: w.Iss, Code: w.Jti,
+		Terms: true, Issuer: w.Iss, Code: w.Jti,
 		CampaignID: w.C, TierID: w.T, FaceFen: w.F, ThresholdFen: w.M, Category: w.K,
 	}
 	if w.Nbf != nil {
@@ -150,17 +166,56 @@ func (c Claims) checkTerms() error {
 	return nil
 }
 
-// Sign issues a token with the active key. It refuses claims that Verify
-// would reject, so a signed token is always a verifiable one.
+// Sign issues a compact token with the active key: the code, the expiry
+// and, when set, the not-before time; the terms of c are not carried (the
+// database holds them). It refuses claims that Verify would reject, so a
+// signed token is always a verifiable one.
 func (r *Ring) Sign(c Claims) (string, error) {
+	if err := c.checkTimes(); err != nil {
+		return "", err
+	}
+	if !validCode(c.Code) {
+		return "", fmt.Errorf("token: refusing to sign: jti %q is not a 16-character code", c.Code)
+	}
+	kid, key, kind := r.signer()
+	if key == nil {
+		return "", errors.New("token: ring has no signing key")
+	}
+	input := b64s(compactHeader(kind.Method().Alg(), kid)) + "." + b64s(compactPayload(c.Code, c.Expires.Unix(), unixOrZero(c.NotBefore)))
+	sig, err := kind.Method().Sign(input, key)
+	if err != nil {
+		return "", fmt.Errorf("token: sign: %w", err)
+	}
+	return input + "." + base64.RawURLEncoding.EncodeToString(sig), nil
+}
+
+func (c Claims) checkTimes() error {
+	if c.Expires.IsZero() {
+		return errors.New("token: refusing to sign: no expiry")
+	}
+	if !c.NotBefore.IsZero() && !c.NotBefore.Before(c.Expires) {
+		return errors.New("token: refusing to sign: not-before is not before expiry")
+	}
+	return nil
+}
+
+func unixOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
+}
+
+// SignLegacy issues a token as vouchers were issued before the compact
+// form: with the voucher's terms, the thumbprint as kid and type
+// LegacyTyp. Nothing issues these any more; it exists so that the
+// promise that such vouchers keep working can be tested.
+func (r *Ring) SignLegacy(c Claims) (string, error) {
 	if c.Issuer == "" {
 		return "", errors.New("token: refusing to sign: empty issuer")
 	}
-	if c.Expires.IsZero() {
-		return "", errors.New("token: refusing to sign: no expiry")
-	}
-	if !c.NotBefore.IsZero() && !c.NotBefore.Before(c.Expires) {
-		return "", errors.New("token: refusing to sign: not-before is not before expiry")
+	if err := c.checkTimes(); err != nil {
+		return "", err
 	}
 	if err := c.checkTerms(); err != nil {
 		return "", fmt.Errorf("token: refusing to sign: %w", err)
@@ -170,9 +225,12 @@ func (r *Ring) Sign(c Claims) (string, error) {
 	if key == nil {
 		return "", errors.New("token: ring has no signing key")
 	}
+	r.mu.RLock()
+	long := r.pubs[kid].thumbprint()
+	r.mu.RUnlock()
 	t := jwt.NewWithClaims(kind.Method(), toWire(c))
-	t.Header["kid"] = kid
-	t.Header["typ"] = Typ
+	t.Header["kid"] = long
+	t.Header["typ"] = LegacyTyp
 	s, err := t.SignedString(key)
 	if err != nil {
 		return "", fmt.Errorf("token: sign: %w", err)
@@ -197,20 +255,39 @@ func newParser(now time.Time) *jwt.Parser {
 	)
 }
 
-// Verify checks a token at time now. issuerKnown decides which districts are
-// trusted issuers; nil accepts any non-empty issuer. A zero now means the
-// current time: treating it as year 1 would accept every token lacking nbf
-// regardless of its expiry.
+// Verify checks a token, compact, packed (as the QR carries it) or
+// legacy, at time now. issuerKnown decides which districts are trusted
+// issuers of a legacy token; nil accepts any non-empty issuer. A zero now
+// means the current time: treating it as year 1 would accept every token
+// lacking nbf regardless of its expiry.
 func (r *Ring) Verify(tok string, now time.Time, issuerKnown func(iss string) bool) (Claims, error) {
 	if len(tok) > MaxTokenLen {
 		return Claims{}, errTooLong
+	}
+	if isDigits(tok) {
+		jws, err := Unpack(tok)
+		if err != nil {
+			return Claims{}, err
+		}
+		tok = jws
 	}
 	if now.IsZero() {
 		now = time.Now()
 	}
 	var w wireClaims
-	if _, err := newParser(now).ParseWithClaims(tok, &w, r.keyFor); err != nil {
+	t, err := newParser(now).ParseWithClaims(tok, &w, r.keyFor)
+	if err != nil {
 		return Claims{}, classify(err)
+	}
+	if typ, _ := t.Header["typ"].(string); typ == Typ {
+		// The terms a compact token might spell are not ours to read:
+		// only code and times are signed for.
+		all := w.claims()
+		c := Claims{Code: all.Code, NotBefore: all.NotBefore, Expires: all.Expires}
+		if !validCode(c.Code) {
+			return Claims{}, fmt.Errorf("%w: jti %q is not a 16-character code", ErrMalformed, c.Code)
+		}
+		return c, nil
 	}
 	c := w.claims()
 	if c.Issuer == "" || (issuerKnown != nil && !issuerKnown(c.Issuer)) {
@@ -233,7 +310,7 @@ var (
 // Key-carrying headers (jwk, jku, x5u, x5c) are never consulted: honouring
 // them would let anyone sign with a key of their choosing.
 func (r *Ring) keyFor(t *jwt.Token) (any, error) {
-	if typ, _ := t.Header["typ"].(string); typ != Typ {
+	if typ, _ := t.Header["typ"].(string); typ != Typ && typ != LegacyTyp {
 		return nil, fmt.Errorf("%w: %q", errBadTyp, t.Header["typ"])
 	}
 	// RFC 7515 §4.1.11: a recipient that does not understand a critical

@@ -80,7 +80,7 @@ func edSigner(k ed25519.PrivateKey) func(string) []byte {
 }
 
 func hdr(kid string) map[string]any {
-	return map[string]any{"alg": "EdDSA", "kid": kid, "typ": Typ}
+	return map[string]any{"alg": "EdDSA", "kid": kid, "typ": LegacyTyp}
 }
 
 func with(m map[string]any, kv ...any) map[string]any {
@@ -127,10 +127,11 @@ func wantOnly(t *testing.T, err, want error) {
 	}
 }
 
-func TestRoundTrip(t *testing.T) {
+func TestLegacyRoundTrip(t *testing.T) {
 	r := NewRing(seedKey(1))
 	c := sample()
-	tok, err := r.Sign(c)
+	c.Terms = true
+	tok, err := r.SignLegacy(c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +148,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 
 	h := decodeHeader(t, tok)
-	want := map[string]any{"alg": "EdDSA", "kid": r.ActiveKID(), "typ": "cqv+jwt"}
+	want := map[string]any{"alg": "EdDSA", "kid": Thumbprint(pubOf(seedKey(1))), "typ": "cqv+jwt"}
 	if len(h) != len(want) {
 		t.Errorf("header %v, want exactly %v", h, want)
 	}
@@ -162,7 +163,7 @@ func TestRoundTripOptionalFields(t *testing.T) {
 	r := NewRing(seedKey(1))
 	c := sample()
 	c.ThresholdFen, c.Category, c.NotBefore = 0, "", time.Time{}
-	tok, err := r.Sign(c)
+	tok, err := r.SignLegacy(c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,14 +176,14 @@ func TestRoundTripOptionalFields(t *testing.T) {
 	}
 }
 
-func TestTypicalTokenIsShort(t *testing.T) {
+func TestTypicalLegacyTokenIsShort(t *testing.T) {
 	r := NewRing(seedKey(1))
 	c := sample()
 	c.Code = NewCode()
 	c.Category = "supermarket"
 	c.CampaignID, c.TierID = 987654, 12
 	c.FaceFen, c.ThresholdFen = 100000, 500000
-	tok, err := r.Sign(c)
+	tok, err := r.SignLegacy(c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,12 +214,12 @@ func TestSignRefusesBadClaims(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			c := sample()
 			mut(&c)
-			if tok, err := r.Sign(c); err == nil {
+			if tok, err := r.SignLegacy(c); err == nil {
 				t.Fatalf("Sign accepted %+v: %s", c, tok)
 			}
 		})
 	}
-	if _, err := NewRing().Sign(sample()); err == nil {
+	if _, err := NewRing().SignLegacy(sample()); err == nil {
 		t.Error("empty ring signed a token")
 	}
 }
@@ -231,7 +232,7 @@ func TestVerifyRejects(t *testing.T) {
 	otherKID := Thumbprint(pubOf(other))
 	attacker := seedKey(9)
 	attackerKID := Thumbprint(pubOf(attacker))
-	good, err := r.Sign(sample())
+	good, err := r.SignLegacy(sample())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -373,7 +374,7 @@ const base64URLAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
 func TestLeewayEdges(t *testing.T) {
 	r := NewRing(seedKey(1))
 	c := sample()
-	tok, err := r.Sign(c)
+	tok, err := r.SignLegacy(c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -425,7 +426,7 @@ func TestBoundaryLength(t *testing.T) {
 // runs before the parser, which would at least allocate the segment slice.
 func TestOversizeRejectedBeforeParsing(t *testing.T) {
 	r := NewRing(seedKey(1))
-	good, _ := r.Sign(sample())
+	good, _ := r.SignLegacy(sample())
 	for name, tok := range map[string]string{
 		"dots":   strings.Repeat(".", 1<<20),
 		"header": strings.Repeat("e", 1<<20) + good[strings.Index(good, "."):],
@@ -495,7 +496,7 @@ func TestIssuerCallback(t *testing.T) {
 	r := NewRing(seedKey(1))
 	c := sample()
 	c.Issuer = "500000"
-	tok, err := r.Sign(c)
+	tok, err := r.SignLegacy(c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -530,7 +531,7 @@ func TestConcurrentUse(t *testing.T) {
 					_ = r.JWKS()
 					continue
 				}
-				tok, err := r.Sign(sample())
+				tok, err := r.SignLegacy(sample())
 				if err != nil {
 					errs <- err
 					return
@@ -568,7 +569,7 @@ func BenchmarkSign(b *testing.B) {
 			r, c := rings[kind], sample()
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := r.Sign(c); err != nil {
+				if _, err := r.SignLegacy(c); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -581,7 +582,7 @@ func BenchmarkVerify(b *testing.B) {
 	for _, kind := range []Kind{Ed25519, SM2} {
 		b.Run(string(kind), func(b *testing.B) {
 			r := rings[kind]
-			tok, err := r.Sign(sample())
+			tok, err := r.SignLegacy(sample())
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -14,16 +14,9 @@ import (
 // left the voucher's full code in the list for every colleague to redeem
 // again without its holder.
 
-// maskCode shows a manual code as ****-****-****-7K3M.
-func maskCode(code string) string {
-	if c, ok := token.NormalizeCode(code); ok {
-		code = c
-	}
-	if len(code) < 4 {
-		return "****-****-****-****"
-	}
-	return "****-****-****-" + code[len(code)-4:]
-}
+// maskCode shows a manual code as **** **** **** 3456 (an older code as
+// ****-****-****-7K3M).
+func maskCode(code string) string { return token.MaskCode(code) }
 
 // counterVoucher is a voucher as a cashier's answer carries it. Code and
 // Token shadow the voucher's own fields and stay empty, and omitempty

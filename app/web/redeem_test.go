@@ -32,8 +32,9 @@ func claimOne(t *testing.T, e *apptest.Env, c app.Campaign, phone string) app.Vo
 	if err := json.Unmarshal([]byte(r.Raw), &v); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasSuffix(v.QRText, "/v/"+v.Token) {
-		t.Fatalf("QR text %q does not carry the token", v.QRText)
+	// The QR carries the token packed after /V/ (token.QRText).
+	if jws, err := token.Unpack(token.ExtractToken(v.QRText)); err != nil || jws != v.Token || !strings.Contains(v.QRText, "/V/") {
+		t.Fatalf("QR text %q does not carry the token (%v)", v.QRText, err)
 	}
 	return v.Voucher
 }
@@ -180,7 +181,7 @@ func TestForgedTokensRejected(t *testing.T) {
 	sign := func(method jwt.SigningMethod, key any, cl jwt.MapClaims, kid string) string {
 		tk := jwt.NewWithClaims(method, cl)
 		tk.Header["kid"] = kid
-		tk.Header["typ"] = token.Typ
+		tk.Header["typ"] = token.LegacyTyp // the legacy form, whose terms must agree with the database
 		s, err := tk.SignedString(key)
 		if err != nil {
 			t.Fatal(err)
@@ -191,14 +192,30 @@ func TestForgedTokensRejected(t *testing.T) {
 	b64 := base64.RawURLEncoding.EncodeToString
 	parts := strings.Split(v.Token, ".")
 	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
-	richer := strings.Replace(string(payload), `"f":3000`, `"f":300000`, 1)
+	longer := strings.Replace(string(payload), `"exp":`, `"exp":1`, 1) // ten times the life
+	packed := token.ExtractToken(token.QRText("https://q.example", v.Token))
+	// One digit of the code (digits 10 to 25 of the packed form) changed.
+	flipped := packed[:12] + string(rune('0'+(packed[12]-'0'+1)%10)) + packed[13:]
+	compact := func(jti string) string {
+		tk := jwt.NewWithClaims(jwt.SigningMethodEdDSA, jwt.MapClaims{"jti": jti, "exp": now.Add(time.Hour).Unix()})
+		tk.Header["kid"], tk.Header["typ"] = e.App.Ring().ActiveKID(), token.Typ
+		s, err := tk.SignedString(e.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
 
 	cases := []struct {
 		name, voucher, reason string
 	}{
 		{"alg none", b64([]byte(`{"alg":"none","typ":"cqv+jwt","kid":"`+kid+`"}`)) + "." + parts[1] + ".", "forged"},
 		{"HS256 keyed with the public key", sign(jwt.SigningMethodHS256, []byte(pub), claims(nil), kid), "forged"},
-		{"altered payload", parts[0] + "." + b64([]byte(richer)) + "." + parts[2], "forged"},
+		{"altered payload", parts[0] + "." + b64([]byte(longer)) + "." + parts[2], "forged"},
+		{"altered digit of the QR", "HTTPS://Q.EXAMPLE/V/" + flipped, "forged"},
+		{"packed token cut short", "HTTPS://Q.EXAMPLE/V/" + packed[:len(packed)-1], "forged"},
+		{"compact, signed by us, never issued", compact(token.NewCode()), "forged"},
+		{"legacy, richer face value", sign(jwt.SigningMethodEdDSA, e.Key, claims(func(m jwt.MapClaims) { m["f"] = 300000 }), kid), "forged"},
 		{"unknown kid", sign(jwt.SigningMethodEdDSA, stranger, claims(nil), token.Thumbprint(stranger.Public().(ed25519.PublicKey))), "forged"},
 		{"right kid, wrong key", sign(jwt.SigningMethodEdDSA, stranger, claims(nil), kid), "forged"},
 		{"no exp", sign(jwt.SigningMethodEdDSA, e.Key, claims(func(m jwt.MapClaims) { delete(m, "exp") }), kid), "forged"},

@@ -13,6 +13,7 @@ import (
 	qrcode "github.com/skip2/go-qrcode"
 
 	"cqvoucher/app"
+	"cqvoucher/app/token"
 )
 
 // residentHome lists live and upcoming campaigns, filtered by category
@@ -489,5 +490,6 @@ func (s *Server) residentVoucherQR(c echo.Context) error {
 }
 
 // qrText is what a voucher's QR carries: a URL any phone camera can open,
-// which the cashier page also understands.
-func (s *Server) qrText(tok string) string { return s.cfg.BaseURL + "/v/" + tok }
+// which the cashier page also understands (token.QRText: version 7 or less
+// for a voucher issued now, so a cheap phone reads it off another's screen).
+func (s *Server) qrText(tok string) string { return token.QRText(s.cfg.BaseURL, tok) }

@@ -56,6 +56,7 @@ func (s *Server) routes(fsys fs.FS) {
 	e.GET("/lang/:lang", s.switchLanguage)
 	e.GET("/display/:mode", s.switchDisplay)
 	e.GET("/v/:token", s.voucherLink)
+	e.GET("/V/:token", s.voucherLink) // the QR's packed form (token.QRText)
 	if s.outbox != nil {
 		e.GET("/demo/sms", s.demoOutbox)
 	}

@@ -42,7 +42,7 @@ const (
 	browserPhoneDigits = "13912345678"
 )
 
-var browserManualCodeRE = regexp.MustCompile(`^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$`)
+var browserManualCodeRE = regexp.MustCompile(`^[0-9]{4} [0-9]{4} [0-9]{4} [0-9]{4}$`)
 
 func TestBrowserResidentClaimsAndSeesQR(t *testing.T) {
 	browserRequireChromium(t)

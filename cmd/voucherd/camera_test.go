@@ -32,6 +32,7 @@ import (
 	qrcode "github.com/skip2/go-qrcode"
 
 	"cqvoucher/app"
+	"cqvoucher/app/token"
 	"cqvoucher/templates"
 )
 
@@ -57,7 +58,7 @@ func TestCameraCashierScansAndRedeems(t *testing.T) {
 	// A resident with a voucher of the demo campaign's ¥30 off ¥100 tier,
 	// claimed through the product's own domain.
 	v, qrText := cameraClaimVoucher(t, m, logs)
-	if want := m.Config.BaseURL + "/v/" + v.Token; qrText != want {
+	if want := token.QRText(m.Config.BaseURL, v.Token); qrText != want || !strings.Contains(qrText, "/V/") {
 		t.Fatalf("QR text %q, want %q", qrText, want)
 	}
 	t.Logf("voucher %s, QR text of %d characters", v.Code, len(qrText))
@@ -374,7 +375,7 @@ func cameraClaimVoucher(t *testing.T, m *Main, logs *browserLog) (app.Voucher, s
 		t.Fatalf("claimed voucher without id or token: %+v", v)
 	}
 	// The product's qrText: what the resident's QR image carries.
-	return v, m.Config.BaseURL + "/v/" + v.Token
+	return v, token.QRText(m.Config.BaseURL, v.Token)
 }
 
 // cameraWriteY4M writes a one-frame 640×480 Y4M video (4:2:0, which

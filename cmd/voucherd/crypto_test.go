@@ -26,15 +26,20 @@ func jwksKinds(t *testing.T, r *token.Ring) map[string]int {
 	t.Helper()
 	var doc struct {
 		Keys []struct {
-			Kty, Crv, Alg string
+			Kty, Crv, Alg, X string
 		} `json:"keys"`
 	}
 	if err := json.Unmarshal(r.JWKS(), &doc); err != nil {
 		t.Fatal(err)
 	}
-	n := map[string]int{}
+	// Each key is published under two kids (its short kid and its
+	// thumbprint): count keys, not entries.
+	n, seen := map[string]int{}, map[string]bool{}
 	for _, k := range doc.Keys {
-		n[k.Kty+"/"+k.Crv+"/"+k.Alg]++
+		if !seen[k.X] {
+			seen[k.X] = true
+			n[k.Kty+"/"+k.Crv+"/"+k.Alg]++
+		}
 	}
 	return n
 }

@@ -37,6 +37,27 @@
   confirmForm.addEventListener('pointerdown', function () { typed = false; }, true);
 })();
 
+// The code field opens the phone's digit keyboard, since codes are digits
+// now; one tap on the toggle switches to letters for the older codes that
+// have them (and back). It is only a keyboard hint: a scanner gun types
+// into the field whatever the hint, and a pasted QR text goes in as it is.
+(function () {
+  'use strict';
+  var voucher = document.getElementById('voucher');
+  var toggle = document.getElementById('keypad-toggle');
+  if (!voucher || !toggle) return;
+  function set(digits) {
+    voucher.inputMode = digits ? 'numeric' : 'text';
+    toggle.textContent = digits ? toggle.dataset.letters : toggle.dataset.digits;
+  }
+  set(true);
+  toggle.hidden = false;
+  toggle.addEventListener('click', function () {
+    set(voucher.inputMode !== 'numeric');
+    voucher.focus();
+  });
+})();
+
 // Camera scanning on the cashier page. Where the browser has a camera API
 // and the decoder (jsQR, /static/vendor/jsQR.js, installed by `make assets`)
 // loaded, a button opens the rear camera; each ~150 ms a frame is drawn to a
