@@ -29,7 +29,7 @@ func TestBrowserLargeTextModeOnEveryPage(t *testing.T) {
 	}
 	run("switch large text on", chromedp.Navigate(base+"/m"), chromedp.Click(chromedp.CSS(`#display-switch`)), chromedp.WaitVisible(chromedp.CSS(`body.large`)))
 
-	pages := []string{"/m", "/m/login", fmt.Sprintf("/m/campaigns/%d", c.ID), "/merchant/login", "/merchant/apply", "/lang/en?back=/m", "/m/login"}
+	pages := []string{"/m", "/m/login", fmt.Sprintf("/m/campaigns/%d", c.ID), "/m/help", fmt.Sprintf("/m/campaigns/%d/help", c.ID), "/merchant/login", "/merchant/apply", "/lang/en?back=/m", "/m/login"}
 	for _, p := range pages {
 		run("open "+p, chromedp.Navigate(base+p), chromedp.WaitVisible(chromedp.CSS(`body`)))
 		font := browserEval[string](t, tab, `getComputedStyle(document.body).fontSize`)
@@ -77,7 +77,7 @@ func TestBrowserNothingOverflowsANarrowPhone(t *testing.T) {
 	run("a 360 px phone", chromedp.EmulateViewport(360, 740, chromedp.EmulateScale(2), chromedp.EmulateMobile))
 	for _, display := range []string{"normal", "large"} {
 		run("display "+display, chromedp.Navigate(base+"/display/"+display+"?back=/m"))
-		for _, p := range []string{"/m", "/m/login", fmt.Sprintf("/m/campaigns/%d", c.ID), "/open-data", "/merchant/login", "/merchant/apply"} {
+		for _, p := range []string{"/m", "/m/login", fmt.Sprintf("/m/campaigns/%d", c.ID), "/m/help", fmt.Sprintf("/m/campaigns/%d/help", c.ID), "/open-data", "/merchant/login", "/merchant/apply"} {
 			run("open "+p, chromedp.Navigate(base+p), chromedp.WaitVisible(chromedp.CSS(`body`)))
 			if w := browserEval[float64](t, tab, `document.documentElement.scrollWidth`); w > 360 {
 				t.Errorf("%s (%s): the page is %v px wide on a 360 px screen", p, display, w)
