@@ -179,14 +179,14 @@ func (a *App) SaveContact(ctx context.Context, by Officer, district string, in C
 	if err := fe.Err(); err != nil {
 		return c, err
 	}
-	var before any
-	if cs, err := a.store.Contacts(ctx); err != nil {
+	cs, err := a.store.Contacts(ctx)
+	if err != nil {
 		return c, err
-	} else {
-		for _, old := range cs {
-			if old.District == district {
-				before = old
-			}
+	}
+	var before any // nil: the district had no contact yet
+	for _, old := range cs {
+		if old.District == district {
+			before = old
 		}
 	}
 	id := by.ID
@@ -268,7 +268,7 @@ func CampaignRules(c Campaign, now time.Time) []RuleLine {
 	add("categories", "categories", strings.Join(c.Categories, ","))
 	add("one_per_bill")
 	if c.MaxBillFen > 0 {
-		add("max_bill", "max", c.MaxBillFen.Short())
+		add("max_bill", "max", c.MaxBillFen.Grouped())
 	}
 	if c.RecycleExpired {
 		add("recycle")

@@ -57,7 +57,7 @@ func TestHelpPagesSayEachCampaignsRulesAndWhomToCall(t *testing.T) {
 		"开抢时间：2026-11-25 10:00、2026-11-25 10:01", // two drops a minute apart are listed, not "daily"
 		"上一场没领完的券顺延到下一场。", "每人限领 1 张。",
 		"自领取当天起 3 天内有效（含领取当天），到第 3 天 23:59:59 为止。",
-		"限渝中区内的可用商户使用。", "适用类别：餐饮", "单笔消费金额超过",
+		"限渝中区内的可用商户使用。", "适用类别：餐饮", "单笔消费金额超过 ¥100,000.00 时不能用券",
 		"解放碑老火锅", "较场口小面", "渝中区商务委员会", "023-6380 0103",
 	} {
 		if !strings.Contains(p.body, want) {
