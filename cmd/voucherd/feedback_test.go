@@ -82,17 +82,22 @@ func TestBrowserComplaintIsAnsweredAndTheResidentSeesIt(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#feedback-answer`)),
 		chromedp.SendKeys(chromedp.CSS(`#feedback-answer`), "已约谈商户，消费券不得加价，可正常使用。"),
 		chromedp.Submit(chromedp.CSS(`#feedback-answer`)),
-		chromedp.WaitVisible(chromedp.CSS(`p.flash`)),
+		// The record's page again, with its new status (not a flash the
+		// page before may show).
+		chromedp.WaitVisible(chromedp.CSS(`#feedback-status[data-status=answered]`)),
 	)
 	if got := pageText(t, tab, `#feedback-status`); got != "已答复" {
-		t.Errorf("after answering the record is %q, want 已答复", got)
+		t.Errorf("after answering the record says %q, want 已答复", got)
 	}
 	step("close it",
 		chromedp.Click(chromedp.CSS(`#feedback-close-form button`)),
-		chromedp.WaitVisible(chromedp.CSS(`p.flash`)),
+		chromedp.WaitVisible(chromedp.CSS(`#feedback-status[data-status=closed]`)),
 	)
-	if got := pageText(t, tab, `#feedback-status`); got != "已办结" {
-		t.Errorf("after closing the record is %q, want 已办结", got)
+	if got := pageText(t, tab, `p.flash`); got != "已办结。" {
+		t.Errorf("after closing the page says %q, want 已办结。", got)
+	}
+	if browserEval[bool](t, tab, `!!document.getElementById('feedback-answer')`) {
+		t.Error("a closed record still offers the answer form")
 	}
 
 	step("the resident's wallet shows the badge",
