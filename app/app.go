@@ -80,6 +80,7 @@ type Store interface {
 	CreateOfficer(ctx context.Context, o *Officer, audit AuditEntry) error
 	SetOfficerDisabled(ctx context.Context, id int64, at *time.Time, audit AuditEntry) error
 	AccountStore
+	HelpStore // district contacts and residents' feedback (helpinfo.go, feedback.go)
 
 	// Campaign writes record their audit entry in the same transaction.
 	CreateCampaign(ctx context.Context, c *Campaign, audit AuditEntry) error
@@ -235,6 +236,7 @@ type App struct {
 	residents *ttlCache[int64, Resident]
 	campaigns *ttlCache[int64, Campaign]
 	live      *ttlCache[struct{}, []Campaign]
+	unread    *ttlCache[int64, int] // residents' unread feedback (see UnreadFeedback)
 
 	liveStats sync.Map // campaign id → *liveCounter (see live.go)
 
@@ -260,6 +262,7 @@ func New(store Store, ring *token.Ring, sms SMSSender, cfg Config, now func() ti
 		residents: newTTLCache[int64, Resident](cfg.SessionCacheTTL, 200_000, clock),
 		campaigns: newTTLCache[int64, Campaign](cfg.CampaignCacheTTL, 10_000, clock),
 		live:      newTTLCache[struct{}, []Campaign](cfg.CampaignCacheTTL, 1, clock),
+		unread:    newTTLCache[int64, int](cfg.SessionCacheTTL, 200_000, clock),
 	}
 }
 

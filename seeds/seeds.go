@@ -99,6 +99,15 @@ type Demo struct {
 			Name     string `json:"name"`
 		} `json:"cashier"`
 	} `json:"merchants"`
+	// Contacts are the demo districts' hotlines and office hours, which
+	// the districts' officers then keep on /officer/contacts.
+	Contacts []struct {
+		District    string `json:"district"`
+		OfficeName  string `json:"office_name"`
+		Hotline     string `json:"hotline"`
+		OfficeHours string `json:"office_hours"`
+		Address     string `json:"address"`
+	} `json:"contacts"`
 	Campaign struct {
 		Maker         string            `json:"maker"`
 		Approver      string            `json:"approver"`
@@ -127,6 +136,11 @@ const demoSeed = "demo-v1"
 func LoadDemo(ctx context.Context, st *db.Store, a *app.App) (Demo, error) {
 	d, err := ReadDemo()
 	if err != nil {
+		return d, err
+	}
+	// The contacts came after the first demo set: a database loaded with
+	// it before gets them too, once (an officer's edit is never undone).
+	if err := loadDemoContacts(ctx, st, a, d); err != nil {
 		return d, err
 	}
 	if done, err := st.SeedLoaded(ctx, demoSeed); err != nil || done {
@@ -175,4 +189,24 @@ func LoadDemo(ctx context.Context, st *db.Store, a *app.App) (Demo, error) {
 		return d, fmt.Errorf("seeds: approve: %w", err)
 	}
 	return d, st.MarkSeedLoaded(ctx, demoSeed, now)
+}
+
+// demoContactsSeed names the demo contacts in seed_runs.
+const demoContactsSeed = "demo-contacts-v1"
+
+func loadDemoContacts(ctx context.Context, st *db.Store, a *app.App, d Demo) error {
+	if done, err := st.SeedLoaded(ctx, demoContactsSeed); err != nil || done {
+		return err
+	}
+	now := a.Now()
+	for _, c := range d.Contacts {
+		if !app.ValidHotline(c.Hotline) {
+			return fmt.Errorf("seeds: contact of %s: hotline %q", c.District, c.Hotline)
+		}
+		if err := st.SeedContact(ctx, app.DistrictContact{District: c.District, OfficeName: c.OfficeName, Hotline: c.Hotline,
+			OfficeHours: c.OfficeHours, Address: c.Address, UpdatedAt: now}); err != nil {
+			return fmt.Errorf("seeds: contact of %s: %w", c.District, err)
+		}
+	}
+	return st.MarkSeedLoaded(ctx, demoContactsSeed, now)
 }

@@ -70,6 +70,13 @@ func (s *SMS) Send(_ context.Context, phone, text string) error {
 	return nil
 }
 
+// Last returns the text last sent to a phone ("" if none).
+func (s *SMS) Last(phone string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last[phone]
+}
+
 // Code returns the 6-digit code last sent to a phone.
 func (s *SMS) Code(phone string) string {
 	s.mu.Lock()

@@ -263,6 +263,7 @@ func (s *Server) page(c echo.Context, status int, name string, title string, dat
 	}
 	if r, ok := c.Get(ctxResident).(app.Resident); ok {
 		data["Resident"] = r
+		data["FeedbackUnread"] = s.feedbackUnread(c, r)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.Render(status, name, data)

@@ -152,15 +152,7 @@ func (s *Server) residentCampaign(c echo.Context) error {
 	}
 	q := strings.TrimSpace(c.QueryParam("q"))
 	names := s.names(c)
-	if q != "" {
-		var found []app.Merchant
-		for _, m := range merchants {
-			if strings.Contains(m.Name, q) || strings.Contains(m.Address, q) || strings.Contains(names[m.District], q) {
-				found = append(found, m)
-			}
-		}
-		merchants = found
-	}
+	merchants = filterMerchants(merchants, q, "", names)
 	now := s.app.Now()
 	return s.page(c, http.StatusOK, "resident/campaign", "title.campaign_public", map[string]any{
 		"R":     cardRow(camp, now),

@@ -89,11 +89,19 @@ func (s *Server) routes(fsys fs.FS) {
 	og.POST("/officers", s.officerCreate)
 	og.POST("/officers/:id/disable", s.officerDisable)
 	og.POST("/officers/:id/enable", s.officerEnable)
+	og.GET("/contacts", s.officerContacts)
+	og.POST("/contacts/:district", s.officerSaveContact)
+	og.GET("/feedback", s.officerFeedbackList)
+	og.GET("/feedback/:id", s.officerFeedbackShow)
+	og.POST("/feedback/:id/answer", s.officerAnswerFeedback)
+	og.POST("/feedback/:id/close", s.officerCloseFeedback)
 
 	// Residents' pages (phone-first).
 	e.GET("/m", s.residentHome)
 	e.GET("/m/campaigns/:id", s.residentCampaign)
 	e.GET("/m/campaigns/:id/stock.json", s.residentStock)
+	e.GET("/m/campaigns/:id/help", s.residentCampaignHelp)
+	e.GET("/m/help", s.residentHelp)
 	e.GET("/m/login", s.residentLoginForm)
 	e.GET("/m/privacy", s.residentPrivacy)
 	e.GET("/m/terms", s.residentTerms)
@@ -113,6 +121,9 @@ func (s *Server) routes(fsys fs.FS) {
 	rg.GET("/vouchers/:code/qr.png", s.residentVoucherQR)
 	rg.GET("/vouchers/:code/state.json", s.residentVoucherState)
 	rg.POST("/campaigns/:id/claim", s.residentClaim, claimLimit)
+	rg.GET("/feedback", s.residentFeedbackList)
+	rg.GET("/feedback/new", s.residentFeedbackForm)
+	rg.POST("/feedback", s.residentFileFeedback)
 
 	// Cashiers' pages.
 	e.GET("/merchant/apply", s.merchantApplyForm)
@@ -184,6 +195,8 @@ func (s *Server) routes(fsys fs.FS) {
 	ar.POST("/consent", s.apiResidentConsent)
 	ar.GET("/me", s.apiPersonalData)
 	ar.POST("/me/erasure", s.apiErase)
+	ar.GET("/feedback", s.apiMyFeedback)
+	ar.POST("/feedback", s.apiFileFeedback)
 
 	ac := api.Group("/cashier", s.requireSignIn(cashiers))
 	ac.DELETE("/sessions", s.apiCashierLogout)

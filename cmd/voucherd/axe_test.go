@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"cqvoucher/app"
 	"cqvoucher/app/apptest"
 )
 
@@ -39,6 +40,18 @@ func TestBrowserAccessibilityOfResidentAndCashierPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	cashierTok := e.CashierSession(t, e.Cashier)
+	// Feedback with an answer, so that 我的反馈 shows an answered record
+	// and the pages their unread badge.
+	if _, err := e.App.SaveContact(ctx, e.Maker, "500103", app.ContactInput{OfficeName: "渝中区商务委员会", Hotline: "023-6380 0103", OfficeHours: "工作日 9:00–17:30"}); err != nil {
+		t.Fatal(err)
+	}
+	fb, err := e.App.FileFeedback(ctx, resident, app.FeedbackInput{Category: "merchant", Voucher: v.Code, Body: "收银员不收券。"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.App.AnswerFeedback(ctx, e.Maker, fb.ID, "已核实，商户可正常收券。"); err != nil {
+		t.Fatal(err)
+	}
 
 	// The language is chosen per round below (the /lang switch), whatever
 	// the browser asks for.
@@ -59,8 +72,10 @@ func TestBrowserAccessibilityOfResidentAndCashierPages(t *testing.T) {
 		{"anyone", "/m"}, {"anyone", "/m/login"}, {"anyone", fmt.Sprintf("/m/campaigns/%d", c.ID)}, {"anyone", "/v/" + v.Token},
 		{"anyone", "/merchant/login"}, {"anyone", "/merchant/apply"},
 		{"anyone", "/m/terms"}, {"anyone", "/m/privacy"},
+		{"anyone", "/m/help"}, {"anyone", fmt.Sprintf("/m/campaigns/%d/help", c.ID)},
 		{"resident", "/m/wallet"}, {"resident", "/m/vouchers/" + v.Code}, {"resident", "/m/identity"},
 		{"resident", "/m/me"}, {"resident", "/m/consent"},
+		{"resident", "/m/feedback/new?voucher=" + v.Code}, {"resident", "/m/feedback"}, {"resident", "/m/help"},
 		{"cashier", "/merchant"}, {"cashier", "/merchant/redemptions"},
 	}
 	type violation struct {

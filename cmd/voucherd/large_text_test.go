@@ -32,7 +32,7 @@ func TestBrowserLargeTextModeOnEveryPage(t *testing.T) {
 	}
 	run("switch large text on", chromedp.Navigate(base+"/m"), chromedp.Click(chromedp.CSS(`#display-switch`)), chromedp.WaitVisible(chromedp.CSS(`body.large`)))
 
-	pages := []string{"/m", "/m/login", fmt.Sprintf("/m/campaigns/%d", c.ID), "/merchant/login", "/merchant/apply", "/lang/en?back=/m", "/m/login"}
+	pages := []string{"/m", "/m/login", fmt.Sprintf("/m/campaigns/%d", c.ID), "/m/help", fmt.Sprintf("/m/campaigns/%d/help", c.ID), "/merchant/login", "/merchant/apply", "/lang/en?back=/m", "/m/login"}
 	for _, p := range pages {
 		run("open "+p, chromedp.Navigate(base+p), chromedp.WaitVisible(chromedp.CSS(`body`)))
 		font := browserEval[string](t, tab, `getComputedStyle(document.body).fontSize`)
@@ -102,6 +102,7 @@ func TestBrowserNothingOverflowsANarrowPhone(t *testing.T) {
 		{"/m", nil}, {"/m/login", nil}, {fmt.Sprintf("/m/campaigns/%d", c.ID), nil}, {"/open-data", []string{"table.cards-narrow"}},
 		{"/m/wallet", nil}, {"/m/vouchers/" + v.Code, nil}, {"/m/me", []string{"#me-sessions", "#me-vouchers"}},
 		{"/m/terms", nil}, {"/m/privacy", nil}, {"/m/consent", nil},
+		{"/m/help", nil}, {fmt.Sprintf("/m/campaigns/%d/help", c.ID), nil}, {"/m/feedback", nil}, {"/m/feedback/new", nil},
 		{"/merchant", nil}, {"/merchant/redemptions", []string{"table.cards-narrow"}}, {"/merchant/statements", []string{"table.cards-narrow"}},
 		{"/merchant/staff", []string{"table.cards-narrow:nth-of-type(1)", "table.cards-narrow:nth-of-type(2)"}},
 		{"/merchant/login", nil}, {"/merchant/apply", nil},
