@@ -83,8 +83,8 @@ func shrink(src image.Image, size int) *image.Gray {
 }
 
 // TestVoucherQRDecodesSmall: the voucher page's QR image, decoded by
-// zbarimg, reads back as its QR text at full size and still at 112 px of
-// it (the size of a QR shown small on a phone and photographed by a
+// zbarimg, reads back as its QR text at full size and still shrunk from 512 to
+// 112 px (the size of a QR shown small on a phone and photographed by a
 // cheap camera), where the legacy QR (version 15 or 16) no longer decodes.
 func TestVoucherQRDecodesSmall(t *testing.T) {
 	zbar := zbarRequire(t)
