@@ -34,7 +34,7 @@ type claimRules struct {
 // Claim carries out one claim in one transaction; see app.ClaimInsert.
 func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, error) {
 	var id int64
-	err := s.txAt(ctx, func(tx *sqlx.Tx, now time.Time) error {
+	err := s.txAt(ctx, func(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
 		if in.RequestKey != "" {
 			var prior struct {
 				ID         int64 `db:"id"`
@@ -208,7 +208,7 @@ const redemptionCols = `id, voucher_id, campaign_id, merchant_id, cashier_id, bi
 // Redeem carries out one redemption in one transaction; see app.RedeemInsert.
 func (s *Store) Redeem(ctx context.Context, in app.RedeemInsert) (app.Redemption, error) {
 	var red app.Redemption
-	err := s.txAt(ctx, func(tx *sqlx.Tx, now time.Time) error {
+	err := s.txAt(ctx, func(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
 		// Replays first: a retry gets its stored receipt whatever happened
 		// since (the voucher expired, the campaign paused, the merchant
 		// was suspended), or the cashier would charge full price while the
@@ -367,7 +367,7 @@ func (s *Store) LastReversal(ctx context.Context, voucherID int64) (*time.Time, 
 // redemption added.
 func (s *Store) Reverse(ctx context.Context, in app.ReverseInsert) (app.Redemption, error) {
 	var red app.Redemption
-	err := s.txAt(ctx, func(tx *sqlx.Tx, now time.Time) error {
+	err := s.txAt(ctx, func(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
 		if err := tx.GetContext(ctx, &red, `SELECT `+redemptionCols+` FROM redemptions WHERE id = ? AND merchant_id = ?`,
 			in.RedemptionID, in.MerchantID); err != nil {
 			return notFound(err, "redemption_not_found")
