@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -55,6 +56,24 @@ type groupWriter struct {
 	mu      sync.RWMutex
 	closed  bool
 	senders sync.WaitGroup
+
+	commits atomic.Int64 // transactions committed
+	written atomic.Int64 // steps committed in them
+}
+
+// WriterStats says how well group commit batches: Steps ÷ Commits is the
+// number of write steps that shared each fsync.
+type WriterStats struct {
+	Commits int64 // write transactions committed
+	Steps   int64 // write steps committed in them
+}
+
+// WriterStats reports the writer's commits and steps since Open.
+func (s *Store) WriterStats() WriterStats {
+	if s.writer == nil {
+		return WriterStats{}
+	}
+	return WriterStats{Commits: s.writer.commits.Load(), Steps: s.writer.written.Load()}
 }
 
 func newGroupWriter(maxBatch int) *groupWriter {
@@ -227,6 +246,15 @@ func (s *Store) runBatch(batch []*writeStep, results []error) {
 		for i := range results {
 			if results[i] == nil {
 				results[i] = err
+			}
+		}
+		return
+	}
+	if g := s.writer; g != nil {
+		g.commits.Add(1)
+		for _, err := range results {
+			if err == nil {
+				g.written.Add(1)
 			}
 		}
 	}
