@@ -29,6 +29,7 @@ type claimRules struct {
 	DayLimit   int       `db:"per_day_limit"`
 	TierLimit  int       `db:"per_tier_limit"`
 	TierExists bool      `db:"tier_exists"`
+	DropsDue   bool      `db:"drops_due"`
 }
 
 // Claim carries out one claim in one transaction; see app.ClaimInsert.
@@ -57,8 +58,9 @@ func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, err
 		var rules claimRules
 		if err := tx.GetContext(ctx, &rules, `SELECT status, claim_starts_at, claim_ends_at, drop_rollover,
 			per_resident_limit, per_day_limit, per_tier_limit,
-			EXISTS (SELECT 1 FROM tiers WHERE id = ? AND campaign_id = campaigns.id) AS tier_exists
-			FROM campaigns WHERE id = ?`, in.TierID, in.CampaignID); err != nil {
+			EXISTS (SELECT 1 FROM tiers WHERE id = ?1 AND campaign_id = campaigns.id) AS tier_exists,
+			EXISTS (SELECT 1 FROM drops WHERE tier_id = ?1 AND released_at IS NULL AND opens_at <= ?3) AS drops_due
+			FROM campaigns WHERE id = ?2`, in.TierID, in.CampaignID, now.UTC()); err != nil {
 			return notFound(err, "campaign_not_found")
 		}
 		switch {
@@ -77,8 +79,10 @@ func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, err
 			// while the press waited for the writer: never issue a dead voucher.
 			return app.Conflict("validity_passed")
 		}
-		if err := releaseDueDrops(ctx, tx, in.TierID, rules.Rollover, now); err != nil {
-			return err
+		if rules.DropsDue {
+			if err := releaseDueDrops(ctx, tx, in.TierID, rules.Rollover, now); err != nil {
+				return err
+			}
 		}
 		if err := guarded(tx.ExecContext(ctx, `UPDATE tiers SET remaining = remaining - 1, claimed_count = claimed_count + 1
 			WHERE id = ? AND campaign_id = ? AND remaining > 0`, in.TierID, in.CampaignID))("sold_out"); err != nil {
@@ -86,10 +90,16 @@ func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, err
 		}
 		// Each limit is a guarded upsert on its own counter row: the row
 		// can only grow while it is below the limit.
-		if err := guarded(tx.ExecContext(ctx, `INSERT INTO resident_claims (campaign_id, resident_id, claimed) VALUES (?, ?, 1)
-			ON CONFLICT (campaign_id, resident_id) DO UPDATE SET claimed = claimed + 1 WHERE claimed < ?`,
-			in.CampaignID, in.ResidentID, rules.Limit))("limit_reached"); err != nil {
-			return limitErr(err, rules.Limit)
+		// RETURNING gives the resident's count after this claim, which
+		// numbers the voucher (its slot); no row means the limit held.
+		var slot int64
+		switch err := tx.QueryRowxContext(ctx, `INSERT INTO resident_claims (campaign_id, resident_id, claimed) VALUES (?, ?, 1)
+			ON CONFLICT (campaign_id, resident_id) DO UPDATE SET claimed = claimed + 1 WHERE claimed < ? RETURNING claimed`,
+			in.CampaignID, in.ResidentID, rules.Limit).Scan(&slot); {
+		case errors.Is(err, sql.ErrNoRows):
+			return limitErr(app.Conflict("limit_reached"), rules.Limit)
+		case err != nil:
+			return err
 		}
 		if rules.DayLimit > 0 {
 			if err := guarded(tx.ExecContext(ctx, `INSERT INTO resident_day_claims (campaign_id, resident_id, day, claimed) VALUES (?, ?, ?, 1)
@@ -105,11 +115,6 @@ func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, err
 				return limitErr(err, rules.TierLimit)
 			}
 		}
-		var slot int64
-		if err := tx.GetContext(ctx, &slot, `SELECT claimed FROM resident_claims WHERE campaign_id = ? AND resident_id = ?`,
-			in.CampaignID, in.ResidentID); err != nil {
-			return err
-		}
 		var key any
 		if in.RequestKey != "" {
 			key = in.RequestKey
@@ -121,9 +126,6 @@ func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, err
 			return err
 		}
 		if id, err = res.LastInsertId(); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET claimed_count = claimed_count + 1 WHERE id = ?`, in.CampaignID); err != nil {
 			return err
 		}
 		return rollClaim(ctx, tx, in.CampaignID, in.TierID, now)

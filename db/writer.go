@@ -57,15 +57,19 @@ type groupWriter struct {
 	closed  bool
 	senders sync.WaitGroup
 
-	commits atomic.Int64 // transactions committed
-	written atomic.Int64 // steps committed in them
+	commits  atomic.Int64 // transactions committed
+	written  atomic.Int64 // steps committed in them
+	stepNs   atomic.Int64 // time spent running steps' bodies
+	commitNs atomic.Int64 // time spent in COMMIT (the fsync)
 }
 
 // WriterStats says how well group commit batches: Steps ÷ Commits is the
 // number of write steps that shared each fsync.
 type WriterStats struct {
-	Commits int64 // write transactions committed
-	Steps   int64 // write steps committed in them
+	Commits    int64         // write transactions committed
+	Steps      int64         // write steps committed in them
+	StepTime   time.Duration // spent in the steps' bodies
+	CommitTime time.Duration // spent in COMMIT, that is mostly waiting for the disk
 }
 
 // WriterStats reports the writer's commits and steps since Open.
@@ -73,7 +77,9 @@ func (s *Store) WriterStats() WriterStats {
 	if s.writer == nil {
 		return WriterStats{}
 	}
-	return WriterStats{Commits: s.writer.commits.Load(), Steps: s.writer.written.Load()}
+	g := s.writer
+	return WriterStats{Commits: g.commits.Load(), Steps: g.written.Load(),
+		StepTime: time.Duration(g.stepNs.Load()), CommitTime: time.Duration(g.commitNs.Load())}
 }
 
 func newGroupWriter(maxBatch int) *groupWriter {
@@ -207,6 +213,8 @@ func (s *Store) runBatch(batch []*writeStep, results []error) {
 	}
 	// A batch of one needs no savepoint: the transaction is the step.
 	alone := len(batch) == 1
+	var counters batchCounters
+	var sc stepCounters
 	for i, step := range batch {
 		if err := step.ctx.Err(); err != nil {
 			results[i] = err // its caller gave up before it started: nothing written
@@ -218,7 +226,15 @@ func (s *Store) runBatch(batch []*writeStep, results []error) {
 				return
 			}
 		}
-		results[i] = runStep(step, tx, s.now())
+		t0 := time.Now()
+		results[i] = runStep(step, &sc, tx, s.now())
+		if s.writer != nil {
+			s.writer.stepNs.Add(int64(time.Since(t0)))
+		}
+		if results[i] == nil {
+			counters.keep(&sc)
+		}
+		sc.adds = sc.adds[:0]
 		if alone {
 			break
 		}
@@ -241,7 +257,16 @@ func (s *Store) runBatch(batch []*writeStep, results []error) {
 		_ = tx.Rollback()
 		return
 	}
-	if err := tx.Commit(); err != nil {
+	if err := counters.flush(context.Background(), tx); err != nil {
+		abortBatch(tx, results, len(results), err)
+		return
+	}
+	t0 := time.Now()
+	err = tx.Commit()
+	if s.writer != nil {
+		s.writer.commitNs.Add(int64(time.Since(t0)))
+	}
+	if err != nil {
 		err = fmt.Errorf("db: commit: %w", err)
 		for i := range results {
 			if results[i] == nil {
@@ -261,16 +286,18 @@ func (s *Store) runBatch(batch []*writeStep, results []error) {
 }
 
 // runStep runs one step's body. Its statements run on a context that is
-// never cancelled (see txAt) but keeps the caller's values. A panic in
+// never cancelled (see txAt) but keeps the caller's values, and collects
+// its counter additions in sc (counters.go). A panic in
 // it is that step's error, not the end of the writer (and with it of
 // every later write).
-func runStep(step *writeStep, tx *sqlx.Tx, now time.Time) (err error) {
+func runStep(step *writeStep, sc *stepCounters, tx *sqlx.Tx, now time.Time) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("db: write step panicked: %v", r)
 		}
 	}()
-	return step.fn(context.WithoutCancel(step.ctx), tx, now)
+	ctx := context.WithValue(context.WithoutCancel(step.ctx), countersKey{}, sc)
+	return step.fn(ctx, tx, now)
 }
 
 // abortBatch rolls the transaction back after it broke: every step whose
