@@ -95,3 +95,83 @@ func TestClaimsRefusedInsideABatchLeaveTheOthersWhole(t *testing.T) {
 		t.Errorf("%d presses took %d commits; queued presses must share one", len(presses), commits)
 	}
 }
+
+// TestRedemptionsAndReversalsInOneBatch: redemptions and reversals that
+// queued behind a busy writer share one commit: a voucher pressed twice
+// is redeemed once; a redemption reversed and the voucher redeemed again,
+// both inside the batch, count once in the rollups and in reach (whose
+// counters are summed per batch); the books (checked after the test) and
+// the campaign's figures match the stored redemptions.
+func TestRedemptionsAndReversalsInOneBatch(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	ctx := context.Background()
+	c := e.LiveCampaign(t, apptest.CampaignSpec{})
+	vs := make([]app.Voucher, 4)
+	for i := range vs {
+		r, _ := e.ResidentSession(t, fmt.Sprintf("1370000%04d", i))
+		v, err := e.App.Claim(ctx, r, c.ID, c.Tiers[0].ID, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		vs[i] = v
+	}
+	redeem := func(v app.Voucher, key string) func() error {
+		return func() error {
+			_, err := e.Store.Redeem(ctx, app.RedeemInsert{VoucherID: v.ID, MerchantID: e.Merchant.ID, CashierID: e.Cashier.ID,
+				BillFen: 15000, DiscountFen: 3000, Key: key})
+			return err
+		}
+	}
+	// Voucher 3 was redeemed before; the batch reverses it and redeems it again.
+	if err := redeem(vs[3], "before")(); err != nil {
+		t.Fatal(err)
+	}
+	var earlier int64
+	if err := e.Store.QueryRow(ctx, `SELECT id FROM redemptions WHERE voucher_id = ?`, vs[3].ID).Scan(&earlier); err != nil {
+		t.Fatal(err)
+	}
+
+	release, held := make(chan struct{}), make(chan struct{})
+	go func() {
+		_ = e.Store.BulkTx(ctx, func(*sqlx.Tx) error { close(held); <-release; return nil })
+	}()
+	<-held
+	steps := []func() error{
+		redeem(vs[0], "a"),
+		redeem(vs[0], "b"), // the same voucher again: already redeemed by the step before
+		redeem(vs[1], "c"),
+		func() error {
+			_, err := e.Store.Reverse(ctx, app.ReverseInsert{RedemptionID: earlier, MerchantID: e.Merchant.ID, CashierID: e.Cashier.ID})
+			return err
+		},
+		redeem(vs[3], "again"),
+	}
+	errs := make([]error, len(steps))
+	var wg sync.WaitGroup
+	for i, step := range steps {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = step() }()
+		// In order: each step waits for the writer before the next is sent.
+		for e.Store.WriterQueue() < 2+i {
+			runtime.Gosched()
+		}
+	}
+	close(release)
+	wg.Wait()
+	for i, want := range []string{"", "already_redeemed", "", "", ""} {
+		if got := app.ErrorReason(errs[i]); got != want && !(want == "" && errs[i] == nil) {
+			t.Errorf("step %d: %v, want %q", i, errs[i], want)
+		}
+	}
+	if n := e.Count(t, `SELECT COUNT(*) FROM redemptions WHERE reversed_at IS NULL`); n != 3 {
+		t.Errorf("%d live redemptions, want 3", n)
+	}
+	got, err := e.Store.Campaign(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.RedeemedCount != 3 || got.ReachResidents != 3 || got.ReachMerchants != 1 {
+		t.Errorf("campaign counters: redeemed %d, reach %d residents / %d merchants; want 3, 3, 1",
+			got.RedeemedCount, got.ReachResidents, got.ReachMerchants)
+	}
+}
