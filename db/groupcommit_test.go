@@ -3,6 +3,7 @@ package db_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"runtime"
 	"sync"
 	"testing"
@@ -173,5 +174,33 @@ func TestRedemptionsAndReversalsInOneBatch(t *testing.T) {
 	if got.RedeemedCount != 3 || got.ReachResidents != 3 || got.ReachMerchants != 1 {
 		t.Errorf("campaign counters: redeemed %d, reach %d residents / %d merchants; want 3, 3, 1",
 			got.RedeemedCount, got.ReachResidents, got.ReachMerchants)
+	}
+}
+
+// TestClaimAnswersTheVoucherAsStored: the voucher a claim returns (built
+// in its transaction, without reading it back) is the voucher as stored.
+func TestClaimAnswersTheVoucherAsStored(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	ctx := context.Background()
+	c := e.LiveCampaign(t, apptest.CampaignSpec{Tiers: []app.TierInput{{Face: "25", Threshold: "80", Quantity: "5"}}})
+	r, _ := e.ResidentSession(t, "13600000001")
+	got, err := e.App.Claim(ctx, r, c.ID, c.Tiers[0].ID, "tap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := e.Store.VoucherByCode(ctx, got.Code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := got.ClaimedAt.Equal(stored.ClaimedAt) && got.ExpiresAt.Equal(stored.ExpiresAt) &&
+		(got.ValidFrom == nil) == (stored.ValidFrom == nil) && (got.ValidFrom == nil || got.ValidFrom.Equal(*stored.ValidFrom))
+	got.ClaimedAt, got.ExpiresAt, got.ValidFrom = stored.ClaimedAt, stored.ExpiresAt, stored.ValidFrom
+	if !same || !reflect.DeepEqual(got, stored) {
+		t.Errorf("claim answered\n%+v\nstored\n%+v", got, stored)
+	}
+	// The replay reads it back: the same voucher.
+	again, err := e.App.Claim(ctx, r, c.ID, c.Tiers[0].ID, "tap")
+	if err != nil || again.ID != stored.ID {
+		t.Errorf("replay: %v %v", again.ID, err)
 	}
 }

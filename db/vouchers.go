@@ -30,12 +30,21 @@ type claimRules struct {
 	TierLimit  int       `db:"per_tier_limit"`
 	TierExists bool      `db:"tier_exists"`
 	DropsDue   bool      `db:"drops_due"`
+	// What the new voucher shows of its campaign and tier.
+	Name         string  `db:"name"`
+	District     string  `db:"district_code"`
+	Category     string  `db:"category_code"`
+	MaxBillFen   app.Fen `db:"max_bill_fen"`
+	FaceFen      app.Fen `db:"face_fen"`
+	ThresholdFen app.Fen `db:"threshold_fen"`
 }
 
 // Claim carries out one claim in one transaction; see app.ClaimInsert.
 func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, error) {
 	var id int64
+	var issued *app.Voucher // set when this call issued the voucher (not a replay)
 	err := s.txAt(ctx, func(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
+		issued = nil
 		if in.RequestKey != "" {
 			var prior struct {
 				ID         int64 `db:"id"`
@@ -56,11 +65,12 @@ func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, err
 			}
 		}
 		var rules claimRules
-		if err := tx.GetContext(ctx, &rules, `SELECT status, claim_starts_at, claim_ends_at, drop_rollover,
-			per_resident_limit, per_day_limit, per_tier_limit,
-			EXISTS (SELECT 1 FROM tiers WHERE id = ?1 AND campaign_id = campaigns.id) AS tier_exists,
+		if err := tx.GetContext(ctx, &rules, `SELECT c.status, c.claim_starts_at, c.claim_ends_at, c.drop_rollover,
+			c.per_resident_limit, c.per_day_limit, c.per_tier_limit, c.name, c.district_code, c.category_code, c.max_bill_fen,
+			t.id IS NOT NULL AS tier_exists, COALESCE(t.face_fen, 0) AS face_fen, COALESCE(t.threshold_fen, 0) AS threshold_fen,
 			EXISTS (SELECT 1 FROM drops WHERE tier_id = ?1 AND released_at IS NULL AND opens_at <= ?3) AS drops_due
-			FROM campaigns WHERE id = ?2`, in.TierID, in.CampaignID, now.UTC()); err != nil {
+			FROM campaigns c LEFT JOIN tiers t ON t.id = ?1 AND t.campaign_id = c.id WHERE c.id = ?2`,
+			in.TierID, in.CampaignID, now.UTC()); err != nil {
 			return notFound(err, "campaign_not_found")
 		}
 		switch {
@@ -128,14 +138,29 @@ func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, err
 		if id, err = res.LastInsertId(); err != nil {
 			return err
 		}
+		// The new voucher as voucherSelect would read it back: every
+		// column is what was just inserted or read in this transaction.
+		var validFrom *time.Time
+		if in.ValidFrom != nil {
+			t := in.ValidFrom.UTC()
+			validFrom = &t
+		}
+		issued = &app.Voucher{ID: id, Code: in.Code, CampaignID: in.CampaignID, TierID: in.TierID, ResidentID: in.ResidentID,
+			Status: app.VoucherClaimed, Token: in.Token, ClaimedAt: now, ExpiresAt: in.ExpiresAt.UTC(), ValidFrom: validFrom,
+			CampaignName: rules.Name, District: rules.District, Category: rules.Category,
+			FaceFen: rules.FaceFen, ThresholdFen: rules.ThresholdFen, MaxBillFen: rules.MaxBillFen}
 		return rollClaim(ctx, tx, in.CampaignID, in.TierID, now)
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return app.Voucher{}, err
+	case issued != nil:
+		return *issued, nil
 	}
+	// A replay: read the earlier voucher through the read pool (the
+	// writer is the one resource a rush queues for, and WAL shows the
+	// committed row to a new reader).
 	var v app.Voucher
-	// Read back through the read pool: the writer is the one resource a
-	// rush queues for, and WAL shows the committed row to a new reader.
 	err = s.r.GetContext(ctx, &v, voucherSelect+` WHERE v.id = ?`, id)
 	return v, err
 }
