@@ -178,10 +178,11 @@ func (a *App) claimOnce(ctx context.Context, r Resident, campaignID, tierID int6
 }
 
 // tooBusy is the answer to a press that the writer's queue has no room
-// for: when to try again, estimated from the queue at about 500 commits a
-// second (synchronous=FULL on this class of machine), at least a second.
+// for: when to try again, estimated from the queue at about 2,000 claims
+// a second (group commit at synchronous=FULL on this class of machine,
+// docs/performance.md), at least a second.
 func tooBusy(now time.Time, queued int) error {
-	wait := time.Second + time.Duration(queued)*2*time.Millisecond
+	wait := time.Second + time.Duration(queued)*500*time.Microsecond
 	at := now.Add(wait)
 	return RateLimited("too_busy").With("retry_after", strconv.Itoa(int(wait.Round(time.Second)/time.Second))).
 		With("at", at.In(Shanghai).Format("15:04:05"))

@@ -43,7 +43,7 @@ func (s *Store) appendAudit(ctx context.Context, tx *sqlx.Tx, e *app.AuditEntry)
 
 // AppendAudit records an action that changes nothing else (a sign-in).
 func (s *Store) AppendAudit(ctx context.Context, e app.AuditEntry) error {
-	return s.tx(ctx, func(tx *sqlx.Tx) error { return s.appendAudit(ctx, tx, &e) })
+	return s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error { return s.appendAudit(ctx, tx, &e) })
 }
 
 // AuditLog lists audit rows matching a filter, newest first.

@@ -23,7 +23,7 @@ const dropCols = `id, campaign_id, tier_id, opens_at, quantity, released_at`
 // CreateCampaign inserts a campaign with its categories, tiers, drops and
 // merchant lists, and its audit record, in one transaction.
 func (s *Store) CreateCampaign(ctx context.Context, c *app.Campaign, audit app.AuditEntry) error {
-	return s.tx(ctx, func(tx *sqlx.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO campaigns (name, season, district_code, category_code, budget_fen, status,
 			claim_starts_at, claim_ends_at, validity_mode, valid_days, valid_from, valid_until,
 			per_resident_limit, per_day_limit, per_tier_limit, release_mode, drop_rollover, recycle_expired, require_real_name, created_by, created_at,
@@ -98,7 +98,7 @@ func insertParts(ctx context.Context, tx *sqlx.Tx, c *app.Campaign) error {
 // UpdateDraft replaces a draft or rejected campaign with new content, in
 // one transaction: its row, then its parts deleted and written again.
 func (s *Store) UpdateDraft(ctx context.Context, c *app.Campaign, audit app.AuditEntry) error {
-	return s.tx(ctx, func(tx *sqlx.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		err := guarded(tx.ExecContext(ctx, `UPDATE campaigns SET name = ?, season = ?, district_code = ?, category_code = ?,
 			budget_fen = ?, status = 'draft', rejection_reason = '', claim_starts_at = ?, claim_ends_at = ?, validity_mode = ?,
 			valid_days = ?, valid_from = ?, valid_until = ?, per_resident_limit = ?, per_day_limit = ?, per_tier_limit = ?,
@@ -244,7 +244,7 @@ func (s *Store) loadParts(ctx context.Context, cs []app.Campaign) error {
 // another; the guard on the current status (and, for approval, on the
 // maker) means two officers acting at once cannot both succeed.
 func (s *Store) ChangeCampaignStatus(ctx context.Context, ch app.StatusChange) error {
-	return s.tx(ctx, func(tx *sqlx.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		set := `status = ?`
 		args := []any{ch.To}
 		switch ch.To {
@@ -297,7 +297,7 @@ func guarded(res interface{ RowsAffected() (int64, error) }, err error) func(rea
 // ChangeCampaign applies one safe change to a running campaign, each with
 // a guard that re-checks its rule inside the transaction.
 func (s *Store) ChangeCampaign(ctx context.Context, ch app.CampaignChange) error {
-	return s.tx(ctx, func(tx *sqlx.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		var err error
 		switch {
 		case ch.ClaimEndsAt != nil:
@@ -329,7 +329,7 @@ func (s *Store) ChangeCampaign(ctx context.Context, ch app.CampaignChange) error
 
 // ApproveBudgetRaise applies a pending raise approved by a second officer.
 func (s *Store) ApproveBudgetRaise(ctx context.Context, id int64, budget app.Fen, by int64, audit app.AuditEntry) error {
-	return s.tx(ctx, func(tx *sqlx.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		err := guarded(tx.ExecContext(ctx, `UPDATE campaigns SET budget_fen = pending_budget_fen, pending_budget_fen = NULL, pending_by = NULL
 			WHERE id = ? AND pending_budget_fen = ? AND pending_by <> ?`, id, budget, by))("status_changed")
 		if err != nil {

@@ -44,12 +44,20 @@ type Options struct {
 	// WALLimit is the size the WAL file is brought back to (see
 	// Checkpoint); 0 = DefaultWALLimit.
 	WALLimit int64
+	// MaxBatch bounds how many write steps share one commit (writer.go);
+	// 0 = DefaultMaxBatch, 1 = every step commits alone.
+	MaxBatch int
 }
 
 // DefaultWALLimit bounds the WAL file outside long reads: about 1,300
 // claims' worth of pages at synchronous=FULL, small beside the database,
 // large enough that the checkpointer runs rarely (docs/performance.md).
 const DefaultWALLimit = 64 << 20
+
+// stmtCacheSize is how many prepared statements each connection keeps:
+// more than the distinct statements of the hot paths (claim, redemption,
+// reversal, session and voucher reads) together.
+const stmtCacheSize = 96
 
 // Store is the SQLite implementation of app.Store.
 //
@@ -68,6 +76,7 @@ type Store struct {
 	health   writeHealth
 	now      func() time.Time // the writer's clock, read after BEGIN (see txAt)
 	queued   atomic.Int64     // write transactions waiting for the writer or running (WriterQueue)
+	writer   *groupWriter     // the goroutine that owns the write connection (writer.go); nil when read-only
 	// auditHash chains the audit rows this store appends (see appendAudit).
 	auditHash string
 }
@@ -113,6 +122,10 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		// no readable trace in the file (docs/privacy.md).
 		q.Set("_secure_delete", "on")
 		q.Set("_txlock", txlock)
+		// Each connection keeps its prepared statements (the driver's LRU
+		// cache): a claim runs about ten statements, and preparing them
+		// anew cost more than running them (docs/performance.md).
+		q.Set("_stmt_cache_size", strconv.Itoa(stmtCacheSize))
 		return "file:" + path + "?" + q.Encode()
 	}
 	// journal_size_limit has no DSN key: each connection sets it as it
@@ -141,6 +154,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	s.startWriter(opt.MaxBatch)
 	if err := s.backfillWaits(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("db: backfill of claim-to-redemption times: %w", err)
@@ -153,7 +167,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 // function as every new redemption, in one transaction; afterwards there
 // is nothing left to do and it costs one indexed read at start-up.
 func (s *Store) backfillWaits(ctx context.Context) error {
-	return s.tx(ctx, func(tx *sqlx.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		var rows []struct {
 			ID        int64     `db:"id"`
 			CreatedAt time.Time `db:"created_at"`
@@ -188,6 +202,7 @@ func (s *Store) Close() error {
 	if s.ckpt == nil { // OpenReadOnly: one pool serves as both
 		return s.r.Close()
 	}
+	s.stopWriter()
 	return errors.Join(s.r.Close(), s.w.Close(), s.ckpt.Close())
 }
 
@@ -336,33 +351,10 @@ func (s *Store) applyMigration(ctx context.Context, name, body string) error {
 	return tx.Commit()
 }
 
-// tx runs fn in one write transaction (BEGIN IMMEDIATE, through the
-// one-connection pool) and commits only if fn returns nil.
-func (s *Store) tx(ctx context.Context, fn func(*sqlx.Tx) error) error {
-	return s.txAt(ctx, func(tx *sqlx.Tx, _ time.Time) error { return fn(tx) })
-}
-
-// txAt is tx for the steps that decide by the clock: fn gets the time
-// read after BEGIN IMMEDIATE, once this transaction holds the one writer.
-// A request may have waited in the queue for the writer across a drop's
-// time, an expiry or midnight; only this time says what is true when the
-// step is written, and every guard and every stored time uses it.
-func (s *Store) txAt(ctx context.Context, fn func(tx *sqlx.Tx, now time.Time) error) (err error) {
-	defer func() { s.noteWrite(err) }()
-	s.queued.Add(1)
-	defer s.queued.Add(-1)
-	tx, err := s.w.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("db: begin: %w", err)
-	}
-	if err := fn(tx, s.now()); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("db: commit: %w", err)
-	}
-	return nil
+// tx runs fn in one write transaction (see txAt) and commits only if fn
+// returns nil.
+func (s *Store) tx(ctx context.Context, fn func(ctx context.Context, tx *sqlx.Tx) error) error {
+	return s.txAt(ctx, func(ctx context.Context, tx *sqlx.Tx, _ time.Time) error { return fn(ctx, tx) })
 }
 
 // WriterQueue is how many write transactions are waiting for the one

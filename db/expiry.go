@@ -18,7 +18,7 @@ import (
 // now is the writer's time, read inside the transaction.
 func (s *Store) SweepExpired(ctx context.Context, limit int) ([]app.ExpiredTier, error) {
 	var out []app.ExpiredTier
-	err := s.txAt(ctx, func(tx *sqlx.Tx, now time.Time) error {
+	err := s.txAt(ctx, func(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
 		var ids []int64
 		if err := tx.SelectContext(ctx, &ids, `SELECT id FROM vouchers WHERE status = 'claimed' AND lapsed_at IS NULL AND expires_at <= ?
 			ORDER BY expires_at LIMIT ?`, now.UTC(), limit); err != nil || len(ids) == 0 {

@@ -74,7 +74,7 @@ func TestPingReportsFailingWrites(t *testing.T) {
 func TestRequestErrorsAreNotStorageFailures(t *testing.T) {
 	ctx := context.Background()
 	s := openTestStore(t, Options{})
-	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES ('0001_create_core.sql', ?)`, time.Now())
 		return err
 	})

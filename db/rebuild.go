@@ -134,7 +134,7 @@ func (cs counterSet) update() string {
 // transactions keep: for a season loaded in bulk, and for an operator who
 // doubts a figure. One transaction: readers see the old figures or the new ones.
 func (s *Store) RebuildDerived(ctx context.Context) error {
-	return s.tx(ctx, func(tx *sqlx.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		// The events are read once for the three rollups.
 		qs := []string{`CREATE TEMP TABLE raw_events AS ` + rawEvents("IS NOT NULL")}
 		for _, d := range derivedTables {
@@ -154,4 +154,6 @@ func (s *Store) RebuildDerived(ctx context.Context) error {
 }
 
 // BulkTx runs fn in one write transaction, for loading generated data.
-func (s *Store) BulkTx(ctx context.Context, fn func(*sqlx.Tx) error) error { return s.tx(ctx, fn) }
+func (s *Store) BulkTx(ctx context.Context, fn func(*sqlx.Tx) error) error {
+	return s.tx(ctx, func(_ context.Context, tx *sqlx.Tx) error { return fn(tx) })
+}

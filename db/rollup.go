@@ -2,6 +2,8 @@ package db
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -13,15 +15,16 @@ import (
 // shanghaiHour is the rollup bucket of a time: its Asia/Shanghai hour.
 func shanghaiHour(t time.Time) string { return t.In(app.Shanghai).Format("2006-01-02 15") }
 
-// rollClaim counts a claim in its hour and tier, inside the claim's transaction.
+// rollClaim counts a claim in its campaign, hour and tier, inside the
+// claim's transaction (once per batch: see counters.go).
 func rollClaim(ctx context.Context, tx *sqlx.Tx, campaignID, tierID int64, at time.Time) error {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO rollup_hour (campaign_id, hour, claims) VALUES (?, ?, 1)
-		ON CONFLICT (campaign_id, hour) DO UPDATE SET claims = claims + 1`, campaignID, shanghaiHour(at)); err != nil {
+	if err := addCounter(ctx, tx, campaignClaims, campaignID, nil, 1); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO rollup_tier (campaign_id, tier_id, claims) VALUES (?, ?, 1)
-		ON CONFLICT (campaign_id, tier_id) DO UPDATE SET claims = claims + 1`, campaignID, tierID)
-	return err
+	if err := addCounter(ctx, tx, hourClaims, campaignID, shanghaiHour(at), 1); err != nil {
+		return err
+	}
+	return addCounter(ctx, tx, tierClaims, campaignID, tierID, 1)
 }
 
 // rollupAdd adds figures to one row of each dimension's rollup.
@@ -34,23 +37,14 @@ type rollupDelta struct {
 }
 
 func rollAdd(ctx context.Context, tx *sqlx.Tx, campaignID, tierID, merchantID int64, hour string, d rollupDelta) error {
-	vals := []any{d.redemptions, d.reversals, d.subsidy, d.consumption, d.wait, d.near}
-	for _, q := range []struct {
-		sql  string
-		keys []any
-	}{
-		{`INSERT INTO rollup_hour (campaign_id, hour, redemptions, reversals, subsidy_fen, consumption_fen, claim_to_redeem_s, near_threshold)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (campaign_id, hour) DO UPDATE SET ` + rollupSet, []any{campaignID, hour}},
-		{`INSERT INTO rollup_tier (campaign_id, tier_id, redemptions, reversals, subsidy_fen, consumption_fen, claim_to_redeem_s, near_threshold)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (campaign_id, tier_id) DO UPDATE SET ` + rollupSet, []any{campaignID, tierID}},
-		{`INSERT INTO rollup_merchant (campaign_id, merchant_id, redemptions, reversals, subsidy_fen, consumption_fen, claim_to_redeem_s, near_threshold)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (campaign_id, merchant_id) DO UPDATE SET ` + rollupSet, []any{campaignID, merchantID}},
-	} {
-		if _, err := tx.ExecContext(ctx, q.sql, append(q.keys, vals...)...); err != nil {
-			return err
-		}
+	n := []int64{d.redemptions, d.reversals, d.subsidy, d.consumption, d.wait, d.near}
+	if err := addCounter(ctx, tx, hourFigures, campaignID, hour, n...); err != nil {
+		return err
 	}
-	return nil
+	if err := addCounter(ctx, tx, tierFigures, campaignID, tierID, n...); err != nil {
+		return err
+	}
+	return addCounter(ctx, tx, merchantFigures, campaignID, merchantID, n...)
 }
 
 // voucherFacts are what a redemption's rollups need to know of its voucher.
@@ -88,9 +82,12 @@ func rollRedemption(ctx context.Context, tx *sqlx.Tx, red app.Redemption, v vouc
 	if sign < 0 {
 		edge = 0
 	}
-	for _, r := range []struct{ table, key, counter string }{
-		{"campaign_redeemers", "resident_id", "reach_residents"},
-		{"campaign_merchant_use", "merchant_id", "reach_merchants"},
+	for _, r := range []struct {
+		table, key string
+		reach      *counterStmt
+	}{
+		{"campaign_redeemers", "resident_id", reachResidents},
+		{"campaign_merchant_use", "merchant_id", reachMerchants},
 	} {
 		id := v.ResidentID
 		if r.key == "merchant_id" {
@@ -99,17 +96,21 @@ func rollRedemption(ctx context.Context, tx *sqlx.Tx, red app.Redemption, v vouc
 		// An upsert cannot take back: SQLite checks the inserted row's
 		// CHECK (live >= 0) before it sees the conflict.
 		q := `INSERT INTO ` + r.table + ` (campaign_id, ` + r.key + `, live) VALUES (?, ?, 1)
-			ON CONFLICT (campaign_id, ` + r.key + `) DO UPDATE SET live = live + 1`
+			ON CONFLICT (campaign_id, ` + r.key + `) DO UPDATE SET live = live + 1 RETURNING live`
 		if sign < 0 {
-			q = `UPDATE ` + r.table + ` SET live = live - 1 WHERE campaign_id = ? AND ` + r.key + ` = ?`
+			q = `UPDATE ` + r.table + ` SET live = live - 1 WHERE campaign_id = ? AND ` + r.key + ` = ? RETURNING live`
 		}
-		if _, err := tx.ExecContext(ctx, q, red.CampaignID, id); err != nil {
+		var live int64
+		switch err := tx.QueryRowxContext(ctx, q, red.CampaignID, id).Scan(&live); {
+		case errors.Is(err, sql.ErrNoRows):
+			continue // nothing live to take back: reach does not change
+		case err != nil:
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET `+r.counter+` = `+r.counter+` + ?
-			WHERE id = ? AND (SELECT live FROM `+r.table+` WHERE campaign_id = ? AND `+r.key+` = ?) = ?`,
-			sign, red.CampaignID, red.CampaignID, id, edge); err != nil {
-			return err
+		if live == edge {
+			if err := addCounter(ctx, tx, r.reach, red.CampaignID, nil, sign); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -69,6 +69,7 @@ func BenchmarkClaimTx(b *testing.B) {
 			}
 			var n atomic.Int64
 			exp := e.Clock.Now().Add(24 * time.Hour)
+			before := e.Store.WriterStats()
 			b.SetParallelism(8)
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
@@ -85,6 +86,8 @@ func BenchmarkClaimTx(b *testing.B) {
 				}
 			})
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "claims/s")
+			after := e.Store.WriterStats()
+			b.ReportMetric(float64(after.Steps-before.Steps)/float64(max(1, after.Commits-before.Commits)), "steps/commit")
 		})
 	}
 }

@@ -29,12 +29,22 @@ type claimRules struct {
 	DayLimit   int       `db:"per_day_limit"`
 	TierLimit  int       `db:"per_tier_limit"`
 	TierExists bool      `db:"tier_exists"`
+	DropsDue   bool      `db:"drops_due"`
+	// What the new voucher shows of its campaign and tier.
+	Name         string  `db:"name"`
+	District     string  `db:"district_code"`
+	Category     string  `db:"category_code"`
+	MaxBillFen   app.Fen `db:"max_bill_fen"`
+	FaceFen      app.Fen `db:"face_fen"`
+	ThresholdFen app.Fen `db:"threshold_fen"`
 }
 
 // Claim carries out one claim in one transaction; see app.ClaimInsert.
 func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, error) {
 	var id int64
-	err := s.txAt(ctx, func(tx *sqlx.Tx, now time.Time) error {
+	var issued *app.Voucher // set when this call issued the voucher (not a replay)
+	err := s.txAt(ctx, func(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
+		issued = nil
 		if in.RequestKey != "" {
 			var prior struct {
 				ID         int64 `db:"id"`
@@ -55,10 +65,12 @@ func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, err
 			}
 		}
 		var rules claimRules
-		if err := tx.GetContext(ctx, &rules, `SELECT status, claim_starts_at, claim_ends_at, drop_rollover,
-			per_resident_limit, per_day_limit, per_tier_limit,
-			EXISTS (SELECT 1 FROM tiers WHERE id = ? AND campaign_id = campaigns.id) AS tier_exists
-			FROM campaigns WHERE id = ?`, in.TierID, in.CampaignID); err != nil {
+		if err := tx.GetContext(ctx, &rules, `SELECT c.status, c.claim_starts_at, c.claim_ends_at, c.drop_rollover,
+			c.per_resident_limit, c.per_day_limit, c.per_tier_limit, c.name, c.district_code, c.category_code, c.max_bill_fen,
+			t.id IS NOT NULL AS tier_exists, COALESCE(t.face_fen, 0) AS face_fen, COALESCE(t.threshold_fen, 0) AS threshold_fen,
+			EXISTS (SELECT 1 FROM drops WHERE tier_id = ?1 AND released_at IS NULL AND opens_at <= ?3) AS drops_due
+			FROM campaigns c LEFT JOIN tiers t ON t.id = ?1 AND t.campaign_id = c.id WHERE c.id = ?2`,
+			in.TierID, in.CampaignID, now.UTC()); err != nil {
 			return notFound(err, "campaign_not_found")
 		}
 		switch {
@@ -77,8 +89,10 @@ func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, err
 			// while the press waited for the writer: never issue a dead voucher.
 			return app.Conflict("validity_passed")
 		}
-		if err := releaseDueDrops(ctx, tx, in.TierID, rules.Rollover, now); err != nil {
-			return err
+		if rules.DropsDue {
+			if err := releaseDueDrops(ctx, tx, in.TierID, rules.Rollover, now); err != nil {
+				return err
+			}
 		}
 		if err := guarded(tx.ExecContext(ctx, `UPDATE tiers SET remaining = remaining - 1, claimed_count = claimed_count + 1
 			WHERE id = ? AND campaign_id = ? AND remaining > 0`, in.TierID, in.CampaignID))("sold_out"); err != nil {
@@ -86,10 +100,16 @@ func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, err
 		}
 		// Each limit is a guarded upsert on its own counter row: the row
 		// can only grow while it is below the limit.
-		if err := guarded(tx.ExecContext(ctx, `INSERT INTO resident_claims (campaign_id, resident_id, claimed) VALUES (?, ?, 1)
-			ON CONFLICT (campaign_id, resident_id) DO UPDATE SET claimed = claimed + 1 WHERE claimed < ?`,
-			in.CampaignID, in.ResidentID, rules.Limit))("limit_reached"); err != nil {
-			return limitErr(err, rules.Limit)
+		// RETURNING gives the resident's count after this claim, which
+		// numbers the voucher (its slot); no row means the limit held.
+		var slot int64
+		switch err := tx.QueryRowxContext(ctx, `INSERT INTO resident_claims (campaign_id, resident_id, claimed) VALUES (?, ?, 1)
+			ON CONFLICT (campaign_id, resident_id) DO UPDATE SET claimed = claimed + 1 WHERE claimed < ? RETURNING claimed`,
+			in.CampaignID, in.ResidentID, rules.Limit).Scan(&slot); {
+		case errors.Is(err, sql.ErrNoRows):
+			return limitErr(app.Conflict("limit_reached"), rules.Limit)
+		case err != nil:
+			return err
 		}
 		if rules.DayLimit > 0 {
 			if err := guarded(tx.ExecContext(ctx, `INSERT INTO resident_day_claims (campaign_id, resident_id, day, claimed) VALUES (?, ?, ?, 1)
@@ -105,11 +125,6 @@ func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, err
 				return limitErr(err, rules.TierLimit)
 			}
 		}
-		var slot int64
-		if err := tx.GetContext(ctx, &slot, `SELECT claimed FROM resident_claims WHERE campaign_id = ? AND resident_id = ?`,
-			in.CampaignID, in.ResidentID); err != nil {
-			return err
-		}
 		var key any
 		if in.RequestKey != "" {
 			key = in.RequestKey
@@ -123,17 +138,29 @@ func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, err
 		if id, err = res.LastInsertId(); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET claimed_count = claimed_count + 1 WHERE id = ?`, in.CampaignID); err != nil {
-			return err
+		// The new voucher as voucherSelect would read it back: every
+		// column is what was just inserted or read in this transaction.
+		var validFrom *time.Time
+		if in.ValidFrom != nil {
+			t := in.ValidFrom.UTC()
+			validFrom = &t
 		}
+		issued = &app.Voucher{ID: id, Code: in.Code, CampaignID: in.CampaignID, TierID: in.TierID, ResidentID: in.ResidentID,
+			Status: app.VoucherClaimed, Token: in.Token, ClaimedAt: now, ExpiresAt: in.ExpiresAt.UTC(), ValidFrom: validFrom,
+			CampaignName: rules.Name, District: rules.District, Category: rules.Category,
+			FaceFen: rules.FaceFen, ThresholdFen: rules.ThresholdFen, MaxBillFen: rules.MaxBillFen}
 		return rollClaim(ctx, tx, in.CampaignID, in.TierID, now)
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return app.Voucher{}, err
+	case issued != nil:
+		return *issued, nil
 	}
+	// A replay: read the earlier voucher through the read pool (the
+	// writer is the one resource a rush queues for, and WAL shows the
+	// committed row to a new reader).
 	var v app.Voucher
-	// Read back through the read pool: the writer is the one resource a
-	// rush queues for, and WAL shows the committed row to a new reader.
 	err = s.r.GetContext(ctx, &v, voucherSelect+` WHERE v.id = ?`, id)
 	return v, err
 }
@@ -208,7 +235,7 @@ const redemptionCols = `id, voucher_id, campaign_id, merchant_id, cashier_id, bi
 // Redeem carries out one redemption in one transaction; see app.RedeemInsert.
 func (s *Store) Redeem(ctx context.Context, in app.RedeemInsert) (app.Redemption, error) {
 	var red app.Redemption
-	err := s.txAt(ctx, func(tx *sqlx.Tx, now time.Time) error {
+	err := s.txAt(ctx, func(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
 		// Replays first: a retry gets its stored receipt whatever happened
 		// since (the voucher expired, the campaign paused, the merchant
 		// was suspended), or the cashier would charge full price while the
@@ -367,7 +394,7 @@ func (s *Store) LastReversal(ctx context.Context, voucherID int64) (*time.Time, 
 // redemption added.
 func (s *Store) Reverse(ctx context.Context, in app.ReverseInsert) (app.Redemption, error) {
 	var red app.Redemption
-	err := s.txAt(ctx, func(tx *sqlx.Tx, now time.Time) error {
+	err := s.txAt(ctx, func(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
 		if err := tx.GetContext(ctx, &red, `SELECT `+redemptionCols+` FROM redemptions WHERE id = ? AND merchant_id = ?`,
 			in.RedemptionID, in.MerchantID); err != nil {
 			return notFound(err, "redemption_not_found")

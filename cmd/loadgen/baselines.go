@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net"
@@ -282,4 +283,46 @@ func verifyCost(dir string, vs []storedVoucher) (time.Duration, int, error) {
 		}
 	}
 	return time.Since(t) / time.Duration(n), n, nil
+}
+
+// rawSingleCommitRate is the disk's rate for the smallest durable write
+// transaction: one single-row UPDATE per transaction, at the drop's
+// synchronous setting, on one connection of a fresh WAL database (SQLite
+// through the same driver, none of our code). Every transaction waits
+// for its own fsync, so no design that commits each claim alone can
+// beat this rate; group commit must (issue 12's target: 2×).
+func rawSingleCommitRate(ctx context.Context, cfg config) (n int, elapsed time.Duration, err error) {
+	dir, err := os.MkdirTemp("", "loadgen-commit-")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer os.RemoveAll(dir)
+	dsn := "file:" + filepath.Join(dir, "commit.db") + "?_journal_mode=WAL&_txlock=immediate&_synchronous=" + cfg.sync
+	sdb, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer sdb.Close()
+	sdb.SetMaxOpenConns(1)
+	if _, err := sdb.ExecContext(ctx, `CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER NOT NULL);
+		INSERT INTO counter (id, n) VALUES (1, 0)`); err != nil {
+		return 0, 0, err
+	}
+	deadline := time.Now().Add(cfg.rawFor)
+	start := time.Now()
+	for n < cfg.rawClaims && time.Now().Before(deadline) {
+		tx, err := sdb.BeginTx(ctx, nil)
+		if err != nil {
+			return n, time.Since(start), err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE counter SET n = n + 1 WHERE id = 1`); err != nil {
+			_ = tx.Rollback()
+			return n, time.Since(start), err
+		}
+		if err := tx.Commit(); err != nil {
+			return n, time.Since(start), err
+		}
+		n++
+	}
+	return n, time.Since(start), ctx.Err()
 }

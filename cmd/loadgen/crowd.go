@@ -63,6 +63,9 @@ type crowd struct {
 	url    string
 	body   []byte
 	conc   int
+	// answered, if set, hears every press as soon as it is answered (from
+	// the crowd's goroutines): a test acts in the middle of a burst.
+	answered func(press)
 }
 
 func newCrowd(url string, body []byte, conc int, timeout time.Duration) *crowd {
@@ -113,6 +116,9 @@ func (cr *crowd) runAll(ctx context.Context, reqs []request) crowdRun {
 					break
 				}
 				out.presses[i] = cr.press(ctx, reqs[i], t0, kinds)
+				if cr.answered != nil {
+					cr.answered(out.presses[i])
+				}
 			}
 			mu.Lock()
 			for k, n := range kinds {

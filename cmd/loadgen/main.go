@@ -34,6 +34,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
@@ -67,6 +68,8 @@ type config struct {
 	cashiers   int           // C: cashiers of the wave
 	contest    int           // every contest-th voucher is pressed by two cashiers at once; 0 = none
 	rawRedeems int           // baseline (c): stop after this many redemptions (or after rawFor)
+	jsonPath   string        // write the run's figures here (figures.go)
+	preset     string        // a named scenario: "hangzhou"
 }
 
 // envList collects a repeatable -server-env flag.
@@ -105,18 +108,36 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&c.contest, "contest", 10, "every N-th voucher is also redeemed by a second cashier at the same time; 0 = none")
 	fs.IntVar(&c.rawRedeems, "raw-redeems", 5000, "baseline (c): number of redemptions to run in-process (claimed first, untimed) …")
 	fs.BoolVar(&quick, "quick", false, "small run: 5,000 residents and 500 vouchers (unless set explicitly)")
+	fs.StringVar(&c.jsonPath, "json", "", "write the run's figures to this file as JSON (keys: see cmd/loadgen/figures.go)")
+	fs.StringVar(&c.preset, "preset", "", `named scenario: "hangzhou" = 3,000,000 residents pressing for 1,500,000 vouchers, no redemption wave (unless set explicitly)`)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
-	if quick {
-		set := map[string]bool{}
-		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	preset := func(residents, stock int) {
 		if !set["residents"] {
-			c.residents = 5000
+			c.residents = residents
 		}
 		if !set["stock"] {
-			c.stock = 500
+			c.stock = stock
 		}
+	}
+	switch c.preset {
+	case "":
+	case "hangzhou":
+		// Hangzhou's second round: 1.5 million packs at 10:00 (issue 12).
+		// The redemption wave of 1.5 million vouchers would be a run of its
+		// own; ask for it with -redeem.
+		preset(3_000_000, 1_500_000)
+		if !set["redeem"] {
+			c.redeem = false
+		}
+	default:
+		return c, fmt.Errorf("-preset %q: the only preset is hangzhou", c.preset)
+	}
+	if quick {
+		preset(5000, 500)
 	}
 	c.sync = strings.ToUpper(c.sync)
 	switch {
@@ -220,8 +241,53 @@ func run(ctx context.Context, cfg config) (ok bool, err error) {
 		}
 		red = &redeemFigures{wave: waveRep, raw: rr, verifyEach: per, verified: n}
 	}
-	printBaselines(os.Stdout, cfg, rep, mem, raw, summarize(echoRun), echoCPU, red)
+	commits, elapsed, err := rawSingleCommitRate(ctx, cfg)
+	if err != nil {
+		return ok, fmt.Errorf("baseline (d): %w", err)
+	}
+	empty := summarize(echoRun)
+	printBaselines(os.Stdout, cfg, rep, mem, raw, empty, echoCPU, red)
+	fmt.Printf("(d) raw single commit, one single-row UPDATE per transaction, synchronous=%s, one connection: %d in %.2f s → %.0f commits/s\n",
+		cfg.sync, commits, elapsed.Seconds(), perSecond(commits, elapsed))
+
+	f := figures{Commit: commitOf(), Instances: 1, Residents: cfg.residents, Stock: cfg.stock, Conc: cfg.conc, Sync: cfg.sync,
+		ClaimsPerS: rep.claimsPerSec(), AllocationS: rep.lastWin.Seconds(), DropS: rep.wall.Seconds(),
+		WinnerP50Ms: msOf(rep.by[success].p50), WinnerP99Ms: msOf(rep.by[success].p99),
+		Unanswered: rep.presses - rep.answers, Server5xx: rep.counts[server5xx],
+		RawClaimTxPerS: raw.rate(), RawSingleCommitPerS: perSecond(commits, elapsed),
+		ServerPeakMB: float64(mem.hwmKiB) * 1024 / 1e6, InvariantsPass: ok}
+	_, _, f.SoldOutPerS = rep.soldOutPerSec()
+	_, _, f.EchoEmptyPerS = empty.soldOutPerSec()
+	f.ServerCPUPerAnswerUs = float64(passes[0].cpu.server.Microseconds()) / float64(max(1, rep.answers))
+	f.LoadgenCPUPerAnsUs = float64(passes[0].cpu.self.Microseconds()) / float64(max(1, rep.answers))
+	if red != nil {
+		f.RedemptionsPerS, f.RawRedeemTxPerS = red.wave.claimsPerSec(), red.raw.rate()
+		f.ServerPeakMB = max(f.ServerPeakMB, float64(wave.mem.hwmKiB)*1024/1e6)
+	}
+	if f.WriterCommits, f.WriterSteps, err = writerStats(filepath.Join(dir, "voucherd.log")); err != nil {
+		fmt.Println("group commit figures unavailable:", err)
+	} else if f.WriterCommits > 0 {
+		f.StepsPerCommit = float64(f.WriterSteps) / float64(f.WriterCommits)
+	}
+	printTargets(os.Stdout, f)
+	if cfg.jsonPath != "" {
+		if err := f.write(cfg.jsonPath); err != nil {
+			return ok, fmt.Errorf("-json: %w", err)
+		}
+		fmt.Printf("figures written to %s\n", cfg.jsonPath)
+	}
 	return ok, nil
+}
+
+func msOf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// commitOf names the commit measured, when run inside a git checkout.
+func commitOf() string {
+	out, err := exec.Command("git", "describe", "--always", "--dirty").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // dataDir returns the server's data directory: the one asked for, which

@@ -28,6 +28,7 @@ type fixture struct {
 	campaignID int64
 	tierID     int64
 	tokens     []string   // bearer token of resident i's session, in insertion order
+	residents  []int64    // resident i's id
 	cashiers   cashierSet // with -redeem: the cashiers of the redemption wave
 }
 
@@ -45,11 +46,11 @@ func prepare(ctx context.Context, dir string, cfg config) (fixture, error) {
 	if err != nil {
 		return fixture{}, err
 	}
-	_, tokens, err := insertResidents(ctx, st, dir, cfg.residents)
+	ids, tokens, err := insertResidents(ctx, st, dir, cfg.residents)
 	if err != nil {
 		return fixture{}, err
 	}
-	fx := fixture{campaignID: c.ID, tierID: c.Tiers[0].ID, tokens: tokens}
+	fx := fixture{campaignID: c.ID, tierID: c.Tiers[0].ID, tokens: tokens, residents: ids}
 	if cfg.redeem {
 		if fx.cashiers, err = prepareCashiers(ctx, st, cfg.cashiers); err != nil {
 			return fx, err

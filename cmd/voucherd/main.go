@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -541,6 +542,19 @@ func (m *Main) Serve(ctx context.Context) error {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
+	// VOUCHERD_CPUPROFILE=FILE writes a CPU profile of the whole run (for
+	// cmd/loadgen -profile): where a drop's time goes is measured, not guessed.
+	if path := os.Getenv("VOUCHERD_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(m.listener) }()
 	go m.sweepRetention(ctx, time.Hour)
@@ -553,7 +567,12 @@ func (m *Main) Serve(ctx context.Context) error {
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return srv.Shutdown(shutdown)
+	err := srv.Shutdown(shutdown)
+	// How well the writer batched over this run (cmd/loadgen reads it).
+	ws := m.Store.WriterStats()
+	m.log.Info("writer stats", "commits", ws.Commits, "steps", ws.Steps,
+		"step_ms", ws.StepTime.Milliseconds(), "commit_ms", ws.CommitTime.Milliseconds())
+	return err
 }
 
 // sweepRetention deletes ended sessions and old SMS codes once they are

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"cqvoucher/db"
+)
+
+// TestKillDuringABurstLosesNoAcknowledgedClaim: a real voucherd process
+// (synchronous=FULL, group commit) is killed with SIGKILL in the middle of
+// a burst of claims, while batches are being committed. Every claim it had
+// answered 201 must be in the database when it is opened again, and the
+// books must balance; claims in flight at the kill may or may not be
+// there, but never half.
+func TestKillDuringABurstLosesNoAcknowledgedClaim(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs a voucherd process")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	cfg := config{residents: 4000, stock: 4000, sync: "FULL", conc: 64, timeout: 30 * time.Second}
+	fx, err := prepare(ctx, dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, cleanup, err := serverBinary(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup()
+	srv, err := startServer(ctx, bin, dir, cfg.sync, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.stop()
+
+	// Kill once a quarter of the presses were answered 201: the others are
+	// then queued, in a batch being committed, or not yet sent.
+	var acked atomic.Int64
+	var kill sync.Once
+	cr := newCrowd(fmt.Sprintf("http://%s/api/v1/resident/campaigns/%d/claims", srv.addr, fx.campaignID),
+		claimBody(fx.tierID), cfg.conc, cfg.timeout)
+	cr.answered = func(p press) {
+		if p.class == success && acked.Add(1) == int64(cfg.residents/4) {
+			kill.Do(func() { _ = srv.cmd.Process.Kill() })
+		}
+	}
+	run := cr.run(ctx, fx.tokens)
+	<-srv.done
+
+	// Open the database as voucherd does on its next start (WAL recovery),
+	// then read what it holds.
+	path := filepath.Join(dir, "voucher.db")
+	st, err := db.Open(ctx, path, db.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	conn, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	stored := map[int64]bool{}
+	rows, err := conn.QueryContext(ctx, `SELECT resident_id FROM vouchers WHERE campaign_id = ?`, fx.campaignID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		stored[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	var ok, lost, cut int
+	for i, p := range run.presses {
+		switch p.class {
+		case success:
+			ok++
+			if !stored[fx.residents[i]] {
+				lost++
+			}
+		case transport:
+			cut++
+		}
+	}
+	t.Logf("%d claims acknowledged before the kill, %d presses cut off by it, %d vouchers in the database", ok, cut, len(stored))
+	if lost > 0 {
+		t.Errorf("%d of %d acknowledged claims are not in the database after the kill", lost, ok)
+	}
+	if ok < cfg.residents/4 || cut == 0 {
+		t.Errorf("the kill did not land mid-burst (%d acknowledged, %d cut off)", ok, cut)
+	}
+	checks, err := checkBooks(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range checks {
+		if !c.ok {
+			t.Errorf("books after the kill: FAIL %s: %s", c.name, c.detail)
+		}
+	}
+}
