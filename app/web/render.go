@@ -250,6 +250,7 @@ func (s *Server) page(c echo.Context, status int, name string, title string, dat
 	data["CSRF"], _ = c.Get("csrf").(string)
 	data["Path"] = c.Request().URL.Path
 	data["Home"] = homeOf(c)
+	data["Back"] = backOf(c, data["Home"].(string))
 	data["Large"] = largeText(c)
 	data["Demo"] = s.cfg.Demo
 	data["Now"] = s.app.Now()
@@ -340,4 +341,16 @@ func homeOf(c echo.Context) string {
 		return "/m"
 	}
 	return "/"
+}
+
+// backOf is where switching the language or the display mode returns to:
+// the page as shown, query included (the wallet's tab, the voucher chosen
+// for feedback). A page that answers a form (the till's check, the SMS
+// step) cannot be fetched again, so it returns to the audience's first
+// page instead of to an error.
+func backOf(c echo.Context, home string) string {
+	if c.Request().Method != http.MethodGet {
+		return home
+	}
+	return c.Request().URL.RequestURI()
 }

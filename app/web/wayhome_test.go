@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -82,5 +83,27 @@ func TestErrorPageAndBrandLeadToTheAudiencesOwnHome(t *testing.T) {
 		if want := fmt.Sprintf(`<a class="brand" href="%s">`, tc.home); !strings.Contains(body, want) {
 			t.Errorf("%s: the brand does not lead to %s", tc.path, tc.home)
 		}
+	}
+}
+
+// TestSwitchingLanguageOrDisplayReturnsToAPageThatOpens: the switches in
+// the header return to the page as shown, its query included (the
+// wallet's tab), and from a page that answered a form (the till's check,
+// which cannot be fetched again) to the till instead of an error.
+func TestSwitchingLanguageOrDisplayReturnsToAPageThatOpens(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	_, resident := e.ResidentSession(t, "13800138000")
+	if _, body := getAs(t, e, "/m/wallet?tab=redeemed", "cqv_resident", resident); !strings.Contains(body, `href="/display/large?back=%2fm%2fwallet%3ftab%3dredeemed"`) ||
+		!strings.Contains(body, `href="/lang/en?back=%2fm%2fwallet%3ftab%3dredeemed"`) {
+		t.Errorf("the wallet's used tab does not return to itself: %.1200s", body)
+	}
+	b := authzNewBrowser(t, e)
+	b.setCookie("cqv_cashier", e.CashierSession(t, e.Cashier))
+	p := b.do(t, http.MethodPost, "/merchant/check", url.Values{"voucher": {"1234 5678 9012 3456"}, "bill": {"150"}})
+	if !strings.Contains(p.body, `href="/display/large?back=%2fmerchant"`) || !strings.Contains(p.body, `href="/lang/en?back=%2fmerchant"`) {
+		t.Errorf("the till's answer to a check returns to it (a GET of /merchant/check is no page): %.1200s", p.body)
+	}
+	if till := b.do(t, http.MethodGet, "/merchant", nil); till.status != http.StatusOK || !strings.Contains(till.body, `id="scan-form"`) {
+		t.Errorf("the page the switch returns to: %d, want the till's scan form", till.status)
 	}
 }
