@@ -249,6 +249,8 @@ func (s *Server) page(c echo.Context, status int, name string, title string, dat
 	data["Title"] = l.T(title)
 	data["CSRF"], _ = c.Get("csrf").(string)
 	data["Path"] = c.Request().URL.Path
+	data["Home"] = homeOf(c)
+	data["Back"] = backOf(c, data["Home"].(string))
 	data["Large"] = largeText(c)
 	data["Demo"] = s.cfg.Demo
 	data["Now"] = s.app.Now()
@@ -322,4 +324,33 @@ func (s *Server) takeFlash(c echo.Context) string {
 		return ""
 	}
 	return msg
+}
+
+// homeOf is the first page of whoever is looking: the brand in the header
+// and an error page's way back lead a cashier to the till and a resident
+// to the campaigns, not to the landing page that asks who they are.
+func homeOf(c echo.Context) string {
+	path := c.Request().URL.Path
+	under := func(prefix string) bool { return path == prefix || strings.HasPrefix(path, prefix+"/") }
+	switch {
+	case c.Get(ctxOfficer) != nil || under("/officer"):
+		return "/officer"
+	case c.Get(ctxCashier) != nil || under("/merchant"):
+		return "/merchant"
+	case c.Get(ctxResident) != nil || under("/m"):
+		return "/m"
+	}
+	return "/"
+}
+
+// backOf is where switching the language or the display mode returns to:
+// the page as shown, query included (the wallet's tab, the voucher chosen
+// for feedback). A page that answers a form (the till's check, the SMS
+// step) cannot be fetched again, so it returns to the audience's first
+// page instead of to an error.
+func backOf(c echo.Context, home string) string {
+	if c.Request().Method != http.MethodGet {
+		return home
+	}
+	return c.Request().URL.RequestURI()
 }

@@ -390,7 +390,7 @@ func (s *Server) residentWallet(c echo.Context) error {
 		}
 	}
 	return s.page(c, http.StatusOK, "resident/wallet", "title.wallet",
-		map[string]any{"Rows": rows, "Names": s.names(c), "Tab": tab, "Counts": counts})
+		map[string]any{"Rows": rows, "Names": s.names(c), "Tab": tab, "Counts": counts, "Empty": len(vs) == 0})
 }
 
 // residentVoucher shows one voucher large, as a QR with the manual code

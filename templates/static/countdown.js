@@ -20,7 +20,9 @@
   function show(el, leftMs) {
     var left = Math.ceil(leftMs / 1000);
     var d = Math.floor(left / 86400), h = Math.floor(left % 86400 / 3600), m = Math.floor(left % 3600 / 60), s = left % 60;
-    el.textContent = (d > 0 ? d + 'd ' : '') + pad(h) + ':' + pad(m) + ':' + pad(s);
+    // The page says how its language writes days ("2 天 ", "2d ").
+    var days = (el.getAttribute('data-days') || '{n}d ').replace('{n}', d);
+    el.textContent = (d > 0 ? days : '') + pad(h) + ':' + pad(m) + ':' + pad(s);
   }
 
   // apply shows the server's answer on the card: each tier's stock, its
