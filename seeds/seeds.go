@@ -75,6 +75,12 @@ func LoadReference(ctx context.Context, st *db.Store) error {
 	return st.UpsertReference(ctx, ds, cs)
 }
 
+// DemoAccount is a merchant's staff account of the demo set.
+type DemoAccount struct {
+	Username string `json:"username"`
+	Name     string `json:"name"`
+}
+
 // Demo is the demo data set as written in demo.json.
 type Demo struct {
 	Password string `json:"password"`
@@ -90,14 +96,14 @@ type Demo struct {
 		CanApprove bool   `json:"can_approve"`
 	} `json:"officers"`
 	Merchants []struct {
-		Name     string `json:"name"`
-		District string `json:"district"`
-		Category string `json:"category"`
-		Address  string `json:"address"`
-		Cashier  struct {
-			Username string `json:"username"`
-			Name     string `json:"name"`
-		} `json:"cashier"`
+		Name     string      `json:"name"`
+		District string      `json:"district"`
+		Category string      `json:"category"`
+		Address  string      `json:"address"`
+		Cashier  DemoAccount `json:"cashier"`
+		// Owner is the shop's owner (店主), who also sees its statements and
+		// manages its staff and API keys.
+		Owner DemoAccount `json:"owner"`
 	} `json:"merchants"`
 	// Contacts are the demo districts' hotlines and office hours, which
 	// the districts' officers then keep on /officer/contacts.
@@ -170,9 +176,17 @@ func LoadDemo(ctx context.Context, st *db.Store, a *app.App) (Demo, error) {
 		if err := st.CreateMerchant(ctx, &mer); err != nil {
 			return d, fmt.Errorf("seeds: merchant %s: %w", m.Name, err)
 		}
-		c := app.Cashier{MerchantID: mer.ID, Username: m.Cashier.Username, Name: m.Cashier.Name, PasswordHash: hash, CreatedAt: now}
-		if err := st.CreateCashier(ctx, &c); err != nil {
-			return d, fmt.Errorf("seeds: cashier %s: %w", c.Username, err)
+		for _, acc := range []struct {
+			DemoAccount
+			role string
+		}{{m.Owner, app.CashierOwner}, {m.Cashier, app.CashierStaff}} {
+			if acc.Username == "" {
+				continue
+			}
+			c := app.Cashier{MerchantID: mer.ID, Username: acc.Username, Name: acc.Name, PasswordHash: hash, Role: acc.role, CreatedAt: now}
+			if err := st.CreateCashier(ctx, &c); err != nil {
+				return d, fmt.Errorf("seeds: cashier %s: %w", c.Username, err)
+			}
 		}
 	}
 	in := d.Campaign.Input

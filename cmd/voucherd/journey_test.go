@@ -1308,3 +1308,27 @@ func demoOfficerCode(t *testing.T, username string) string {
 	}
 	return code
 }
+
+// TestDemoShopOwnerSeesWhatACashierDoesNot: the demo set has a shop owner,
+// who reaches the statements and the staff page that its cashier is
+// refused, so that `make run` shows the owner's pages too.
+func TestDemoShopOwnerSeesWhatACashierDoesNot(t *testing.T) {
+	_, base := journeyServer(t)
+	signIn := func(username string) *journeyClient {
+		c := journeyNewClient(t, base, username)
+		p := c.get(t, "/merchant/login")
+		journeyStatus(t, p, http.StatusOK)
+		res := c.submit(t, journeyForm(t, p, "/merchant/login"), url.Values{"username": {username}, "password": {"demo1234"}})
+		journeyStatus(t, c.follow(t, res, "/merchant"), http.StatusOK)
+		return c
+	}
+	owner, cashier := signIn("owner.jfb"), signIn("cashier.jfb")
+	for _, path := range []string{"/merchant/statements", "/merchant/staff"} {
+		if p := owner.get(t, path); p.status != http.StatusOK {
+			t.Errorf("owner %s: %d", path, p.status)
+		}
+		if p := cashier.get(t, path); p.status == http.StatusOK {
+			t.Errorf("cashier %s: %d, want a refusal", path, p.status)
+		}
+	}
+}

@@ -670,6 +670,9 @@ func (m *Main) PrintWelcome(w interface{ Write([]byte) (int, error) }) {
 		fmt.Fprintf(w, "  officers' second factor (demo only): TOTP secret %s in any authenticator app, or oathtool --totp -b %s\n",
 			m.Demo.TOTPSecret, m.Demo.TOTPSecret)
 		for _, mer := range m.Demo.Merchants {
+			if mer.Owner.Username != "" {
+				fmt.Fprintf(w, "  owner    %-18s %s (店主: statements, staff, API keys)\n", mer.Owner.Username, mer.Name)
+			}
 			fmt.Fprintf(w, "  cashier  %-18s %s\n", mer.Cashier.Username, mer.Name)
 		}
 		fmt.Fprintf(w, "  resident any mainland mobile number; SMS codes appear at %s/demo/sms\n", base)
