@@ -44,6 +44,11 @@ func TestSignInRecordsConsent(t *testing.T) {
 	if want := "您于 2026-11-25 10:00 同意了 用户协议 与 隐私政策（版本 " + version + "）"; !strings.Contains(page.body, want) {
 		t.Errorf("我的信息 does not say %q:\n%.2000s", want, page.body)
 	}
+	// The consent page opened by a resident whose consent is current says
+	// so, rather than that the texts changed.
+	if got := b.do(t, http.MethodGet, "/m/consent", nil); !strings.Contains(got.body, "您已同意当前版本") || strings.Contains(got.body, "已更新") {
+		t.Errorf("/m/consent with a current consent:\n%.1500s", got.body)
+	}
 	// The texts carry the version and name the organiser and the contact
 	// the operator configured (the demo ones here).
 	demo := app.DemoTerms()

@@ -224,6 +224,11 @@ func (s *Server) residentConsentForm(c echo.Context) error {
 
 func (s *Server) consentPage(c echo.Context, status int, err error) error {
 	data := map[string]any{"Version": s.app.Terms().Version, "Back": safeBack(c.FormValue("back"))}
+	// Opened by a resident whose consent is already to these texts (from a
+	// bookmark, or 我的信息): say so rather than that the texts changed.
+	if full, rerr := s.app.Resident(c.Request().Context(), residentOf(c).ID); rerr == nil && s.app.ConsentCurrent(full) {
+		data["Current"] = true
+	}
 	if err != nil {
 		data["Error"] = s.locale(c).Err(err)
 	}
