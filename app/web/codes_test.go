@@ -224,8 +224,8 @@ func TestLegacyVoucherKeepsWorking(t *testing.T) {
 }
 
 // TestPackedLinkShowsTheVoucher: the /V/ link a phone camera opens from a
-// new QR says the voucher is valid; a packed link with a changed digit
-// does not.
+// new QR says the voucher is valid and names its campaign; a packed link
+// with a changed digit does not.
 func TestPackedLinkShowsTheVoucher(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	c := e.LiveCampaign(t, apptest.CampaignSpec{})
@@ -242,6 +242,10 @@ func TestPackedLinkShowsTheVoucher(t *testing.T) {
 		body := readAll(t, res)
 		if res.StatusCode != http.StatusOK || strings.Contains(body, `data-state="valid"`) != genuine {
 			t.Errorf("GET %.40s…: %d, says valid: %v, want %v", path, res.StatusCode, strings.Contains(body, `data-state="valid"`), genuine)
+		}
+		// A genuine link names the campaign the voucher belongs to.
+		if named := strings.Contains(body, `id="voucher-link-campaign">`+c.Name+`<`); named != genuine {
+			t.Errorf("GET %.40s…: names campaign %q: %v, want %v", path, c.Name, named, genuine)
 		}
 	}
 }
