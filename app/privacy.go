@@ -93,6 +93,8 @@ type PersonalData struct {
 	// ended ones until the retention sweep deletes them), newest first.
 	Sessions []Session
 	Vouchers []Voucher
+	// Feedback is what they filed (and the answers), newest first.
+	Feedback []Feedback
 }
 
 // PersonalData reads what is stored about a resident.
@@ -106,6 +108,10 @@ func (a *App) PersonalData(ctx context.Context, r Resident) (PersonalData, error
 		return PersonalData{}, err
 	}
 	if pd.Vouchers, err = a.store.ResidentVouchers(ctx, r.ID); err != nil {
+		return PersonalData{}, err
+	}
+	// Read without marking answers seen: that is for 我的反馈 itself.
+	if pd.Feedback, err = a.store.Feedbacks(ctx, FeedbackFilter{ResidentID: r.ID, Limit: 200}); err != nil {
 		return PersonalData{}, err
 	}
 	return pd, nil

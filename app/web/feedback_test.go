@@ -290,6 +290,20 @@ func TestFeedbackAPIAndErasure(t *testing.T) {
 	if n := len(e.API(t, http.MethodGet, "/api/v1/resident/feedback", otherTok, nil).Body["feedback"].([]any)); n != 0 {
 		t.Errorf("another resident lists %d records", n)
 	}
+	// What the product keeps about the resident includes their feedback,
+	// in the data export and on 我的信息; another resident's shows none.
+	me := e.API(t, http.MethodGet, "/api/v1/resident/me", tok, nil)
+	if kept, _ := me.Body["feedback"].([]any); me.Status != http.StatusOK || len(kept) != 1 || kept[0].(map[string]any)["body"] != "二维码扫不出来" {
+		t.Errorf("GET /api/v1/resident/me: %d, feedback %v", me.Status, me.Body["feedback"])
+	}
+	if other, _ := e.API(t, http.MethodGet, "/api/v1/resident/me", otherTok, nil).Body["feedback"].([]any); len(other) != 0 {
+		t.Errorf("another resident's data export lists %d feedback records", len(other))
+	}
+	b := authzNewBrowser(t, e)
+	b.setCookie("cqv_resident", tok)
+	if page := b.do(t, http.MethodGet, "/m/me", nil); !strings.Contains(page.body, `id="me-feedback"`) || !strings.Contains(page.body, "已答复") {
+		t.Errorf("我的信息 does not list the feedback:\n%.1500s", page.body)
+	}
 
 	if res := e.API(t, http.MethodPost, "/api/v1/resident/me/erasure", tok, map[string]any{"confirm": true}); res.Status != http.StatusOK {
 		t.Fatalf("erasure: %d %s", res.Status, res.Raw)

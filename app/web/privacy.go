@@ -29,7 +29,7 @@ func (s *Server) residentMe(c echo.Context) error {
 		vouchers[i] = map[string]any{"V": v, "State": v.State(now)}
 	}
 	return s.page(c, http.StatusOK, "resident/me", "title.my_data", map[string]any{
-		"Me": pd.Resident, "Sessions": pd.Sessions, "Vouchers": vouchers, "Names": s.names(c),
+		"Me": pd.Resident, "Sessions": pd.Sessions, "Vouchers": vouchers, "Feedback": pd.Feedback, "Names": s.names(c),
 		"Consent": s.consentOf(pd.Resident), "TermsVersion": s.app.Terms().Version,
 	})
 }
@@ -62,6 +62,7 @@ type personalDataJSON struct {
 	Account  residentAccountJSON `json:"account"`
 	Sessions []sessionJSON       `json:"sessions"`
 	Vouchers []voucherJSON       `json:"vouchers"`
+	Feedback []feedbackJSON      `json:"feedback"`
 }
 
 type residentAccountJSON struct {
@@ -89,6 +90,10 @@ func (s *Server) apiPersonalData(c echo.Context) error {
 		Account:  residentAccountJSON{ID: r.ID, Phone: r.MaskedPhone(), RealName: r.RealName(), CreatedAt: r.CreatedAt.UTC(), Consent: s.consentOf(r)},
 		Sessions: make([]sessionJSON, len(pd.Sessions)),
 		Vouchers: s.walletJSON(pd.Vouchers),
+		Feedback: make([]feedbackJSON, len(pd.Feedback)),
+	}
+	for i, f := range pd.Feedback {
+		out.Feedback[i] = feedbackJSON{Feedback: f, Unread: f.Unread()}
 	}
 	for i, se := range pd.Sessions {
 		out.Sessions[i] = sessionJSON{SignedInAt: se.CreatedAt.UTC(), ExpiresAt: se.ExpiresAt.UTC()}
