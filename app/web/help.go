@@ -38,21 +38,11 @@ var helpFAQ = []string{"no_stock", "limit", "expired", "below_threshold", "two_v
 // words, generated from its settings (app.CampaignRules), where it can be
 // used (searchable by name and by district), and whom to call.
 func (s *Server) residentCampaignHelp(c echo.Context) error {
-	id, err := paramID(c)
+	camp, merchants, err := s.publicCampaignAndMerchants(c)
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	s.optionalResident(c)
-	camp, err := s.app.PublicCampaign(ctx, id)
-	if err != nil {
-		return err
-	}
-	merchants, err := s.app.EligibleMerchants(ctx, camp)
-	if err != nil {
-		return err
-	}
-	contacts, err := s.app.Contacts(ctx)
+	contacts, err := s.app.Contacts(c.Request().Context())
 	if err != nil {
 		return err
 	}

@@ -133,20 +133,28 @@ func has(list []string, s string) bool {
 	return false
 }
 
-// residentCampaign shows one campaign's rules and where it can be used,
-// with a search over the eligible merchants.
-func (s *Server) residentCampaign(c echo.Context) error {
+// publicCampaignAndMerchants reads the campaign of the path's :id as the
+// public sees it, and the merchants where it can be used (the campaign
+// page and its help page show both), for a resident signed in or not.
+func (s *Server) publicCampaignAndMerchants(c echo.Context) (app.Campaign, []app.Merchant, error) {
 	id, err := paramID(c)
 	if err != nil {
-		return err
+		return app.Campaign{}, nil, err
 	}
 	ctx := c.Request().Context()
 	s.optionalResident(c)
 	camp, err := s.app.PublicCampaign(ctx, id)
 	if err != nil {
-		return err
+		return app.Campaign{}, nil, err
 	}
 	merchants, err := s.app.EligibleMerchants(ctx, camp)
+	return camp, merchants, err
+}
+
+// residentCampaign shows one campaign's rules and where it can be used,
+// with a search over the eligible merchants.
+func (s *Server) residentCampaign(c echo.Context) error {
+	camp, merchants, err := s.publicCampaignAndMerchants(c)
 	if err != nil {
 		return err
 	}
