@@ -93,7 +93,10 @@ func TestBrowserAccessibilityOfResidentAndCashierPages(t *testing.T) {
 				run("sign-in cookies", setCookie("cqv_resident", map[bool]string{true: residentTok}[p.who == "resident"]),
 					setCookie("cqv_cashier", map[bool]string{true: cashierTok}[p.who == "cashier"]))
 				run("open "+p.path, chromedp.Navigate(base+p.path), chromedp.WaitReady(chromedp.CSS(`body`)))
-				sctx, cancel := context.WithTimeout(tab, 30*time.Second)
+				// A safety net, not a measure: axe on the longest page (the
+				// help page with every district's hotline) took over 30 s on
+				// a machine whose cores another job filled.
+				sctx, cancel := context.WithTimeout(tab, 120*time.Second)
 				raw, err := chromedp.Run(sctx, chromedp.Evaluate[string](string(axe)+`;
 					axe.run(document, {resultTypes: ['violations']}).then(r => JSON.stringify(r.violations))`,
 					chromedp.EvalAwaitPromise))
