@@ -21,15 +21,15 @@ const voucherSelect = `SELECT v.id, v.code, v.campaign_id, v.tier_id, v.resident
 // claimRules are a campaign's rules as stored, read inside the claim's
 // transaction: the store decides by them, not by what the caller passed.
 type claimRules struct {
-	Status     string    `db:"status"`
-	StartsAt   time.Time `db:"claim_starts_at"`
-	EndsAt     time.Time `db:"claim_ends_at"`
-	Rollover   bool      `db:"drop_rollover"`
-	Limit      int       `db:"per_resident_limit"`
-	DayLimit   int       `db:"per_day_limit"`
-	TierLimit  int       `db:"per_tier_limit"`
-	TierExists bool      `db:"tier_exists"`
-	DropsDue   bool      `db:"drops_due"`
+	Status     string `db:"status"`
+	NotOpen    bool   `db:"not_open"` // now is before the claim window
+	Ended      bool   `db:"ended"`    // now is at or past its end
+	Rollover   bool   `db:"drop_rollover"`
+	Limit      int    `db:"per_resident_limit"`
+	DayLimit   int    `db:"per_day_limit"`
+	TierLimit  int    `db:"per_tier_limit"`
+	TierExists bool   `db:"tier_exists"`
+	DropsDue   bool   `db:"drops_due"`
 	// What the new voucher shows of its campaign and tier.
 	Name         string  `db:"name"`
 	District     string  `db:"district_code"`
@@ -65,11 +65,18 @@ func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, err
 			}
 		}
 		var rules claimRules
-		if err := tx.GetContext(ctx, &rules, `SELECT c.status, c.claim_starts_at, c.claim_ends_at, c.drop_rollover,
-			c.per_resident_limit, c.per_day_limit, c.per_tier_limit, c.name, c.district_code, c.category_code, c.max_bill_fen,
-			t.id IS NOT NULL AS tier_exists, COALESCE(t.face_fen, 0) AS face_fen, COALESCE(t.threshold_fen, 0) AS threshold_fen,
+		// One read gives the campaign's rules as stored, the tier and
+		// whether a drop is due. Times are compared in SQL, as text: every
+		// stored time and the bound now have the driver's one UTC layout,
+		// whose order is time order (as the redemption's expiry guard
+		// relies on too); subqueries, not a join, keep the read cheap.
+		if err := tx.GetContext(ctx, &rules, `SELECT c.status, ?3 < c.claim_starts_at AS not_open, ?3 >= c.claim_ends_at AS ended,
+			c.drop_rollover, c.per_resident_limit, c.per_day_limit, c.per_tier_limit, c.name, c.district_code, c.category_code, c.max_bill_fen,
+			EXISTS (SELECT 1 FROM tiers WHERE id = ?1 AND campaign_id = c.id) AS tier_exists,
+			COALESCE((SELECT face_fen FROM tiers WHERE id = ?1), 0) AS face_fen,
+			COALESCE((SELECT threshold_fen FROM tiers WHERE id = ?1), 0) AS threshold_fen,
 			EXISTS (SELECT 1 FROM drops WHERE tier_id = ?1 AND released_at IS NULL AND opens_at <= ?3) AS drops_due
-			FROM campaigns c LEFT JOIN tiers t ON t.id = ?1 AND t.campaign_id = c.id WHERE c.id = ?2`,
+			FROM campaigns c WHERE c.id = ?2`,
 			in.TierID, in.CampaignID, now.UTC()); err != nil {
 			return notFound(err, "campaign_not_found")
 		}
@@ -80,9 +87,9 @@ func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, err
 			return app.Conflict("paused")
 		case rules.Status != app.StatusApproved:
 			return app.Conflict("ended")
-		case now.Before(rules.StartsAt):
+		case rules.NotOpen:
 			return app.Conflict("not_open")
-		case !now.Before(rules.EndsAt):
+		case rules.Ended:
 			return app.Conflict("ended")
 		case in.ExpiresAt.Sub(now) < app.MinUsable:
 			// The voucher was signed for a day that ended (or all but ended)

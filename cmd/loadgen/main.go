@@ -183,6 +183,9 @@ func run(ctx context.Context, cfg config) (ok bool, err error) {
 		cfg.residents, cfg.stock, cfg.conc, cfg.sync, runtime.GOMAXPROCS(0), runtime.Version())
 	fmt.Printf("data dir: %s\n", dir)
 
+	// The commit measured: the tree's when the run starts (a -server
+	// binary built elsewhere is named by whoever passes it).
+	commit := commitOf()
 	t := time.Now()
 	fx, err := prepare(ctx, dir, cfg)
 	if err != nil {
@@ -250,7 +253,7 @@ func run(ctx context.Context, cfg config) (ok bool, err error) {
 	fmt.Printf("(d) raw single commit, one single-row UPDATE per transaction, synchronous=%s, one connection: %d in %.2f s → %.0f commits/s\n",
 		cfg.sync, commits, elapsed.Seconds(), perSecond(commits, elapsed))
 
-	f := figures{Commit: commitOf(), Instances: 1, Residents: cfg.residents, Stock: cfg.stock, Conc: cfg.conc, Sync: cfg.sync,
+	f := figures{Commit: commit, Instances: 1, Residents: cfg.residents, Stock: cfg.stock, Conc: cfg.conc, Sync: cfg.sync,
 		ClaimsPerS: rep.claimsPerSec(), AllocationS: rep.lastWin.Seconds(), DropS: rep.wall.Seconds(),
 		WinnerP50Ms: msOf(rep.by[success].p50), WinnerP99Ms: msOf(rep.by[success].p99),
 		Unanswered: rep.presses - rep.answers, Server5xx: rep.counts[server5xx],
