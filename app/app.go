@@ -49,6 +49,8 @@ type Store interface {
 	// RecordConsent records a resident's agreement to the texts of a
 	// version at the writer's time, and returns that time.
 	RecordConsent(ctx context.Context, residentID int64, version string) (time.Time, error)
+	// ConsentVersion is the version a resident last agreed to ("" for none).
+	ConsentVersion(ctx context.Context, residentID int64) (string, error)
 	// SealLegacyPersonalData seals, in one transaction, personal data
 	// stored in clear before sealing existed.
 	SealLegacyPersonalData(ctx context.Context, hashPhone func(phone string) string, seal func(plain []byte, context string) ([]byte, error)) (int, error)

@@ -19,3 +19,12 @@ func (s *Store) RecordConsent(ctx context.Context, residentID int64, version str
 	})
 	return at, err
 }
+
+// ConsentVersion is the version of the texts a resident last agreed to
+// ("" for none), read alone: the claim's consent check needs nothing else
+// of the account, and at a drop every first press asks it.
+func (s *Store) ConsentVersion(ctx context.Context, residentID int64) (string, error) {
+	var v string
+	err := s.r.GetContext(ctx, &v, `SELECT COALESCE(consent_version, '') FROM residents WHERE id = ? AND erased_at IS NULL`, residentID)
+	return v, notFound(err, "resident_not_found")
+}
