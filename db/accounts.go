@@ -221,14 +221,26 @@ func (s *Store) ResetTOTP(ctx context.Context, id int64, audit app.AuditEntry) e
 }
 
 // TouchSession moves a session's last use to now, unless it was idle
-// since before idleSince: then it is deleted and not found.
+// since before idleSince: then it is deleted and not found. Every request
+// of a cashier touches its session, so this is a write step of the
+// writer like the redemption it comes with, sharing its commit (a write
+// of its own here cost each redemption a second fsync).
 func (s *Store) TouchSession(ctx context.Context, hash string, now, idleSince time.Time) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ? WHERE token_hash = ? AND COALESCE(last_seen_at, created_at) > ?`,
-		now.UTC(), hash, idleSince.UTC())
-	if n, aerr := affected(res); err == nil && aerr == nil && n == 0 {
-		if _, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, hash); err != nil {
+	var idle bool
+	err := s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ? WHERE token_hash = ? AND COALESCE(last_seen_at, created_at) > ?`,
+			now.UTC(), hash, idleSince.UTC())
+		if err != nil {
 			return err
 		}
+		if n, err := res.RowsAffected(); err != nil || n > 0 {
+			return err
+		}
+		idle = true
+		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, hash)
+		return err
+	})
+	if err == nil && idle {
 		return app.NotFound("session_not_found")
 	}
 	return err
