@@ -320,12 +320,42 @@ type browserStep func(what string, actions ...chromedp.Action[chromedp.Void])
 // and a step runner giving each step perStep.
 func browserChineseTab(t *testing.T, name string, perStep time.Duration) (context.Context, *browserConsole, browserStep) {
 	t.Helper()
+	return browserChineseTabLogging(t, browserFailureLog(t), name, perStep)
+}
+
+// browserFailureLog is a log that the test prints if it fails.
+func browserFailureLog(t *testing.T) *browserLog {
 	logs := &browserLog{}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("browser log:\n%s", logs.String())
+			t.Logf("server and browser log:\n%s", logs.String())
 		}
 	})
+	return logs
+}
+
+// browserProduct is the product with demo data and a Chinese tab, both
+// writing to the log the test prints if it fails.
+type browserProduct struct {
+	m       *Main
+	base    string
+	logs    *browserLog
+	tab     context.Context
+	console *browserConsole
+	step    browserStep
+}
+
+func browserProductTab(t *testing.T, name string, perStep time.Duration) browserProduct {
+	t.Helper()
+	p := browserProduct{logs: browserFailureLog(t)}
+	p.m, p.base = cameraStartProduct(t, p.logs)
+	p.tab, p.console, p.step = browserChineseTabLogging(t, p.logs, name, perStep)
+	return p
+}
+
+// browserChineseTabLogging is browserChineseTab writing to logs.
+func browserChineseTabLogging(t *testing.T, logs *browserLog, name string, perStep time.Duration) (context.Context, *browserConsole, browserStep) {
+	t.Helper()
 	console := &browserConsole{}
 	tab := browserTab(t, logs, console, name, chromedp.Flag("lang", "zh-CN"), chromedp.Flag("accept-lang", "zh-CN,zh"))
 	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {

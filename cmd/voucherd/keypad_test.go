@@ -7,7 +7,6 @@ package main
 // browser_test.go without Chromium.
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -20,24 +19,9 @@ import (
 
 func TestBrowserTillTypesDigitCodes(t *testing.T) {
 	browserRequireChromium(t)
-	logs := &browserLog{}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("server and browser log:\n%s", logs.String())
-		}
-	})
-	m, base := cameraStartProduct(t, logs)
-	v, _ := cameraClaimVoucher(t, m, logs)
-	console := &browserConsole{}
-	ctx := browserTab(t, logs, console, "keypad", chromedp.Flag("lang", "zh-CN"), chromedp.Flag("accept-lang", "zh-CN,zh"))
-	step := func(name string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, steps...); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
+	p := browserProductTab(t, "keypad", 15*time.Second)
+	m, base, ctx, step := p.m, p.base, p.tab, p.step
+	v, _ := cameraClaimVoucher(t, m, p.logs)
 	eval := func(expr string) string { t.Helper(); return browserEval[string](t, ctx, expr) }
 
 	step("sign in", chromedp.EmulateViewport(390, 844), chromedp.Navigate(base+"/merchant/login"),

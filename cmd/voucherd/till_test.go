@@ -24,26 +24,9 @@ import (
 
 func TestTillScannerGunConfirmationsAndShopStatus(t *testing.T) {
 	browserRequireChromium(t)
-	logs := &browserLog{}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("server and browser log:\n%s", logs.String())
-		}
-	})
-	m, base := cameraStartProduct(t, logs)
-	v, qrText := cameraClaimVoucher(t, m, logs)
-
-	console := &browserConsole{}
-	ctx := browserTab(t, logs, console, "till",
-		chromedp.Flag("lang", "zh-CN"), chromedp.Flag("accept-lang", "zh-CN,zh"))
-	step := func(name string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, steps...); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
+	p := browserProductTab(t, "till", 15*time.Second)
+	m, base, ctx, step, console := p.m, p.base, p.tab, p.step, p.console
+	v, qrText := cameraClaimVoucher(t, m, p.logs)
 	// land runs steps that navigate and checks the status of the page
 	// they land on.
 	land := func(name string, status int64, steps ...chromedp.Action[chromedp.Void]) {
