@@ -107,7 +107,10 @@ func execCounter(ctx context.Context, tx *sqlx.Tx, row counterRow, n *[6]int64) 
 	return nil
 }
 
-// The counters of claims, redemptions and reversals.
+// The counters of claims, redemptions and reversals. A campaign's own
+// counters are keyed by its id alone: their statements bind the unused
+// second key (nil) as "?2 IS NULL", so that every counter statement takes
+// the same parameters.
 var (
 	campaignClaims = &counterStmt{`UPDATE campaigns SET claimed_count = claimed_count + ?3 WHERE id = ?1 AND ?2 IS NULL`, 1}
 	hourClaims     = &counterStmt{`INSERT INTO rollup_hour (campaign_id, hour, claims) VALUES (?1, ?2, ?3)
