@@ -31,6 +31,10 @@ type Session struct {
 	ExpiresAt time.Time `db:"expires_at"`
 	// LastSeenAt is the session's last use, for ending idle sessions.
 	LastSeenAt *time.Time `db:"last_seen_at"`
+	// ConsentVersion is a resident's consent on record, read with the
+	// session ("" for none and for other kinds): a press checks consent
+	// from it instead of reading the account again (see requireConsent).
+	ConsentVersion string `db:"consent_version"`
 }
 
 // HashPassword hashes a password with bcrypt at the library's default cost.

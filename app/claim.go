@@ -140,7 +140,7 @@ func (a *App) claimOnce(ctx context.Context, r Resident, campaignID, tierID int6
 	// Consent to the current texts is asked after the refusals above (sold
 	// out stays an answer from memory, with no account read) and before the
 	// press may queue for the writer.
-	if err := a.requireConsent(ctx, r.ID); err != nil {
+	if err := a.requireConsent(ctx, r); err != nil {
 		return Voucher{}, err
 	}
 

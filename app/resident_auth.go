@@ -221,20 +221,21 @@ func (a *App) ConsentCurrent(r Resident) bool {
 }
 
 // requireConsent refuses a resident whose consent on record is not to the
-// current texts, and only when there are texts to agree to. A cached
-// account answers; otherwise only the version is read: the whole account
-// would also open the sealed phone number, which a press does not need.
-func (a *App) requireConsent(ctx context.Context, residentID int64) error {
-	if a.cfg.Terms.Version == "" {
+// current texts, and only when there are texts to agree to. The consent
+// read with the session (or a cached account) answers a press that may
+// go on: a consent once current stays so until the texts change, which
+// takes a restart, or the account is erased, which ends its sessions. A
+// copy that is not current may be older than an agreement just given, so
+// only the version is read again: the whole account would also open the
+// sealed phone number, which a press does not need.
+func (a *App) requireConsent(ctx context.Context, r Resident) error {
+	if a.ConsentCurrent(r) {
 		return nil
 	}
-	if r, ok := a.residents.get(residentID); ok {
-		if !a.ConsentCurrent(r) {
-			return a.errConsentRenewal()
-		}
+	if cached, ok := a.residents.get(r.ID); ok && a.ConsentCurrent(cached) {
 		return nil
 	}
-	v, err := a.store.ConsentVersion(ctx, residentID)
+	v, err := a.store.ConsentVersion(ctx, r.ID)
 	if ErrorCode(err) == ENOTFOUND {
 		return Unauthorized("signed_out") // erased since the session was cached
 	}

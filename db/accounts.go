@@ -341,8 +341,9 @@ func (s *Store) CreateSession(ctx context.Context, se app.Session) error {
 // SessionByTokenHash finds a session that has not expired at now.
 func (s *Store) SessionByTokenHash(ctx context.Context, hash string, now time.Time) (app.Session, error) {
 	var se app.Session
-	err := s.r.GetContext(ctx, &se, `SELECT token_hash, kind, subject_id, created_at, expires_at, last_seen_at FROM sessions
-		WHERE token_hash = ? AND expires_at > ?`, hash, now.UTC())
+	err := s.r.GetContext(ctx, &se, `SELECT s.token_hash, s.kind, s.subject_id, s.created_at, s.expires_at, s.last_seen_at,
+		COALESCE((SELECT consent_version FROM residents WHERE id = s.subject_id AND s.kind = 'resident' AND erased_at IS NULL), '') AS consent_version
+		FROM sessions s WHERE s.token_hash = ? AND s.expires_at > ?`, hash, now.UTC())
 	return se, notFound(err, "session_not_found")
 }
 

@@ -92,9 +92,14 @@ func (s *Server) requireSignIn(aud audience) echo.MiddlewareFunc {
 					}
 				case app.KindResident:
 					if isAPI(c) {
-						// The API needs only who it is; the record is read
-						// where a rule needs it (the real-name step).
-						c.Set(ctxResident, app.Resident{ID: se.SubjectID})
+						// The API needs only who it is and the consent read
+						// with the session; the record is read where a rule
+						// needs it (the real-name step).
+						r := app.Resident{ID: se.SubjectID}
+						if se.ConsentVersion != "" {
+							r.ConsentVersion = &se.ConsentVersion
+						}
+						c.Set(ctxResident, r)
 						break
 					}
 					var r app.Resident

@@ -42,10 +42,13 @@ import (
 var version = "dev"
 
 func main() {
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	logs := newLogBuffer(os.Stderr)
+	log := slog.New(flushOnWarn{slog.NewTextHandler(logs, nil), logs})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], log); err != nil {
+	err := run(ctx, os.Args[1:], log)
+	stop()
+	logs.Close()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "voucherd:", err)
 		os.Exit(1)
 	}
