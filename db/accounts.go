@@ -56,7 +56,7 @@ func (s *Store) CreatePendingOfficer(ctx context.Context, o *app.Officer, activa
 }
 
 func (s *Store) insertOfficer(ctx context.Context, o *app.Officer, activationHash *string, expires *time.Time, audit app.AuditEntry) error {
-	return s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO officers (username, display_name, password_hash, role, district_code, can_approve, created_at,
 				created_by, activated_at, activation_hash, activation_expires_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, o.Username, o.Name, o.PasswordHash, o.Role, o.District, o.CanApprove, o.CreatedAt.UTC(),
@@ -79,7 +79,7 @@ func (s *Store) insertOfficer(ctx context.Context, o *app.Officer, activationHas
 // code's hash matches and has not expired; the code is spent.
 func (s *Store) ActivateOfficer(ctx context.Context, username, activationHash, passwordHash string, now time.Time, audit func(app.Officer) app.AuditEntry) (app.Officer, error) {
 	var o app.Officer
-	err := s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		if err := guarded(tx.ExecContext(ctx, `UPDATE officers SET password_hash = ?, activated_at = ?, activation_hash = NULL,
 				activation_expires_at = NULL
 			WHERE username = ? AND activation_hash = ? AND activation_expires_at > ? AND activated_at IS NULL AND disabled_at IS NULL`,
@@ -149,7 +149,7 @@ func (s *Store) CashierLockedUntil(ctx context.Context, id int64) (*time.Time, e
 
 // UnlockOfficer releases a lock, with its audit record.
 func (s *Store) UnlockOfficer(ctx context.Context, id int64, audit app.AuditEntry) error {
-	return s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		if err := guarded(tx.ExecContext(ctx, `UPDATE officers SET failed_count = 0, failed_since = NULL, locked_until = NULL
 			WHERE id = ?`, id))("officer_not_found"); err != nil {
 			return err
@@ -165,7 +165,7 @@ func (s *Store) SetPendingTOTP(ctx context.Context, id int64, sealed string) err
 
 // EnableTOTP finishes an enrolment, replacing any older recovery codes.
 func (s *Store) EnableTOTP(ctx context.Context, id int64, sealed string, step int64, now time.Time, recoveryHashes []string, audit *app.AuditEntry) error {
-	return s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		if err := guarded(tx.ExecContext(ctx, `UPDATE officers SET totp_secret = ?, totp_enabled_at = ?, totp_last_step = ?
 			WHERE id = ? AND totp_enabled_at IS NULL`, sealed, now.UTC(), step, id))("totp_enrolled"); err != nil {
 			return err
@@ -205,7 +205,7 @@ func (s *Store) UseRecoveryCode(ctx context.Context, id int64, hash string, now 
 // ResetTOTP removes a second factor and its recovery codes, and ends the
 // officer's sessions, with the audit record.
 func (s *Store) ResetTOTP(ctx context.Context, id int64, audit app.AuditEntry) error {
-	return s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		if err := guarded(tx.ExecContext(ctx, `UPDATE officers SET totp_secret = '', totp_enabled_at = NULL, totp_last_step = 0
 			WHERE id = ?`, id))("officer_not_found"); err != nil {
 			return err
@@ -227,7 +227,7 @@ func (s *Store) ResetTOTP(ctx context.Context, id int64, audit app.AuditEntry) e
 // of its own here cost each redemption a second fsync).
 func (s *Store) TouchSession(ctx context.Context, hash string, now, idleSince time.Time) error {
 	var idle bool
-	err := s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ? WHERE token_hash = ? AND COALESCE(last_seen_at, created_at) > ?`,
 			now.UTC(), hash, idleSince.UTC())
 		if err != nil {
@@ -249,7 +249,7 @@ func (s *Store) TouchSession(ctx context.Context, hash string, now, idleSince ti
 // SetOfficerDisabled disables (at != nil) or re-enables an account, and
 // ends its sessions when disabling.
 func (s *Store) SetOfficerDisabled(ctx context.Context, id int64, at *time.Time, audit app.AuditEntry) error {
-	return s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		if err := guarded(tx.ExecContext(ctx, `UPDATE officers SET disabled_at = ? WHERE id = ?`, utcPtr(at), id))("officer_not_found"); err != nil {
 			return err
 		}
@@ -364,7 +364,7 @@ func (s *Store) Merchants(ctx context.Context, district string) ([]app.Merchant,
 // CreateMerchantWithOwner records an application and its owner account
 // in one transaction: both or neither.
 func (s *Store) CreateMerchantWithOwner(ctx context.Context, m *app.Merchant, owner *app.Cashier) error {
-	return s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO merchants (name, district_code, category_code, address, status, created_at,
 			uscc, uscc_checksum_ok, contact_name, contact_phone_sealed, settlement_account_sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			m.Name, m.District, m.Category, m.Address, m.Status, m.CreatedAt.UTC(), m.USCC, m.USCCChecksumOK,
@@ -395,13 +395,13 @@ func (s *Store) CreateMerchantWithOwner(ctx context.Context, m *app.Merchant, ow
 // ReviewMerchant moves a merchant between statuses, guarded on the
 // current one, with its audit record.
 func (s *Store) ReviewMerchant(ctx context.Context, r app.MerchantReview) error {
-	return s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		q, args, err := sqlx.In(`UPDATE merchants SET status = ?, review_note = ?, reviewed_by = ?, reviewed_at = ?
 			WHERE id = ? AND status IN (?)`, r.To, r.Note, r.By, r.At.UTC(), r.MerchantID, r.From)
 		if err != nil {
 			return err
 		}
-		if err := guarded(tx.ExecContext(ctx, tx.Rebind(q), args...))("merchant_status"); err != nil {
+		if err := guarded(tx.ExecContext(ctx, q, args...))("merchant_status"); err != nil {
 			return err
 		}
 		audit := r.Audit
@@ -418,7 +418,7 @@ func (s *Store) MerchantCashiers(ctx context.Context, merchantID int64) ([]app.C
 
 // DisableCashier disables one of a merchant's cashiers and ends its sessions.
 func (s *Store) DisableCashier(ctx context.Context, merchantID, cashierID int64, at time.Time) error {
-	return s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		if err := guarded(tx.ExecContext(ctx, `UPDATE cashiers SET disabled_at = ? WHERE id = ? AND merchant_id = ? AND disabled_at IS NULL`,
 			at.UTC(), cashierID, merchantID))("cashier_not_found"); err != nil {
 			return err

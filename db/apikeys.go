@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"cqvoucher/app"
 )
 
@@ -13,7 +11,7 @@ const apiKeyCols = `id, merchant_id, cashier_id, label, key_hash, created_at, re
 
 // CreateAPIKey stores a key and its terminal's cashier account together.
 func (s *Store) CreateAPIKey(ctx context.Context, k *app.APIKey, terminal *app.Cashier) error {
-	return s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO cashiers (merchant_id, username, display_name, password_hash, created_at, role)
 			VALUES (?, ?, ?, ?, ?, ?)`, terminal.MerchantID, terminal.Username, terminal.Name, terminal.PasswordHash, terminal.CreatedAt.UTC(), terminal.Role)
 		if err != nil {
@@ -42,7 +40,7 @@ func (s *Store) APIKeys(ctx context.Context, merchantID int64) ([]app.APIKey, er
 
 // RevokeAPIKey revokes one of a merchant's keys and disables its terminal account.
 func (s *Store) RevokeAPIKey(ctx context.Context, merchantID, id int64, at time.Time) error {
-	return s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ? WHERE id = ? AND merchant_id = ? AND revoked_at IS NULL`, at.UTC(), id, merchantID)
 		if err := guarded(res, err)("api_key_not_found"); err != nil {
 			if app.ErrorCode(err) == app.ECONFLICT {

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/jmoiron/sqlx"
-
 	"cqvoucher/app"
 )
 
@@ -19,7 +17,7 @@ const auditCols = `id, at, actor_id, actor, action, entity, entity_id, district_
 // is one connection, so no two appends can read the same head. The row is
 // hashed with the store's audit hash (Options.AuditHash), whatever the
 // rows before it used, and records which.
-func (s *Store) appendAudit(ctx context.Context, tx *sqlx.Tx, e *app.AuditEntry) error {
+func (s *Store) appendAudit(ctx context.Context, tx *Tx, e *app.AuditEntry) error {
 	var head struct {
 		ID   int64  `db:"id"`
 		Hash string `db:"hash"`
@@ -43,7 +41,7 @@ func (s *Store) appendAudit(ctx context.Context, tx *sqlx.Tx, e *app.AuditEntry)
 
 // AppendAudit records an action that changes nothing else (a sign-in).
 func (s *Store) AppendAudit(ctx context.Context, e app.AuditEntry) error {
-	return s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error { return s.appendAudit(ctx, tx, &e) })
+	return s.tx(ctx, func(ctx context.Context, tx *Tx) error { return s.appendAudit(ctx, tx, &e) })
 }
 
 // AuditLog lists audit rows matching a filter, newest first.

@@ -23,7 +23,7 @@ const dropCols = `id, campaign_id, tier_id, opens_at, quantity, released_at`
 // CreateCampaign inserts a campaign with its categories, tiers, drops and
 // merchant lists, and its audit record, in one transaction.
 func (s *Store) CreateCampaign(ctx context.Context, c *app.Campaign, audit app.AuditEntry) error {
-	return s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO campaigns (name, season, district_code, category_code, budget_fen, status,
 			claim_starts_at, claim_ends_at, validity_mode, valid_days, valid_from, valid_until,
 			per_resident_limit, per_day_limit, per_tier_limit, release_mode, drop_rollover, recycle_expired, require_real_name, created_by, created_at,
@@ -54,7 +54,7 @@ func (s *Store) CreateCampaign(ctx context.Context, c *app.Campaign, audit app.A
 
 // insertParts writes a campaign's categories, merchant lists, tiers and
 // drops (drops name their tier by index until the tiers have ids).
-func insertParts(ctx context.Context, tx *sqlx.Tx, c *app.Campaign) error {
+func insertParts(ctx context.Context, tx *Tx, c *app.Campaign) error {
 	for _, code := range c.Categories {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO campaign_categories (campaign_id, category_code) VALUES (?, ?)`, c.ID, code); err != nil {
 			return err
@@ -98,7 +98,7 @@ func insertParts(ctx context.Context, tx *sqlx.Tx, c *app.Campaign) error {
 // UpdateDraft replaces a draft or rejected campaign with new content, in
 // one transaction: its row, then its parts deleted and written again.
 func (s *Store) UpdateDraft(ctx context.Context, c *app.Campaign, audit app.AuditEntry) error {
-	return s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		err := guarded(tx.ExecContext(ctx, `UPDATE campaigns SET name = ?, season = ?, district_code = ?, category_code = ?,
 			budget_fen = ?, status = 'draft', rejection_reason = '', claim_starts_at = ?, claim_ends_at = ?, validity_mode = ?,
 			valid_days = ?, valid_from = ?, valid_until = ?, per_resident_limit = ?, per_day_limit = ?, per_tier_limit = ?,
@@ -171,7 +171,7 @@ func (s *Store) Campaigns(ctx context.Context, f app.CampaignFilter) ([]app.Camp
 	}
 	q += ` ORDER BY id DESC`
 	var cs []app.Campaign
-	if err := s.r.SelectContext(ctx, &cs, s.r.Rebind(q), args...); err != nil {
+	if err := s.r.SelectContext(ctx, &cs, q, args...); err != nil {
 		return nil, err
 	}
 	return cs, s.loadParts(ctx, cs)
@@ -194,7 +194,7 @@ func (s *Store) loadParts(ctx context.Context, cs []app.Campaign) error {
 		if err != nil {
 			return err
 		}
-		return s.r.SelectContext(ctx, dest, s.r.Rebind(q), args...)
+		return s.r.SelectContext(ctx, dest, q, args...)
 	}
 	var tiers []app.Tier
 	if err := selectIn(&tiers, `SELECT `+tierCols+` FROM tiers WHERE campaign_id IN (?) ORDER BY id`); err != nil {
@@ -244,7 +244,7 @@ func (s *Store) loadParts(ctx context.Context, cs []app.Campaign) error {
 // another; the guard on the current status (and, for approval, on the
 // maker) means two officers acting at once cannot both succeed.
 func (s *Store) ChangeCampaignStatus(ctx context.Context, ch app.StatusChange) error {
-	return s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		set := `status = ?`
 		args := []any{ch.To}
 		switch ch.To {
@@ -268,7 +268,7 @@ func (s *Store) ChangeCampaignStatus(ctx context.Context, ch app.StatusChange) e
 			q += ` AND created_by <> ?`
 			inArgs = append(inArgs, ch.By)
 		}
-		if err := guarded(tx.ExecContext(ctx, tx.Rebind(q), inArgs...))("status_changed"); err != nil {
+		if err := guarded(tx.ExecContext(ctx, q, inArgs...))("status_changed"); err != nil {
 			return err
 		}
 		audit := ch.Audit
@@ -297,7 +297,7 @@ func guarded(res interface{ RowsAffected() (int64, error) }, err error) func(rea
 // ChangeCampaign applies one safe change to a running campaign, each with
 // a guard that re-checks its rule inside the transaction.
 func (s *Store) ChangeCampaign(ctx context.Context, ch app.CampaignChange) error {
-	return s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		var err error
 		switch {
 		case ch.ClaimEndsAt != nil:
@@ -329,7 +329,7 @@ func (s *Store) ChangeCampaign(ctx context.Context, ch app.CampaignChange) error
 
 // ApproveBudgetRaise applies a pending raise approved by a second officer.
 func (s *Store) ApproveBudgetRaise(ctx context.Context, id int64, budget app.Fen, by int64, audit app.AuditEntry) error {
-	return s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		err := guarded(tx.ExecContext(ctx, `UPDATE campaigns SET budget_fen = pending_budget_fen, pending_budget_fen = NULL, pending_by = NULL
 			WHERE id = ? AND pending_budget_fen = ? AND pending_by <> ?`, id, budget, by))("status_changed")
 		if err != nil {

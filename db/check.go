@@ -168,13 +168,13 @@ func (d derivedTable) invariant() invariant {
 			SELECT 'recount ' || ` + line + ` FROM (SELECT * FROM recount EXCEPT SELECT * FROM stored)`}
 }
 
-func (inv invariant) check(ctx context.Context, q sqlx.QueryerContext) (CheckResult, error) {
+func (inv invariant) check(ctx context.Context, q *Tx) (CheckResult, error) {
 	res := CheckResult{Name: inv.name}
 	var total, bad int64
-	if err := sqlx.GetContext(ctx, q, &total, inv.total); err != nil {
+	if err := q.GetContext(ctx, &total, inv.total); err != nil {
 		return res, fmt.Errorf("db: check %q: %w", inv.name, err)
 	}
-	if err := sqlx.GetContext(ctx, q, &bad, `SELECT COUNT(*) FROM (`+inv.bad+`)`); err != nil {
+	if err := q.GetContext(ctx, &bad, `SELECT COUNT(*) FROM (`+inv.bad+`)`); err != nil {
 		return res, fmt.Errorf("db: check %q: %w", inv.name, err)
 	}
 	if bad == 0 {
@@ -182,7 +182,7 @@ func (inv invariant) check(ctx context.Context, q sqlx.QueryerContext) (CheckRes
 		return res, nil
 	}
 	var first []string
-	if err := sqlx.SelectContext(ctx, q, &first, `SELECT * FROM (`+inv.bad+`) LIMIT ?`, shownOffenders); err != nil {
+	if err := q.SelectContext(ctx, &first, `SELECT * FROM (`+inv.bad+`) LIMIT ?`, shownOffenders); err != nil {
 		return res, fmt.Errorf("db: check %q: %w", inv.name, err)
 	}
 	res.Figures = fmt.Sprintf("%d %s, %d offending: %s", total, inv.noun, bad, strings.Join(first, "; "))
@@ -234,11 +234,12 @@ func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 	q.Set("mode", "ro")
 	q.Set("_busy_timeout", "10000")
 	q.Set("_txlock", "deferred")
-	r, err := sqlx.Open("sqlite3", "file:"+path+"?"+q.Encode())
+	rdb, err := sqlx.Open("sqlite3", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, err
 	}
-	r.SetMaxOpenConns(2)
+	rdb.SetMaxOpenConns(2)
+	r := &DB{db: rdb, d: sqliteDialect}
 	// Writes through this store fail: the file is opened read-only.
 	s := &Store{w: r, r: r, now: func() time.Time { return time.Now().UTC() }}
 	names, err := fs.Glob(migrations, "migrations/*.sql")

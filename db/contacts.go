@@ -3,8 +3,6 @@ package db
 import (
 	"context"
 
-	"github.com/jmoiron/sqlx"
-
 	"cqvoucher/app"
 )
 
@@ -20,7 +18,7 @@ func (s *Store) Contacts(ctx context.Context) ([]app.DistrictContact, error) {
 // SaveContact writes a district's contact (insert or replace) and its
 // audit entry in one transaction.
 func (s *Store) SaveContact(ctx context.Context, c app.DistrictContact, audit app.AuditEntry) error {
-	return s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO district_contacts (`+contactCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (district_code) DO UPDATE SET office_name = excluded.office_name, hotline = excluded.hotline,
 			office_hours = excluded.office_hours, address = excluded.address, updated_at = excluded.updated_at,

@@ -3,8 +3,6 @@ package db
 import (
 	"context"
 	"fmt"
-
-	"github.com/jmoiron/sqlx"
 )
 
 // Counters touched once per batch.
@@ -52,7 +50,7 @@ type countersKey struct{}
 
 // addCounter adds n to the row of stmt keyed (k1, k2): at the end of the
 // batch when the step runs on the writer, else at once.
-func addCounter(ctx context.Context, tx *sqlx.Tx, stmt *counterStmt, k1, k2 any, n ...int64) error {
+func addCounter(ctx context.Context, tx *Tx, stmt *counterStmt, k1, k2 any, n ...int64) error {
 	if len(n) != stmt.width {
 		return fmt.Errorf("db: counter takes %d figures, got %d", stmt.width, len(n))
 	}
@@ -86,7 +84,7 @@ func (b *batchCounters) keep(sc *stepCounters) {
 }
 
 // flush writes every row's sum, once.
-func (b *batchCounters) flush(ctx context.Context, tx *sqlx.Tx) error {
+func (b *batchCounters) flush(ctx context.Context, tx *Tx) error {
 	for _, row := range b.order {
 		if err := execCounter(ctx, tx, row, b.sums[row]); err != nil {
 			return err
@@ -95,7 +93,7 @@ func (b *batchCounters) flush(ctx context.Context, tx *sqlx.Tx) error {
 	return nil
 }
 
-func execCounter(ctx context.Context, tx *sqlx.Tx, row counterRow, n *[6]int64) error {
+func execCounter(ctx context.Context, tx *Tx, row counterRow, n *[6]int64) error {
 	args := make([]any, 0, 2+row.stmt.width)
 	args = append(args, row.k1, row.k2)
 	for _, v := range n[:row.stmt.width] {

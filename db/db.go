@@ -66,11 +66,11 @@ const stmtCacheSize = 96
 // busy-retry seconds. Reads use a pool of their own, which WAL lets run
 // beside the writer.
 type Store struct {
-	w *sqlx.DB
-	r *sqlx.DB
+	w *DB
+	r *DB
 	// ckpt is the checkpointer's own connection: its short busy timeout
 	// keeps a checkpoint that waits for readers from stalling the writer.
-	ckpt     *sqlx.DB
+	ckpt     *DB
 	path     string
 	walLimit int64
 	health   writeHealth
@@ -136,19 +136,21 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		_, err := c.Exec(fmt.Sprintf("PRAGMA journal_size_limit = %d", opt.WALLimit), nil)
 		return err
 	}}
-	open := func(dsn string) *sqlx.DB { return sqlx.NewDb(sql.OpenDB(connector{drv, dsn}), "sqlite3") }
+	open := func(dsn string) *DB {
+		return &DB{db: sqlx.NewDb(sql.OpenDB(connector{drv, dsn}), "sqlite3"), d: sqliteDialect}
+	}
 	w := open(dsn("immediate", 10*time.Second))
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
-	w.SetConnMaxIdleTime(0)
+	w.db.SetMaxOpenConns(1)
+	w.db.SetMaxIdleConns(1)
+	w.db.SetConnMaxIdleTime(0)
 	r := open(dsn("deferred", 10*time.Second))
-	r.SetMaxOpenConns(opt.ReadConns)
-	r.SetMaxIdleConns(opt.ReadConns)
+	r.db.SetMaxOpenConns(opt.ReadConns)
+	r.db.SetMaxIdleConns(opt.ReadConns)
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
 	ckpt := open(dsn("deferred", checkpointWait))
-	ckpt.SetMaxOpenConns(1)
+	ckpt.db.SetMaxOpenConns(1)
 	s := &Store{w: w, r: r, ckpt: ckpt, path: path, walLimit: opt.WALLimit, now: func() time.Time { return opt.Now().UTC() }, auditHash: opt.AuditHash}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
@@ -167,7 +169,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 // function as every new redemption, in one transaction; afterwards there
 // is nothing left to do and it costs one indexed read at start-up.
 func (s *Store) backfillWaits(ctx context.Context) error {
-	return s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		var rows []struct {
 			ID        int64     `db:"id"`
 			CreatedAt time.Time `db:"created_at"`
@@ -353,8 +355,8 @@ func (s *Store) applyMigration(ctx context.Context, name, body string) error {
 
 // tx runs fn in one write transaction (see txAt) and commits only if fn
 // returns nil.
-func (s *Store) tx(ctx context.Context, fn func(ctx context.Context, tx *sqlx.Tx) error) error {
-	return s.txAt(ctx, func(ctx context.Context, tx *sqlx.Tx, _ time.Time) error { return fn(ctx, tx) })
+func (s *Store) tx(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
+	return s.txAt(ctx, func(ctx context.Context, tx *Tx, _ time.Time) error { return fn(ctx, tx) })
 }
 
 // WriterQueue is how many write transactions are waiting for the one

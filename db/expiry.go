@@ -18,7 +18,7 @@ import (
 // now is the writer's time, read inside the transaction.
 func (s *Store) SweepExpired(ctx context.Context, limit int) ([]app.ExpiredTier, error) {
 	var out []app.ExpiredTier
-	err := s.txAt(ctx, func(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
+	err := s.txAt(ctx, func(ctx context.Context, tx *Tx, now time.Time) error {
 		var ids []int64
 		if err := tx.SelectContext(ctx, &ids, `SELECT id FROM vouchers WHERE status = 'claimed' AND lapsed_at IS NULL AND expires_at <= ?
 			ORDER BY expires_at LIMIT ?`, now.UTC(), limit); err != nil || len(ids) == 0 {
@@ -28,14 +28,14 @@ func (s *Store) SweepExpired(ctx context.Context, limit int) ([]app.ExpiredTier,
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind(q), args...); err != nil {
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return err
 		}
 		q, args, err = sqlx.In(`SELECT campaign_id, tier_id, COUNT(*) AS n FROM vouchers WHERE id IN (?) GROUP BY campaign_id, tier_id`, ids)
 		if err != nil {
 			return err
 		}
-		if err := tx.SelectContext(ctx, &out, tx.Rebind(q), args...); err != nil {
+		if err := tx.SelectContext(ctx, &out, q, args...); err != nil {
 			return err
 		}
 		for i := range out {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"cqvoucher/app"
 )
 
@@ -27,7 +25,7 @@ const feedbackSelect = `SELECT f.id, f.resident_id, f.district_code, f.category,
 // voucher's latest redemption (reversed or not: a complaint may be about
 // the reversal) is tied to it, and the audit entry names the new record.
 func (s *Store) CreateFeedback(ctx context.Context, f *app.Feedback, dailyCap int, audit app.AuditEntry) error {
-	return s.txAt(ctx, func(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
+	return s.txAt(ctx, func(ctx context.Context, tx *Tx, now time.Time) error {
 		day := app.LocalDay(now)
 		res, err := tx.ExecContext(ctx, `INSERT INTO feedback (resident_id, district_code, category, body, voucher_id, redemption_id,
 				status, created_at, local_day)
@@ -90,7 +88,7 @@ func (s *Store) Feedbacks(ctx context.Context, ff app.FeedbackFilter) ([]app.Fee
 
 // AnswerFeedback records an answer to a record that is not closed.
 func (s *Store) AnswerFeedback(ctx context.Context, id int64, answer string, by int64, audit app.AuditEntry) error {
-	return s.txAt(ctx, func(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
+	return s.txAt(ctx, func(ctx context.Context, tx *Tx, now time.Time) error {
 		if err := guarded(tx.ExecContext(ctx, `UPDATE feedback SET answer = ?, answered_by = ?, answered_at = ?, notice_at = ?,
 			status = ? WHERE id = ? AND status IN (?, ?)`, answer, by, now, now, app.FeedbackAnswered, id,
 			app.FeedbackOpen, app.FeedbackAnswered))("feedback_closed"); err != nil {
@@ -103,7 +101,7 @@ func (s *Store) AnswerFeedback(ctx context.Context, id int64, answer string, by 
 
 // CloseFeedback closes a record that is not closed.
 func (s *Store) CloseFeedback(ctx context.Context, id int64, by int64, audit app.AuditEntry) error {
-	return s.txAt(ctx, func(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
+	return s.txAt(ctx, func(ctx context.Context, tx *Tx, now time.Time) error {
 		if err := guarded(tx.ExecContext(ctx, `UPDATE feedback SET status = ?, closed_by = ?, closed_at = ?, notice_at = ?
 			WHERE id = ? AND status <> ?`, app.FeedbackClosed, by, now, now, id, app.FeedbackClosed))("feedback_closed"); err != nil {
 			return err
@@ -115,7 +113,7 @@ func (s *Store) CloseFeedback(ctx context.Context, id int64, by int64, audit app
 
 // MarkFeedbackSeen records that the resident has read their feedback as it is now.
 func (s *Store) MarkFeedbackSeen(ctx context.Context, residentID int64) error {
-	return s.txAt(ctx, func(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
+	return s.txAt(ctx, func(ctx context.Context, tx *Tx, now time.Time) error {
 		_, err := tx.ExecContext(ctx, `UPDATE feedback SET seen_at = ? WHERE resident_id = ? AND notice_at IS NOT NULL
 			AND (seen_at IS NULL OR seen_at < notice_at)`, now, residentID)
 		return err

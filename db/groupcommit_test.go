@@ -8,10 +8,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/jmoiron/sqlx"
-
 	"cqvoucher/app"
 	"cqvoucher/app/apptest"
+	"cqvoucher/db"
 )
 
 // TestClaimsRefusedInsideABatchLeaveTheOthersWhole: presses that queued
@@ -40,7 +39,7 @@ func TestClaimsRefusedInsideABatchLeaveTheOthersWhole(t *testing.T) {
 
 	release, held := make(chan struct{}), make(chan struct{})
 	go func() {
-		_ = e.Store.BulkTx(ctx, func(*sqlx.Tx) error { close(held); <-release; return nil })
+		_ = e.Store.BulkTx(ctx, func(*db.Tx) error { close(held); <-release; return nil })
 	}()
 	<-held
 	before := e.Store.WriterStats()
@@ -134,7 +133,7 @@ func TestRedemptionsAndReversalsInOneBatch(t *testing.T) {
 
 	release, held := make(chan struct{}), make(chan struct{})
 	go func() {
-		_ = e.Store.BulkTx(ctx, func(*sqlx.Tx) error { close(held); <-release; return nil })
+		_ = e.Store.BulkTx(ctx, func(*db.Tx) error { close(held); <-release; return nil })
 	}()
 	<-held
 	steps := []func() error{
@@ -153,7 +152,7 @@ func TestRedemptionsAndReversalsInOneBatch(t *testing.T) {
 		wg.Add(1)
 		go func() { defer wg.Done(); errs[i] = step() }()
 		// In order: each step waits for the writer before the next is sent.
-		for e.Store.WriterQueue() < 2+i {
+		for e.Store.StepsHandedOver() < 1+i {
 			runtime.Gosched()
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/mattn/go-sqlite3"
 )
 
@@ -70,7 +69,7 @@ func (s *Store) writesWork(ctx context.Context) error {
 	if s.writeFailure() == nil {
 		return nil
 	}
-	err := s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		// The probe row is one page larger than the free pages inside the
 		// file, so, like a failing claim, it needs the database to grow.
 		// It is deleted again in the same transaction: its pages join the

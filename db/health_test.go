@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/mattn/go-sqlite3"
 )
 
@@ -74,7 +73,7 @@ func TestPingReportsFailingWrites(t *testing.T) {
 func TestRequestErrorsAreNotStorageFailures(t *testing.T) {
 	ctx := context.Background()
 	s := openTestStore(t, Options{})
-	err := s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES ('0001_create_core.sql', ?)`, time.Now())
 		return err
 	})

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"cqvoucher/app"
 )
 
@@ -17,7 +15,7 @@ import (
 // the resident ends, and the audit entry is appended. Erasing twice is
 // "resident_not_found": the second request finds no one to erase.
 func (s *Store) EraseResident(ctx context.Context, residentID int64, audit app.AuditEntry) error {
-	return s.txAt(ctx, func(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
+	return s.txAt(ctx, func(ctx context.Context, tx *Tx, now time.Time) error {
 		if err := guarded(tx.ExecContext(ctx, `UPDATE residents SET phone = NULL, phone_hash = NULL, phone_sealed = NULL,
 			id_hash = NULL, erased_at = ? WHERE id = ? AND erased_at IS NULL`, now, residentID))("resident_not_found"); err != nil {
 			return err
@@ -43,7 +41,7 @@ func (s *Store) ResidentSessions(ctx context.Context, residentID int64) ([]app.S
 // codes (with their per-number day counters) sent before smsSent.
 func (s *Store) SweepRetention(ctx context.Context, sessionsEnded, smsSent time.Time) (app.RetentionSwept, error) {
 	var swept app.RetentionSwept
-	err := s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, sessionsEnded.UTC())
 		if err != nil {
 			return err
@@ -71,7 +69,7 @@ func (s *Store) SweepRetention(ctx context.Context, sessionsEnded, smsSent time.
 func (s *Store) SealLegacyPersonalData(ctx context.Context, hashPhone func(phone string) string,
 	seal func(plain []byte, context string) ([]byte, error)) (int, error) {
 	n := 0
-	err := s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		var residents []struct {
 			ID    int64  `db:"id"`
 			Phone string `db:"phone"`

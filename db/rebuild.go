@@ -3,8 +3,6 @@ package db
 import (
 	"context"
 	"strings"
-
-	"github.com/jmoiron/sqlx"
 )
 
 // Everything derived is defined once, here, as a recount of the raw rows
@@ -134,7 +132,7 @@ func (cs counterSet) update() string {
 // transactions keep: for a season loaded in bulk, and for an operator who
 // doubts a figure. One transaction: readers see the old figures or the new ones.
 func (s *Store) RebuildDerived(ctx context.Context) error {
-	return s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		// The events are read once for the three rollups.
 		qs := []string{`CREATE TEMP TABLE raw_events AS ` + rawEvents("IS NOT NULL")}
 		for _, d := range derivedTables {
@@ -154,6 +152,6 @@ func (s *Store) RebuildDerived(ctx context.Context) error {
 }
 
 // BulkTx runs fn in one write transaction, for loading generated data.
-func (s *Store) BulkTx(ctx context.Context, fn func(*sqlx.Tx) error) error {
-	return s.tx(ctx, func(_ context.Context, tx *sqlx.Tx) error { return fn(tx) })
+func (s *Store) BulkTx(ctx context.Context, fn func(*Tx) error) error {
+	return s.tx(ctx, func(_ context.Context, tx *Tx) error { return fn(tx) })
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"cqvoucher/app"
 )
 
@@ -27,7 +25,7 @@ func (s *Store) Categories(ctx context.Context) ([]app.Category, error) {
 // UpsertReference writes districts and categories, updating names of
 // existing codes, in one transaction.
 func (s *Store) UpsertReference(ctx context.Context, ds []app.District, cs []app.Category) error {
-	return s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		for _, d := range ds {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO districts (code, name_zh, name_en, kind) VALUES (?, ?, ?, ?)
 				ON CONFLICT (code) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en, kind = excluded.kind`,

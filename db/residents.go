@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"cqvoucher/app"
 )
 
@@ -25,7 +23,7 @@ func (s *Store) ResidentByID(ctx context.Context, id int64) (app.Resident, error
 // phone signing in again is a new account.
 func (s *Store) EnsureResident(ctx context.Context, phoneHash string, phoneSealed []byte, now time.Time) (app.Resident, error) {
 	var r app.Resident
-	err := s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO residents (phone_hash, phone_sealed, created_at) VALUES (?, ?, ?)
 			ON CONFLICT (phone_hash) DO UPDATE SET phone_sealed = excluded.phone_sealed`, phoneHash, phoneSealed, now.UTC()); err != nil {
 			return err

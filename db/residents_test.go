@@ -133,10 +133,10 @@ func TestClearPersonalDataIsSealedOnceAtStartUp(t *testing.T) {
 	var kept struct {
 		Residents, Sessions, Pending, RealName int64
 	}
-	s.r.Get(&kept.Residents, `SELECT COUNT(*) FROM residents WHERE phone IS NULL`)
-	s.r.Get(&kept.Sessions, `SELECT COUNT(*) FROM sessions s JOIN residents r ON r.id = s.subject_id`)
-	s.r.Get(&kept.Pending, `SELECT COUNT(*) FROM sms_codes`)
-	s.r.Get(&kept.RealName, `SELECT COUNT(*) FROM residents WHERE id = 11 AND id_hash = 'idhash'`)
+	s.r.GetContext(context.Background(), &kept.Residents, `SELECT COUNT(*) FROM residents WHERE phone IS NULL`)
+	s.r.GetContext(context.Background(), &kept.Sessions, `SELECT COUNT(*) FROM sessions s JOIN residents r ON r.id = s.subject_id`)
+	s.r.GetContext(context.Background(), &kept.Pending, `SELECT COUNT(*) FROM sms_codes`)
+	s.r.GetContext(context.Background(), &kept.RealName, `SELECT COUNT(*) FROM residents WHERE id = 11 AND id_hash = 'idhash'`)
 	if kept.Residents != 3 || kept.Sessions != 3 || kept.Pending != 0 || kept.RealName != 1 {
 		t.Errorf("after the upgrade: %+v; want 3 residents, their 3 sessions, no clear pending code, the ID hash kept", kept)
 	}

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"cqvoucher/app"
 	"cqvoucher/app/report"
 )
@@ -17,7 +15,7 @@ func shanghaiHour(t time.Time) string { return t.In(app.Shanghai).Format("2006-0
 
 // rollClaim counts a claim in its campaign, hour and tier, inside the
 // claim's transaction (once per batch: see counters.go).
-func rollClaim(ctx context.Context, tx *sqlx.Tx, campaignID, tierID int64, at time.Time) error {
+func rollClaim(ctx context.Context, tx *Tx, campaignID, tierID int64, at time.Time) error {
 	if err := addCounter(ctx, tx, campaignClaims, campaignID, nil, 1); err != nil {
 		return err
 	}
@@ -36,7 +34,7 @@ type rollupDelta struct {
 	redemptions, reversals, subsidy, consumption, wait, near int64
 }
 
-func rollAdd(ctx context.Context, tx *sqlx.Tx, campaignID, tierID, merchantID int64, hour string, d rollupDelta) error {
+func rollAdd(ctx context.Context, tx *Tx, campaignID, tierID, merchantID int64, hour string, d rollupDelta) error {
 	n := []int64{d.redemptions, d.reversals, d.subsidy, d.consumption, d.wait, d.near}
 	if err := addCounter(ctx, tx, hourFigures, campaignID, hour, n...); err != nil {
 		return err
@@ -60,7 +58,7 @@ type voucherFacts struct {
 // hour it was made, and keeps the reach counters: a resident or merchant
 // counts while it has at least one live redemption of the campaign. The
 // caller passes the voucher's facts, which it has already read.
-func rollRedemption(ctx context.Context, tx *sqlx.Tx, red app.Redemption, v voucherFacts, sign int64) error {
+func rollRedemption(ctx context.Context, tx *Tx, red app.Redemption, v voucherFacts, sign int64) error {
 	d := rollupDelta{redemptions: sign, subsidy: sign * int64(red.DiscountFen), consumption: sign * int64(red.BillFen),
 		wait: sign * red.WaitS}
 	if nearThreshold(int64(red.BillFen), v.ThresholdFen) {
@@ -122,7 +120,7 @@ func nearThreshold(bill, threshold int64) bool {
 }
 
 // rollReversal counts a reversal in the hour it was made.
-func rollReversal(ctx context.Context, tx *sqlx.Tx, red app.Redemption, tierID int64, at time.Time) error {
+func rollReversal(ctx context.Context, tx *Tx, red app.Redemption, tierID int64, at time.Time) error {
 	return rollAdd(ctx, tx, red.CampaignID, tierID, red.MerchantID, shanghaiHour(at), rollupDelta{reversals: 1})
 }
 

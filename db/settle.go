@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"cqvoucher/app"
 )
 
@@ -64,7 +62,7 @@ func (s *Store) Statements(ctx context.Context, f app.StatementFilter) ([]app.St
 // paid-day guard.
 func (s *Store) MarkPaid(ctx context.Context, k app.StatementKey, by int64, audit app.AuditEntry) (app.Statement, error) {
 	var st app.Statement
-	err := s.txAt(ctx, func(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
+	err := s.txAt(ctx, func(ctx context.Context, tx *Tx, now time.Time) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO settlements (merchant_id, day, funding_district, redemptions, reversals, subsidy_fen, consumption_fen, paid_at, paid_by)
 			SELECT merchant_id, day, funding_district, redemptions, reversals, subsidy_fen, consumption_fen, ?, ? FROM (`+dayFigures+`
 				WHERE r.merchant_id = ? AND fc.district_code = ? GROUP BY r.merchant_id, day, funding_district)

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"cqvoucher/app"
 )
 
@@ -20,7 +18,7 @@ import (
 // once per period.
 func (s *Store) SaveSMSCode(ctx context.Context, c app.SMSCode, minInterval time.Duration, dailyCap int, budgets []app.SMSBudget) ([]app.SMSBudget, error) {
 	var filled []app.SMSBudget
-	err := s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		filled = filled[:0]
 		res, err := tx.ExecContext(ctx, `INSERT INTO sms_codes (phone, requester, code_hash, expires_at, attempts_left, sent_at, day, sent_today)
 			VALUES (?, ?, ?, ?, ?, ?, ?, 1)
@@ -68,7 +66,7 @@ func (s *Store) SaveSMSCode(ctx context.Context, c app.SMSCode, minInterval time
 // attempts left is void.
 func (s *Store) CheckSMSCode(ctx context.Context, phone, requester, codeHash string, now time.Time) error {
 	var verdict error
-	err := s.tx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *Tx) error {
 		var c app.SMSCode
 		err := tx.GetContext(ctx, &c, `SELECT phone, requester, code_hash, expires_at, attempts_left, sent_at, day FROM sms_codes
 			WHERE phone = ? AND requester IN (?, '') ORDER BY requester = '' LIMIT 1`, phone, requester)

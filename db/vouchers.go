@@ -52,7 +52,7 @@ type claimRules struct {
 func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, error) {
 	var id int64
 	var issued *app.Voucher // set when this call issued the voucher (not a replay)
-	err := s.txAt(ctx, func(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
+	err := s.txAt(ctx, func(ctx context.Context, tx *Tx, now time.Time) error {
 		issued = nil
 		if in.RequestKey != "" {
 			var prior struct {
@@ -192,7 +192,7 @@ func limitErr(err error, limit int) error {
 // the tier whose time has come, as app.ReleaseDue says (the same rule every
 // view reads through Campaign.AsOf): the first press after 10:00:00 sees
 // the 10:00 stock, and no clock job is needed.
-func releaseDueDrops(ctx context.Context, tx *sqlx.Tx, tierID int64, rollover bool, now time.Time) error {
+func releaseDueDrops(ctx context.Context, tx *Tx, tierID int64, rollover bool, now time.Time) error {
 	var due []app.Drop
 	if err := tx.SelectContext(ctx, &due, `SELECT `+dropCols+` FROM drops WHERE tier_id = ? AND released_at IS NULL AND opens_at <= ?`,
 		tierID, now.UTC()); err != nil || len(due) == 0 {
@@ -211,7 +211,7 @@ func releaseDueDrops(ctx context.Context, tx *sqlx.Tx, tierID int64, rollover bo
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, tx.Rebind(q), args...)
+	_, err = tx.ExecContext(ctx, q, args...)
 	return err
 }
 
@@ -251,7 +251,7 @@ const redemptionCols = `id, voucher_id, campaign_id, merchant_id, cashier_id, bi
 // Redeem carries out one redemption in one transaction; see app.RedeemInsert.
 func (s *Store) Redeem(ctx context.Context, in app.RedeemInsert) (app.Redemption, error) {
 	var red app.Redemption
-	err := s.txAt(ctx, func(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
+	err := s.txAt(ctx, func(ctx context.Context, tx *Tx, now time.Time) error {
 		// Replays first: a retry gets its stored receipt whatever happened
 		// since (the voucher expired, the campaign paused, the merchant
 		// was suspended), or the cashier would charge full price while the
@@ -326,7 +326,7 @@ func (s *Store) Redeem(ctx context.Context, in app.RedeemInsert) (app.Redemption
 
 // whyNotRedeemable names, inside the refused redemption's transaction and
 // at its time, the first condition of the guarded update that failed.
-func whyNotRedeemable(ctx context.Context, tx *sqlx.Tx, in app.RedeemInsert, now time.Time) error {
+func whyNotRedeemable(ctx context.Context, tx *Tx, in app.RedeemInsert, now time.Time) error {
 	var st struct {
 		Status    string     `db:"status"`
 		Lapsed    bool       `db:"lapsed"`
@@ -410,7 +410,7 @@ func (s *Store) LastReversal(ctx context.Context, voucherID int64) (*time.Time, 
 // redemption added.
 func (s *Store) Reverse(ctx context.Context, in app.ReverseInsert) (app.Redemption, error) {
 	var red app.Redemption
-	err := s.txAt(ctx, func(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
+	err := s.txAt(ctx, func(ctx context.Context, tx *Tx, now time.Time) error {
 		if err := tx.GetContext(ctx, &red, `SELECT `+redemptionCols+` FROM redemptions WHERE id = ? AND merchant_id = ?`,
 			in.RedemptionID, in.MerchantID); err != nil {
 			return notFound(err, "redemption_not_found")

@@ -7,8 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/jmoiron/sqlx"
 )
 
 // Group commit.
@@ -41,7 +39,7 @@ var errClosed = errors.New("db: store is closed")
 // writeStep is one write transaction's body waiting for the writer.
 type writeStep struct {
 	ctx  context.Context
-	fn   func(ctx context.Context, tx *sqlx.Tx, now time.Time) error
+	fn   func(ctx context.Context, tx *Tx, now time.Time) error
 	done chan error // buffered: the writer never waits for a caller
 }
 
@@ -105,7 +103,7 @@ func newGroupWriter(maxBatch int) *groupWriter {
 // with it). A caller whose context ends before its step starts gets the
 // context's error and nothing is written. fn's changes are committed only
 // if it returns nil, and txAt returns only after that commit.
-func (s *Store) txAt(ctx context.Context, fn func(ctx context.Context, tx *sqlx.Tx, now time.Time) error) error {
+func (s *Store) txAt(ctx context.Context, fn func(ctx context.Context, tx *Tx, now time.Time) error) error {
 	s.queued.Add(1)
 	defer s.queued.Add(-1)
 	if err := ctx.Err(); err != nil {
@@ -290,7 +288,7 @@ func (s *Store) runBatch(batch []*writeStep, results []error) {
 // its counter additions in sc (counters.go). A panic in
 // it is that step's error, not the end of the writer (and with it of
 // every later write).
-func runStep(step *writeStep, sc *stepCounters, tx *sqlx.Tx, now time.Time) (err error) {
+func runStep(step *writeStep, sc *stepCounters, tx *Tx, now time.Time) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("db: write step panicked: %v", r)
@@ -303,7 +301,7 @@ func runStep(step *writeStep, sc *stepCounters, tx *sqlx.Tx, now time.Time) (err
 // abortBatch rolls the transaction back after it broke: every step whose
 // result said success (those before from) is told it was not written, and
 // so is every step from on that had not run yet.
-func abortBatch(tx *sqlx.Tx, results []error, from int, err error) {
+func abortBatch(tx *Tx, results []error, from int, err error) {
 	_ = tx.Rollback()
 	for i := range results {
 		if results[i] == nil || i >= from {

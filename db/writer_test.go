@@ -9,8 +9,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/jmoiron/sqlx"
 )
 
 // Group commit, tested on a real SQLite file. Each test holds the writer
@@ -25,7 +23,7 @@ func heldWriter(t *testing.T, s *Store) (release func()) {
 	held, free := make(chan struct{}), make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
-		done <- s.tx(context.Background(), func(context.Context, *sqlx.Tx) error { close(held); <-free; return nil })
+		done <- s.tx(context.Background(), func(context.Context, *Tx) error { close(held); <-free; return nil })
 	}()
 	<-held
 	var once sync.Once
@@ -51,7 +49,7 @@ func waitQueued(t *testing.T, s *Store, n int) {
 
 func scratchTable(t *testing.T, s *Store) {
 	t.Helper()
-	if err := s.tx(context.Background(), func(ctx context.Context, tx *sqlx.Tx) error {
+	if err := s.tx(context.Background(), func(ctx context.Context, tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `CREATE TABLE scratch (name TEXT PRIMARY KEY)`)
 		return err
 	}); err != nil {
@@ -62,15 +60,15 @@ func scratchTable(t *testing.T, s *Store) {
 func scratchRows(t *testing.T, s *Store) []string {
 	t.Helper()
 	var names []string
-	if err := s.r.Select(&names, `SELECT name FROM scratch ORDER BY name`); err != nil {
+	if err := s.r.SelectContext(context.Background(), &names, `SELECT name FROM scratch ORDER BY name`); err != nil {
 		t.Fatal(err)
 	}
 	return names
 }
 
 // insertStep writes one scratch row, then fails with fail (nil: succeeds).
-func insertStep(name string, fail error) func(context.Context, *sqlx.Tx, time.Time) error {
-	return func(ctx context.Context, tx *sqlx.Tx, _ time.Time) error {
+func insertStep(name string, fail error) func(context.Context, *Tx, time.Time) error {
+	return func(ctx context.Context, tx *Tx, _ time.Time) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO scratch (name) VALUES (?)`, name); err != nil {
 			return err
 		}
@@ -81,7 +79,7 @@ func insertStep(name string, fail error) func(context.Context, *sqlx.Tx, time.Ti
 // queue hands steps to the writer from their own goroutines, in order
 // (each waits until the one before is in the queue), and returns a
 // function that waits for and returns every caller's answer.
-func queue(t *testing.T, s *Store, base int, steps ...func(context.Context, *sqlx.Tx, time.Time) error) func() []error {
+func queue(t *testing.T, s *Store, base int, steps ...func(context.Context, *Tx, time.Time) error) func() []error {
 	t.Helper()
 	answers := make([]error, len(steps))
 	var wg sync.WaitGroup
@@ -101,7 +99,7 @@ func TestGroupCommitSharesOneCommit(t *testing.T) {
 	release := heldWriter(t, s)
 	before := s.WriterStats()
 	const n = 40
-	steps := make([]func(context.Context, *sqlx.Tx, time.Time) error, n)
+	steps := make([]func(context.Context, *Tx, time.Time) error, n)
 	for i := range steps {
 		steps[i] = insertStep(fmt.Sprintf("r%02d", i), nil)
 	}
@@ -134,7 +132,7 @@ func TestRefusedStepRollsBackAlone(t *testing.T) {
 		insertStep("a", nil),
 		insertStep("b", refused),
 		insertStep("a", nil), // a UNIQUE failure: refused by SQL
-		func(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
+		func(ctx context.Context, tx *Tx, now time.Time) error {
 			_ = insertStep("p", nil)(ctx, tx, now)
 			panic("bug")
 		},
@@ -170,7 +168,7 @@ func TestBrokenTransactionFailsTheWholeBatch(t *testing.T) {
 	release := heldWriter(t, s)
 	answers := queue(t, s, 0,
 		insertStep("a", nil),
-		func(ctx context.Context, tx *sqlx.Tx, _ time.Time) error {
+		func(ctx context.Context, tx *Tx, _ time.Time) error {
 			_, err := tx.ExecContext(ctx, `ROLLBACK`)
 			return err
 		},
@@ -213,7 +211,7 @@ func TestCallerContextAndTheWriter(t *testing.T) {
 	started := make(chan struct{})
 	left := make(chan error, 1)
 	go func() {
-		left <- s.txAt(running, func(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
+		left <- s.txAt(running, func(ctx context.Context, tx *Tx, now time.Time) error {
 			close(started)
 			<-running.Done() // the caller leaves while its step runs
 			return insertStep("stayed", nil)(ctx, tx, now)

@@ -7,8 +7,6 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"cqvoucher/app"
 	"cqvoucher/app/token"
 	"cqvoucher/db"
@@ -119,7 +117,7 @@ func LoadSeason(ctx context.Context, st *db.Store, a *app.App, opt SeasonOptions
 	}
 
 	residents := claims/2 + 1
-	err = st.BulkTx(ctx, func(tx *sqlx.Tx) error {
+	err = st.BulkTx(ctx, func(tx *db.Tx) error {
 		var first int64
 		if err := tx.GetContext(ctx, &first, `SELECT COALESCE(MAX(id), 0) + 1 FROM residents`); err != nil {
 			return err

@@ -8,9 +8,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/jmoiron/sqlx"
-
 	"cqvoucher/app/apptest"
+	"cqvoucher/db"
 )
 
 // TestOverloadedClaimIsAnsweredAtOnce: while the writer's queue is full, a
@@ -28,7 +27,7 @@ func TestOverloadedClaimIsAnsweredAtOnce(t *testing.T) {
 	// Something holds the writer (a long write), so presses queue behind it.
 	release, held := make(chan struct{}), make(chan struct{})
 	go func() {
-		_ = e.Store.BulkTx(ctx, func(*sqlx.Tx) error { close(held); <-release; return nil })
+		_ = e.Store.BulkTx(ctx, func(*db.Tx) error { close(held); <-release; return nil })
 	}()
 	<-held
 	press := func(tok string) apptest.Response {

@@ -11,11 +11,10 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"cqvoucher/app"
 	"cqvoucher/app/apptest"
 	"cqvoucher/app/web"
+	"cqvoucher/db"
 	"cqvoucher/templates"
 )
 
@@ -127,7 +126,7 @@ func TestChangedTermsAskForConsentBeforeClaiming(t *testing.T) {
 		t.Fatal(err)
 	}
 	// An account from before consents were recorded has none on record.
-	if err := e.Store.BulkTx(ctx, func(tx *sqlx.Tx) error {
+	if err := e.Store.BulkTx(ctx, func(tx *db.Tx) error {
 		_, err := tx.Exec(`UPDATE residents SET consented_at = NULL, consent_version = NULL WHERE id = ?`, pageResident.ID)
 		return err
 	}); err != nil {

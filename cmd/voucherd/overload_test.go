@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/jmoiron/sqlx"
 
 	"cqvoucher/app/apptest"
+	"cqvoucher/db"
 )
 
 // TestBrowserOverloadedPressIsAnsweredAtOnce is a press of 领取 on a phone
@@ -37,7 +37,7 @@ func TestBrowserOverloadedPressIsAnsweredAtOnce(t *testing.T) {
 	// it is released.
 	release, held, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
 	go func() {
-		done <- e.Store.BulkTx(context.Background(), func(*sqlx.Tx) error { close(held); <-release; return nil })
+		done <- e.Store.BulkTx(context.Background(), func(*db.Tx) error { close(held); <-release; return nil })
 	}()
 	<-held
 	released := false

@@ -1,0 +1,187 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// One store, two databases.
+//
+// Every statement of the store is written once, with ? placeholders and
+// SQL that SQLite and PostgreSQL both read the same way (COALESCE, ON
+// CONFLICT, RETURNING, CASE). The few places where they differ (a local
+// day or hour from a stored time, SQLite's PRAGMAs) ask the dialect for
+// their fragment. DB and Tx are the only way the store reaches a database:
+// they rewrite the placeholders for PostgreSQL ($1, $2, … and ?N as $N),
+// so no statement can reach PostgreSQL unconverted, and each offers only
+// the methods the store uses.
+
+// dialect says which database the store runs on.
+type dialect struct {
+	postgres bool
+	rebound  sync.Map // statement as written → as PostgreSQL reads it
+}
+
+var sqliteDialect = &dialect{}
+
+// q is query as this database reads it.
+func (d *dialect) q(query string) string {
+	if !d.postgres {
+		return query
+	}
+	if v, ok := d.rebound.Load(query); ok {
+		return v.(string)
+	}
+	out := dollarPlaceholders(query)
+	d.rebound.Store(query, out) // statements are constants: the map stays small
+	return out
+}
+
+// dollarPlaceholders turns ? into $1, $2, … in order and ?N into $N,
+// leaving quoted text and identifiers alone.
+func dollarPlaceholders(query string) string {
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	var quote byte
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+			b.WriteByte(c)
+		case c == '\'' || c == '"':
+			quote = c
+			b.WriteByte(c)
+		case c == '?':
+			j := i + 1
+			for j < len(query) && query[j] >= '0' && query[j] <= '9' {
+				j++
+			}
+			b.WriteByte('$')
+			if j > i+1 {
+				b.WriteString(query[i+1 : j])
+				i = j - 1
+			} else {
+				n++
+				b.WriteString(strconv.Itoa(n))
+			}
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// localHour is the expression for the local (UTC+8) hour of a stored
+// time, as text "2006-01-02 15"; localDay the local day "2006-01-02".
+// Shanghai has kept UTC+8 without daylight saving since 1991, so a fixed
+// offset is exact for every time the product stores.
+func (d *dialect) localHour(col string) string {
+	if d.postgres {
+		return `to_char(` + col + ` AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24')`
+	}
+	return `strftime('%Y-%m-%d %H', ` + col + `, '+8 hours')`
+}
+
+func (d *dialect) localDay(col string) string {
+	if d.postgres {
+		return `to_char(` + col + ` AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD')`
+	}
+	return `date(` + col + `, '+8 hours')`
+}
+
+// DB is a pool of connections to the store's database.
+type DB struct {
+	db *sqlx.DB
+	d  *dialect
+}
+
+func (x *DB) GetContext(ctx context.Context, dest any, query string, args ...any) error {
+	return x.db.GetContext(ctx, dest, x.d.q(query), args...)
+}
+
+func (x *DB) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
+	return x.db.SelectContext(ctx, dest, x.d.q(query), args...)
+}
+
+func (x *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return x.db.ExecContext(ctx, x.d.q(query), args...)
+}
+
+func (x *DB) QueryRowxContext(ctx context.Context, query string, args ...any) *sqlx.Row {
+	return x.db.QueryRowxContext(ctx, x.d.q(query), args...)
+}
+
+func (x *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return x.db.QueryRowContext(ctx, x.d.q(query), args...)
+}
+
+func (x *DB) QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
+	return x.db.QueryxContext(ctx, x.d.q(query), args...)
+}
+
+// BeginTxx starts a transaction on one of the pool's connections.
+func (x *DB) BeginTxx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) {
+	tx, err := x.db.BeginTxx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Tx{tx: tx, d: x.d}, nil
+}
+
+// Tx is one transaction; its statements are written as for DB.
+type Tx struct {
+	tx *sqlx.Tx
+	d  *dialect
+}
+
+func (t *Tx) GetContext(ctx context.Context, dest any, query string, args ...any) error {
+	return t.tx.GetContext(ctx, dest, t.d.q(query), args...)
+}
+
+func (t *Tx) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
+	return t.tx.SelectContext(ctx, dest, t.d.q(query), args...)
+}
+
+func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(ctx, t.d.q(query), args...)
+}
+
+func (t *Tx) QueryRowxContext(ctx context.Context, query string, args ...any) *sqlx.Row {
+	return t.tx.QueryRowxContext(ctx, t.d.q(query), args...)
+}
+
+func (t *Tx) QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
+	return t.tx.QueryxContext(ctx, t.d.q(query), args...)
+}
+
+// Exec runs a statement outside any caller's context (the writer's
+// savepoints).
+func (t *Tx) Exec(query string, args ...any) (sql.Result, error) {
+	return t.tx.Exec(t.d.q(query), args...)
+}
+
+func (t *Tx) Commit() error   { return t.tx.Commit() }
+func (t *Tx) Rollback() error { return t.tx.Rollback() }
+
+func (x *DB) PingContext(ctx context.Context) error { return x.db.PingContext(ctx) }
+func (x *DB) Close() error                          { return x.db.Close() }
+
+// Connx reserves one connection, for what must run on a single
+// connection of its own (SQLite's checkpoints and migrations); its
+// statements are passed as written.
+func (x *DB) Connx(ctx context.Context) (*sqlx.Conn, error) { return x.db.Connx(ctx) }
+
+// PreparexContext prepares a statement for many executions in the
+// transaction (bulk loads).
+func (t *Tx) PreparexContext(ctx context.Context, query string) (*sqlx.Stmt, error) {
+	return t.tx.PreparexContext(ctx, t.d.q(query))
+}
