@@ -57,7 +57,7 @@ func (s *Store) CreatePendingOfficer(ctx context.Context, o *app.Officer, activa
 
 func (s *Store) insertOfficer(ctx context.Context, o *app.Officer, activationHash *string, expires *time.Time, audit app.AuditEntry) error {
 	return s.tx(ctx, func(ctx context.Context, tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO officers (username, display_name, password_hash, role, district_code, can_approve, created_at,
+		id, err := tx.insertID(ctx, `INSERT INTO officers (username, display_name, password_hash, role, district_code, can_approve, created_at,
 				created_by, activated_at, activation_hash, activation_expires_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, o.Username, o.Name, o.PasswordHash, o.Role, o.District, o.CanApprove, o.CreatedAt.UTC(),
 			o.CreatedBy, utcPtr(o.ActivatedAt), activationHash, expires)
@@ -67,9 +67,7 @@ func (s *Store) insertOfficer(ctx context.Context, o *app.Officer, activationHas
 		if err != nil {
 			return err
 		}
-		if o.ID, err = res.LastInsertId(); err != nil {
-			return err
-		}
+		o.ID = id
 		audit.EntityID = o.ID
 		return s.appendAudit(ctx, tx, &audit)
 	})
@@ -283,7 +281,7 @@ func (s *Store) CreateCashier(ctx context.Context, c *app.Cashier) error {
 	if c.Role == "" {
 		c.Role = app.CashierStaff
 	}
-	res, err := s.w.ExecContext(ctx, `INSERT INTO cashiers (merchant_id, username, display_name, password_hash, created_at, role)
+	id, err := s.w.insertID(ctx, `INSERT INTO cashiers (merchant_id, username, display_name, password_hash, created_at, role)
 		VALUES (?, ?, ?, ?, ?, ?)`, c.MerchantID, c.Username, c.Name, c.PasswordHash, c.CreatedAt.UTC(), c.Role)
 	if isUnique(err) {
 		return app.Conflict("username_taken")
@@ -291,7 +289,7 @@ func (s *Store) CreateCashier(ctx context.Context, c *app.Cashier) error {
 	if err != nil {
 		return err
 	}
-	c.ID, err = res.LastInsertId()
+	c.ID = id
 	return err
 }
 
@@ -307,7 +305,7 @@ func (s *Store) MerchantByID(ctx context.Context, id int64) (app.Merchant, error
 
 // CreateMerchant adds a merchant.
 func (s *Store) CreateMerchant(ctx context.Context, m *app.Merchant) error {
-	res, err := s.w.ExecContext(ctx, `INSERT INTO merchants (name, district_code, category_code, address, status, created_at)
+	id, err := s.w.insertID(ctx, `INSERT INTO merchants (name, district_code, category_code, address, status, created_at)
 		VALUES (?, ?, ?, ?, ?, ?)`, m.Name, m.District, m.Category, m.Address, m.Status, m.CreatedAt.UTC())
 	if isUnique(err) {
 		return app.Conflict("merchant_exists")
@@ -315,7 +313,7 @@ func (s *Store) CreateMerchant(ctx context.Context, m *app.Merchant) error {
 	if err != nil {
 		return err
 	}
-	m.ID, err = res.LastInsertId()
+	m.ID = id
 	return err
 }
 
@@ -365,7 +363,7 @@ func (s *Store) Merchants(ctx context.Context, district string) ([]app.Merchant,
 // in one transaction: both or neither.
 func (s *Store) CreateMerchantWithOwner(ctx context.Context, m *app.Merchant, owner *app.Cashier) error {
 	return s.tx(ctx, func(ctx context.Context, tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO merchants (name, district_code, category_code, address, status, created_at,
+		id, err := tx.insertID(ctx, `INSERT INTO merchants (name, district_code, category_code, address, status, created_at,
 			uscc, uscc_checksum_ok, contact_name, contact_phone_sealed, settlement_account_sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			m.Name, m.District, m.Category, m.Address, m.Status, m.CreatedAt.UTC(), m.USCC, m.USCCChecksumOK,
 			m.ContactName, m.PhoneSealed, m.AccountSealed)
@@ -375,11 +373,9 @@ func (s *Store) CreateMerchantWithOwner(ctx context.Context, m *app.Merchant, ow
 		if err != nil {
 			return err
 		}
-		if m.ID, err = res.LastInsertId(); err != nil {
-			return err
-		}
+		m.ID = id
 		owner.MerchantID = m.ID
-		res, err = tx.ExecContext(ctx, `INSERT INTO cashiers (merchant_id, username, display_name, password_hash, created_at, role)
+		id, err = tx.insertID(ctx, `INSERT INTO cashiers (merchant_id, username, display_name, password_hash, created_at, role)
 			VALUES (?, ?, ?, ?, ?, ?)`, owner.MerchantID, owner.Username, owner.Name, owner.PasswordHash, owner.CreatedAt.UTC(), owner.Role)
 		if isUnique(err) {
 			return app.Conflict("username_taken")
@@ -387,7 +383,7 @@ func (s *Store) CreateMerchantWithOwner(ctx context.Context, m *app.Merchant, ow
 		if err != nil {
 			return err
 		}
-		owner.ID, err = res.LastInsertId()
+		owner.ID = id
 		return err
 	})
 }

@@ -24,7 +24,7 @@ const dropCols = `id, campaign_id, tier_id, opens_at, quantity, released_at`
 // merchant lists, and its audit record, in one transaction.
 func (s *Store) CreateCampaign(ctx context.Context, c *app.Campaign, audit app.AuditEntry) error {
 	return s.tx(ctx, func(ctx context.Context, tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO campaigns (name, season, district_code, category_code, budget_fen, status,
+		id, err := tx.insertID(ctx, `INSERT INTO campaigns (name, season, district_code, category_code, budget_fen, status,
 			claim_starts_at, claim_ends_at, validity_mode, valid_days, valid_from, valid_until,
 			per_resident_limit, per_day_limit, per_tier_limit, release_mode, drop_rollover, recycle_expired, require_real_name, created_by, created_at,
 			max_bill_fen)
@@ -36,9 +36,7 @@ func (s *Store) CreateCampaign(ctx context.Context, c *app.Campaign, audit app.A
 		if err != nil {
 			return err
 		}
-		if c.ID, err = res.LastInsertId(); err != nil {
-			return err
-		}
+		c.ID = id
 		if err := insertParts(ctx, tx, c); err != nil {
 			return err
 		}
@@ -70,27 +68,23 @@ func insertParts(ctx context.Context, tx *Tx, c *app.Campaign) error {
 	for i := range c.Tiers {
 		t := &c.Tiers[i]
 		t.CampaignID = c.ID
-		res, err := tx.ExecContext(ctx, `INSERT INTO tiers (campaign_id, face_fen, threshold_fen, quantity, released, remaining)
+		id, err := tx.insertID(ctx, `INSERT INTO tiers (campaign_id, face_fen, threshold_fen, quantity, released, remaining)
 		VALUES (?, ?, ?, ?, ?, ?)`, c.ID, t.FaceFen, t.ThresholdFen, t.Quantity, t.Released, t.Remaining)
 		if err != nil {
 			return err
 		}
-		if t.ID, err = res.LastInsertId(); err != nil {
-			return err
-		}
+		t.ID = id
 	}
 	// Drops name their tier by index until the tiers have ids.
 	for i := range c.Drops {
 		d := &c.Drops[i]
 		d.CampaignID, d.TierID = c.ID, c.Tiers[d.TierID].ID
-		res, err := tx.ExecContext(ctx, `INSERT INTO drops (campaign_id, tier_id, opens_at, quantity) VALUES (?, ?, ?, ?)`,
+		id, err := tx.insertID(ctx, `INSERT INTO drops (campaign_id, tier_id, opens_at, quantity) VALUES (?, ?, ?, ?)`,
 			c.ID, d.TierID, d.OpensAt.UTC(), d.Quantity)
 		if err != nil {
 			return err
 		}
-		if d.ID, err = res.LastInsertId(); err != nil {
-			return err
-		}
+		d.ID = id
 	}
 	return nil
 }

@@ -3,9 +3,11 @@ package db
 import (
 	"context"
 	"database/sql"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -24,21 +26,57 @@ import (
 // dialect says which database the store runs on.
 type dialect struct {
 	postgres bool
-	rebound  sync.Map // statement as written → as PostgreSQL reads it
+	rebound  sync.Map     // statement as written → as this database reads it
+	kept     atomic.Int64 // entries in rebound
 }
 
 var sqliteDialect = &dialect{}
 
-// q is query as this database reads it.
-func (d *dialect) q(query string) string {
-	if !d.postgres {
+// Statements write what the two databases spell differently as one of
+// these functions, which q expands:
+//
+//	local_day(t)   the Asia/Shanghai day of a stored time, text "2006-01-02"
+//	local_hour(t)  its hour, text "2006-01-02 15"
+//	least(a, b)    the smaller of two values (SQLite's two-argument MIN)
+//
+// Shanghai has kept UTC+8 without daylight saving since 1991, so SQLite's
+// fixed '+8 hours' is exact for every time the product stores.
+var (
+	localDayCall  = regexp.MustCompile(`local_day\(([^()]+)\)`)
+	localHourCall = regexp.MustCompile(`local_hour\(([^()]+)\)`)
+)
+
+func (d *dialect) expand(query string) string {
+	if !strings.Contains(query, "local_") && !strings.Contains(query, "least(") {
 		return query
 	}
+	if d.postgres {
+		query = localDayCall.ReplaceAllString(query, `to_char(($1) AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD')`)
+		return localHourCall.ReplaceAllString(query, `to_char(($1) AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24')`)
+	}
+	query = localDayCall.ReplaceAllString(query, `date($1, '+8 hours')`)
+	query = localHourCall.ReplaceAllString(query, `strftime('%Y-%m-%d %H', $1, '+8 hours')`)
+	return strings.ReplaceAll(query, "least(", "MIN(")
+}
+
+// maxKept bounds the statements kept rewritten: statements are constants,
+// but a list expanded to its length (sqlx.In) makes one per length.
+const maxKept = 4096
+
+// q is query as this database reads it.
+func (d *dialect) q(query string) string {
 	if v, ok := d.rebound.Load(query); ok {
 		return v.(string)
 	}
-	out := dollarPlaceholders(query)
-	d.rebound.Store(query, out) // statements are constants: the map stays small
+	out := d.expand(query)
+	if d.postgres {
+		out = dollarPlaceholders(out)
+	}
+	if d.kept.Load() < maxKept {
+		if _, loaded := d.rebound.LoadOrStore(query, out); !loaded {
+			d.kept.Add(1)
+		}
+	}
 	return out
 }
 
@@ -78,24 +116,6 @@ func dollarPlaceholders(query string) string {
 		}
 	}
 	return b.String()
-}
-
-// localHour is the expression for the local (UTC+8) hour of a stored
-// time, as text "2006-01-02 15"; localDay the local day "2006-01-02".
-// Shanghai has kept UTC+8 without daylight saving since 1991, so a fixed
-// offset is exact for every time the product stores.
-func (d *dialect) localHour(col string) string {
-	if d.postgres {
-		return `to_char(` + col + ` AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24')`
-	}
-	return `strftime('%Y-%m-%d %H', ` + col + `, '+8 hours')`
-}
-
-func (d *dialect) localDay(col string) string {
-	if d.postgres {
-		return `to_char(` + col + ` AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD')`
-	}
-	return `date(` + col + `, '+8 hours')`
 }
 
 // DB is a pool of connections to the store's database.
@@ -184,4 +204,19 @@ func (x *DB) Connx(ctx context.Context) (*sqlx.Conn, error) { return x.db.Connx(
 // transaction (bulk loads).
 func (t *Tx) PreparexContext(ctx context.Context, query string) (*sqlx.Stmt, error) {
 	return t.tx.PreparexContext(ctx, t.d.q(query))
+}
+
+// insertID runs an INSERT and returns the id of the row it inserted, by
+// RETURNING id (PostgreSQL has no LastInsertId); an INSERT … SELECT that
+// inserted nothing answers sql.ErrNoRows.
+func (t *Tx) insertID(ctx context.Context, query string, args ...any) (int64, error) {
+	var id int64
+	err := t.QueryRowxContext(ctx, query+` RETURNING id`, args...).Scan(&id)
+	return id, err
+}
+
+func (x *DB) insertID(ctx context.Context, query string, args ...any) (int64, error) {
+	var id int64
+	err := x.QueryRowxContext(ctx, query+` RETURNING id`, args...).Scan(&id)
+	return id, err
 }

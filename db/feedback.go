@@ -2,6 +2,8 @@ package db
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 
 	"cqvoucher/app"
@@ -27,23 +29,19 @@ const feedbackSelect = `SELECT f.id, f.resident_id, f.district_code, f.category,
 func (s *Store) CreateFeedback(ctx context.Context, f *app.Feedback, dailyCap int, audit app.AuditEntry) error {
 	return s.txAt(ctx, func(ctx context.Context, tx *Tx, now time.Time) error {
 		day := app.LocalDay(now)
-		res, err := tx.ExecContext(ctx, `INSERT INTO feedback (resident_id, district_code, category, body, voucher_id, redemption_id,
+		id, err := tx.insertID(ctx, `INSERT INTO feedback (resident_id, district_code, category, body, voucher_id, redemption_id,
 				status, created_at, local_day)
 			SELECT ?, ?, ?, ?, ?, (SELECT MAX(id) FROM redemptions WHERE voucher_id = ?), ?, ?, ?
 			WHERE (SELECT COUNT(*) FROM feedback WHERE resident_id = ? AND local_day = ?) < ?`,
 			f.ResidentID, f.District, f.Category, f.Body, f.VoucherID, f.VoucherID, app.FeedbackOpen, now, day,
 			f.ResidentID, day, dailyCap)
+		if errors.Is(err, sql.ErrNoRows) {
+			return app.RateLimited("feedback_too_frequent") // the day's cap: the SELECT gave no row to insert
+		}
 		if err != nil {
 			return err
 		}
-		if n, err := affected(res); err != nil {
-			return err
-		} else if n != 1 {
-			return app.RateLimited("feedback_too_frequent")
-		}
-		if f.ID, err = res.LastInsertId(); err != nil {
-			return err
-		}
+		f.ID = id
 		f.CreatedAt, f.LocalDay, f.Status = now, day, app.FeedbackOpen
 		if err := tx.GetContext(ctx, &f.RedemptionID, `SELECT redemption_id FROM feedback WHERE id = ?`, f.ID); err != nil {
 			return err

@@ -46,9 +46,9 @@ var derivedTables = []derivedTable{
 	// The day and tier counters exist only where the campaign has that
 	// limit: the claim keeps them only then.
 	{table: "resident_day_claims", keys: []string{"campaign_id", "resident_id", "day"}, values: []string{"claimed"},
-		recount: `SELECT v.campaign_id, v.resident_id, ` + voucherDay + ` AS day, COUNT(*) AS claimed
+		recount: `SELECT v.campaign_id, v.resident_id, local_day(v.claimed_at) AS day, COUNT(*) AS claimed
 			FROM vouchers v JOIN campaigns c ON c.id = v.campaign_id WHERE c.per_day_limit > 0
-			GROUP BY v.campaign_id, v.resident_id, ` + voucherDay},
+			GROUP BY v.campaign_id, v.resident_id, local_day(v.claimed_at)`},
 	{table: "resident_tier_claims", keys: []string{"tier_id", "resident_id"}, values: []string{"claimed"},
 		recount: `SELECT v.tier_id, v.resident_id, COUNT(*) AS claimed
 			FROM vouchers v JOIN campaigns c ON c.id = v.campaign_id WHERE c.per_tier_limit > 0
@@ -68,10 +68,6 @@ var derivedTables = []derivedTable{
 		recount: `SELECT r.campaign_id, v.resident_id, r.merchant_id, COUNT(*) FROM ` + liveRedemptions + `
 			GROUP BY r.campaign_id, v.resident_id, r.merchant_id`},
 }
-
-// voucherDay is the Asia/Shanghai date of a voucher's claim, the day its
-// per-day limit counts it in (China keeps no daylight saving).
-const voucherDay = `date(v.claimed_at, '+8 hours')`
 
 // counter is a column of a row that recounts the rows belonging to it.
 type counter struct{ col, recount string }

@@ -149,17 +149,17 @@ func (s *Store) RollupParts(ctx context.Context, campaignID int64) (report.Parts
 // raw recomputation and the rebuild read the same definition.
 func rawEvents(campaign string) string {
 	return `
-	SELECT v.campaign_id, strftime('%Y-%m-%d %H', v.claimed_at, '+8 hours') AS hour, v.tier_id, 0 AS merchant_id,
+	SELECT v.campaign_id, local_hour(v.claimed_at) AS hour, v.tier_id, 0 AS merchant_id,
 		1 AS claims, 0 AS redemptions, 0 AS reversals, 0 AS subsidy_fen, 0 AS consumption_fen, 0 AS claim_to_redeem_s, 0 AS near_threshold
 	FROM vouchers v WHERE v.campaign_id ` + campaign + `
 	UNION ALL
-	SELECT r.campaign_id, strftime('%Y-%m-%d %H', r.created_at, '+8 hours'), v.tier_id, r.merchant_id, 0, 1, 0, r.discount_fen, r.bill_fen,
+	SELECT r.campaign_id, local_hour(r.created_at), v.tier_id, r.merchant_id, 0, 1, 0, r.discount_fen, r.bill_fen,
 		r.wait_s,
 		CASE WHEN t.threshold_fen > 0 AND r.bill_fen * 100 < t.threshold_fen * 105 THEN 1 ELSE 0 END
 	FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id JOIN tiers t ON t.id = v.tier_id
 	WHERE r.campaign_id ` + campaign + ` AND r.reversed_at IS NULL
 	UNION ALL
-	SELECT r.campaign_id, strftime('%Y-%m-%d %H', r.reversed_at, '+8 hours'), v.tier_id, r.merchant_id, 0, 0, 1, 0, 0, 0, 0
+	SELECT r.campaign_id, local_hour(r.reversed_at), v.tier_id, r.merchant_id, 0, 0, 1, 0, 0, 0, 0
 	FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id WHERE r.campaign_id ` + campaign + ` AND r.reversed_at IS NOT NULL`
 }
 

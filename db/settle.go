@@ -7,19 +7,11 @@ import (
 	"cqvoucher/app"
 )
 
-// shanghaiDay is the Asia/Shanghai date of a stored UTC time. China keeps
-// no daylight saving, so a fixed +8 hours is exact. (SQLite's date(); a
-// PostgreSQL store would use AT TIME ZONE.)
-const shanghaiDay = `date(r.created_at, '+8 hours')`
-
-// shanghaiDayOf is shanghaiDay for any column.
-func shanghaiDayOf(col string) string { return `date(` + col + `, '+8 hours')` }
-
 // dayFigures sums one merchant-day of one funding district (the district
 // of the redemptions' campaigns, whose fund pays them): live redemptions
 // count and money; reversed ones are counted as reversals and owe nothing.
 // Callers group by merchant_id, day, funding_district.
-const dayFigures = `SELECT r.merchant_id, ` + shanghaiDay + ` AS day, fc.district_code AS funding_district,
+const dayFigures = `SELECT r.merchant_id, local_day(r.created_at) AS day, fc.district_code AS funding_district,
 	SUM(CASE WHEN r.reversed_at IS NULL THEN 1 ELSE 0 END) AS redemptions,
 	SUM(CASE WHEN r.reversed_at IS NULL THEN 0 ELSE 1 END) AS reversals,
 	SUM(CASE WHEN r.reversed_at IS NULL THEN r.discount_fen ELSE 0 END) AS subsidy_fen,
@@ -66,9 +58,9 @@ func (s *Store) MarkPaid(ctx context.Context, k app.StatementKey, by int64, audi
 		res, err := tx.ExecContext(ctx, `INSERT INTO settlements (merchant_id, day, funding_district, redemptions, reversals, subsidy_fen, consumption_fen, paid_at, paid_by)
 			SELECT merchant_id, day, funding_district, redemptions, reversals, subsidy_fen, consumption_fen, ?, ? FROM (`+dayFigures+`
 				WHERE r.merchant_id = ? AND fc.district_code = ? GROUP BY r.merchant_id, day, funding_district)
-			WHERE day = ? AND day < date(?, '+8 hours')
+			WHERE day = ? AND day < ?
 			ON CONFLICT (merchant_id, day, funding_district) DO NOTHING`,
-			now, by, k.MerchantID, k.FundingDistrict, k.Day, now.Format("2006-01-02 15:04:05.999999999"))
+			now, by, k.MerchantID, k.FundingDistrict, k.Day, app.LocalDay(now))
 		if err := guarded(res, err)("already_paid_or_empty"); err != nil {
 			var n int
 			if gerr := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM settlements WHERE merchant_id = ? AND day = ? AND funding_district = ?`,

@@ -145,13 +145,11 @@ func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, err
 		if in.RequestKey != "" {
 			key = in.RequestKey
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO vouchers (code, campaign_id, tier_id, resident_id, slot, request_key, status,
+		var err error
+		id, err = tx.insertID(ctx, `INSERT INTO vouchers (code, campaign_id, tier_id, resident_id, slot, request_key, status,
 			token, claimed_at, expires_at, valid_from) VALUES (?, ?, ?, ?, ?, ?, 'claimed', ?, ?, ?, ?)`,
 			in.Code, in.CampaignID, in.TierID, in.ResidentID, slot, key, in.Token, now, in.ExpiresAt.UTC(), utcPtr(in.ValidFrom))
 		if err != nil {
-			return err
-		}
-		if id, err = res.LastInsertId(); err != nil {
 			return err
 		}
 		// The new voucher as voucherSelect would read it back: every
@@ -283,7 +281,7 @@ func (s *Store) Redeem(ctx context.Context, in app.RedeemInsert) (app.Redemption
 			AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = vouchers.campaign_id AND c.status IN ('approved', 'ended')
 				AND ? <= c.max_bill_fen)
 			AND EXISTS (SELECT 1 FROM tiers t WHERE t.id = vouchers.tier_id AND t.campaign_id = vouchers.campaign_id
-				AND ? >= t.threshold_fen AND ? = MIN(t.face_fen, ?))
+				AND ? >= t.threshold_fen AND ? = least(t.face_fen, ?))
 			AND EXISTS (SELECT 1 FROM merchants WHERE id = ? AND status = 'approved')
 			AND NOT EXISTS (SELECT 1 FROM settlements p WHERE p.merchant_id = ? AND p.day = ?
 				AND p.funding_district = (SELECT district_code FROM campaigns c WHERE c.id = vouchers.campaign_id))
@@ -300,15 +298,13 @@ func (s *Store) Redeem(ctx context.Context, in app.RedeemInsert) (app.Redemption
 		red = app.Redemption{VoucherID: in.VoucherID, CampaignID: v.CampaignID, MerchantID: in.MerchantID, CashierID: in.CashierID,
 			BillFen: in.BillFen, DiscountFen: in.DiscountFen, IdempotencyKey: in.Key, CreatedAt: now,
 			WaitS: app.ClaimToRedeemSeconds(v.ClaimedAt, now)}
-		res, err := tx.ExecContext(ctx, `INSERT INTO redemptions (voucher_id, campaign_id, merchant_id, cashier_id, bill_fen,
+		id, err := tx.insertID(ctx, `INSERT INTO redemptions (voucher_id, campaign_id, merchant_id, cashier_id, bill_fen,
 			discount_fen, idempotency_key, created_at, wait_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			red.VoucherID, red.CampaignID, red.MerchantID, red.CashierID, red.BillFen, red.DiscountFen, red.IdempotencyKey, red.CreatedAt, red.WaitS)
 		if err != nil {
 			return err
 		}
-		if red.ID, err = res.LastInsertId(); err != nil {
-			return err
-		}
+		red.ID = id
 		if _, err := tx.ExecContext(ctx, `UPDATE tiers SET redeemed_count = redeemed_count + 1 WHERE id = ?`, v.TierID); err != nil {
 			return err
 		}
@@ -426,7 +422,7 @@ func (s *Store) Reverse(ctx context.Context, in app.ReverseInsert) (app.Redempti
 		// leave the merchant paid for a subsidy the campaign no longer counts.
 		if err := guarded(tx.ExecContext(ctx, `UPDATE redemptions SET reversed_at = ?, reversed_by = ?
 			WHERE id = ? AND merchant_id = ? AND reversed_at IS NULL AND created_at >= ?
-			AND NOT EXISTS (SELECT 1 FROM settlements p WHERE p.merchant_id = redemptions.merchant_id AND p.day = `+shanghaiDayOf("redemptions.created_at")+`
+			AND NOT EXISTS (SELECT 1 FROM settlements p WHERE p.merchant_id = redemptions.merchant_id AND p.day = local_day(redemptions.created_at)
 				AND p.funding_district = (SELECT district_code FROM campaigns c WHERE c.id = redemptions.campaign_id))`,
 			now, in.CashierID, in.RedemptionID, in.MerchantID, window))("day_closed"); err != nil {
 			return err
