@@ -59,7 +59,7 @@ func invariants() []invariant {
 	limit := func(name, noun, table, join, limitCol, who string) invariant {
 		d := derivedNamed(table)
 		return invariant{name: name, noun: noun,
-			total: `SELECT COUNT(*) FROM (` + d.recount + `)`,
+			total: `SELECT COUNT(*) FROM (` + d.recount + `) AS x`,
 			bad: `SELECT ` + who + ` || ': ' || x.claimed || ' vouchers, limit ' || c.` + limitCol + `
 				FROM (` + d.recount + `) x ` + join + ` WHERE x.claimed > c.` + limitCol}
 	}
@@ -67,14 +67,14 @@ func invariants() []invariant {
 		{name: "issued ≤ released ≤ quantity", noun: "tiers",
 			total: `SELECT COUNT(*) FROM tiers`,
 			bad: `SELECT 'tier ' || id || ': issued ' || issued || ', released ' || released || ', quantity ' || quantity
-				FROM (SELECT id, released, quantity, ` + issued + ` AS issued FROM tiers) WHERE issued > released OR released > quantity`},
+				FROM (SELECT id, released, quantity, ` + issued + ` AS issued FROM tiers) AS t WHERE issued > released OR released > quantity`},
 		// Committed is what the campaign may still have to pay at most:
 		// every voucher it planned, less those that expired unredeemed.
 		{name: "committed ≤ budget", noun: "campaigns",
 			total: `SELECT COUNT(*) FROM campaigns`,
 			bad: `SELECT 'campaign ' || id || ': committed ' || committed || ' fen, budget ' || budget_fen || ' fen'
 				FROM (SELECT c.id, c.budget_fen, (SELECT COALESCE(SUM(t.face_fen * (t.quantity - t.expired)), 0) FROM tiers t
-					WHERE t.campaign_id = c.id) AS committed FROM campaigns c) WHERE committed > budget_fen`},
+					WHERE t.campaign_id = c.id) AS committed FROM campaigns c) AS c WHERE committed > budget_fen`},
 		// Live vouchers are those that may still be spent: claimed, not
 		// redeemed, not counted as expired.
 		{name: "live face + subsidy ≤ budget", noun: "campaigns",
@@ -83,11 +83,11 @@ func invariants() []invariant {
 				FROM (SELECT id, budget_fen, ` + subsidy + ` AS spent_fen,
 					(SELECT COALESCE(SUM(t.face_fen), 0) FROM vouchers v JOIN tiers t ON t.id = v.tier_id
 						WHERE v.campaign_id = campaigns.id AND v.status = 'claimed' AND v.lapsed_at IS NULL) AS live_fen
-					FROM campaigns) WHERE live_fen + spent_fen > budget_fen`},
+					FROM campaigns) AS c WHERE live_fen + spent_fen > budget_fen`},
 		{name: "subsidy ≤ budget", noun: "campaigns",
 			total: `SELECT COUNT(*) FROM campaigns`,
 			bad: `SELECT 'campaign ' || id || ': subsidy ' || spent_fen || ' fen, budget ' || budget_fen || ' fen'
-				FROM (SELECT id, budget_fen, ` + subsidy + ` AS spent_fen FROM campaigns) WHERE spent_fen > budget_fen`},
+				FROM (SELECT id, budget_fen, ` + subsidy + ` AS spent_fen FROM campaigns) AS c WHERE spent_fen > budget_fen`},
 		// An expired voucher's face value was freed from the budget: it
 		// must never have been spent, now or after it lapsed.
 		{name: "no voucher both lapsed and redeemed", noun: "lapsed vouchers",
@@ -107,7 +107,7 @@ func invariants() []invariant {
 			total: `SELECT COUNT(*) FROM vouchers`,
 			bad: `SELECT 'voucher ' || id || ': ' || status || ' with ' || live || ' live redemptions'
 				FROM (SELECT v.id, v.status, (SELECT COUNT(*) FROM redemptions r WHERE r.voucher_id = v.id AND r.reversed_at IS NULL) AS live
-					FROM vouchers v) WHERE (status = 'redeemed' AND live <> 1) OR (status <> 'redeemed' AND live <> 0)`},
+					FROM vouchers v) AS v WHERE (status = 'redeemed' AND live <> 1) OR (status <> 'redeemed' AND live <> 0)`},
 		limit("no resident over the campaign limit", "residents × campaigns", "resident_claims", `JOIN campaigns c ON c.id = x.campaign_id`, "per_resident_limit",
 			`'resident ' || x.resident_id || ' in campaign ' || x.campaign_id`),
 		limit("no resident over the day limit", "residents × days", "resident_day_claims", `JOIN campaigns c ON c.id = x.campaign_id`, "per_day_limit",
@@ -163,9 +163,9 @@ func (d derivedTable) invariant() invariant {
 		stored AS (` + d.stored() + `) `
 	return invariant{name: d.table + " = recount", noun: "rows",
 		total: with + `SELECT COUNT(*) FROM stored`,
-		bad: with + `SELECT 'stored ' || ` + line + ` FROM (SELECT * FROM stored EXCEPT SELECT * FROM recount)
+		bad: with + `SELECT 'stored ' || ` + line + ` FROM (SELECT * FROM stored EXCEPT SELECT * FROM recount) AS s
 			UNION ALL
-			SELECT 'recount ' || ` + line + ` FROM (SELECT * FROM recount EXCEPT SELECT * FROM stored)`}
+			SELECT 'recount ' || ` + line + ` FROM (SELECT * FROM recount EXCEPT SELECT * FROM stored) AS r`}
 }
 
 func (inv invariant) check(ctx context.Context, q *Tx) (CheckResult, error) {
@@ -174,7 +174,7 @@ func (inv invariant) check(ctx context.Context, q *Tx) (CheckResult, error) {
 	if err := q.GetContext(ctx, &total, inv.total); err != nil {
 		return res, fmt.Errorf("db: check %q: %w", inv.name, err)
 	}
-	if err := q.GetContext(ctx, &bad, `SELECT COUNT(*) FROM (`+inv.bad+`)`); err != nil {
+	if err := q.GetContext(ctx, &bad, `SELECT COUNT(*) FROM (`+inv.bad+`) AS offending`); err != nil {
 		return res, fmt.Errorf("db: check %q: %w", inv.name, err)
 	}
 	if bad == 0 {
@@ -182,7 +182,7 @@ func (inv invariant) check(ctx context.Context, q *Tx) (CheckResult, error) {
 		return res, nil
 	}
 	var first []string
-	if err := q.SelectContext(ctx, &first, `SELECT * FROM (`+inv.bad+`) LIMIT ?`, shownOffenders); err != nil {
+	if err := q.SelectContext(ctx, &first, `SELECT * FROM (`+inv.bad+`) AS offending LIMIT ?`, shownOffenders); err != nil {
 		return res, fmt.Errorf("db: check %q: %w", inv.name, err)
 	}
 	res.Figures = fmt.Sprintf("%d %s, %d offending: %s", total, inv.noun, bad, strings.Join(first, "; "))

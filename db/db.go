@@ -81,9 +81,19 @@ type Store struct {
 	auditHash string
 }
 
-// Open opens (creating if needed) the database file at path and applies
-// the embedded migrations.
+// Open opens (creating if needed) the database file at path, or the
+// PostgreSQL database a postgres:// URL names, and applies the embedded
+// migrations.
 func Open(ctx context.Context, path string, opt Options) (*Store, error) {
+	if opt.AuditHash == "" {
+		opt.AuditHash = app.AuditSHA256
+	}
+	if IsPostgresURL(path) {
+		if !app.KnownAuditHash(opt.AuditHash) {
+			return nil, fmt.Errorf("db: unknown audit hash %q (%s or %s)", opt.AuditHash, app.AuditSHA256, app.AuditSM3)
+		}
+		return openPostgres(ctx, path, opt)
+	}
 	if opt.Synchronous == "" {
 		opt.Synchronous = "FULL"
 	}
@@ -201,7 +211,7 @@ func (c connector) Driver() driver.Driver                        { return c.drv 
 
 // Close closes the pools.
 func (s *Store) Close() error {
-	if s.ckpt == nil { // OpenReadOnly: one pool serves as both
+	if s.ckpt == nil { // OpenReadOnly and PostgreSQL: one pool serves as both
 		return s.r.Close()
 	}
 	s.stopWriter()
@@ -376,7 +386,8 @@ func notFound(err error, reason string) error {
 // isUnique reports a UNIQUE or PRIMARY KEY constraint failure.
 func isUnique(err error) bool {
 	var se sqlite3.Error
-	return errors.As(err, &se) && (se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey)
+	return errors.As(err, &se) && (se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey) ||
+		postgresUnique(err)
 }
 
 // affected returns RowsAffected, the proof that a guarded update happened.

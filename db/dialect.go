@@ -39,24 +39,59 @@ var sqliteDialect = &dialect{}
 //	local_hour(t)  its hour, text "2006-01-02 15"
 //	least(a, b)    the smaller of two values (SQLite's two-argument MIN)
 //
+// and SQLite's rowid, which keeps districts and categories in the order
+// they were inserted, is their seq column on PostgreSQL.
+//
 // Shanghai has kept UTC+8 without daylight saving since 1991, so SQLite's
 // fixed '+8 hours' is exact for every time the product stores.
 var (
 	localDayCall  = regexp.MustCompile(`local_day\(([^()]+)\)`)
 	localHourCall = regexp.MustCompile(`local_hour\(([^()]+)\)`)
+	rowidWord     = regexp.MustCompile(`\browid\b`)
 )
 
 func (d *dialect) expand(query string) string {
-	if !strings.Contains(query, "local_") && !strings.Contains(query, "least(") {
+	if !strings.Contains(query, "local_") && !strings.Contains(query, "least(") && !strings.Contains(query, "rowid") {
 		return query
 	}
 	if d.postgres {
+		query = rowidWord.ReplaceAllString(query, "seq")
 		query = localDayCall.ReplaceAllString(query, `to_char(($1) AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD')`)
 		return localHourCall.ReplaceAllString(query, `to_char(($1) AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24')`)
 	}
 	query = localDayCall.ReplaceAllString(query, `date($1, '+8 hours')`)
 	query = localHourCall.ReplaceAllString(query, `strftime('%Y-%m-%d %H', $1, '+8 hours')`)
 	return strings.ReplaceAll(query, "least(", "MIN(")
+}
+
+// args are a statement's arguments as this database takes them: the
+// store's 0/1 flags are integer columns in both (SQL compares them with
+// 0 and 1), and PostgreSQL, unlike SQLite, does not take a Go bool for an
+// integer.
+func (d *dialect) args(a []any) []any {
+	if !d.postgres {
+		return a
+	}
+	var out []any // a copy, made at the first bool: the caller's slice stays as it was
+	for i, v := range a {
+		if b, ok := v.(bool); ok {
+			if out == nil {
+				out = append([]any(nil), a...)
+			}
+			out[i] = boolInt(b)
+		}
+	}
+	if out == nil {
+		return a
+	}
+	return out
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // maxKept bounds the statements kept rewritten: statements are constants,
@@ -125,27 +160,27 @@ type DB struct {
 }
 
 func (x *DB) GetContext(ctx context.Context, dest any, query string, args ...any) error {
-	return x.db.GetContext(ctx, dest, x.d.q(query), args...)
+	return x.db.GetContext(ctx, dest, x.d.q(query), x.d.args(args)...)
 }
 
 func (x *DB) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
-	return x.db.SelectContext(ctx, dest, x.d.q(query), args...)
+	return x.db.SelectContext(ctx, dest, x.d.q(query), x.d.args(args)...)
 }
 
 func (x *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return x.db.ExecContext(ctx, x.d.q(query), args...)
+	return x.db.ExecContext(ctx, x.d.q(query), x.d.args(args)...)
 }
 
 func (x *DB) QueryRowxContext(ctx context.Context, query string, args ...any) *sqlx.Row {
-	return x.db.QueryRowxContext(ctx, x.d.q(query), args...)
+	return x.db.QueryRowxContext(ctx, x.d.q(query), x.d.args(args)...)
 }
 
 func (x *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return x.db.QueryRowContext(ctx, x.d.q(query), args...)
+	return x.db.QueryRowContext(ctx, x.d.q(query), x.d.args(args)...)
 }
 
 func (x *DB) QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
-	return x.db.QueryxContext(ctx, x.d.q(query), args...)
+	return x.db.QueryxContext(ctx, x.d.q(query), x.d.args(args)...)
 }
 
 // BeginTxx starts a transaction on one of the pool's connections.
@@ -164,29 +199,29 @@ type Tx struct {
 }
 
 func (t *Tx) GetContext(ctx context.Context, dest any, query string, args ...any) error {
-	return t.tx.GetContext(ctx, dest, t.d.q(query), args...)
+	return t.tx.GetContext(ctx, dest, t.d.q(query), t.d.args(args)...)
 }
 
 func (t *Tx) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
-	return t.tx.SelectContext(ctx, dest, t.d.q(query), args...)
+	return t.tx.SelectContext(ctx, dest, t.d.q(query), t.d.args(args)...)
 }
 
 func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(ctx, t.d.q(query), args...)
+	return t.tx.ExecContext(ctx, t.d.q(query), t.d.args(args)...)
 }
 
 func (t *Tx) QueryRowxContext(ctx context.Context, query string, args ...any) *sqlx.Row {
-	return t.tx.QueryRowxContext(ctx, t.d.q(query), args...)
+	return t.tx.QueryRowxContext(ctx, t.d.q(query), t.d.args(args)...)
 }
 
 func (t *Tx) QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
-	return t.tx.QueryxContext(ctx, t.d.q(query), args...)
+	return t.tx.QueryxContext(ctx, t.d.q(query), t.d.args(args)...)
 }
 
 // Exec runs a statement outside any caller's context (the writer's
 // savepoints).
 func (t *Tx) Exec(query string, args ...any) (sql.Result, error) {
-	return t.tx.Exec(t.d.q(query), args...)
+	return t.tx.Exec(t.d.q(query), t.d.args(args)...)
 }
 
 func (t *Tx) Commit() error   { return t.tx.Commit() }

@@ -110,6 +110,9 @@ func (s *Store) txAt(ctx context.Context, fn func(ctx context.Context, tx *Tx, n
 		return err
 	}
 	g := s.writer
+	if s.Postgres() {
+		return s.runOnPool(&writeStep{ctx: ctx, fn: fn})
+	}
 	if g == nil { // OpenReadOnly: no writer; the write fails on the read-only file
 		err := s.runAlone(&writeStep{ctx: ctx, fn: fn})
 		return err
@@ -195,6 +198,22 @@ func (s *Store) runAlone(step *writeStep) error {
 	s.runBatch([]*writeStep{step}, errs)
 	s.noteWrite(errs[0])
 	return errs[0]
+}
+
+// runOnPool runs a step as its own transaction on PostgreSQL's pool, on
+// its caller's goroutine: many run at once, in this process and in
+// others, and the server's row locks and constraints order them. One that
+// the server ended as a deadlock's victim is run again from the start; it
+// decides again from the stored state, so nothing is written twice.
+func (s *Store) runOnPool(step *writeStep) error {
+	const tries = 5
+	var err error
+	for try := 0; try < tries; try++ {
+		if err = s.runAlone(step); !retryable(err) {
+			return err
+		}
+	}
+	return err
 }
 
 // runBatch runs the steps in one transaction and sets results[i] to what

@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -109,7 +108,7 @@ type Env struct {
 	SMS    *SMS
 	Server *httptest.Server
 	Web    *web.Server
-	Path   string // the database file
+	Path   string // the database file, or the PostgreSQL URL
 
 	booksUnchecked string // why this test's books are not checked at its end (SkipBooksCheck)
 
@@ -126,13 +125,15 @@ type Options struct {
 	Identity    app.IdentityVerifier // default checksum only
 	// AdmissionQueue bounds the writer's queue for claims (default app.DefaultConfig's).
 	AdmissionQueue int
+	// Backend is the database the store runs on (default SQLite; see EachBackend).
+	Backend Backend
 }
 
 // New builds an environment that lives as long as the test.
 func New(t testing.TB, opt Options) *Env {
 	t.Helper()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "voucher.db")
+	path := database(t, opt.Backend)
 	// The test clock starts a quarter second past the hour and tests move
 	// it in sub-second steps: whole seconds once hid a rounding bug.
 	clock := &Clock{t: time.Date(2026, 11, 25, 2, 0, 0, 250_000_000, time.UTC)}
