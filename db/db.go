@@ -81,6 +81,9 @@ type Store struct {
 	auditHash string
 }
 
+// Store is checked against app.Store here, not only where cmd wires it.
+var _ app.Store = (*Store)(nil)
+
 // Open opens (creating if needed) the database file at path and applies
 // the embedded migrations.
 func Open(ctx context.Context, path string, opt Options) (*Store, error) {
