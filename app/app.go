@@ -1,6 +1,6 @@
 // Package app is the domain of the voucher system: campaigns, claims,
 // redemptions and the rules that carry money. It knows no HTTP and no SQL;
-// storage is the Store interface, implemented by package db.
+// storage is the Store interface (store.go), implemented by package db.
 package app
 
 import (
@@ -14,123 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"cqvoucher/app/report"
 	"cqvoucher/app/token"
 )
-
-// Store is what the domain needs from storage. Every method that moves
-// money or stock is one transaction with guarded updates inside the
-// implementation; callers never read-then-write.
-type Store interface {
-	Ping(ctx context.Context) error
-	Districts(ctx context.Context) ([]District, error)
-	Categories(ctx context.Context) ([]Category, error)
-
-	OfficerByUsername(ctx context.Context, username string) (Officer, error)
-	OfficerByID(ctx context.Context, id int64) (Officer, error)
-	CashierByUsername(ctx context.Context, username string) (Cashier, error)
-	CashierByID(ctx context.Context, id int64) (Cashier, error)
-	MerchantByID(ctx context.Context, id int64) (Merchant, error)
-	Merchants(ctx context.Context, district string) ([]Merchant, error)
-	CreateMerchantWithOwner(ctx context.Context, m *Merchant, owner *Cashier) error
-	ReviewMerchant(ctx context.Context, r MerchantReview) error
-	MerchantCashiers(ctx context.Context, merchantID int64) ([]Cashier, error)
-	CreateCashier(ctx context.Context, c *Cashier) error
-	DisableCashier(ctx context.Context, merchantID, cashierID int64, at time.Time) error
-	CreateAPIKey(ctx context.Context, k *APIKey, terminal *Cashier) error
-	APIKeys(ctx context.Context, merchantID int64) ([]APIKey, error)
-	RevokeAPIKey(ctx context.Context, merchantID, id int64, at time.Time) error
-	// CashierByAPIKeyHash finds the terminal account of a key that is not revoked.
-	CashierByAPIKeyHash(ctx context.Context, hash string) (Cashier, error)
-	ResidentByID(ctx context.Context, id int64) (Resident, error)
-	// EnsureResident returns the resident whose phone has this keyed hash,
-	// creating it with the sealed number on first sign-in.
-	EnsureResident(ctx context.Context, phoneHash string, phoneSealed []byte, now time.Time) (Resident, error)
-	// RecordConsent records a resident's agreement to the texts of a
-	// version at the writer's time, and returns that time.
-	RecordConsent(ctx context.Context, residentID int64, version string) (time.Time, error)
-	// ConsentVersion is the version a resident last agreed to ("" for none).
-	ConsentVersion(ctx context.Context, residentID int64) (string, error)
-	// SealLegacyPersonalData seals, in one transaction, personal data
-	// stored in clear before sealing existed.
-	SealLegacyPersonalData(ctx context.Context, hashPhone func(phone string) string, seal func(plain []byte, context string) ([]byte, error)) (int, error)
-	// EraseResident erases a resident's personal data, ends their sessions and audits it.
-	EraseResident(ctx context.Context, residentID int64, audit AuditEntry) error
-	// ResidentSessions lists a resident's kept sessions (without their token hashes).
-	ResidentSessions(ctx context.Context, residentID int64) ([]Session, error)
-	// SweepRetention deletes sessions that ended before sessionsEnded and
-	// SMS codes sent before smsSent.
-	SweepRetention(ctx context.Context, sessionsEnded, smsSent time.Time) (RetentionSwept, error)
-	// BindIdentity records a resident's ID hash; an ID bound elsewhere is a conflict.
-	BindIdentity(ctx context.Context, residentID int64, idHash string) error
-	// ForgetSMSCode removes a code that could not be sent, so the resident may ask again.
-	ForgetSMSCode(ctx context.Context, phone, codeHash string) error
-
-	CreateSession(ctx context.Context, s Session) error
-	SessionByTokenHash(ctx context.Context, hash string, now time.Time) (Session, error)
-	DeleteSession(ctx context.Context, hash string) error
-
-	// SaveSMSCode stores a new code for a phone and requester unless one was
-	// sent to them less than minInterval ago, dailyCap were sent to them
-	// today (rate limited "sms_too_frequent") or a budget is full (its
-	// Refusal); it returns the budgets this send filled.
-	SaveSMSCode(ctx context.Context, c SMSCode, minInterval time.Duration, dailyCap int, budgets []SMSBudget) ([]SMSBudget, error)
-	// CheckSMSCode consumes the requester's code on a match and spends one of its attempts otherwise.
-	CheckSMSCode(ctx context.Context, phone, requester, codeHash string, now time.Time) error
-
-	Officers(ctx context.Context, district string) ([]Officer, error)
-	CreateOfficer(ctx context.Context, o *Officer, audit AuditEntry) error
-	SetOfficerDisabled(ctx context.Context, id int64, at *time.Time, audit AuditEntry) error
-	AccountStore
-	HelpStore // district contacts and residents' feedback (helpinfo.go, feedback.go)
-
-	// Campaign writes record their audit entry in the same transaction.
-	CreateCampaign(ctx context.Context, c *Campaign, audit AuditEntry) error
-	// UpdateDraft replaces a draft or rejected campaign and its parts.
-	UpdateDraft(ctx context.Context, c *Campaign, audit AuditEntry) error
-	Campaign(ctx context.Context, id int64) (Campaign, error)
-	Campaigns(ctx context.Context, f CampaignFilter) ([]Campaign, error)
-	ChangeCampaignStatus(ctx context.Context, ch StatusChange) error
-	ChangeCampaign(ctx context.Context, ch CampaignChange) error
-	ApproveBudgetRaise(ctx context.Context, id int64, budget Fen, by int64, audit AuditEntry) error
-	// EligibleMerchants lists the approved merchants that accept a campaign's vouchers.
-	EligibleMerchants(ctx context.Context, c Campaign) ([]Merchant, error)
-
-	// SweepExpired counts up to limit vouchers that expired unredeemed
-	// before the writer's time, freeing their budget and recycling them where set.
-	SweepExpired(ctx context.Context, limit int) ([]ExpiredTier, error)
-
-	Statements(ctx context.Context, f StatementFilter) ([]Statement, error)
-	MarkPaid(ctx context.Context, k StatementKey, by int64, audit AuditEntry) (Statement, error)
-
-	// RollupParts reads a campaign's evaluation rollups (see report.Parts).
-	RollupParts(ctx context.Context, campaignID int64) (report.Parts, error)
-	RepeatPairs(ctx context.Context, campaignID int64, min int) (int64, error)
-
-	AppendAudit(ctx context.Context, e AuditEntry) error
-	AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
-	VerifyAudit(ctx context.Context) (AuditReport, error)
-
-	Claim(ctx context.Context, c ClaimInsert) (Voucher, error)
-	// WriterQueue is how many write transactions wait for the writer or run on it.
-	WriterQueue() int
-	// VoucherByRequestKey and ResidentClaimCount read without the writer,
-	// so that presses that cannot succeed never queue for it.
-	VoucherByRequestKey(ctx context.Context, residentID int64, key string) (Voucher, error)
-	ResidentClaimCount(ctx context.Context, campaignID, residentID int64) (int, error)
-	VoucherByCode(ctx context.Context, code string) (Voucher, error)
-	ResidentVouchers(ctx context.Context, residentID int64) ([]Voucher, error)
-	Redeem(ctx context.Context, r RedeemInsert) (Redemption, error)
-	// RedemptionByKey finds the redemption a merchant stored under an idempotency key.
-	RedemptionByKey(ctx context.Context, merchantID int64, key string) (Redemption, error)
-	Reverse(ctx context.Context, r ReverseInsert) (Redemption, error)
-	MerchantRedemptions(ctx context.Context, merchantID int64, from, to time.Time) ([]RedemptionLine, error)
-	// RedemptionOf returns how a voucher was redeemed, with the merchant's name.
-	RedemptionOf(ctx context.Context, voucherID int64) (Redemption, string, error)
-	// LastReversal returns when a voucher's latest reversed redemption was
-	// reversed, or nil when none of its redemptions ever was.
-	LastReversal(ctx context.Context, voucherID int64) (*time.Time, error)
-}
 
 // SMSSender delivers a text message to a mainland mobile number.
 type SMSSender interface {

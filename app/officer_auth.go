@@ -66,38 +66,6 @@ type LockoutPolicy struct {
 	LockFor  time.Duration
 }
 
-// AccountStore is the storage of officer and cashier credentials.
-type AccountStore interface {
-	OfficerCredentials(ctx context.Context, id int64) (OfficerCredentials, error)
-	// CreatePendingOfficer adds an account that its holder activates with
-	// the code whose hash is given, before expires.
-	CreatePendingOfficer(ctx context.Context, o *Officer, activationHash string, expires time.Time, audit AuditEntry) error
-	// ActivateOfficer sets the first password, once, if the code's hash
-	// matches and has not expired at now.
-	ActivateOfficer(ctx context.Context, username, activationHash, passwordHash string, now time.Time, audit func(Officer) AuditEntry) (Officer, error)
-	// RecordSignInFailure counts a failure of an account ("officer" or
-	// "cashier") and locks it when the policy says so.
-	RecordSignInFailure(ctx context.Context, kind string, id int64, now time.Time, p LockoutPolicy) error
-	ClearSignInFailures(ctx context.Context, kind string, id int64) error
-	CashierLockedUntil(ctx context.Context, id int64) (*time.Time, error)
-	UnlockOfficer(ctx context.Context, id int64, audit AuditEntry) error
-	// SetPendingTOTP stores a sealed secret for an enrolment not finished.
-	SetPendingTOTP(ctx context.Context, id int64, sealed string) error
-	// EnableTOTP finishes enrolment: the secret, the step of the code that
-	// proved it, and fresh recovery codes (hashes), replacing older ones.
-	EnableTOTP(ctx context.Context, id int64, sealed string, step int64, now time.Time, recoveryHashes []string, audit *AuditEntry) error
-	// UseTOTPStep records an accepted step; a step not after the last one
-	// accepted is a replay (conflict).
-	UseTOTPStep(ctx context.Context, id, step int64) error
-	// UseRecoveryCode spends a recovery code; an unknown or spent one is not found.
-	UseRecoveryCode(ctx context.Context, id int64, hash string, now time.Time) error
-	// ResetTOTP removes an officer's second factor and recovery codes and ends their sessions.
-	ResetTOTP(ctx context.Context, id int64, audit AuditEntry) error
-	// TouchSession records a session's use at now, unless it has been idle
-	// since before idleSince (then it is deleted and not found).
-	TouchSession(ctx context.Context, hash string, now, idleSince time.Time) error
-}
-
 // Passwords: NIST SP 800-63B 5.1.1.2 and what an assessor asks for —
 // long enough, not the username, not a well-known password; no
 // composition rules, which make passwords worse, not better.

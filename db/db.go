@@ -81,6 +81,9 @@ type Store struct {
 	auditHash string
 }
 
+// Store is checked against app.Store here, not only where cmd wires it.
+var _ app.Store = (*Store)(nil)
+
 // Open opens (creating if needed) the database file at path, or the
 // PostgreSQL database a postgres:// URL names, and applies the embedded
 // migrations.

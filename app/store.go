@@ -1,0 +1,260 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"cqvoucher/app/report"
+)
+
+// Store is what the domain needs from storage, one interface per area so
+// that a backend (SQLite in package db, PostgreSQL later) can be read and
+// tested one area at a time. Every method that moves money or stock is one
+// transaction with guarded updates inside the implementation; callers
+// never read-then-write (DESIGN.md §3).
+type Store interface {
+	Ping(ctx context.Context) error
+	ReferenceStore
+	CampaignStore
+	ClaimStore
+	RedemptionStore
+	SettlementStore
+	AccountStore
+	AuditStore
+	ReportStore
+	HelpStore // district contacts and residents' feedback (helpinfo.go, feedback.go)
+}
+
+// ReferenceStore owns the reference data seeded from context/ (DESIGN.md
+// §6). It is an area of its own rather than part of ReportStore: campaigns,
+// merchants, officers, help pages and the token's issuer check all read
+// it, reports no more than the others. Its lists change only by seeding.
+type ReferenceStore interface {
+	// Districts lists the reference districts, the city first.
+	Districts(ctx context.Context) ([]District, error)
+	// Categories lists the consumption categories.
+	Categories(ctx context.Context) ([]Category, error)
+}
+
+// CampaignStore owns campaigns and their parts (tiers, drops, merchant
+// lists): their lifecycle, live changes, budget raises and the expiry
+// sweep. Its implementation keeps, inside each write's transaction:
+// Σ face value committed (tier quantity less expired) ≤ budget when stock
+// is added, by a guarded update, never a check in Go first; status
+// changes guarded by the current status, so two officers acting at once
+// cannot both succeed; a maker never approves their own campaign or
+// raise; every write's audit entry in the same transaction; the sweep
+// deciding expiry by the writer's now.
+type CampaignStore interface {
+	// Campaign writes record their audit entry in the same transaction.
+	CreateCampaign(ctx context.Context, c *Campaign, audit AuditEntry) error
+	// UpdateDraft replaces a draft or rejected campaign and its parts.
+	UpdateDraft(ctx context.Context, c *Campaign, audit AuditEntry) error
+	Campaign(ctx context.Context, id int64) (Campaign, error)
+	Campaigns(ctx context.Context, f CampaignFilter) ([]Campaign, error)
+	ChangeCampaignStatus(ctx context.Context, ch StatusChange) error
+	ChangeCampaign(ctx context.Context, ch CampaignChange) error
+	ApproveBudgetRaise(ctx context.Context, id int64, budget Fen, by int64, audit AuditEntry) error
+	// EligibleMerchants lists the approved merchants that accept a campaign's vouchers.
+	EligibleMerchants(ctx context.Context, c Campaign) ([]Merchant, error)
+
+	// SweepExpired counts up to limit vouchers that expired unredeemed
+	// before the writer's time, freeing their budget and recycling them where set.
+	// It is here, not in ClaimStore, because what it changes is the
+	// campaign's books: the tiers' expired counts and their next drops.
+	SweepExpired(ctx context.Context, limit int) ([]ExpiredTier, error)
+}
+
+// ClaimStore owns issuing vouchers and reading them back. Its
+// implementation keeps, in the one transaction of a claim: a replay by
+// request key answered with the stored voucher before any rule check (a
+// key reused for another campaign or tier is a conflict); the rules read from the
+// stored campaign and tier, never from what the caller passed; the drops
+// due released and the stock guard (remaining > 0, so issued ≤ released ≤
+// tier quantity); the per-resident, per-day and per-tier limits as
+// guarded upserts of counter rows; and the writer's now, read after
+// BEGIN, deciding the claim window, the drops and the voucher's validity.
+type ClaimStore interface {
+	Claim(ctx context.Context, c ClaimInsert) (Voucher, error)
+	// WriterQueue is how many write transactions wait for the writer or run on it.
+	// It belongs to the writer rather than to claims, but only the claim
+	// rush reads it (admission, see Config.AdmissionQueue).
+	WriterQueue() int
+	// VoucherByRequestKey and ResidentClaimCount read without the writer,
+	// so that presses that cannot succeed never queue for it.
+	VoucherByRequestKey(ctx context.Context, residentID int64, key string) (Voucher, error)
+	ResidentClaimCount(ctx context.Context, campaignID, residentID int64) (int, error)
+	// VoucherByCode reads the voucher a claim issued; redemption reads it
+	// too, but as a hint only: the writer decides again inside Redeem.
+	VoucherByCode(ctx context.Context, code string) (Voucher, error)
+	ResidentVouchers(ctx context.Context, residentID int64) ([]Voucher, error)
+}
+
+// RedemptionStore owns redemptions and their reversals. Its
+// implementation keeps, in one transaction each: a replay by idempotency
+// key answered with the stored receipt before any rule check; a voucher
+// redeemed at most once (the guarded update on its status and expiry at
+// the writer's now); a reversal only inside the reversal window, once, and
+// never on a day already paid (the paid-day guard, DESIGN.md §3 "is this
+// day closed"); the campaign counters and rollups moved in the same
+// transaction, so that they stay a recount of the rows.
+type RedemptionStore interface {
+	Redeem(ctx context.Context, r RedeemInsert) (Redemption, error)
+	// RedemptionByKey finds the redemption a merchant stored under an idempotency key.
+	RedemptionByKey(ctx context.Context, merchantID int64, key string) (Redemption, error)
+	Reverse(ctx context.Context, r ReverseInsert) (Redemption, error)
+	// MerchantRedemptions is the till's own list, from which a cashier
+	// picks one to reverse; statements are SettlementStore's.
+	MerchantRedemptions(ctx context.Context, merchantID int64, from, to time.Time) ([]RedemptionLine, error)
+	// RedemptionOf returns how a voucher was redeemed, with the merchant's name.
+	RedemptionOf(ctx context.Context, voucherID int64) (Redemption, string, error)
+	// LastReversal returns when a voucher's latest reversed redemption was
+	// reversed, or nil when none of its redemptions ever was.
+	LastReversal(ctx context.Context, voucherID int64) (*time.Time, error)
+}
+
+// SettlementStore owns what districts owe merchants. Its implementation
+// computes statements from the redemption rows (reversed ones owe
+// nothing) and, in MarkPaid, freezes a merchant-day once, only when the
+// day is over at the writer's now, with its audit entry in the same
+// transaction; a paid day is then closed to reversals (RedemptionStore).
+type SettlementStore interface {
+	Statements(ctx context.Context, f StatementFilter) ([]Statement, error)
+	MarkPaid(ctx context.Context, k StatementKey, by int64, audit AuditEntry) (Statement, error)
+}
+
+// AccountStore owns who signs in and what is kept about them: officers,
+// cashiers and their credentials, merchants, API keys, residents,
+// sessions, SMS codes, consent, and the privacy duties (sealing, erasure,
+// retention). Its implementation keeps: every guard in the write itself
+// (an activation code, a TOTP step and a recovery code each work once; SMS
+// intervals, caps and budgets pass or refuse in one transaction, so two
+// quick requests cannot both pass); an ID number bound to one resident
+// only (a unique constraint, a conflict otherwise), stored only as a keyed
+// hash and phone numbers only sealed; every write that takes an audit
+// entry records it in the same transaction.
+type AccountStore interface {
+	// Officers.
+
+	OfficerByUsername(ctx context.Context, username string) (Officer, error)
+	OfficerByID(ctx context.Context, id int64) (Officer, error)
+	Officers(ctx context.Context, district string) ([]Officer, error)
+	CreateOfficer(ctx context.Context, o *Officer, audit AuditEntry) error
+	SetOfficerDisabled(ctx context.Context, id int64, at *time.Time, audit AuditEntry) error
+	OfficerCredentials(ctx context.Context, id int64) (OfficerCredentials, error)
+	// CreatePendingOfficer adds an account that its holder activates with
+	// the code whose hash is given, before expires.
+	CreatePendingOfficer(ctx context.Context, o *Officer, activationHash string, expires time.Time, audit AuditEntry) error
+	// ActivateOfficer sets the first password, once, if the code's hash
+	// matches and has not expired at now.
+	ActivateOfficer(ctx context.Context, username, activationHash, passwordHash string, now time.Time, audit func(Officer) AuditEntry) (Officer, error)
+	UnlockOfficer(ctx context.Context, id int64, audit AuditEntry) error
+	// SetPendingTOTP stores a sealed secret for an enrolment not finished.
+	SetPendingTOTP(ctx context.Context, id int64, sealed string) error
+	// EnableTOTP finishes enrolment: the secret, the step of the code that
+	// proved it, and fresh recovery codes (hashes), replacing older ones.
+	EnableTOTP(ctx context.Context, id int64, sealed string, step int64, now time.Time, recoveryHashes []string, audit *AuditEntry) error
+	// UseTOTPStep records an accepted step; a step not after the last one
+	// accepted is a replay (conflict).
+	UseTOTPStep(ctx context.Context, id, step int64) error
+	// UseRecoveryCode spends a recovery code; an unknown or spent one is not found.
+	UseRecoveryCode(ctx context.Context, id int64, hash string, now time.Time) error
+	// ResetTOTP removes an officer's second factor and recovery codes and ends their sessions.
+	ResetTOTP(ctx context.Context, id int64, audit AuditEntry) error
+
+	// Sign-in failures of officers and cashiers.
+
+	// RecordSignInFailure counts a failure of an account ("officer" or
+	// "cashier") and locks it when the policy says so.
+	RecordSignInFailure(ctx context.Context, kind string, id int64, now time.Time, p LockoutPolicy) error
+	ClearSignInFailures(ctx context.Context, kind string, id int64) error
+	CashierLockedUntil(ctx context.Context, id int64) (*time.Time, error)
+
+	// Merchants and their cashiers.
+
+	MerchantByID(ctx context.Context, id int64) (Merchant, error)
+	Merchants(ctx context.Context, district string) ([]Merchant, error)
+	CreateMerchantWithOwner(ctx context.Context, m *Merchant, owner *Cashier) error
+	ReviewMerchant(ctx context.Context, r MerchantReview) error
+	CashierByUsername(ctx context.Context, username string) (Cashier, error)
+	CashierByID(ctx context.Context, id int64) (Cashier, error)
+	MerchantCashiers(ctx context.Context, merchantID int64) ([]Cashier, error)
+	CreateCashier(ctx context.Context, c *Cashier) error
+	DisableCashier(ctx context.Context, merchantID, cashierID int64, at time.Time) error
+
+	// API keys of merchants' terminals.
+
+	CreateAPIKey(ctx context.Context, k *APIKey, terminal *Cashier) error
+	APIKeys(ctx context.Context, merchantID int64) ([]APIKey, error)
+	RevokeAPIKey(ctx context.Context, merchantID, id int64, at time.Time) error
+	// CashierByAPIKeyHash finds the terminal account of a key that is not revoked.
+	CashierByAPIKeyHash(ctx context.Context, hash string) (Cashier, error)
+
+	// Sessions, of every kind of account.
+
+	CreateSession(ctx context.Context, s Session) error
+	SessionByTokenHash(ctx context.Context, hash string, now time.Time) (Session, error)
+	DeleteSession(ctx context.Context, hash string) error
+	// TouchSession records a session's use at now, unless it has been idle
+	// since before idleSince (then it is deleted and not found).
+	TouchSession(ctx context.Context, hash string, now, idleSince time.Time) error
+
+	// Residents, their SMS codes and consent.
+
+	ResidentByID(ctx context.Context, id int64) (Resident, error)
+	// EnsureResident returns the resident whose phone has this keyed hash,
+	// creating it with the sealed number on first sign-in.
+	EnsureResident(ctx context.Context, phoneHash string, phoneSealed []byte, now time.Time) (Resident, error)
+	// BindIdentity records a resident's ID hash; an ID bound elsewhere is a conflict.
+	BindIdentity(ctx context.Context, residentID int64, idHash string) error
+	// SaveSMSCode stores a new code for a phone and requester unless one was
+	// sent to them less than minInterval ago, dailyCap were sent to them
+	// today (rate limited "sms_too_frequent") or a budget is full (its
+	// Refusal); it returns the budgets this send filled.
+	SaveSMSCode(ctx context.Context, c SMSCode, minInterval time.Duration, dailyCap int, budgets []SMSBudget) ([]SMSBudget, error)
+	// CheckSMSCode consumes the requester's code on a match and spends one of its attempts otherwise.
+	CheckSMSCode(ctx context.Context, phone, requester, codeHash string, now time.Time) error
+	// ForgetSMSCode removes a code that could not be sent, so the resident may ask again.
+	ForgetSMSCode(ctx context.Context, phone, codeHash string) error
+	// RecordConsent records a resident's agreement to the texts of a
+	// version at the writer's time, and returns that time.
+	RecordConsent(ctx context.Context, residentID int64, version string) (time.Time, error)
+	// ConsentVersion is the version a resident last agreed to ("" for none).
+	ConsentVersion(ctx context.Context, residentID int64) (string, error)
+
+	// Privacy: sealing, erasure and retention (docs/privacy.md).
+
+	// SealLegacyPersonalData seals, in one transaction, personal data
+	// stored in clear before sealing existed.
+	SealLegacyPersonalData(ctx context.Context, hashPhone func(phone string) string, seal func(plain []byte, context string) ([]byte, error)) (int, error)
+	// EraseResident erases a resident's personal data, ends their sessions and audits it.
+	EraseResident(ctx context.Context, residentID int64, audit AuditEntry) error
+	// ResidentSessions lists a resident's kept sessions (without their token hashes).
+	ResidentSessions(ctx context.Context, residentID int64) ([]Session, error)
+	// SweepRetention deletes sessions that ended before sessionsEnded and
+	// SMS codes sent before smsSent.
+	SweepRetention(ctx context.Context, sessionsEnded, smsSent time.Time) (RetentionSwept, error)
+}
+
+// AuditStore owns the tamper-evident audit log. Its implementation keeps
+// the log append-only and hash-chained, one head at a time (appends go
+// through the writer); the other areas append their entries inside their
+// own transactions, so a change and its record commit together. AppendAudit
+// is for actions that change nothing else.
+type AuditStore interface {
+	AppendAudit(ctx context.Context, e AuditEntry) error
+	AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
+	VerifyAudit(ctx context.Context) (AuditReport, error)
+}
+
+// ReportStore owns the reads behind a campaign's evaluation. Its
+// implementation serves them from rollups that claims, redemptions and
+// reversals keep in their own transactions; every rollup must stay a
+// recount of the rows (DESIGN.md §3, checked by voucherd check).
+type ReportStore interface {
+	// RollupParts reads a campaign's evaluation rollups (see report.Parts).
+	RollupParts(ctx context.Context, campaignID int64) (report.Parts, error)
+	// RepeatPairs counts resident–merchant pairs of a campaign with at
+	// least min live redemptions.
+	RepeatPairs(ctx context.Context, campaignID int64, min int) (int64, error)
+}
