@@ -107,22 +107,23 @@ func execCounter(ctx context.Context, tx *Tx, row counterRow, n *[6]int64) error
 
 // The counters of claims, redemptions and reversals. A campaign's own
 // counters are keyed by its id alone: their statements bind the unused
-// second key (nil) as "?2 IS NULL", so that every counter statement takes
+// second key (nil) as "CAST(?2 AS TEXT) IS NULL" (PostgreSQL must know a
+// parameter's type), so that every counter statement takes
 // the same parameters.
 var (
-	campaignClaims = &counterStmt{`UPDATE campaigns SET claimed_count = claimed_count + ?3 WHERE id = ?1 AND ?2 IS NULL`, 1}
+	campaignClaims = &counterStmt{`UPDATE campaigns SET claimed_count = claimed_count + ?3 WHERE id = ?1 AND CAST(?2 AS TEXT) IS NULL`, 1}
 	hourClaims     = &counterStmt{`INSERT INTO rollup_hour (campaign_id, hour, claims) VALUES (?1, ?2, ?3)
-		ON CONFLICT (campaign_id, hour) DO UPDATE SET claims = claims + ?3`, 1}
+		ON CONFLICT (campaign_id, hour) DO UPDATE SET claims = rollup_hour.claims + ?3`, 1}
 	tierClaims = &counterStmt{`INSERT INTO rollup_tier (campaign_id, tier_id, claims) VALUES (?1, ?2, ?3)
-		ON CONFLICT (campaign_id, tier_id) DO UPDATE SET claims = claims + ?3`, 1}
+		ON CONFLICT (campaign_id, tier_id) DO UPDATE SET claims = rollup_tier.claims + ?3`, 1}
 
 	hourFigures = &counterStmt{`INSERT INTO rollup_hour (campaign_id, hour, redemptions, reversals, subsidy_fen, consumption_fen, claim_to_redeem_s, near_threshold)
-		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (campaign_id, hour) DO UPDATE SET ` + rollupSet, 6}
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (campaign_id, hour) DO UPDATE SET ` + rollupSet("rollup_hour"), 6}
 	tierFigures = &counterStmt{`INSERT INTO rollup_tier (campaign_id, tier_id, redemptions, reversals, subsidy_fen, consumption_fen, claim_to_redeem_s, near_threshold)
-		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (campaign_id, tier_id) DO UPDATE SET ` + rollupSet, 6}
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (campaign_id, tier_id) DO UPDATE SET ` + rollupSet("rollup_tier"), 6}
 	merchantFigures = &counterStmt{`INSERT INTO rollup_merchant (campaign_id, merchant_id, redemptions, reversals, subsidy_fen, consumption_fen, claim_to_redeem_s, near_threshold)
-		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (campaign_id, merchant_id) DO UPDATE SET ` + rollupSet, 6}
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (campaign_id, merchant_id) DO UPDATE SET ` + rollupSet("rollup_merchant"), 6}
 
-	reachResidents = &counterStmt{`UPDATE campaigns SET reach_residents = reach_residents + ?3 WHERE id = ?1 AND ?2 IS NULL`, 1}
-	reachMerchants = &counterStmt{`UPDATE campaigns SET reach_merchants = reach_merchants + ?3 WHERE id = ?1 AND ?2 IS NULL`, 1}
+	reachResidents = &counterStmt{`UPDATE campaigns SET reach_residents = reach_residents + ?3 WHERE id = ?1 AND CAST(?2 AS TEXT) IS NULL`, 1}
+	reachMerchants = &counterStmt{`UPDATE campaigns SET reach_merchants = reach_merchants + ?3 WHERE id = ?1 AND CAST(?2 AS TEXT) IS NULL`, 1}
 )

@@ -403,3 +403,8 @@ func affected(res sql.Result) (int64, error) {
 func (s *Store) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	return s.r.QueryRowContext(ctx, query, args...)
 }
+
+// QueryRows is QueryRow for a query of many rows.
+func (s *Store) QueryRows(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
+	return s.r.QueryxContext(ctx, query, args...)
+}

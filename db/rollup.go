@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 
 	"cqvoucher/app"
@@ -26,9 +27,19 @@ func rollClaim(ctx context.Context, tx *Tx, campaignID, tierID int64, at time.Ti
 }
 
 // rollupAdd adds figures to one row of each dimension's rollup.
-const rollupSet = `redemptions = redemptions + excluded.redemptions, reversals = reversals + excluded.reversals,
-	subsidy_fen = subsidy_fen + excluded.subsidy_fen, consumption_fen = consumption_fen + excluded.consumption_fen,
-	claim_to_redeem_s = claim_to_redeem_s + excluded.claim_to_redeem_s, near_threshold = near_threshold + excluded.near_threshold`
+// rollupSet adds a rollup row's excluded (proposed) figures to the stored
+// ones of table; the stored columns are named with their table, as
+// PostgreSQL requires beside excluded.
+func rollupSet(table string) string {
+	var b strings.Builder
+	for i, c := range []string{"redemptions", "reversals", "subsidy_fen", "consumption_fen", "claim_to_redeem_s", "near_threshold"} {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(c + " = " + table + "." + c + " + excluded." + c)
+	}
+	return b.String()
+}
 
 type rollupDelta struct {
 	redemptions, reversals, subsidy, consumption, wait, near int64
@@ -68,7 +79,7 @@ func rollRedemption(ctx context.Context, tx *Tx, red app.Redemption, v voucherFa
 		return err
 	}
 	pair := `INSERT INTO campaign_pairs (campaign_id, resident_id, merchant_id, live) VALUES (?, ?, ?, 1)
-		ON CONFLICT (campaign_id, resident_id, merchant_id) DO UPDATE SET live = live + 1`
+		ON CONFLICT (campaign_id, resident_id, merchant_id) DO UPDATE SET live = campaign_pairs.live + 1`
 	if sign < 0 {
 		pair = `UPDATE campaign_pairs SET live = live - 1 WHERE campaign_id = ? AND resident_id = ? AND merchant_id = ?`
 	}
@@ -94,7 +105,7 @@ func rollRedemption(ctx context.Context, tx *Tx, red app.Redemption, v voucherFa
 		// An upsert cannot take back: SQLite checks the inserted row's
 		// CHECK (live >= 0) before it sees the conflict.
 		q := `INSERT INTO ` + r.table + ` (campaign_id, ` + r.key + `, live) VALUES (?, ?, 1)
-			ON CONFLICT (campaign_id, ` + r.key + `) DO UPDATE SET live = live + 1 RETURNING live`
+			ON CONFLICT (campaign_id, ` + r.key + `) DO UPDATE SET live = ` + r.table + `.live + 1 RETURNING live`
 		if sign < 0 {
 			q = `UPDATE ` + r.table + ` SET live = live - 1 WHERE campaign_id = ? AND ` + r.key + ` = ? RETURNING live`
 		}

@@ -46,7 +46,7 @@ func TestMigrationSplitsPaidDaysByFundingDistrict(t *testing.T) {
 	if err := e.Store.Backup(ctx, old); err != nil {
 		t.Fatal(err)
 	}
-	rawExec(t, old, `DROP TABLE settlements`,
+	apptest.ExecSQLiteFile(t, old, `DROP TABLE settlements`,
 		`CREATE TABLE settlements (merchant_id INTEGER NOT NULL REFERENCES merchants(id), day TEXT NOT NULL,
 			redemptions INTEGER NOT NULL, reversals INTEGER NOT NULL, subsidy_fen INTEGER NOT NULL, consumption_fen INTEGER NOT NULL,
 			paid_at DATETIME NOT NULL, paid_by INTEGER NOT NULL REFERENCES officers(id), PRIMARY KEY (merchant_id, day))`,

@@ -39,7 +39,7 @@ func (s *Store) SaveSMSCode(ctx context.Context, c app.SMSCode, minInterval time
 		for _, b := range budgets {
 			var sent int
 			err := tx.GetContext(ctx, &sent, `INSERT INTO sms_budgets (scope, period, sent) VALUES (?, ?, 1)
-				ON CONFLICT (scope, period) DO UPDATE SET sent = sent + 1 WHERE sent < ?
+				ON CONFLICT (scope, period) DO UPDATE SET sent = sms_budgets.sent + 1 WHERE sms_budgets.sent < ?
 				RETURNING sent`, b.Scope, b.Period, b.Limit)
 			if errors.Is(err, sql.ErrNoRows) {
 				return app.RateLimited(b.Refusal)

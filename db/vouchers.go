@@ -120,7 +120,7 @@ func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, err
 		// numbers the voucher (its slot); no row means the limit held.
 		var slot int64
 		switch err := tx.QueryRowxContext(ctx, `INSERT INTO resident_claims (campaign_id, resident_id, claimed) VALUES (?, ?, 1)
-			ON CONFLICT (campaign_id, resident_id) DO UPDATE SET claimed = claimed + 1 WHERE claimed < ? RETURNING claimed`,
+			ON CONFLICT (campaign_id, resident_id) DO UPDATE SET claimed = resident_claims.claimed + 1 WHERE resident_claims.claimed < ? RETURNING claimed`,
 			in.CampaignID, in.ResidentID, rules.Limit).Scan(&slot); {
 		case errors.Is(err, sql.ErrNoRows):
 			return limitErr(app.Conflict("limit_reached"), rules.Limit)
@@ -129,14 +129,14 @@ func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, err
 		}
 		if rules.DayLimit > 0 {
 			if err := guarded(tx.ExecContext(ctx, `INSERT INTO resident_day_claims (campaign_id, resident_id, day, claimed) VALUES (?, ?, ?, 1)
-				ON CONFLICT (campaign_id, resident_id, day) DO UPDATE SET claimed = claimed + 1 WHERE claimed < ?`,
+				ON CONFLICT (campaign_id, resident_id, day) DO UPDATE SET claimed = resident_day_claims.claimed + 1 WHERE resident_day_claims.claimed < ?`,
 				in.CampaignID, in.ResidentID, app.LocalDay(now), rules.DayLimit))("day_limit_reached"); err != nil {
 				return limitErr(err, rules.DayLimit)
 			}
 		}
 		if rules.TierLimit > 0 {
 			if err := guarded(tx.ExecContext(ctx, `INSERT INTO resident_tier_claims (tier_id, resident_id, claimed) VALUES (?, ?, 1)
-				ON CONFLICT (tier_id, resident_id) DO UPDATE SET claimed = claimed + 1 WHERE claimed < ?`,
+				ON CONFLICT (tier_id, resident_id) DO UPDATE SET claimed = resident_tier_claims.claimed + 1 WHERE resident_tier_claims.claimed < ?`,
 				in.TierID, in.ResidentID, rules.TierLimit))("tier_limit_reached"); err != nil {
 				return limitErr(err, rules.TierLimit)
 			}

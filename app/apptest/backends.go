@@ -2,8 +2,11 @@ package apptest
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"cqvoucher/db"
@@ -16,9 +19,13 @@ import (
 // schema there, dropped at its end). Without it they skip, except where
 // RequirePostgresEnv is set (CI), where a skip would hide a failure and
 // the subtest fails instead.
+//
+// BackendEnv=postgres runs every other test on PostgreSQL too (those that
+// do not name a backend), to try the whole suite against it.
 const (
 	PostgresURLEnv     = "VOUCHERD_TEST_POSTGRES_URL"
 	RequirePostgresEnv = "VOUCHERD_REQUIRE_POSTGRES"
+	BackendEnv         = "VOUCHERD_TEST_BACKEND"
 )
 
 // Backend names the database a test environment runs on.
@@ -33,17 +40,37 @@ const (
 var Backends = []Backend{SQLite, Postgres}
 
 // EachBackend runs f once per backend, as a subtest named after it.
-func EachBackend(t *testing.T, f func(t *testing.T, b Backend)) {
+// Every environment New builds inside it, in the subtest or in any test
+// nested under it, runs on that subtest's backend: it is read from the
+// test's name (BackendOf), so f and its helpers need not pass it along.
+func EachBackend(t *testing.T, f func(t *testing.T)) {
 	t.Helper()
 	for _, b := range Backends {
-		t.Run(string(b), func(t *testing.T) { f(t, b) })
+		t.Run(string(b), f)
 	}
+}
+
+// BackendOf is the backend the test's name puts it under ("" for none).
+func BackendOf(t testing.TB) Backend {
+	name := "/" + t.Name() + "/"
+	for _, b := range Backends {
+		if strings.Contains(name, "/"+string(b)+"/") {
+			return b
+		}
+	}
+	return ""
 }
 
 // database is where a new environment's store lives: a file in the
 // test's temporary directory, or a fresh schema on the PostgreSQL server.
 func database(t testing.TB, b Backend) string {
 	t.Helper()
+	if b == "" {
+		b = BackendOf(t)
+	}
+	if b == "" {
+		b = Backend(os.Getenv(BackendEnv))
+	}
 	if b != Postgres {
 		return filepath.Join(t.TempDir(), "voucher.db")
 	}
@@ -64,4 +91,39 @@ func database(t testing.TB, b Backend) string {
 		}
 	})
 	return url
+}
+
+// Exec changes the stored rows by hand, in one write transaction through
+// the store (so on either backend), as someone with the database could:
+// tests that the books check notices use it.
+func (e *Env) Exec(t testing.TB, stmts ...string) {
+	t.Helper()
+	err := e.Store.BulkTx(context.Background(), func(tx *db.Tx) error {
+		for _, q := range stmts {
+			if _, err := tx.ExecContext(context.Background(), q); err != nil {
+				return fmt.Errorf("%s: %w", q, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ExecSQLiteFile changes a SQLite database file by hand, outside any
+// store, as someone with the file could (a copy for the books check, an
+// old file for a migration).
+func ExecSQLiteFile(t testing.TB, path string, stmts ...string) {
+	t.Helper()
+	raw, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=10000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	for _, q := range stmts {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
 }

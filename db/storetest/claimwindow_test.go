@@ -1,4 +1,4 @@
-package db_test
+package storetest_test
 
 import (
 	"context"
@@ -16,6 +16,10 @@ import (
 // of a second: a quarter second before the start is not open, the start
 // itself is; a quarter second before the end is open, the end is ended.
 func TestClaimWindowToTheQuarterSecond(t *testing.T) {
+	apptest.EachBackend(t, testClaimWindowToTheQuarterSecond)
+}
+
+func testClaimWindowToTheQuarterSecond(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	ctx := context.Background()
 	c := e.LiveCampaign(t, apptest.CampaignSpec{Opens: 90 * time.Minute})

@@ -1,4 +1,4 @@
-package db_test
+package storetest_test
 
 import (
 	"context"
@@ -74,6 +74,10 @@ func appOver(e *apptest.Env, s app.Store) *app.App {
 // paused or the merchant suspended. The retry still gets the first try's
 // receipt, never a refusal while the merchant is paid.
 func TestRedemptionRetryRacingItsFirstTry(t *testing.T) {
+	apptest.EachBackend(t, testRedemptionRetryRacingItsFirstTry)
+}
+
+func testRedemptionRetryRacingItsFirstTry(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		between func(t *testing.T, e *apptest.Env, c app.Campaign)
@@ -121,6 +125,10 @@ func TestRedemptionRetryRacingItsFirstTry(t *testing.T) {
 // just before the first tap commits; the first tap's claim then uses the
 // resident's limit. The second tap gets the first tap's voucher.
 func TestClaimDoubleTapRacingItsFirstTap(t *testing.T) {
+	apptest.EachBackend(t, testClaimDoubleTapRacingItsFirstTap)
+}
+
+func testClaimDoubleTapRacingItsFirstTap(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	ctx := context.Background()
 	c := e.LiveCampaign(t, apptest.CampaignSpec{})
@@ -143,6 +151,10 @@ func TestClaimDoubleTapRacingItsFirstTap(t *testing.T) {
 // 10:00:59.9; the App hears it at 10:01:00.1. The 10:01 drop must stay
 // claimable from the cached copy.
 func TestSoldOutDoesNotSwallowTheNextDrop(t *testing.T) {
+	apptest.EachBackend(t, testSoldOutDoesNotSwallowTheNextDrop)
+}
+
+func testSoldOutDoesNotSwallowTheNextDrop(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	ctx := context.Background()
 	c := e.TwoDrops(t, "文化旅游惠民消费季", 5, true)
@@ -182,6 +194,10 @@ func TestSoldOutDoesNotSwallowTheNextDrop(t *testing.T) {
 // press caches the fresh copy. The late "sold out" must not mark the
 // fresh copy empty.
 func TestSoldOutNewsDoesNotOverwriteANewerCopy(t *testing.T) {
+	apptest.EachBackend(t, testSoldOutNewsDoesNotOverwriteANewerCopy)
+}
+
+func testSoldOutNewsDoesNotOverwriteANewerCopy(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	ctx := context.Background()
 	c := e.LiveCampaign(t, apptest.CampaignSpec{Tiers: []app.TierInput{{Face: "30", Threshold: "100", Quantity: "1"}}})

@@ -1,4 +1,4 @@
-package db_test
+package storetest_test
 
 import (
 	"context"
@@ -147,6 +147,10 @@ func (w *world) books() {
 // them in, the voucher is redeemed or lapsed, never both, and a lapsed
 // voucher cannot be redeemed on the stepped-back clock.
 func TestExpirySweepAndRedemptionInEveryOrder(t *testing.T) {
+	apptest.EachBackend(t, testExpirySweepAndRedemptionInEveryOrder)
+}
+
+func testExpirySweepAndRedemptionInEveryOrder(t *testing.T) {
 	steps := []step{
 		{"redeem at 23:59:59.9", cst(25, 23, 59, 59, 900), func(w *world) error { return w.redeem("k1") }},
 		{"sweep at 00:00:00.4", cst(26, 0, 0, 0, 400), func(w *world) error { return w.sweep() }},
@@ -203,6 +207,10 @@ func TestExpirySweepAndRedemptionInEveryOrder(t *testing.T) {
 // redemption that reaches it after the payment belongs to 26 Nov (never
 // left out), and on a stepped-back clock nothing of the paid day commits.
 func TestPaidDayClosesRedemptionsAndReversals(t *testing.T) {
+	apptest.EachBackend(t, testPaidDayClosesRedemptionsAndReversals)
+}
+
+func testPaidDayClosesRedemptionsAndReversals(t *testing.T) {
 	steps := []step{
 		{"reverse at 23:59:59.5", cst(25, 23, 59, 59, 500), func(w *world) error { return w.reverseLatest() }},
 		{"pay 25 Nov at 00:00:00.3", cst(26, 0, 0, 0, 300), func(w *world) error { return w.markPaid("2026-11-25") }},
@@ -247,6 +255,10 @@ func TestPaidDayClosesRedemptionsAndReversals(t *testing.T) {
 // marks 25 Nov paid. Either it is in 25 Nov's paid statement, or it is
 // dated 26 Nov and waits for that day's statement.
 func TestRedemptionQueuedAtMidnightIsNeverLeftOut(t *testing.T) {
+	apptest.EachBackend(t, testRedemptionQueuedAtMidnightIsNeverLeftOut)
+}
+
+func testRedemptionQueuedAtMidnightIsNeverLeftOut(t *testing.T) {
 	steps := []step{
 		{"redeem at 23:59:59.9", cst(25, 23, 59, 59, 900), func(w *world) error { return w.redeem("k1") }},
 		{"redeem reaches the writer at 00:00:00.5", cst(26, 0, 0, 0, 500), func(w *world) error { return w.redeem("k1") }},
@@ -288,6 +300,10 @@ func TestRedemptionQueuedAtMidnightIsNeverLeftOut(t *testing.T) {
 // TestValidThroughTheLastTenthOfASecond: "valid until 23:59:59" means a
 // voucher redeems at 23:59:59.9 and not at midnight.
 func TestValidThroughTheLastTenthOfASecond(t *testing.T) {
+	apptest.EachBackend(t, testValidThroughTheLastTenthOfASecond)
+}
+
+func testValidThroughTheLastTenthOfASecond(t *testing.T) {
 	for _, tc := range []struct {
 		at   time.Time
 		want string
@@ -307,6 +323,10 @@ func TestValidThroughTheLastTenthOfASecond(t *testing.T) {
 // TestStoreTrustsNoCallerFigures: the store takes the voucher's campaign
 // and tier from its own row and the discount from its own tier.
 func TestStoreTrustsNoCallerFigures(t *testing.T) {
+	apptest.EachBackend(t, testStoreTrustsNoCallerFigures)
+}
+
+func testStoreTrustsNoCallerFigures(t *testing.T) {
 	w := newWorld(t)
 	w.e.Clock.Set(cst(25, 12, 0, 0, 0))
 	for _, tc := range []struct {
@@ -335,6 +355,10 @@ func TestStoreTrustsNoCallerFigures(t *testing.T) {
 // one claim; reused for another campaign or tier it is refused, not
 // answered with the first campaign's voucher.
 func TestClaimKeyReusedForAnotherTier(t *testing.T) {
+	apptest.EachBackend(t, testClaimKeyReusedForAnotherTier)
+}
+
+func testClaimKeyReusedForAnotherTier(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	ctx := context.Background()
 	c := e.LiveCampaign(t, apptest.CampaignSpec{Tiers: []app.TierInput{{Face: "30", Threshold: "100", Quantity: "5"}, {Face: "10", Threshold: "50", Quantity: "5"}}, Limit: 2})
@@ -378,6 +402,10 @@ func newVoucher(t *testing.T, w *world, phone string) app.Voucher {
 // redemption (claimed at 10:00:00.250, redeemed 12.9 s later: 12 s, where
 // flooring each time first would say 13), through a reversal too.
 func TestClaimToRedemptionTimeIsComputedOnce(t *testing.T) {
+	apptest.EachBackend(t, testClaimToRedemptionTimeIsComputedOnce)
+}
+
+func testClaimToRedemptionTimeIsComputedOnce(t *testing.T) {
 	w := newWorld(t)
 	w.e.Clock.Set(w.v.ClaimedAt.Add(12*time.Second + 900*time.Millisecond))
 	if err := w.redeem("k1"); err != nil {
@@ -421,6 +449,10 @@ func TestClaimToRedemptionTimeIsComputedOnce(t *testing.T) {
 // writer refuses to store a voucher that is already over (the domain signs
 // it again for the new day) and takes no stock for it.
 func TestClaimThatWaitedPastMidnightIsNotIssuedDead(t *testing.T) {
+	apptest.EachBackend(t, testClaimThatWaitedPastMidnightIsNotIssuedDead)
+}
+
+func testClaimThatWaitedPastMidnightIsNotIssuedDead(t *testing.T) {
 	w := newWorld(t)
 	r, _ := w.e.ResidentSession(t, "13600136000")
 	signedFor := app.EndOfDayAfter(cst(25, 23, 59, 59, 950), 0)
@@ -444,7 +476,9 @@ func TestClaimThatWaitedPastMidnightIsNotIssuedDead(t *testing.T) {
 
 // TestNoVoucherIsIssuedDead: "valid for 1 day", claimed at 23:59:59.9, is
 // given the next day too; claimed at 22:30 it ends at midnight as usual.
-func TestNoVoucherIsIssuedDead(t *testing.T) {
+func TestNoVoucherIsIssuedDead(t *testing.T) { apptest.EachBackend(t, testNoVoucherIsIssuedDead) }
+
+func testNoVoucherIsIssuedDead(t *testing.T) {
 	for _, tc := range []struct {
 		claim time.Time
 		want  time.Time
@@ -472,6 +506,10 @@ func TestNoVoucherIsIssuedDead(t *testing.T) {
 // from the function that computed their rollups, so the books balance
 // right after an upgrade (9.9996 s: 9, where rounding in SQL would say 10).
 func TestWaitsOfOlderRedemptionsAreBackfilledInGo(t *testing.T) {
+	apptest.EachBackend(t, testWaitsOfOlderRedemptionsAreBackfilledInGo)
+}
+
+func testWaitsOfOlderRedemptionsAreBackfilledInGo(t *testing.T) {
 	w := newWorld(t)
 	w.e.Clock.Set(w.v.ClaimedAt.Add(10*time.Second - 400*time.Microsecond))
 	if err := w.redeem("k1"); err != nil {

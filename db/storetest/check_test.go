@@ -1,16 +1,13 @@
-package db_test
+package storetest_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	_ "github.com/mattn/go-sqlite3"
 
 	"cqvoucher/app"
 	"cqvoucher/app/apptest"
@@ -128,22 +125,11 @@ func describe(results map[string]db.CheckResult, names []string) string {
 	return b.String()
 }
 
-// rawExec changes a database file by hand, as someone with the file could.
-func rawExec(t *testing.T, path string, stmts ...string) {
-	t.Helper()
-	raw, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=10000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	for _, q := range stmts {
-		if _, err := raw.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+func TestCheckPassesOnSeasonAndDrops(t *testing.T) {
+	apptest.EachBackend(t, testCheckPassesOnSeasonAndDrops)
 }
 
-func TestCheckPassesOnSeasonAndDrops(t *testing.T) {
+func testCheckPassesOnSeasonAndDrops(t *testing.T) {
 	e := booksFixture(t)
 	results, failed := checkBooks(t, e.Store)
 	if len(failed) > 0 {
@@ -167,7 +153,16 @@ const (
 // TestCheckNamesWhatWasBroken breaks the books by hand, one change at a
 // time, and expects the check to fail naming exactly the invariants that
 // change breaks.
+//
+// On SQLite only, for now: each case breaks a copy of the file (Backup,
+// then OpenReadOnly as voucherd check opens it), and some break it the
+// SQLite way (rowid, DROP TRIGGER). The check's statements are the same
+// on PostgreSQL, where TestCheckPassesOnSeasonAndDrops runs them.
 func TestCheckNamesWhatWasBroken(t *testing.T) {
+	t.Run(string(apptest.SQLite), testCheckNamesWhatWasBroken)
+}
+
+func testCheckNamesWhatWasBroken(t *testing.T) {
 	e := booksFixture(t)
 	ctx := context.Background()
 	for _, tc := range []struct {
@@ -251,7 +246,7 @@ func TestCheckNamesWhatWasBroken(t *testing.T) {
 			if err := e.Store.Backup(ctx, path); err != nil {
 				t.Fatal(err)
 			}
-			rawExec(t, path, tc.sql...)
+			apptest.ExecSQLiteFile(t, path, tc.sql...)
 			st, err := db.OpenReadOnly(ctx, path)
 			if err != nil {
 				t.Fatal(err)
@@ -273,7 +268,10 @@ func TestCheckNamesWhatWasBroken(t *testing.T) {
 // TestOpenReadOnly: the check's store changes nothing, and refuses a
 // database that lacks a migration of this build (its recounts would read
 // another schema).
-func TestOpenReadOnly(t *testing.T) {
+// SQLite only: it opens the file read-only.
+func TestOpenReadOnly(t *testing.T) { t.Run(string(apptest.SQLite), testOpenReadOnly) }
+
+func testOpenReadOnly(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	ctx := context.Background()
 	st, err := db.OpenReadOnly(ctx, e.Path)
@@ -289,7 +287,7 @@ func TestOpenReadOnly(t *testing.T) {
 	if err := e.Store.Backup(ctx, old); err != nil {
 		t.Fatal(err)
 	}
-	rawExec(t, old, `DELETE FROM schema_migrations WHERE name = (SELECT MAX(name) FROM schema_migrations)`)
+	apptest.ExecSQLiteFile(t, old, `DELETE FROM schema_migrations WHERE name = (SELECT MAX(name) FROM schema_migrations)`)
 	if _, err := db.OpenReadOnly(ctx, old); err == nil || !strings.Contains(err.Error(), "run voucherd migrate") {
 		t.Fatalf("a database without the last migration: %v", err)
 	}

@@ -1,23 +1,19 @@
-package db_test
+package storetest_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"testing"
+
+	"cqvoucher/app/apptest"
 )
 
 // derivedDump reads every derived figure: the counters of tiers and
 // campaigns (their whole rows) and the derived tables, leaving out rows
 // that the live transactions keep at zero after a reversal.
-func derivedDump(t *testing.T, path string) map[string][]string {
+func derivedDump(t *testing.T, e *apptest.Env) map[string][]string {
 	t.Helper()
-	raw, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=10000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
 	out := map[string][]string{}
 	for name, q := range map[string]string{
 		"tiers":                 `SELECT * FROM tiers ORDER BY id`,
@@ -32,7 +28,7 @@ func derivedDump(t *testing.T, path string) map[string][]string {
 		"campaign_merchant_use": `SELECT * FROM campaign_merchant_use WHERE live > 0 ORDER BY 1, 2`,
 		"campaign_pairs":        `SELECT * FROM campaign_pairs WHERE live > 0 ORDER BY 1, 2, 3`,
 	} {
-		rows, err := raw.Query(q)
+		rows, err := e.Store.QueryRows(context.Background(), q)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,21 +68,29 @@ func diffDumps(t *testing.T, got, want map[string][]string) {
 // recycled stock, redemptions, a reversal, expiries), a rebuild changes
 // no figure.
 func TestRebuildDerivedKeepsWhatTheTransactionsKept(t *testing.T) {
+	apptest.EachBackend(t, testRebuildDerivedKeepsWhatTheTransactionsKept)
+}
+
+func testRebuildDerivedKeepsWhatTheTransactionsKept(t *testing.T) {
 	e := booksFixture(t)
-	before := derivedDump(t, e.Path)
+	before := derivedDump(t, e)
 	if err := e.Store.RebuildDerived(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	diffDumps(t, derivedDump(t, e.Path), before)
+	diffDumps(t, derivedDump(t, e), before)
 }
 
 // TestRebuildDerivedRepairsCountersChangedByHand changes several derived
 // figures by hand; the check fails, and after a rebuild it passes and every
 // figure is back to what the transactions kept.
 func TestRebuildDerivedRepairsCountersChangedByHand(t *testing.T) {
+	apptest.EachBackend(t, testRebuildDerivedRepairsCountersChangedByHand)
+}
+
+func testRebuildDerivedRepairsCountersChangedByHand(t *testing.T) {
 	e := booksFixture(t)
-	before := derivedDump(t, e.Path)
-	rawExec(t, e.Path,
+	before := derivedDump(t, e)
+	e.Exec(t,
 		`UPDATE tiers SET expired = 0, claimed_count = claimed_count + 1, remaining = remaining - 1 WHERE id = (SELECT MIN(id) FROM tiers WHERE expired > 0 AND remaining > 0)`,
 		`UPDATE tiers SET quantity = quantity + 5, released = released + 5, remaining = remaining + 5 WHERE id = `+dropTier,
 		`UPDATE campaigns SET subsidy_fen = 0, reach_residents = 0, redeemed_count = 0`,
@@ -107,5 +111,5 @@ func TestRebuildDerivedRepairsCountersChangedByHand(t *testing.T) {
 	if results, failed := checkBooks(t, e.Store); len(failed) > 0 {
 		t.Fatalf("after the rebuild:%s", describe(results, failed))
 	}
-	diffDumps(t, derivedDump(t, e.Path), before)
+	diffDumps(t, derivedDump(t, e), before)
 }
