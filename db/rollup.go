@@ -182,14 +182,14 @@ const rawSums = `SUM(claims) AS claims, SUM(redemptions) AS redemptions, SUM(rev
 // the rollups (tests, and an operator who doubts a figure).
 func (s *Store) RawParts(ctx context.Context, campaignID int64) (report.Parts, error) {
 	var p report.Parts
-	if err := s.r.SelectContext(ctx, &p.Hours, `SELECT hour AS key, `+rawSums+` FROM (`+rawEvents("= ?1")+`) GROUP BY hour`, campaignID); err != nil {
+	if err := s.r.SelectContext(ctx, &p.Hours, `SELECT hour AS key, `+rawSums+` FROM (`+rawEvents("= ?1")+`) AS e GROUP BY hour`, campaignID); err != nil {
 		return p, err
 	}
-	if err := s.r.SelectContext(ctx, &p.Tiers, `SELECT CAST(tier_id AS TEXT) AS key, `+rawSums+` FROM (`+rawEvents("= ?1")+`) GROUP BY tier_id`, campaignID); err != nil {
+	if err := s.r.SelectContext(ctx, &p.Tiers, `SELECT CAST(tier_id AS TEXT) AS key, `+rawSums+` FROM (`+rawEvents("= ?1")+`) AS e GROUP BY tier_id`, campaignID); err != nil {
 		return p, err
 	}
 	err := s.r.SelectContext(ctx, &p.Merchants, `SELECT CAST(e.merchant_id AS TEXT) AS key, m.name AS merchant_name, m.district_code, m.category_code, `+
-		rawSums+` FROM (`+rawEvents("= ?1")+`) e JOIN merchants m ON m.id = e.merchant_id WHERE e.merchant_id <> 0 GROUP BY e.merchant_id`, campaignID)
+		rawSums+` FROM (`+rawEvents("= ?1")+`) e JOIN merchants m ON m.id = e.merchant_id WHERE e.merchant_id <> 0 GROUP BY e.merchant_id, m.id`, campaignID) // m.id: PostgreSQL reads m's columns by its key
 	return p, err
 }
 

@@ -57,7 +57,7 @@ func (s *Store) MarkPaid(ctx context.Context, k app.StatementKey, by int64, audi
 	err := s.txAt(ctx, func(ctx context.Context, tx *Tx, now time.Time) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO settlements (merchant_id, day, funding_district, redemptions, reversals, subsidy_fen, consumption_fen, paid_at, paid_by)
 			SELECT merchant_id, day, funding_district, redemptions, reversals, subsidy_fen, consumption_fen, ?, ? FROM (`+dayFigures+`
-				WHERE r.merchant_id = ? AND fc.district_code = ? GROUP BY r.merchant_id, day, funding_district)
+				WHERE r.merchant_id = ? AND fc.district_code = ? GROUP BY r.merchant_id, day, funding_district) AS d
 			WHERE day = ? AND day < ?
 			ON CONFLICT (merchant_id, day, funding_district) DO NOTHING`,
 			now, by, k.MerchantID, k.FundingDistrict, k.Day, app.LocalDay(now))
