@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -197,7 +198,12 @@ func (inv invariant) check(ctx context.Context, q *Tx) (CheckResult, error) {
 // read one snapshot (one read transaction), so a server writing beside it
 // cannot make a counter and its rows disagree for a moment.
 func (s *Store) Check(ctx context.Context) ([]CheckResult, error) {
-	tx, err := s.r.BeginTxx(ctx, nil)
+	var opts *sql.TxOptions
+	if s.Postgres() {
+		// Servers write beside the check: one snapshot for every recount.
+		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	}
+	tx, err := s.r.BeginTxx(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("db: check: %w", err)
 	}

@@ -191,5 +191,7 @@ func NewPostgresSchema(ctx context.Context, base string) (url string, drop func(
 		_, err := raw.ExecContext(context.Background(), `DROP SCHEMA `+name+` CASCADE`)
 		return err
 	}
-	return base + sep + "search_path=" + name, drop, nil
+	// options=-c search_path=…: a startup parameter pgx and libpq (psql,
+	// pg_dump) both pass on to the server.
+	return base + sep + "options=-csearch_path%3D" + name, drop, nil
 }

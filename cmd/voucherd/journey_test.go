@@ -109,7 +109,7 @@ func journeyServer(t *testing.T) (*Main, string) {
 func requireBalancedBooks(t *testing.T, dataDir string) {
 	t.Helper()
 	var out strings.Builder
-	if err := checkBooks(context.Background(), dataDir, &out); err != nil {
+	if err := checkBooks(context.Background(), Config{DataDir: dataDir}, &out); err != nil {
 		t.Errorf("voucherd check after the test: %v\n%s", err, out.String())
 	}
 }

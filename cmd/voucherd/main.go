@@ -58,6 +58,12 @@ func main() {
 type Config struct {
 	Addr           string
 	DataDir        string
+	// Database is a postgres:// URL; empty = SQLite in DataDir. Any number
+	// of voucherd may share one PostgreSQL database (docs/postgres.md).
+	Database string
+	// KeysDir holds the signing keys and the data keys; every voucherd of
+	// one database must be given the same keys (default DataDir/keys).
+	KeysDir string
 	BaseURL        string
 	Demo           bool
 	Synchronous    string
@@ -120,6 +126,8 @@ func parseFlags(args []string) (Config, []string, error) {
 	var c Config
 	fs.StringVar(&c.Addr, "addr", env("VOUCHERD_ADDR", ":8080"), "listen address (env VOUCHERD_ADDR)")
 	fs.StringVar(&c.DataDir, "data", env("VOUCHERD_DATA", "./data"), "directory of the SQLite database and the signing keys (env VOUCHERD_DATA)")
+	fs.StringVar(&c.Database, "database", env("VOUCHERD_DATABASE_URL", ""), "PostgreSQL database URL (postgres://user:password@host/db); empty = SQLite in -data (env VOUCHERD_DATABASE_URL)")
+	fs.StringVar(&c.KeysDir, "keys", env("VOUCHERD_KEYS", ""), "directory of the signing and data keys, the same for every voucherd of one database (env VOUCHERD_KEYS; default DATA/keys)")
 	fs.StringVar(&c.BaseURL, "base-url", env("VOUCHERD_BASE_URL", ""), "public URL of this server, put in voucher QR codes (env VOUCHERD_BASE_URL; default http://localhost:PORT)")
 	fs.BoolVar(&c.Demo, "demo", env("VOUCHERD_DEMO", "") == "1", "load the demo data set and show the demo SMS outbox (env VOUCHERD_DEMO=1)")
 	fs.StringVar(&c.Synchronous, "synchronous", env("VOUCHERD_SYNCHRONOUS", "FULL"), "SQLite synchronous setting: FULL (survives power loss) or NORMAL (env VOUCHERD_SYNCHRONOUS)")
@@ -208,7 +216,7 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 		m.PrintWelcome(os.Stdout)
 		return m.Serve(ctx)
 	case "migrate":
-		lock, err := lockDataDir(cfg.DataDir)
+		lock, err := lockDataDir(cfg)
 		if err != nil {
 			return err
 		}
@@ -244,7 +252,7 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 		if len(rest) != 1 || rest[0] != "rotate" {
 			return errors.New("usage: voucherd keys rotate")
 		}
-		dir := filepath.Join(cfg.DataDir, "keys")
+		dir := cfg.keysDir()
 		ring, err := token.Open(dir, cfg.cryptoMode().keys)
 		if err != nil {
 			return err
@@ -266,10 +274,13 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 		defer st.Close()
 		return auditVerify(ctx, st, os.Stdout)
 	case "check":
-		return checkBooks(ctx, cfg.DataDir, os.Stdout)
+		return checkBooks(ctx, cfg, os.Stdout)
 	case "backup":
 		if len(rest) != 1 {
 			return errors.New("usage: voucherd backup FILE")
+		}
+		if cfg.Database != "" {
+			return pgDump(ctx, cfg.Database, rest[0])
 		}
 		st, err := openStore(ctx, cfg)
 		if err != nil {
@@ -285,9 +296,26 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 	return fmt.Errorf("unknown command %q (serve, migrate, seed, keys rotate, backup FILE, audit verify)", cmd)
 }
 
-// openStore opens (and migrates) the data directory's database.
+// openStore opens (and migrates) the configured database: the PostgreSQL
+// one -database names, or the data directory's SQLite file.
 func openStore(ctx context.Context, cfg Config) (*db.Store, error) {
-	return db.Open(ctx, filepath.Join(cfg.DataDir, "voucher.db"), db.Options{Synchronous: cfg.Synchronous, AuditHash: cfg.cryptoMode().audit})
+	return db.Open(ctx, cfg.databaseTarget(), db.Options{Synchronous: cfg.Synchronous, AuditHash: cfg.cryptoMode().audit})
+}
+
+// databaseTarget is what db.Open is given.
+func (c Config) databaseTarget() string {
+	if c.Database != "" {
+		return c.Database
+	}
+	return filepath.Join(c.DataDir, "voucher.db")
+}
+
+// keysDir is where the keys are (see Config.KeysDir).
+func (c Config) keysDir() string {
+	if c.KeysDir != "" {
+		return c.KeysDir
+	}
+	return filepath.Join(c.DataDir, "keys")
 }
 
 // lockFileName is the lock a serving (or migrating, or seeding) voucherd
@@ -302,7 +330,14 @@ const lockFileName = "voucherd.lock"
 // (removing it would let a third process lock a new file while the
 // second still holds the old one). Backups, key rotation and audit
 // verification run beside a server and do not take it.
-func lockDataDir(dir string) (*os.File, error) {
+//
+// On PostgreSQL there is no lock: any number of voucherd serve one
+// database, and the database orders what they do (docs/postgres.md).
+func lockDataDir(cfg Config) (*os.File, error) {
+	if cfg.Database != "" {
+		return nil, os.MkdirAll(cfg.DataDir, 0o700)
+	}
+	dir := cfg.DataDir
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -369,7 +404,7 @@ type Main struct {
 // Open assembles the product: database (migrated), keys, reference and
 // demo data, domain, web server, and a listening socket.
 func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Main, error) {
-	lock, err := lockDataDir(cfg.DataDir)
+	lock, err := lockDataDir(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -389,7 +424,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Main, error) {
 func (m *Main) open(ctx context.Context) error {
 	// Private keys live beside the database, not in it: a copy of the
 	// database forges nothing.
-	ring, err := token.Open(filepath.Join(m.Config.DataDir, "keys"), m.Config.cryptoMode().keys)
+	ring, err := token.Open(m.Config.keysDir(), m.Config.cryptoMode().keys)
 	if err != nil {
 		return err
 	}
@@ -413,12 +448,12 @@ func (m *Main) open(ctx context.Context) error {
 	if acfg.Terms.Version, err = web.TermsVersion(templates.FS, acfg.Terms); err != nil {
 		return err
 	}
-	if acfg.IdentityKey, err = loadOrCreateSecret(filepath.Join(m.Config.DataDir, "keys", "identity.key")); err != nil {
+	if acfg.IdentityKey, err = loadOrCreateSecret(filepath.Join(m.Config.keysDir(), "identity.key")); err != nil {
 		return err
 	}
 	// data.key seals residents' phone numbers (docs/privacy.md): without
 	// it the database's numbers cannot be read, so it is kept like identity.key.
-	dataKey, err := loadOrCreateSecret(filepath.Join(m.Config.DataDir, "keys", "data.key"))
+	dataKey, err := loadOrCreateSecret(filepath.Join(m.Config.keysDir(), "data.key"))
 	if err != nil {
 		return err
 	}
@@ -428,7 +463,7 @@ func (m *Main) open(ctx context.Context) error {
 	}
 	// The commercial cryptography mode seals with SM4 under a key of its
 	// own; either mode still opens what the other sealed.
-	sm4Key, err := loadOrCreateSecret(filepath.Join(m.Config.DataDir, "keys", "data-sm4.key"))
+	sm4Key, err := loadOrCreateSecret(filepath.Join(m.Config.keysDir(), "data-sm4.key"))
 	if err != nil {
 		return err
 	}
@@ -562,7 +597,9 @@ func (m *Main) Serve(ctx context.Context) error {
 	go func() { errc <- srv.Serve(m.listener) }()
 	go m.sweepRetention(ctx, time.Hour)
 	go m.sweepExpired(ctx, time.Minute)
-	go m.checkpointWAL(ctx, time.Second)
+	if !m.Store.Postgres() { // PostgreSQL keeps its own WAL
+		go m.checkpointWAL(ctx, time.Second)
+	}
 	select {
 	case err := <-errc:
 		return err
