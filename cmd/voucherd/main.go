@@ -56,14 +56,14 @@ func main() {
 
 // Config is everything an operator sets, by flag or by environment variable.
 type Config struct {
-	Addr           string
-	DataDir        string
+	Addr    string
+	DataDir string
 	// Database is a postgres:// URL; empty = SQLite in DataDir. Any number
 	// of voucherd may share one PostgreSQL database (docs/postgres.md).
 	Database string
 	// KeysDir holds the signing keys and the data keys; every voucherd of
 	// one database must be given the same keys (default DataDir/keys).
-	KeysDir string
+	KeysDir        string
 	BaseURL        string
 	Demo           bool
 	Synchronous    string
