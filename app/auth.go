@@ -95,8 +95,9 @@ func (a *App) idleLimit(kind string) time.Duration {
 // SignOut ends a session.
 func (a *App) SignOut(ctx context.Context, tok string) error {
 	hash := HashSessionToken(tok)
-	a.sessions.forget(hash)
-	return a.store.DeleteSession(ctx, hash)
+	err := a.store.DeleteSession(ctx, hash)
+	a.changed(ctx, newsSession, hash)
+	return err
 }
 
 // LoginCashier checks a cashier's password and opens a new session.

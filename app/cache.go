@@ -88,6 +88,13 @@ func (c *ttlCache[K, V]) forget(k K) {
 	c.mu.Unlock()
 }
 
+// clear drops every entry.
+func (c *ttlCache[K, V]) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.data = make(map[K]ttlEntry[V])
+}
+
 // forgetIf drops every entry whose value matches: for the rare change
 // that must reach all of them at once (a resident's erasure ends every
 // session of theirs, not only the one that asked).

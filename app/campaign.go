@@ -547,12 +547,12 @@ func (a *App) CampaignFor(ctx context.Context, by Officer, id int64) (Campaign, 
 // changeCampaign and changeCampaignStatus write a change and drop the
 // cached copies the claim path reads, so residents see it at once.
 func (a *App) changeCampaign(ctx context.Context, ch CampaignChange) error {
-	defer a.forgetCampaign(ch.CampaignID)
+	defer a.forgetCampaign(ctx, ch.CampaignID)
 	return a.store.ChangeCampaign(ctx, ch)
 }
 
 func (a *App) changeCampaignStatus(ctx context.Context, ch StatusChange) error {
-	defer a.forgetCampaign(ch.CampaignID)
+	defer a.forgetCampaign(ctx, ch.CampaignID)
 	return a.store.ChangeCampaignStatus(ctx, ch)
 }
 
@@ -816,7 +816,7 @@ func (a *App) ApproveBudgetRaise(ctx context.Context, by Officer, id int64) erro
 	if err := a.checkApprover(ctx, by, *c.PendingBy); err != nil {
 		return err
 	}
-	defer a.forgetCampaign(id)
+	defer a.forgetCampaign(ctx, id)
 	return a.store.ApproveBudgetRaise(ctx, id, *c.PendingBudgetFen, by.ID, a.auditOf(by, "campaign.approve_budget", "campaign", id, c.District,
 		map[string]Fen{"budget_fen": c.BudgetFen}, map[string]Fen{"budget_fen": *c.PendingBudgetFen}))
 }
@@ -1000,7 +1000,7 @@ func (a *App) UpdateDraft(ctx context.Context, by Officer, id int64, in Campaign
 	// colleague's draft may no longer approve it alone.
 	c.ID, c.Status, c.CreatedBy, c.CreatedAt = id, StatusDraft, by.ID, old.CreatedAt
 	audit := a.auditOf(by, "campaign.edit", "campaign", id, old.District, InputOf(old), in)
-	defer a.forgetCampaign(id)
+	defer a.forgetCampaign(ctx, id)
 	if err := a.store.UpdateDraft(ctx, &c, audit); err != nil {
 		return c, err
 	}

@@ -317,10 +317,10 @@ func (a *App) markSoldOut(campaignID, tierID int64, gen uint64, at time.Time) {
 	})
 }
 
-// forgetCampaign drops cached copies after an officer changed a campaign.
-func (a *App) forgetCampaign(id int64) {
-	a.campaigns.forget(id)
-	a.live.forget(struct{}{})
+// forgetCampaign drops cached copies, in every process, after an officer
+// changed a campaign (or a reversal gave back to its budget).
+func (a *App) forgetCampaign(ctx context.Context, id int64) {
+	a.changed(ctx, newsCampaign, idKey(id))
 }
 
 // tierHasDropBy reports whether any drop of the tier opened by now. It

@@ -167,7 +167,7 @@ func (a *App) MyFeedback(ctx context.Context, r Resident) ([]Feedback, error) {
 			if err := a.store.MarkFeedbackSeen(ctx, r.ID); err != nil {
 				return nil, err
 			}
-			a.unread.forget(r.ID)
+			a.changed(ctx, newsUnread, idKey(r.ID))
 			break
 		}
 	}
@@ -276,7 +276,7 @@ func (a *App) AnswerFeedback(ctx context.Context, by Officer, id int64, answer s
 	if err := a.store.AnswerFeedback(ctx, id, answer, by.ID, audit); err != nil {
 		return err
 	}
-	a.unread.forget(f.ResidentID)
+	a.changed(ctx, newsUnread, idKey(f.ResidentID))
 	a.textFiler(ctx, f)
 	return nil
 }
@@ -292,7 +292,7 @@ func (a *App) CloseFeedback(ctx context.Context, by Officer, id int64) error {
 	if err := a.store.CloseFeedback(ctx, id, by.ID, audit); err != nil {
 		return err
 	}
-	a.unread.forget(f.ResidentID)
+	a.changed(ctx, newsUnread, idKey(f.ResidentID))
 	return nil
 }
 

@@ -150,6 +150,6 @@ func (a *App) VerifyIdentity(ctx context.Context, r Resident, name, rawID string
 		a.log.Info("identity not verified", "resident", r.ID)
 		return &Error{Code: EINVALID, Reason: "id_not_verified", Fields: map[string]string{"id_number": "id_not_verified"}}
 	}
-	defer a.residents.forget(r.ID)
+	defer a.changed(ctx, newsResident, idKey(r.ID))
 	return a.store.BindIdentity(ctx, r.ID, hash)
 }

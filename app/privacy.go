@@ -139,13 +139,13 @@ func (a *App) EraseResident(ctx context.Context, r Resident, confirmed bool) err
 		BeforeJSON: snapshot(map[string]any{"real_name": full.RealName(), "created_at": full.CreatedAt}),
 		AfterJSON:  snapshot(map[string]any{"erased": true}),
 	}
-	defer a.residents.forget(r.ID)
+	// API requests trust a cached session without loading the resident:
+	// the resident's other devices must not keep claiming for a minute,
+	// on this process or any other.
+	defer a.changed(ctx, newsResidentSessions, idKey(r.ID))
 	if err := a.store.EraseResident(ctx, r.ID, audit); err != nil {
 		return err
 	}
-	// API requests trust a cached session without loading the resident:
-	// the resident's other devices must not keep claiming for a minute.
-	a.sessions.forgetIf(func(s Session) bool { return s.Kind == KindResident && s.SubjectID == r.ID })
 	a.log.Info("resident erased their personal data", "resident", r.ID)
 	return nil
 }

@@ -272,7 +272,7 @@ func (a *App) AgreeToTerms(ctx context.Context, r Resident, agreed bool, version
 func (a *App) recordConsent(ctx context.Context, residentID int64) (Resident, error) {
 	if a.cfg.Terms.Version != "" {
 		_, err := a.store.RecordConsent(ctx, residentID, a.cfg.Terms.Version)
-		a.residents.forget(residentID)
+		a.changed(ctx, newsResident, idKey(residentID))
 		if err != nil {
 			return Resident{}, err
 		}

@@ -37,7 +37,7 @@ func (a *App) Reverse(ctx context.Context, cs Cashier, redemptionID int64) (Rede
 	if err != nil {
 		return red, err
 	}
-	a.forgetCampaign(red.CampaignID)
+	a.forgetCampaign(ctx, red.CampaignID)
 	a.log.Info("redemption reversed", "redemption", red.ID, "voucher", red.VoucherID, "merchant", cs.MerchantID, "cashier", cs.ID)
 	return red, nil
 }

@@ -9,11 +9,12 @@ import (
 
 // Store is what the domain needs from storage, one interface per area so
 // that a backend (SQLite in package db, PostgreSQL later) can be read and
-// tested one area at a time. Every method that moves money or stock is one
+// tested one area at a time (SQLite and PostgreSQL, package db). Every method that moves money or stock is one
 // transaction with guarded updates inside the implementation; callers
 // never read-then-write (DESIGN.md §3).
 type Store interface {
 	Ping(ctx context.Context) error
+	NewsStore
 	ReferenceStore
 	CampaignStore
 	ClaimStore
@@ -23,6 +24,14 @@ type Store interface {
 	AuditStore
 	ReportStore
 	HelpStore // district contacts and residents' feedback (helpinfo.go, feedback.go)
+}
+
+// NewsStore carries cache news between the processes that share one
+// database (news.go). Publish delivers news to every process listening,
+// this one included, once what changed has committed; on a database only
+// one process serves (SQLite) it does nothing.
+type NewsStore interface {
+	Publish(ctx context.Context, news string) error
 }
 
 // ReferenceStore owns the reference data seeded from context/ (DESIGN.md

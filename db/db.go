@@ -79,6 +79,7 @@ type Store struct {
 	writer   *groupWriter     // the goroutine that owns the write connection (writer.go); nil when read-only
 	// auditHash chains the audit rows this store appends (see appendAudit).
 	auditHash string
+	url       string // PostgreSQL: the database's URL, for the news listener's own connection
 }
 
 // Store is checked against app.Store here, not only where cmd wires it.

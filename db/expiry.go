@@ -1,7 +1,9 @@
 package db
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -19,25 +21,27 @@ import (
 func (s *Store) SweepExpired(ctx context.Context, limit int) ([]app.ExpiredTier, error) {
 	var out []app.ExpiredTier
 	err := s.txAt(ctx, func(ctx context.Context, tx *Tx, now time.Time) error {
+		if alone, err := s.onlyOneAtATime(ctx, tx, sweepExpiredJob); err != nil || !alone {
+			return err // another process is sweeping: it will have lapsed these
+		}
 		var ids []int64
 		if err := tx.SelectContext(ctx, &ids, `SELECT id FROM vouchers WHERE status = 'claimed' AND lapsed_at IS NULL AND expires_at <= ?
 			ORDER BY expires_at LIMIT ?`, now.UTC(), limit); err != nil || len(ids) == 0 {
 			return err
 		}
-		q, args, err := sqlx.In(`UPDATE vouchers SET lapsed_at = ? WHERE id IN (?) AND status = 'claimed' AND lapsed_at IS NULL`, now.UTC(), ids)
+		// The counts come from the rows this UPDATE lapsed, not from the
+		// ids read above: on PostgreSQL a redemption may commit between the
+		// two, and its voucher is then not lapsed (its guard fails here).
+		q, args, err := sqlx.In(`UPDATE vouchers SET lapsed_at = ? WHERE id IN (?) AND status = 'claimed' AND lapsed_at IS NULL
+			RETURNING campaign_id, tier_id`, now.UTC(), ids)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		var lapsed []app.ExpiredTier
+		if err := tx.SelectContext(ctx, &lapsed, q, args...); err != nil {
 			return err
 		}
-		q, args, err = sqlx.In(`SELECT campaign_id, tier_id, COUNT(*) AS n FROM vouchers WHERE id IN (?) GROUP BY campaign_id, tier_id`, ids)
-		if err != nil {
-			return err
-		}
-		if err := tx.SelectContext(ctx, &out, q, args...); err != nil {
-			return err
-		}
+		out = countByTier(lapsed)
 		for i := range out {
 			t := &out[i]
 			if _, err := tx.ExecContext(ctx, `UPDATE tiers SET expired = expired + ? WHERE id = ?`, t.Count, t.TierID); err != nil {
@@ -63,4 +67,23 @@ func (s *Store) SweepExpired(ctx context.Context, limit int) ([]app.ExpiredTier,
 		return nil
 	})
 	return out, err
+}
+
+// countByTier counts lapsed vouchers per campaign and tier, in that order.
+func countByTier(lapsed []app.ExpiredTier) []app.ExpiredTier {
+	var out []app.ExpiredTier
+	at := map[int64]int{}
+	for _, v := range lapsed {
+		i, ok := at[v.TierID]
+		if !ok {
+			i = len(out)
+			at[v.TierID] = i
+			out = append(out, app.ExpiredTier{CampaignID: v.CampaignID, TierID: v.TierID})
+		}
+		out[i].Count++
+	}
+	slices.SortFunc(out, func(a, b app.ExpiredTier) int {
+		return cmp.Or(cmp.Compare(a.CampaignID, b.CampaignID), cmp.Compare(a.TierID, b.TierID))
+	})
+	return out
 }

@@ -69,7 +69,7 @@ func openPostgres(ctx context.Context, url string, opt Options) (*Store, error) 
 	// PostgreSQL keeps microseconds: the writer's now is cut to them, so a
 	// time the store answers is the time it stored.
 	now := func() time.Time { return opt.Now().UTC().Truncate(time.Microsecond) }
-	s := &Store{w: pool, r: pool, path: redactURL(url), now: now, auditHash: opt.AuditHash}
+	s := &Store{w: pool, r: pool, path: redactURL(url), now: now, auditHash: opt.AuditHash, url: url}
 	if err := s.migratePostgres(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -133,6 +133,29 @@ func (s *Store) applyPostgresMigration(ctx context.Context, name, body string) e
 		return err
 	}
 	return tx.Commit()
+}
+
+// Background jobs run in every voucherd, and once across the fleet: each
+// sweep's transaction first takes its job's advisory lock, and a process
+// that finds it held by another leaves the round to that one. The lock is
+// the transaction's (pg_try_advisory_xact_lock): it ends with it, so a
+// process that dies mid-sweep holds nothing. The keys are constants no
+// other lock of the product uses.
+const (
+	sweepExpiredJob   = 7_205_101
+	sweepRetentionJob = 7_205_102
+)
+
+// onlyOneAtATime reports whether this transaction may run job: always on
+// SQLite (one process), on PostgreSQL when no other transaction holds the
+// job's lock.
+func (s *Store) onlyOneAtATime(ctx context.Context, tx *Tx, job int64) (bool, error) {
+	if !s.Postgres() {
+		return true, nil
+	}
+	var got bool
+	err := tx.GetContext(ctx, &got, `SELECT pg_try_advisory_xact_lock(?)`, job)
+	return got, err
 }
 
 // retryable reports whether PostgreSQL ended a transaction only because

@@ -42,6 +42,9 @@ func (s *Store) ResidentSessions(ctx context.Context, residentID int64) ([]app.S
 func (s *Store) SweepRetention(ctx context.Context, sessionsEnded, smsSent time.Time) (app.RetentionSwept, error) {
 	var swept app.RetentionSwept
 	err := s.tx(ctx, func(ctx context.Context, tx *Tx) error {
+		if alone, err := s.onlyOneAtATime(ctx, tx, sweepRetentionJob); err != nil || !alone {
+			return err // another process is sweeping
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, sessionsEnded.UTC())
 		if err != nil {
 			return err

@@ -112,6 +112,10 @@ type Env struct {
 
 	booksUnchecked string // why this test's books are not checked at its end (SkipBooksCheck)
 
+	opt                  Options
+	identityKey, dataKey []byte      // shared by every process of the environment's database
+	news                 chan string // cache news this process applied (PostgreSQL; see NewsApplied)
+
 	Maker, Approver app.Officer
 	Merchant        app.Merchant
 	Cashier         app.Cashier
@@ -132,25 +136,46 @@ type Options struct {
 // New builds an environment that lives as long as the test.
 func New(t testing.TB, opt Options) *Env {
 	t.Helper()
-	ctx := context.Background()
 	path := database(t, opt.Backend)
 	// The test clock starts a quarter second past the hour and tests move
 	// it in sub-second steps: whole seconds once hid a rounding bug.
 	clock := &Clock{t: time.Date(2026, 11, 25, 2, 0, 0, 250_000_000, time.UTC)}
-	st, err := db.Open(ctx, path, db.Options{Synchronous: opt.Synchronous, Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := seeds.LoadReference(ctx, st); err != nil {
-		t.Fatal(err)
-	}
 	_, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &Env{Store: st, Key: key, Ring: token.NewRing(key), Clock: clock, SMS: &SMS{}, Path: path}
-	t.Cleanup(func() { e.checkBooks(t) }) // after the server closes, before the store does
+	e := &Env{Key: key, Ring: token.NewRing(key), Clock: clock, SMS: &SMS{}, Path: path, opt: opt,
+		identityKey: randomKey(t), dataKey: randomKey(t)}
+	e.assemble(t, true)
+
+	e.Maker = e.NewOfficer(t, "maker", "500103", false)
+	e.Approver = e.NewOfficer(t, "approver", "500103", true)
+	e.Merchant = e.NewMerchant(t, "解放碑老火锅", "500103", "catering")
+	e.Cashier = e.NewCashier(t, e.Merchant, "cashier")
+	return e
+}
+
+// assemble opens the environment's store on e.Path and builds the
+// domain and the web server over it, as one voucherd process does. The
+// first process of a database seeds its reference data and checks its
+// books at the test's end (after the server closes, before the store
+// does); a process Beside it shares both.
+func (e *Env) assemble(t testing.TB, first bool) {
+	t.Helper()
+	ctx := context.Background()
+	opt := e.opt
+	st, err := db.Open(ctx, e.Path, db.Options{Synchronous: opt.Synchronous, Now: e.Clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	e.Store = st
+	if first {
+		if err := seeds.LoadReference(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { e.checkBooks(t) })
+	}
 	var logTo io.Writer = io.Discard
 	if os.Getenv("VOUCHER_TEST_LOG") == "1" { // the server's log, when a test needs explaining
 		logTo = os.Stderr
@@ -163,13 +188,8 @@ func New(t testing.TB, opt Options) *Env {
 	if opt.AdmissionQueue > 0 {
 		acfg.AdmissionQueue = opt.AdmissionQueue
 	}
-	acfg.IdentityKey = make([]byte, 32)
-	if _, err := rand.Read(acfg.IdentityKey); err != nil {
-		t.Fatal(err)
-	}
-	dataKey := make([]byte, 32)
-	rand.Read(dataKey)
-	if acfg.Sealer, err = app.NewAESSealer(dataKey); err != nil {
+	acfg.IdentityKey = e.identityKey
+	if acfg.Sealer, err = app.NewAESSealer(e.dataKey); err != nil {
 		t.Fatal(err)
 	}
 	acfg.Identity = opt.Identity
@@ -177,6 +197,7 @@ func New(t testing.TB, opt Options) *Env {
 		t.Fatal(err)
 	}
 	e.App = app.New(st, e.Ring, e.SMS, acfg, e.Clock.Now, log)
+	e.listen(t)
 
 	wcfg := web.DefaultConfig()
 	// Tests hammer from one loopback address; the limits themselves are tested on their own.
@@ -190,12 +211,14 @@ func New(t testing.TB, opt Options) *Env {
 	}
 	e.Server = httptest.NewServer(e.Web)
 	t.Cleanup(e.Server.Close)
+}
 
-	e.Maker = e.NewOfficer(t, "maker", "500103", false)
-	e.Approver = e.NewOfficer(t, "approver", "500103", true)
-	e.Merchant = e.NewMerchant(t, "解放碑老火锅", "500103", "catering")
-	e.Cashier = e.NewCashier(t, e.Merchant, "cashier")
-	return e
+func randomKey(t testing.TB) []byte {
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
 
 // passwordHash is computed once: bcrypt is slow by design.

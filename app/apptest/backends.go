@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"cqvoucher/db"
 )
@@ -126,4 +128,75 @@ func ExecSQLiteFile(t testing.TB, path string, stmts ...string) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
+}
+
+// listen runs the process's cache news listener, as voucherd serve does,
+// and returns once it listens (PostgreSQL; on SQLite there is nothing to
+// hear). Each piece of news applied is also offered to NewsApplied.
+func (e *Env) listen(t testing.TB) {
+	if !e.Store.Postgres() {
+		return
+	}
+	e.news = make(chan string, 4096)
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan struct{})
+	var once sync.Once
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		e.Store.Listen(ctx, db.Listener{
+			Apply: func(news string) {
+				e.App.ApplyNews(news)
+				select {
+				case e.news <- news:
+				default: // nobody reads: a test that does not wait for news
+				}
+			},
+			Ready:  func() { once.Do(func() { close(ready) }) },
+			Failed: func(err error) { t.Logf("cache news listener: %v", err) },
+		})
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	select {
+	case <-ready:
+	case <-time.After(30 * time.Second): // a guard against a hung server, not a speed check
+		t.Fatal("the cache news listener did not start")
+	}
+}
+
+// NewsApplied waits until this process has applied news (want, as
+// published: "campaign:12"), skipping other news; it fails the test if
+// none comes. Tests of coherence across processes wait for the news, not
+// for a time.
+func (e *Env) NewsApplied(t testing.TB, want string) {
+	t.Helper()
+	if e.news == nil {
+		t.Fatal("NewsApplied: this environment hears no news (PostgreSQL only)")
+	}
+	guard := time.After(30 * time.Second) // a hung server, not a speed check
+	for {
+		select {
+		case got := <-e.news:
+			if got == want {
+				return
+			}
+		case <-guard:
+			t.Fatalf("no news %q reached this process", want)
+		}
+	}
+}
+
+// Beside is a second voucherd process on e's database (PostgreSQL only):
+// its own connections, caches, domain and web server, with e's keys,
+// clock, SMS outbox, officers, merchant and cashier.
+func (e *Env) Beside(t testing.TB) *Env {
+	t.Helper()
+	if !e.Store.Postgres() {
+		t.Fatal("Beside: several processes share a PostgreSQL database only")
+	}
+	b := &Env{Key: e.Key, Ring: e.Ring, Clock: e.Clock, SMS: e.SMS, Path: e.Path, opt: e.opt,
+		identityKey: e.identityKey, dataKey: e.dataKey,
+		Maker: e.Maker, Approver: e.Approver, Merchant: e.Merchant, Cashier: e.Cashier}
+	b.assemble(t, false)
+	return b
 }

@@ -597,7 +597,14 @@ func (m *Main) Serve(ctx context.Context) error {
 	go func() { errc <- srv.Serve(m.listener) }()
 	go m.sweepRetention(ctx, time.Hour)
 	go m.sweepExpired(ctx, time.Minute)
-	if !m.Store.Postgres() { // PostgreSQL keeps its own WAL
+	if m.Store.Postgres() {
+		// Other voucherd on the database tell this one what they changed.
+		go m.Store.Listen(ctx, db.Listener{
+			Apply:  m.App.ApplyNews,
+			Ready:  func() { m.log.Info("listening for cache news from the other processes") },
+			Failed: func(err error) { m.log.Warn("cache news: connection lost; caches are forgotten and it is tried again", "err", err) },
+		})
+	} else { // PostgreSQL keeps its own WAL
 		go m.checkpointWAL(ctx, time.Second)
 	}
 	select {

@@ -1,0 +1,75 @@
+package storetest_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"testing"
+
+	"cqvoucher/app"
+	"cqvoucher/app/apptest"
+)
+
+// Several voucherd processes on one PostgreSQL database keep their caches
+// coherent through cache news (app/news.go): what one process changes,
+// every other forgets, as soon as the news reaches it. Each test below
+// first makes the second process cache the old state, then changes it
+// through the first, waits for the news (not for a time), and expects the
+// second process to answer from the new state, where its cached copy,
+// which lives a minute, would have answered from the old one.
+
+// TestSignOutEndsTheSessionOnEveryProcess: a resident signs out through
+// one process; another process that had the session cached refuses it.
+func TestSignOutEndsTheSessionOnEveryProcess(t *testing.T) {
+	t.Run(string(apptest.Postgres), func(t *testing.T) {
+		a := apptest.New(t, apptest.Options{})
+		b := a.Beside(t)
+		_, tok := a.ResidentSession(t, "13900001111")
+		me := func(e *apptest.Env) int { return e.API(t, http.MethodGet, "/api/v1/resident/me", tok, nil).Status }
+		if got := me(b); got != http.StatusOK { // b caches the session
+			t.Fatalf("the session on the second process: %d", got)
+		}
+		if err := a.App.SignOut(context.Background(), tok); err != nil {
+			t.Fatal(err)
+		}
+		b.NewsApplied(t, "session:"+app.HashSessionToken(tok))
+		if got := me(b); got != http.StatusUnauthorized {
+			t.Fatalf("a signed-out session on the second process: %d, want 401", got)
+		}
+	})
+}
+
+// TestAddedStockReachesAProcessThatSawItSoldOut: the second process has
+// answered "sold out" from its cached copy; an officer adds vouchers
+// through the first; the second process's next press gets one.
+func TestAddedStockReachesAProcessThatSawItSoldOut(t *testing.T) {
+	t.Run(string(apptest.Postgres), func(t *testing.T) {
+		a := apptest.New(t, apptest.Options{})
+		b := a.Beside(t)
+		ctx := context.Background()
+		c := a.LiveCampaign(t, apptest.CampaignSpec{Tiers: []app.TierInput{{Face: "10", Threshold: "0", Quantity: "1"}}, Budget: "1000"})
+		tier := c.Tiers[0].ID
+		press := func(e *apptest.Env, phone string) error {
+			r, _ := e.ResidentSession(t, phone)
+			_, err := e.App.Claim(ctx, r, c.ID, tier, "")
+			return err
+		}
+		if err := press(b, "13900002001"); err != nil {
+			t.Fatalf("the one voucher: %v", err)
+		}
+		// The writer says sold out; the second process now answers it from memory.
+		for i := 2; i <= 3; i++ {
+			if err := press(b, fmt.Sprintf("1390000200%d", i)); app.ErrorReason(err) != "sold_out" {
+				t.Fatalf("press %d on an empty tier: %v, want sold_out", i, err)
+			}
+		}
+		if err := a.App.AddQuantity(ctx, a.Maker, c.ID, tier, "5"); err != nil {
+			t.Fatal(err)
+		}
+		b.NewsApplied(t, "campaign:"+strconv.FormatInt(c.ID, 10))
+		if err := press(b, "13900002004"); err != nil {
+			t.Fatalf("a press after vouchers were added through the other process: %v", err)
+		}
+	})
+}
