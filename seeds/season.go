@@ -117,35 +117,36 @@ func LoadSeason(ctx context.Context, st *db.Store, a *app.App, opt SeasonOptions
 	}
 
 	residents := claims/2 + 1
-	err = st.BulkTx(ctx, func(tx *db.Tx) error {
-		var first int64
-		if err := tx.GetContext(ctx, &first, `SELECT COALESCE(MAX(id), 0) + 1 FROM residents`); err != nil {
-			return err
+	err = st.Load(ctx, func(l *db.Loader) error {
+		rs := make([]db.LoadResident, residents)
+		for i := range rs {
+			rs[i] = db.LoadResident{Phone: fmt.Sprintf("19%09d", int64(opt.Seed%90)*10_000_000+int64(i)), CreatedAt: start}
 		}
-		insRes, err := tx.PreparexContext(ctx, `INSERT INTO residents (id, phone, created_at) VALUES (?, ?, ?)`)
+		resIDs, err := l.Residents(rs)
 		if err != nil {
 			return err
-		}
-		defer insRes.Close()
-		for i := 0; i < residents; i++ {
-			if _, err := insRes.ExecContext(ctx, first+int64(i), fmt.Sprintf("19%09d", int64(opt.Seed%90)*10_000_000+int64(i)), start); err != nil {
-				return err
-			}
 		}
 		sum.Residents = residents
 
-		insV, err := tx.PreparexContext(ctx, `INSERT INTO vouchers (code, campaign_id, tier_id, resident_id, slot, status, token, claimed_at, expires_at, redeemed_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return err
+		// Vouchers are written seasonBatch at a time, then their
+		// redemptions, which name them by id.
+		var vs []db.LoadVoucher
+		var reds []db.LoadRedemption
+		var redeemedVoucher []int // reds[j] is of vs[redeemedVoucher[j]]
+		flush := func() error {
+			ids, err := l.Vouchers(vs)
+			if err != nil {
+				return err
+			}
+			for j, k := range redeemedVoucher {
+				reds[j].VoucherID, reds[j].Key = ids[k], fmt.Sprintf("season-%d", ids[k])
+			}
+			if err := l.Redemptions(reds); err != nil {
+				return err
+			}
+			vs, reds, redeemedVoucher = vs[:0], reds[:0], redeemedVoucher[:0]
+			return nil
 		}
-		defer insV.Close()
-		insR, err := tx.PreparexContext(ctx, `INSERT INTO redemptions (voucher_id, campaign_id, merchant_id, cashier_id, bill_fen, discount_fen,
-			idempotency_key, created_at, reversed_at, reversed_by, wait_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return err
-		}
-		defer insR.Close()
 		cashiers := map[int64]int64{} // merchant → a cashier, made on first use
 		held := map[[2]int64]int{}    // (campaign, resident) → vouchers held
 		issued := map[int64]int64{}   // tier → claimed
@@ -154,7 +155,7 @@ func LoadSeason(ctx context.Context, st *db.Store, a *app.App, opt SeasonOptions
 			if issued[p.tier.ID] >= p.tier.Quantity {
 				continue
 			}
-			res := first + int64(rng.IntN(residents))
+			res := resIDs[rng.IntN(residents)]
 			key := [2]int64{p.campaign.ID, res}
 			if held[key] >= p.campaign.PerResidentLimit {
 				continue
@@ -163,62 +164,52 @@ func LoadSeason(ctx context.Context, st *db.Store, a *app.App, opt SeasonOptions
 			issued[p.tier.ID]++
 			claimedAt := claimTime(rng, start, now)
 			expires := app.EndOfDayAfter(claimedAt, p.campaign.ValidDays-1)
-			code := token.NewCode()
-			tok := "generated"
+			v := db.LoadVoucher{Code: token.NewCode(), CampaignID: p.campaign.ID, TierID: p.tier.ID, ResidentID: res, Slot: int64(held[key]),
+				Token: "generated", ClaimedAt: claimedAt, ExpiresAt: expires}
 			if opt.SignTokens {
-				if tok, err = a.Ring().Sign(token.Claims{Issuer: p.campaign.District, Code: code, CampaignID: p.campaign.ID, TierID: p.tier.ID,
+				if v.Token, err = a.Ring().Sign(token.Claims{Issuer: p.campaign.District, Code: v.Code, CampaignID: p.campaign.ID, TierID: p.tier.ID,
 					FaceFen: int64(p.tier.FaceFen), ThresholdFen: int64(p.tier.ThresholdFen), Category: p.campaign.Category,
 					NotBefore: claimedAt.Add(-time.Minute), Expires: expires}); err != nil {
 					return err
 				}
 			}
-			redeemAt := claimedAt.Add(time.Duration(rng.ExpFloat64()*36*float64(time.Hour)) + 10*time.Minute)
-			redeemed := rng.Float64() < 0.72 && redeemAt.Before(expires) && redeemAt.Before(now)
-			status, redeemedAt := app.VoucherClaimed, any(nil)
-			if redeemed {
-				status, redeemedAt = app.VoucherRedeemed, redeemAt.UTC()
-			}
-			vres, err := insV.ExecContext(ctx, code, p.campaign.ID, p.tier.ID, res, held[key], status, tok, claimedAt.UTC(), expires.UTC(), redeemedAt)
-			if err != nil {
-				return err
-			}
 			sum.Claims++
-			if !redeemed {
-				continue
+			redeemAt := claimedAt.Add(time.Duration(rng.ExpFloat64()*36*float64(time.Hour)) + 10*time.Minute)
+			if rng.Float64() < 0.72 && redeemAt.Before(expires) && redeemAt.Before(now) {
+				m := p.merchants[zipf(rng, len(p.merchants))]
+				cid, ok := cashiers[m.ID]
+				if !ok {
+					c := app.Cashier{MerchantID: m.ID, Username: fmt.Sprintf("s%d-c%d", opt.Seed, m.ID), Name: "收银", PasswordHash: hash, CreatedAt: start}
+					if err := l.Cashier(&c); err != nil {
+						return err
+					}
+					cid = c.ID
+					cashiers[m.ID] = cid
+				}
+				bill := billFor(rng, p.tier)
+				r := db.LoadRedemption{CampaignID: p.campaign.ID, MerchantID: m.ID, CashierID: cid, BillFen: bill, DiscountFen: min(p.tier.FaceFen, bill),
+					CreatedAt: redeemAt, WaitS: app.ClaimToRedeemSeconds(claimedAt, redeemAt)}
+				if rng.Float64() < 0.02 {
+					// A refund the same day: the voucher went back and expired or
+					// was not used again (kept simple: it stays claimed).
+					reversedAt := redeemAt.Add(30 * time.Minute)
+					r.ReversedAt, r.ReversedBy = &reversedAt, cid
+					sum.Reversals++
+				} else {
+					v.RedeemedAt = &redeemAt
+					sum.Redemptions++
+				}
+				reds = append(reds, r)
+				redeemedVoucher = append(redeemedVoucher, len(vs))
 			}
-			vid, _ := vres.LastInsertId()
-			m := p.merchants[zipf(rng, len(p.merchants))]
-			cid, ok := cashiers[m.ID]
-			if !ok {
-				c := app.Cashier{MerchantID: m.ID, Username: fmt.Sprintf("s%d-c%d", opt.Seed, m.ID), Name: "收银", PasswordHash: hash, CreatedAt: start}
-				cr, err := tx.ExecContext(ctx, `INSERT INTO cashiers (merchant_id, username, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
-					c.MerchantID, c.Username, c.Name, c.PasswordHash, c.CreatedAt.UTC())
-				if err != nil {
+			vs = append(vs, v)
+			if len(vs) == seasonBatch {
+				if err := flush(); err != nil {
 					return err
 				}
-				cid, _ = cr.LastInsertId()
-				cashiers[m.ID] = cid
-			}
-			bill := billFor(rng, p.tier)
-			discount := min(p.tier.FaceFen, bill)
-			var reversedAt, reversedBy any
-			if rng.Float64() < 0.02 {
-				// A refund the same day: the voucher went back and expired or
-				// was not used again (kept simple: it stays claimed).
-				reversedAt, reversedBy = redeemAt.Add(30*time.Minute).UTC(), cid
-				sum.Reversals++
-				if _, err := tx.ExecContext(ctx, `UPDATE vouchers SET status = 'claimed', redeemed_at = NULL WHERE id = ?`, vid); err != nil {
-					return err
-				}
-			} else {
-				sum.Redemptions++
-			}
-			if _, err := insR.ExecContext(ctx, vid, p.campaign.ID, m.ID, cid, bill, discount, fmt.Sprintf("season-%d", vid), redeemAt.UTC(), reversedAt, reversedBy,
-				app.ClaimToRedeemSeconds(claimedAt, redeemAt)); err != nil {
-				return err
 			}
 		}
-		return nil
+		return flush()
 	})
 	if err != nil {
 		return sum, err
@@ -229,6 +220,9 @@ func LoadSeason(ctx context.Context, st *db.Store, a *app.App, opt SeasonOptions
 	_, err = a.SweepExpired(ctx)
 	return sum, err
 }
+
+// seasonBatch is how many vouchers are held before they are written.
+const seasonBatch = 1000
 
 var seasonShop = map[string]string{"catering": "火锅", "culture-tourism": "景区", "sports": "运动馆", "accommodation": "酒店"}
 
