@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"errors"
 	"fmt"
 	"net"
@@ -19,6 +18,7 @@ import (
 
 	"cqvoucher/app"
 	"cqvoucher/app/token"
+	"cqvoucher/db"
 )
 
 // rawResult is baseline (a): the claim transaction with no HTTP, no
@@ -54,7 +54,7 @@ func rawClaimRate(ctx context.Context, cfg config) (rawResult, error) {
 	if err != nil {
 		return rawResult{}, err
 	}
-	ids, _, err := insertResidents(ctx, st, dir, cfg.rawClaims+1)
+	ids, _, err := insertResidents(ctx, st, cfg.rawClaims+1)
 	if err != nil {
 		return rawResult{}, err
 	}
@@ -196,7 +196,7 @@ func rawRedeemRate(ctx context.Context, cfg config) (rawRedeemResult, error) {
 	if err != nil {
 		return res, err
 	}
-	ids, _, err := insertResidents(ctx, st, dir, n)
+	ids, _, err := insertResidents(ctx, st, n)
 	if err != nil {
 		return res, err
 	}
@@ -285,44 +285,15 @@ func verifyCost(dir string, vs []storedVoucher) (time.Duration, int, error) {
 	return time.Since(t) / time.Duration(n), n, nil
 }
 
-// rawSingleCommitRate is the disk's rate for the smallest durable write
-// transaction: one single-row UPDATE per transaction, at the drop's
-// synchronous setting, on one connection of a fresh WAL database (SQLite
-// through the same driver, none of our code). Every transaction waits
-// for its own fsync, so no design that commits each claim alone can
-// beat this rate; group commit must (issue 12's target: 2×).
+// rawSingleCommitRate is baseline (d), the disk's rate for the smallest
+// durable write transaction (db.SingleCommitRate), on a fresh database at
+// the drop's synchronous setting: group commit must beat it (issue 12's
+// target: 2×).
 func rawSingleCommitRate(ctx context.Context, cfg config) (n int, elapsed time.Duration, err error) {
 	dir, err := os.MkdirTemp("", "loadgen-commit-")
 	if err != nil {
 		return 0, 0, err
 	}
 	defer os.RemoveAll(dir)
-	dsn := "file:" + filepath.Join(dir, "commit.db") + "?_journal_mode=WAL&_txlock=immediate&_synchronous=" + cfg.sync
-	sdb, err := sql.Open("sqlite3", dsn)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer sdb.Close()
-	sdb.SetMaxOpenConns(1)
-	if _, err := sdb.ExecContext(ctx, `CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER NOT NULL);
-		INSERT INTO counter (id, n) VALUES (1, 0)`); err != nil {
-		return 0, 0, err
-	}
-	deadline := time.Now().Add(cfg.rawFor)
-	start := time.Now()
-	for n < cfg.rawClaims && time.Now().Before(deadline) {
-		tx, err := sdb.BeginTx(ctx, nil)
-		if err != nil {
-			return n, time.Since(start), err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE counter SET n = n + 1 WHERE id = 1`); err != nil {
-			_ = tx.Rollback()
-			return n, time.Since(start), err
-		}
-		if err := tx.Commit(); err != nil {
-			return n, time.Since(start), err
-		}
-		n++
-	}
-	return n, time.Since(start), ctx.Err()
+	return db.SingleCommitRate(ctx, filepath.Join(dir, "commit.db"), cfg.sync, cfg.rawClaims, cfg.rawFor)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -63,25 +62,13 @@ func TestKillDuringABurstLosesNoAcknowledgedClaim(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Close()
-	conn, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
+	held, err := readFigures(ctx, path, func(st *db.Store) ([]db.HeldVoucher, error) { return st.CampaignVouchers(ctx, fx.campaignID) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
 	stored := map[int64]bool{}
-	rows, err := conn.QueryContext(ctx, `SELECT resident_id FROM vouchers WHERE campaign_id = ?`, fx.campaignID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		stored[id] = true
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
+	for _, v := range held {
+		stored[v.ResidentID] = true
 	}
 	var ok, lost, cut int
 	for i, p := range run.presses {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -142,28 +141,20 @@ func redemptionWave(ctx context.Context, srv *server, dir string, cfg config, fx
 	return w, ctx.Err()
 }
 
-// claimedVouchers lists the vouchers of a campaign, by id, from a
-// read-only connection.
+// claimedVouchers lists the claimed vouchers of a campaign, by id, from
+// the database file opened read-only.
 func claimedVouchers(ctx context.Context, path string, campaignID int64) ([]storedVoucher, error) {
-	conn, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=10000")
+	held, err := readFigures(ctx, path, func(st *db.Store) ([]db.HeldVoucher, error) { return st.CampaignVouchers(ctx, campaignID) })
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Close()
-	rows, err := conn.QueryContext(ctx, `SELECT id, token FROM vouchers WHERE campaign_id = ? AND status = 'claimed' ORDER BY id`, campaignID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	var vs []storedVoucher
-	for rows.Next() {
-		var v storedVoucher
-		if err := rows.Scan(&v.id, &v.token); err != nil {
-			return nil, err
+	for _, v := range held {
+		if v.Status == app.VoucherClaimed {
+			vs = append(vs, storedVoucher{id: v.ID, token: v.Token})
 		}
-		vs = append(vs, v)
 	}
-	return vs, rows.Err()
+	return vs, nil
 }
 
 // outcome is the wave as seen by the cashiers, voucher by voucher.
@@ -212,30 +203,9 @@ func (w waveRun) outcome() outcome {
 // checkRedemptions reads the stored truth after the wave, from the database
 // file opened read-only (the server has stopped).
 func checkRedemptions(ctx context.Context, path string, fx fixture, w waveRun, r report) ([]check, error) {
-	conn, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=10000")
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-	count := func(query string, args ...any) (n int64) {
-		if err == nil {
-			err = conn.QueryRowContext(ctx, query, args...).Scan(&n)
-		}
-		return n
-	}
-	c := fx.campaignID
-	vouchers := count(`SELECT COUNT(*) FROM vouchers WHERE campaign_id = ?`, c)
-	redeemedV := count(`SELECT COUNT(*) FROM vouchers WHERE campaign_id = ? AND status = 'redeemed'`, c)
-	reds := count(`SELECT COUNT(*) FROM redemptions WHERE campaign_id = ?`, c)
-	// Every row, reversed or not (there are no reversals here): a voucher
-	// redeemed twice would show up as two rows.
-	doubles := count(`SELECT COUNT(*) FROM (SELECT voucher_id FROM redemptions WHERE campaign_id = ?
-		GROUP BY voucher_id HAVING COUNT(*) > 1)`, c)
-	campaignRedeemed := count(`SELECT redeemed_count FROM campaigns WHERE id = ?`, c)
-	tierRedeemed := count(`SELECT redeemed_count FROM tiers WHERE id = ?`, fx.tierID)
-	subsidy := count(`SELECT subsidy_fen FROM campaigns WHERE id = ?`, c)
-	consumption := count(`SELECT consumption_fen FROM campaigns WHERE id = ?`, c)
-	sumDiscount := count(`SELECT COALESCE(SUM(discount_fen), 0) FROM redemptions WHERE campaign_id = ?`, c)
+	f, err := readFigures(ctx, path, func(st *db.Store) (db.RedemptionFigures, error) {
+		return st.RedemptionFigures(ctx, fx.campaignID, fx.tierID)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -244,18 +214,18 @@ func checkRedemptions(ctx context.Context, path string, fx fixture, w waveRun, r
 	face := int64(faceYuan * 100)
 	o := w.outcome()
 	return []check{
-		{"redemptions == vouchers redeemed == successes == S", reds == redeemedV && redeemedV == wins && wins == n && n == vouchers,
-			fmt.Sprintf("%d redemptions, %d vouchers redeemed, %d successful answers, %d vouchers pressed, %d vouchers claimed", reds, redeemedV, wins, n, vouchers)},
-		{"no voucher with more than one redemption", doubles == 0 && o.wonTwice == 0,
-			fmt.Sprintf("%d vouchers with more than one redemption row; %d vouchers with more than one successful answer", doubles, o.wonTwice)},
+		{"redemptions == vouchers redeemed == successes == S", f.Redemptions == f.RedeemedVouchers && f.RedeemedVouchers == wins && wins == n && n == f.Vouchers,
+			fmt.Sprintf("%d redemptions, %d vouchers redeemed, %d successful answers, %d vouchers pressed, %d vouchers claimed", f.Redemptions, f.RedeemedVouchers, wins, n, f.Vouchers)},
+		{"no voucher with more than one redemption", f.Doubles == 0 && o.wonTwice == 0,
+			fmt.Sprintf("%d vouchers with more than one redemption row; %d vouchers with more than one successful answer", f.Doubles, o.wonTwice)},
 		{"contested vouchers: one 201, one 409 already_redeemed", o.contestedOK == o.contested,
 			fmt.Sprintf("%d of %d contested vouchers", o.contestedOK, o.contested)},
-		{"campaigns.redeemed_count == tiers.redeemed_count == S", campaignRedeemed == n && tierRedeemed == n,
-			fmt.Sprintf("campaign %d, tier %d, S %d", campaignRedeemed, tierRedeemed, n)},
-		{"subsidy_fen == S × face == Σ discount_fen", subsidy == n*face && sumDiscount == subsidy,
-			fmt.Sprintf("subsidy %d fen, Σ discount %d fen, expected %d × %d = %d", subsidy, sumDiscount, n, face, n*face)},
-		{"consumption_fen == S × bill", consumption == n*billFen,
-			fmt.Sprintf("consumption %d fen, expected %d × %d = %d", consumption, n, billFen, n*billFen)},
+		{"campaigns.redeemed_count == tiers.redeemed_count == S", f.CampaignRedeemed == n && f.TierRedeemed == n,
+			fmt.Sprintf("campaign %d, tier %d, S %d", f.CampaignRedeemed, f.TierRedeemed, n)},
+		{"subsidy_fen == S × face == Σ discount_fen", f.SubsidyFen == n*face && f.DiscountFen == f.SubsidyFen,
+			fmt.Sprintf("subsidy %d fen, Σ discount %d fen, expected %d × %d = %d", f.SubsidyFen, f.DiscountFen, n, face, n*face)},
+		{"consumption_fen == S × bill", f.ConsumptionFen == n*billFen,
+			fmt.Sprintf("consumption %d fen, expected %d × %d = %d", f.ConsumptionFen, n, billFen, n*billFen)},
 		{"every press answered, never 5xx nor \"database is locked\"",
 			r.counts[server5xx] == 0 && r.counts[transport] == 0 && r.locked == 0 && o.singleBadAns == 0,
 			fmt.Sprintf("%d 5xx, %d without an answer, %d \"database is locked\", %d uncontested presses not 201",

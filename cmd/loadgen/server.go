@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"net"
@@ -16,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"cqvoucher/db"
 )
 
 // memory is what /proc says about the server process, in KiB.
@@ -164,7 +165,7 @@ func startServer(ctx context.Context, bin, dir, sync string, env []string) (*ser
 		close(s.done)
 	}()
 	// Start-up seals residents' numbers stored in clear: allow for it.
-	if err := s.waitHealthy(ctx, 30*time.Second+startupPerResident*time.Duration(residentsIn(dir))); err != nil {
+	if err := s.waitHealthy(ctx, 30*time.Second+startupPerResident*time.Duration(residentsIn(ctx, dir))); err != nil {
 		s.stop()
 		return nil, err
 	}
@@ -275,15 +276,10 @@ const startupPerResident = 100 * time.Microsecond
 
 // residentsIn counts the residents of the data directory's database, read
 // only, for the start-up allowance (0 if it cannot tell).
-func residentsIn(dir string) int {
-	conn, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, "voucher.db")+"?mode=ro")
+func residentsIn(ctx context.Context, dir string) int {
+	n, err := readFigures(ctx, filepath.Join(dir, "voucher.db"), func(st *db.Store) (int64, error) { return st.ResidentCount(ctx) })
 	if err != nil {
 		return 0
 	}
-	defer conn.Close()
-	var n int
-	if err := conn.QueryRow(`SELECT COUNT(*) FROM residents`).Scan(&n); err != nil {
-		return 0
-	}
-	return n
+	return int(n)
 }

@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/base64"
 	"fmt"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -46,7 +44,7 @@ func prepare(ctx context.Context, dir string, cfg config) (fixture, error) {
 	if err != nil {
 		return fixture{}, err
 	}
-	ids, tokens, err := insertResidents(ctx, st, dir, cfg.residents)
+	ids, tokens, err := insertResidents(ctx, st, cfg.residents)
 	if err != nil {
 		return fixture{}, err
 	}
@@ -117,43 +115,21 @@ func newOfficer(ctx context.Context, st *db.Store, username string, canApprove b
 }
 
 // insertResidents adds n residents, each with a resident session valid for
-// a day, in ONE transaction on a connection of its own: n transactions of
-// the store's would each wait for an fsync and take minutes. Only the
-// SHA-256 of each token is stored, as app.HashSessionToken does at sign-in;
-// the tokens themselves are returned, in the order of the returned ids.
-func insertResidents(ctx context.Context, st *db.Store, dir string, n int) (ids []int64, tokens []string, err error) {
-	var before int64
-	if err := st.QueryRow(ctx, `SELECT COUNT(*) FROM residents`).Scan(&before); err != nil {
-		return nil, nil, err
-	}
-	conn, err := sql.Open("sqlite3", "file:"+dir+"/voucher.db?"+url.Values{
-		"_busy_timeout": {"10000"}, "_journal_mode": {"WAL"}, "_foreign_keys": {"on"}, "_txlock": {"immediate"},
-	}.Encode())
+// a day, in ONE bulk load (db.Loader): n transactions of the store's would
+// each wait for an fsync and take minutes. Only the SHA-256 of each token
+// is stored, as app.HashSessionToken does at sign-in; the tokens
+// themselves are returned, in the order of the returned ids.
+func insertResidents(ctx context.Context, st *db.Store, n int) (ids []int64, tokens []string, err error) {
+	before, err := st.ResidentCount(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer conn.Close()
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer tx.Rollback()
 	// Each resident has agreed to the texts the server (with its default
 	// organiser) serves, as sign-in records: else every claim is refused.
 	terms, err := web.TermsVersion(templates.FS, app.DefaultConfig().Terms)
 	if err != nil {
 		return nil, nil, err
 	}
-	addResident, err := tx.PrepareContext(ctx, `INSERT INTO residents (phone, created_at, consented_at, consent_version) VALUES (?, ?, ?, ?)`)
-	if err != nil {
-		return nil, nil, err
-	}
-	addSession, err := tx.PrepareContext(ctx, `INSERT INTO sessions (token_hash, kind, subject_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`)
-	if err != nil {
-		return nil, nil, err
-	}
-	// time.Time arguments, not strings: the driver then formats them exactly
-	// as the store's own inserts do, so the server's expires_at > now matches.
 	now := time.Now().UTC()
 	expires := now.Add(24 * time.Hour)
 	raw := make([]byte, 32*n)
@@ -161,19 +137,38 @@ func insertResidents(ctx context.Context, st *db.Store, dir string, n int) (ids 
 		return nil, nil, err
 	}
 	ids, tokens = make([]int64, n), make([]string, n)
-	for i := range n {
-		phone := fmt.Sprintf("139%08d", before+int64(i)) // distinct mainland numbers
-		res, err := addResident.ExecContext(ctx, phone, now, now, terms)
-		if err != nil {
-			return nil, nil, fmt.Errorf("resident %d: %w", i, err)
+	// The rows are handed over residentChunk at a time: all 3,000,000 of
+	// the largest scenario at once would take hundreds of megabytes more.
+	const residentChunk = 10_000
+	rs := make([]db.LoadResident, 0, residentChunk)
+	ss := make([]app.Session, 0, residentChunk)
+	err = st.Load(ctx, func(l *db.Loader) error {
+		for from := 0; from < n; from += residentChunk {
+			to := min(n, from+residentChunk)
+			rs = rs[:0]
+			for i := from; i < to; i++ {
+				phone := fmt.Sprintf("139%08d", before+int64(i)) // distinct mainland numbers
+				rs = append(rs, db.LoadResident{Phone: phone, CreatedAt: now, ConsentedAt: &now, ConsentVersion: terms})
+			}
+			got, err := l.Residents(rs)
+			if err != nil {
+				return err
+			}
+			copy(ids[from:to], got)
+			ss = ss[:0]
+			for i := from; i < to; i++ {
+				tokens[i] = base64.RawURLEncoding.EncodeToString(raw[32*i : 32*(i+1)])
+				ss = append(ss, app.Session{TokenHash: app.HashSessionToken(tokens[i]), Kind: app.KindResident, SubjectID: ids[i],
+					CreatedAt: now, ExpiresAt: expires})
+			}
+			if err := l.Sessions(ss); err != nil {
+				return err
+			}
 		}
-		if ids[i], err = res.LastInsertId(); err != nil {
-			return nil, nil, err
-		}
-		tokens[i] = base64.RawURLEncoding.EncodeToString(raw[32*i : 32*(i+1)])
-		if _, err := addSession.ExecContext(ctx, app.HashSessionToken(tokens[i]), app.KindResident, ids[i], now, expires); err != nil {
-			return nil, nil, fmt.Errorf("session %d: %w", i, err)
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
-	return ids, tokens, tx.Commit()
+	return ids, tokens, nil
 }
