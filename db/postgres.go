@@ -158,6 +158,33 @@ func (s *Store) onlyOneAtATime(ctx context.Context, tx *Tx, job int64) (bool, er
 	return got, err
 }
 
+// lockMerchantDay orders a merchant's redemptions and reversals of a
+// local day against marking that day paid, on PostgreSQL: the first take
+// the merchant-day's advisory lock shared, marking paid takes it
+// exclusive, each before the statement that decides. A payment then
+// never commits beside a redemption it did not count: whichever comes
+// second reads the other's committed rows (READ COMMITTED reads anew for
+// each statement). On SQLite the one writer orders them already. The
+// two-key form keeps these locks apart from the jobs' one-key locks.
+func (s *Store) lockMerchantDay(ctx context.Context, tx *Tx, merchantID int64, day string, exclusive bool) error {
+	if !s.Postgres() {
+		return nil
+	}
+	d, err := time.Parse("2006-01-02", day)
+	if err != nil {
+		return fmt.Errorf("db: merchant-day lock: %w", err)
+	}
+	fn := "pg_advisory_xact_lock_shared"
+	if exclusive {
+		fn = "pg_advisory_xact_lock"
+	}
+	// int4 keys: merchant ids stay far below 2^31; the day as days since 2000.
+	_, err = tx.ExecContext(ctx, `SELECT `+fn+`(CAST(? AS integer), CAST(? AS integer))`, merchantID, int(d.Sub(dayZero).Hours()/24))
+	return err
+}
+
+var dayZero = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // retryable reports whether PostgreSQL ended a transaction only because
 // it ran into another (a deadlock, or a serialization failure): running
 // it again decides anew from the stored state.

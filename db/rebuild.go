@@ -147,7 +147,8 @@ func (s *Store) RebuildDerived(ctx context.Context) error {
 	})
 }
 
-// BulkTx runs fn in one write transaction, for loading generated data.
+// BulkTx runs fn in one write transaction: tests change rows by hand
+// with it (apptest.Env.Exec), or hold the writer while steps queue.
 func (s *Store) BulkTx(ctx context.Context, fn func(*Tx) error) error {
 	return s.tx(ctx, func(_ context.Context, tx *Tx) error { return fn(tx) })
 }
