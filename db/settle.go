@@ -55,6 +55,9 @@ func (s *Store) Statements(ctx context.Context, f app.StatementFilter) ([]app.St
 func (s *Store) MarkPaid(ctx context.Context, k app.StatementKey, by int64, audit app.AuditEntry) (app.Statement, error) {
 	var st app.Statement
 	err := s.txAt(ctx, func(ctx context.Context, tx *Tx, now time.Time) error {
+		if err := s.lockMerchantDay(ctx, tx, k.MerchantID, k.Day, true); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO settlements (merchant_id, day, funding_district, redemptions, reversals, subsidy_fen, consumption_fen, paid_at, paid_by)
 			SELECT merchant_id, day, funding_district, redemptions, reversals, subsidy_fen, consumption_fen, ?, ? FROM (`+dayFigures+`
 				WHERE r.merchant_id = ? AND fc.district_code = ? GROUP BY r.merchant_id, day, funding_district) AS d

@@ -274,6 +274,9 @@ func (s *Store) Redeem(ctx context.Context, in app.RedeemInsert) (app.Redemption
 		// which holds even if the clock steps back after the sweep), its own
 		// campaign live or ended and its own tier's discount for this bill,
 		// the merchant approved and its day not yet paid.
+		if err := s.lockMerchantDay(ctx, tx, in.MerchantID, app.LocalDay(now), false); err != nil {
+			return err
+		}
 		var v voucherFacts
 		err = tx.GetContext(ctx, &v, `UPDATE vouchers SET status = 'redeemed', redeemed_at = ?
 			WHERE id = ? AND status = 'claimed' AND lapsed_at IS NULL AND expires_at > ?
@@ -420,6 +423,9 @@ func (s *Store) Reverse(ctx context.Context, in app.ReverseInsert) (app.Redempti
 		}
 		// A paid day is closed: reversing one of its redemptions now would
 		// leave the merchant paid for a subsidy the campaign no longer counts.
+		if err := s.lockMerchantDay(ctx, tx, in.MerchantID, app.LocalDay(red.CreatedAt), false); err != nil {
+			return err
+		}
 		if err := guarded(tx.ExecContext(ctx, `UPDATE redemptions SET reversed_at = ?, reversed_by = ?
 			WHERE id = ? AND merchant_id = ? AND reversed_at IS NULL AND created_at >= ?
 			AND NOT EXISTS (SELECT 1 FROM settlements p WHERE p.merchant_id = redemptions.merchant_id AND p.day = local_day(redemptions.created_at)

@@ -36,10 +36,36 @@ import (
 type Clock struct {
 	mu sync.Mutex
 	t  time.Time
+	// A move armed by SetAfter: after reads more readings, to next.
+	reads int
+	next  time.Time
+	moved chan struct{}
 }
 
 // Now returns the clock's time.
-func (c *Clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := c.t
+	if c.moved != nil {
+		if c.reads--; c.reads <= 0 {
+			c.t = c.next
+			close(c.moved)
+			c.moved = nil
+		}
+	}
+	return t
+}
+
+// SetAfter moves the clock to t right after it has been read reads more
+// times, and closes the returned channel then: a test can have exactly
+// the first reads transactions see the old time, whenever they run.
+func (c *Clock) SetAfter(reads int, t time.Time) <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.reads, c.next, c.moved = reads, t.UTC(), make(chan struct{})
+	return c.moved
+}
 
 // Advance moves the clock forward.
 func (c *Clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
