@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -150,6 +151,13 @@ func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, err
 			token, claimed_at, expires_at, valid_from) VALUES (?, ?, ?, ?, ?, ?, 'claimed', ?, ?, ?, ?)`,
 			in.Code, in.CampaignID, in.TierID, in.ResidentID, slot, key, in.Token, now, in.ExpiresAt.UTC(), utcPtr(in.ValidFrom))
 		if err != nil {
+			if key != nil && isUnique(err) && strings.Contains(err.Error(), "request_key") {
+				// Another press with the key committed after the lookup above
+				// (on PostgreSQL a double tap runs beside its first tap; both
+				// databases name the column in the error): a conflict, on
+				// which the App looks the key up again and answers that voucher.
+				return app.Conflict("request_key_reused")
+			}
 			return err
 		}
 		// The new voucher as voucherSelect would read it back: every
