@@ -217,7 +217,19 @@ func releaseDueDrops(ctx context.Context, tx *Tx, tierID int64, rollover bool, n
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, q, args...)
+	// Every drop counted into the tier above must be released here, by
+	// this step alone. On PostgreSQL, where steps run at once and each
+	// statement reads what was committed when it began, another claim can
+	// release the drop between the read of the drops and the read of the
+	// tier; the tier guard then holds, and the drop would count twice.
+	res, err := tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err == nil && n != int64(len(ids)) {
+		err = app.Conflict("tier_changed")
+	}
 	return err
 }
 
