@@ -13,11 +13,19 @@ import (
 const auditCols = `id, at, actor_id, actor, action, entity, entity_id, district_code, before_json, after_json, prev_hash, hash, hash_alg`
 
 // appendAudit chains an entry to the log inside the caller's transaction,
-// so a change and its record commit together or not at all. The writer
-// is one connection, so no two appends can read the same head. The row is
-// hashed with the store's audit hash (Options.AuditHash), whatever the
-// rows before it used, and records which.
+// so a change and its record commit together or not at all. No two
+// appends may read the same head: on SQLite the writer is one connection;
+// on PostgreSQL write steps run at once (in every voucherd sharing the
+// server), so an append first locks the log against other appends until
+// its transaction ends (reads go on). The row is hashed with the store's
+// audit hash (Options.AuditHash), whatever the rows before it used, and
+// records which.
 func (s *Store) appendAudit(ctx context.Context, tx *Tx, e *app.AuditEntry) error {
+	if s.Postgres() {
+		if _, err := tx.ExecContext(ctx, `LOCK TABLE audit_log IN EXCLUSIVE MODE`); err != nil {
+			return fmt.Errorf("audit append: %w", err)
+		}
+	}
 	var head struct {
 		ID   int64  `db:"id"`
 		Hash string `db:"hash"`

@@ -20,7 +20,8 @@ import (
 // a second request of a resident at the limit; each is told its own
 // result, and the books (checked after the test) balance.
 func TestClaimsRefusedInsideABatchLeaveTheOthersWhole(t *testing.T) {
-	e := apptest.New(t, apptest.Options{})
+	// Batches are SQLite's group commit; PostgreSQL commits each step alone.
+	e := apptest.New(t, apptest.Options{Backend: apptest.SQLite})
 	ctx := context.Background()
 	c := e.LiveCampaign(t, apptest.CampaignSpec{Tiers: []app.TierInput{{Face: "30", Threshold: "100", Quantity: "10"}}})
 	tier := c.Tiers[0].ID
@@ -103,7 +104,8 @@ func TestClaimsRefusedInsideABatchLeaveTheOthersWhole(t *testing.T) {
 // counters are summed per batch); the books (checked after the test) and
 // the campaign's figures match the stored redemptions.
 func TestRedemptionsAndReversalsInOneBatch(t *testing.T) {
-	e := apptest.New(t, apptest.Options{})
+	// Batches are SQLite's group commit; PostgreSQL commits each step alone.
+	e := apptest.New(t, apptest.Options{Backend: apptest.SQLite})
 	ctx := context.Background()
 	c := e.LiveCampaign(t, apptest.CampaignSpec{})
 	vs := make([]app.Voucher, 4)

@@ -17,7 +17,8 @@ import (
 // into parts that add up to what was paid, keeping who paid and when, and
 // the books check then finds every paid statement equal to its rows.
 func TestMigrationSplitsPaidDaysByFundingDistrict(t *testing.T) {
-	e := apptest.New(t, apptest.Options{})
+	// It migrates an old SQLite file, made by VACUUM INTO.
+	e := apptest.New(t, apptest.Options{Backend: apptest.SQLite})
 	ctx := context.Background()
 	city := e.NewOfficer(t, "city-maker", app.CityCode, false)
 	now := e.Clock.Now()

@@ -33,7 +33,8 @@ func TestOpenTwiceAppliesMigrationsOnce(t *testing.T) {
 }
 
 func TestPragmasOnEveryConnection(t *testing.T) {
-	e := apptest.New(t, apptest.Options{})
+	// PRAGMAs are SQLite's per-connection settings.
+	e := apptest.New(t, apptest.Options{Backend: apptest.SQLite})
 	// Many concurrent reads open many pooled connections; each must have
 	// foreign keys on and the durability we asked for.
 	for i := 0; i < 8; i++ {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -150,6 +151,13 @@ func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, err
 			token, claimed_at, expires_at, valid_from) VALUES (?, ?, ?, ?, ?, ?, 'claimed', ?, ?, ?, ?)`,
 			in.Code, in.CampaignID, in.TierID, in.ResidentID, slot, key, in.Token, now, in.ExpiresAt.UTC(), utcPtr(in.ValidFrom))
 		if err != nil {
+			if key != nil && isUnique(err) && strings.Contains(err.Error(), "request_key") {
+				// Another press with the key committed after the lookup above
+				// (on PostgreSQL a double tap runs beside its first tap; both
+				// databases name the column in the error): a conflict, on
+				// which the App looks the key up again and answers that voucher.
+				return app.Conflict("request_key_reused")
+			}
 			return err
 		}
 		// The new voucher as voucherSelect would read it back: every
@@ -209,7 +217,19 @@ func releaseDueDrops(ctx context.Context, tx *Tx, tierID int64, rollover bool, n
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, q, args...)
+	// Every drop counted into the tier above must be released here, by
+	// this step alone. On PostgreSQL, where steps run at once and each
+	// statement reads what was committed when it began, another claim can
+	// release the drop between the read of the drops and the read of the
+	// tier; the tier guard then holds, and the drop would count twice.
+	res, err := tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err == nil && n != int64(len(ids)) {
+		err = app.Conflict("tier_changed")
+	}
 	return err
 }
 

@@ -1,12 +1,9 @@
 package apptest_test
 
 import (
-	"database/sql"
 	"fmt"
 	"strings"
 	"testing"
-
-	_ "github.com/mattn/go-sqlite3"
 
 	"cqvoucher/app/apptest"
 )
@@ -37,14 +34,7 @@ func breakBooks(t *testing.T, skip bool) []string {
 		if _, err := e.App.Claim(t.Context(), r, c.ID, c.Tiers[0].ID, ""); err != nil {
 			t.Fatal(err)
 		}
-		raw, err := sql.Open("sqlite3", "file:"+e.Path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer raw.Close()
-		if _, err := raw.Exec(`UPDATE campaigns SET claimed_count = 2`); err != nil {
-			t.Fatal(err)
-		}
+		e.Exec(t, `UPDATE campaigns SET claimed_count = 2`)
 	})
 	return rec.errors
 }

@@ -17,7 +17,8 @@ import (
 // (Retry-After and params.retry_after), not queued into a timeout; the
 // presses already admitted still succeed once the writer is free.
 func TestOverloadedClaimIsAnsweredAtOnce(t *testing.T) {
-	e := apptest.New(t, apptest.Options{AdmissionQueue: 3})
+	// The presses queue behind SQLite's one writer; PostgreSQL's run at once.
+	e := apptest.New(t, apptest.Options{AdmissionQueue: 3, Backend: apptest.SQLite})
 	c := e.LiveCampaign(t, apptest.CampaignSpec{})
 	ctx := context.Background()
 	toks := make([]string, 4)

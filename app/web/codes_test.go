@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"database/sql"
 	"fmt"
 	"io"
 	"net/http"
@@ -181,14 +180,8 @@ func TestLegacyVoucherKeepsWorking(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The voucher as it was stored then.
-	raw, err := sql.Open("sqlite3", "file:"+e.Path+"?_busy_timeout=10000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	if res, err := raw.Exec(`UPDATE vouchers SET code = ?, token = ? WHERE code = ?`, oldCode, legacy, v.Code); err != nil {
-		t.Fatal(err)
-	} else if n, _ := res.RowsAffected(); n != 1 {
+	e.Exec(t, fmt.Sprintf(`UPDATE vouchers SET code = '%s', token = '%s' WHERE code = '%s'`, oldCode, legacy, v.Code))
+	if n := e.Count(t, `SELECT COUNT(*) FROM vouchers WHERE code = ? AND token = ?`, oldCode, legacy); n != 1 {
 		t.Fatalf("%d vouchers rewritten", n)
 	}
 	if got := token.QRText("https://q.example", legacy); got != "https://q.example/v/"+legacy {

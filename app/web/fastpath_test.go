@@ -41,7 +41,8 @@ func holdWriteLock(t *testing.T, e *apptest.Env) {
 // that cannot succeed (sold out, limit reached, double tap, not open yet)
 // still get their answer; a press that might succeed waits for the writer.
 func TestHopelessPressesDoNotWaitForTheWriter(t *testing.T) {
-	e := apptest.New(t, apptest.Options{})
+	// It holds SQLite's write lock from a connection of its own.
+	e := apptest.New(t, apptest.Options{Backend: apptest.SQLite})
 	c := e.LiveCampaign(t, apptest.CampaignSpec{Tiers: []app.TierInput{{Face: "30", Threshold: "100", Quantity: "1"}, {Face: "10", Threshold: "0", Quantity: "5"}}})
 	later := e.LiveCampaign(t, apptest.CampaignSpec{Name: "明天开抢", Opens: 24 * time.Hour})
 	claimPath := fmt.Sprintf("/api/v1/resident/campaigns/%d/claims", c.ID)

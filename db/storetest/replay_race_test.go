@@ -3,6 +3,8 @@ package storetest_test
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -144,6 +146,43 @@ func testClaimDoubleTapRacingItsFirstTap(t *testing.T) {
 	v, err := appOver(e, h).Claim(ctx, r, c.ID, c.Tiers[0].ID, "tap")
 	if err != nil || v.ID != first.ID {
 		t.Fatalf("second tap with the same key: voucher %d, %v; want voucher %d", v.ID, err, first.ID)
+	}
+}
+
+// TestClaimDoubleTapsAtOnceGetOneVoucher: taps with one key pressed at
+// the same moment all get the same voucher: where the resident may claim
+// one and one is left, none is refused by the limit or the stock the
+// first tap used; where they may claim more, none fails on the key the
+// first tap stored.
+func TestClaimDoubleTapsAtOnceGetOneVoucher(t *testing.T) {
+	apptest.EachBackend(t, func(t *testing.T) {
+		for _, tc := range []struct {
+			name            string
+			quantity, limit int
+		}{{"the last voucher, limit one", 1, 1}, {"plenty, limit three", 10, 3}} {
+			t.Run(tc.name, func(t *testing.T) { testClaimDoubleTapsAtOnce(t, tc.quantity, tc.limit) })
+		}
+	})
+}
+
+func testClaimDoubleTapsAtOnce(t *testing.T, quantity, limit int) {
+	e := apptest.New(t, apptest.Options{})
+	ctx := context.Background()
+	c := e.LiveCampaign(t, apptest.CampaignSpec{Tiers: []app.TierInput{{Face: "30", Threshold: "100", Quantity: strconv.Itoa(quantity)}}, Limit: limit})
+	r, _ := e.ResidentSession(t, "13800138000")
+	const taps = 12
+	got := make([]app.Voucher, taps)
+	errs := make([]error, taps)
+	var wg sync.WaitGroup
+	for i := range taps {
+		wg.Add(1)
+		go func() { defer wg.Done(); got[i], errs[i] = e.App.Claim(ctx, r, c.ID, c.Tiers[0].ID, "tap") }()
+	}
+	wg.Wait()
+	for i := range taps {
+		if errs[i] != nil || got[i].ID != got[0].ID {
+			t.Errorf("tap %d: voucher %d, %v; want voucher %d like tap 0", i, got[i].ID, errs[i], got[0].ID)
+		}
 	}
 }
 
