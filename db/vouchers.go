@@ -198,15 +198,20 @@ func limitErr(err error, limit int) error {
 // the tier whose time has come, as app.ReleaseDue says (the same rule every
 // view reads through Campaign.AsOf): the first press after 10:00:00 sees
 // the 10:00 stock, and no clock job is needed.
+//
+// The tier's row is locked before the drops are read (PostgreSQL, where
+// many claims run at once; SQLite's one writer needs no lock): claims of
+// the tier at the drop's second then release it one after the other, each
+// reading the drops and the tier as the one before left them.
 func releaseDueDrops(ctx context.Context, tx *Tx, tierID int64, rollover bool, now time.Time) error {
+	var t app.Tier
+	if err := tx.GetContext(ctx, &t, `SELECT `+tierCols+` FROM tiers WHERE id = ?`+tx.d.forUpdate(), tierID); err != nil {
+		return notFound(err, "tier_not_found")
+	}
 	var due []app.Drop
 	if err := tx.SelectContext(ctx, &due, `SELECT `+dropCols+` FROM drops WHERE tier_id = ? AND released_at IS NULL AND opens_at <= ?`,
 		tierID, now.UTC()); err != nil || len(due) == 0 {
 		return err
-	}
-	var t app.Tier
-	if err := tx.GetContext(ctx, &t, `SELECT `+tierCols+` FROM tiers WHERE id = ?`, tierID); err != nil {
-		return notFound(err, "tier_not_found")
 	}
 	after, ids := app.ReleaseDue(t, due, rollover, now)
 	if err := guarded(tx.ExecContext(ctx, `UPDATE tiers SET released = ?, remaining = ?, lapsed = ? WHERE id = ? AND released = ? AND remaining = ?`,
