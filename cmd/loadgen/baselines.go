@@ -45,7 +45,7 @@ func rawClaimRate(ctx context.Context, cfg config) (rawResult, error) {
 		return rawResult{}, err
 	}
 	defer os.RemoveAll(dir)
-	st, ring, err := openFresh(ctx, dir, cfg.sync)
+	st, ring, err := openFresh(ctx, sqliteSite(dir), cfg.sync)
 	if err != nil {
 		return rawResult{}, err
 	}
@@ -147,9 +147,9 @@ func emptyEcho(ctx context.Context, cfg config, tokens []string) (crowdRun, cpuU
 
 	n := min(len(tokens), cfg.echoMax)
 	url := fmt.Sprintf("http://%s/api/v1/resident/campaigns/1/claims", l.Addr())
-	before := cpuNow(0)
-	run := newCrowd(url, claimBody(1), cfg.conc, cfg.timeout).run(ctx, tokens[:n])
-	used := cpuNow(0).since(before)
+	before := cpuNow()
+	run := newCrowd([]string{url}, claimBody(1), cfg.conc, cfg.timeout).run(ctx, tokens[:n])
+	used := cpuNow().since(before)
 	if err := srv.Shutdown(context.Background()); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return run, used, err
 	}
@@ -185,7 +185,7 @@ func rawRedeemRate(ctx context.Context, cfg config) (rawRedeemResult, error) {
 		return res, err
 	}
 	defer os.RemoveAll(dir)
-	st, ring, err := openFresh(ctx, dir, cfg.sync)
+	st, ring, err := openFresh(ctx, sqliteSite(dir), cfg.sync)
 	if err != nil {
 		return res, err
 	}

@@ -8,22 +8,36 @@ import (
 	"time"
 )
 
-// cpuUse is CPU time (user + system) spent by the server subprocess and by
-// loadgen itself.
+// cpuUse is CPU time (user + system) spent by each server subprocess and
+// by loadgen itself.
 type cpuUse struct {
-	server time.Duration
-	self   time.Duration
+	servers []time.Duration // one per voucherd, in the order of their pids
+	self    time.Duration
+}
+
+// server is the CPU time of all the servers together.
+func (c cpuUse) server() time.Duration {
+	var sum time.Duration
+	for _, d := range c.servers {
+		sum += d
+	}
+	return sum
 }
 
 func (c cpuUse) since(before cpuUse) cpuUse {
-	return cpuUse{server: c.server - before.server, self: c.self - before.self}
+	d := cpuUse{servers: make([]time.Duration, len(c.servers)), self: c.self - before.self}
+	for i := range c.servers {
+		d.servers[i] = c.servers[i] - before.servers[i]
+	}
+	return d
 }
 
-// cpuNow reads the CPU time of process pid (0: none) and of loadgen.
-func cpuNow(pid int) cpuUse {
-	var c cpuUse
-	if pid > 0 {
-		c.server = procCPU(pid)
+// cpuNow reads the CPU time of the processes pids (none: no server) and
+// of loadgen.
+func cpuNow(pids ...int) cpuUse {
+	c := cpuUse{servers: make([]time.Duration, len(pids))}
+	for i, pid := range pids {
+		c.servers[i] = procCPU(pid)
 	}
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {

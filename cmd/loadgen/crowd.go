@@ -40,6 +40,7 @@ type press struct {
 	start, end time.Duration
 	class      class
 	locked     bool // the body said "database is locked"
+	via        int  // the server it went to: an index into the crowd's urls
 }
 
 // crowdRun is everything a crowd produced.
@@ -55,12 +56,21 @@ type request struct {
 	key    string // Idempotency-Key header; "" sends none (a claim press from the crowd sends none)
 }
 
-// crowd sends one POST per request to url, all at once but never more than
-// conc in flight, each on a keep-alive connection of a pool of conc: a
-// crowd of phones, bounded so that a 2-core machine can play it.
+// crowd sends one POST per request, all at once but never more than conc
+// in flight, each on a keep-alive connection: a crowd of phones, bounded
+// so that a 2-core machine can play it.
+//
+// With several servers (urls, one per voucherd) request i goes to
+// urls[i mod N]: round-robin per press, as an HTTP load balancer in front
+// of the processes spreads requests. Per press rather than per connection
+// so that each process gets the same share of the presses whatever its
+// speed (a test can say "half the crowd through each"), and adjacent
+// requests, the contested pairs of the redemption wave among them, reach
+// different processes. Each worker then keeps one connection to each
+// server: N × conc connections at most, conc of them busy.
 type crowd struct {
 	client *http.Client
-	url    string
+	urls   []string
 	body   []byte
 	conc   int
 	// answered, if set, hears every press as soon as it is answered (from
@@ -68,20 +78,20 @@ type crowd struct {
 	answered func(press)
 }
 
-func newCrowd(url string, body []byte, conc int, timeout time.Duration) *crowd {
+func newCrowd(urls []string, body []byte, conc int, timeout time.Duration) *crowd {
 	tr := &http.Transport{
 		Proxy:       nil, // loopback; an HTTP_PROXY in the environment must not intervene
 		DialContext: (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		// One connection per worker, kept alive: as many idle slots as
 		// connections, so that none is closed and re-dialled between presses.
 		MaxConnsPerHost:     conc,
-		MaxIdleConns:        conc,
+		MaxIdleConns:        conc * len(urls),
 		MaxIdleConnsPerHost: conc,
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true, // answers are small; gzip would only cost CPU on both sides
 		ForceAttemptHTTP2:   false,
 	}
-	return &crowd{client: &http.Client{Transport: tr, Timeout: timeout}, url: url, body: body, conc: conc}
+	return &crowd{client: &http.Client{Transport: tr, Timeout: timeout}, urls: urls, body: body, conc: conc}
 }
 
 // run makes every token press once, with the crowd's body, and waits for
@@ -115,7 +125,7 @@ func (cr *crowd) runAll(ctx context.Context, reqs []request) crowdRun {
 				if i >= len(reqs) || ctx.Err() != nil {
 					break
 				}
-				out.presses[i] = cr.press(ctx, reqs[i], t0, kinds)
+				out.presses[i] = cr.press(ctx, i%len(cr.urls), reqs[i], t0, kinds)
 				if cr.answered != nil {
 					cr.answered(out.presses[i])
 				}
@@ -134,15 +144,15 @@ func (cr *crowd) runAll(ctx context.Context, reqs []request) crowdRun {
 	return out
 }
 
-// press sends one request and classifies its answer. The latency covers
-// the request and reading the whole answer.
-func (cr *crowd) press(ctx context.Context, r request, t0 time.Time, kinds map[string]int) press {
-	p := press{start: time.Since(t0)}
+// press sends one request to server via and classifies its answer. The
+// latency covers the request and reading the whole answer.
+func (cr *crowd) press(ctx context.Context, via int, r request, t0 time.Time, kinds map[string]int) press {
+	p := press{start: time.Since(t0), via: via}
 	sent := r.body
 	if sent == nil {
 		sent = cr.body
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cr.url, bytes.NewReader(sent))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cr.urls[via], bytes.NewReader(sent))
 	if err != nil {
 		panic(err) // the URL is ours
 	}

@@ -14,6 +14,7 @@ import (
 // different commits can be compared by a script.
 type figures struct {
 	Commit    string `json:"commit,omitempty"`
+	Backend   string `json:"backend"`   // "sqlite" or "postgres"
 	Instances int    `json:"instances"` // voucherd processes serving the drop
 	Residents int    `json:"residents"`
 	Stock     int    `json:"stock"`
@@ -34,10 +35,10 @@ type figures struct {
 	RawClaimTxPerS       float64 `json:"raw_claim_tx_per_s"`        // baseline (a): Store.Claim in-process
 	RawRedeemTxPerS      float64 `json:"raw_redeem_tx_per_s"`       // baseline (c), 0 without the wave
 	RawSingleCommitPerS  float64 `json:"raw_single_commit_per_s"`   // baseline (d): the disk's durable commit rate
-	ServerPeakMB         float64 `json:"server_peak_mb"`            // VmHWM over the whole run
-	ServerCPUPerAnswerUs float64 `json:"server_cpu_per_answer_us"`  // over the drop
+	ServerPeakMB         float64 `json:"server_peak_mb"`            // VmHWM over the whole run, summed over the instances
+	ServerCPUPerAnswerUs float64 `json:"server_cpu_per_answer_us"`  // over the drop, summed over the instances
 	LoadgenCPUPerAnsUs   float64 `json:"loadgen_cpu_per_answer_us"` // over the drop
-	WriterCommits        int64   `json:"writer_commits"`            // from the server's log at shutdown
+	WriterCommits        int64   `json:"writer_commits"`            // from the servers' logs at shutdown, summed
 	WriterSteps          int64   `json:"writer_steps"`              //
 	StepsPerCommit       float64 `json:"steps_per_commit"`          //
 	InvariantsPass       bool    `json:"invariants_pass"`
@@ -54,19 +55,24 @@ func (f figures) write(path string) error {
 // writerStatsLine is what voucherd logs at shutdown (cmd/voucherd Serve).
 var writerStatsLine = regexp.MustCompile(`msg="writer stats" commits=(\d+) steps=(\d+)`)
 
-// writerStats reads the writer's commits and steps from the server log.
-func writerStats(logPath string) (commits, steps int64, err error) {
-	b, err := os.ReadFile(logPath)
-	if err != nil {
-		return 0, 0, err
+// writerStats reads the writers' commits and steps from the logs of the
+// run's n servers on s, summed.
+func writerStats(s site, n int) (commits, steps int64, err error) {
+	for k := 1; k <= n; k++ {
+		path := logPath(s, k)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return 0, 0, err
+		}
+		m := writerStatsLine.FindAllSubmatch(b, -1)
+		if len(m) == 0 {
+			return 0, 0, fmt.Errorf("%s: no writer stats line", path)
+		}
+		last := m[len(m)-1]
+		c, _ := strconv.ParseInt(string(last[1]), 10, 64)
+		st, _ := strconv.ParseInt(string(last[2]), 10, 64)
+		commits, steps = commits+c, steps+st
 	}
-	m := writerStatsLine.FindAllSubmatch(b, -1)
-	if len(m) == 0 {
-		return 0, 0, fmt.Errorf("%s: no writer stats line", logPath)
-	}
-	last := m[len(m)-1]
-	commits, _ = strconv.ParseInt(string(last[1]), 10, 64)
-	steps, _ = strconv.ParseInt(string(last[2]), 10, 64)
 	return commits, steps, nil
 }
 

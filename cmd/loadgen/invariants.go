@@ -7,11 +7,11 @@ import (
 	"cqvoucher/db"
 )
 
-// checkInvariants reads the stored truth after the drop, from the database
-// file opened read-only (the server has stopped), and compares it with
-// what the crowd was told.
-func checkInvariants(ctx context.Context, path string, fx fixture, cfg config, passes []report) ([]check, error) {
-	f, err := readFigures(ctx, path, func(st *db.Store) (db.DropFigures, error) {
+// checkInvariants reads the stored truth after the drop from the run's
+// database (the servers have stopped), and compares it with what the
+// crowd was told.
+func checkInvariants(ctx context.Context, database string, fx fixture, cfg config, passes []report) ([]check, error) {
+	f, err := readFigures(ctx, database, func(st *db.Store) (db.DropFigures, error) {
 		return st.DropFigures(ctx, fx.campaignID, fx.tierID)
 	})
 	if err != nil {
@@ -28,7 +28,7 @@ func checkInvariants(ctx context.Context, path string, fx fixture, cfg config, p
 	}
 	expect := int64(min(cfg.residents, cfg.stock)) // every voucher goes when R ≥ S
 	wantLeft := int64(cfg.stock) - expect
-	books, err := checkBooks(ctx, path)
+	books, err := checkBooks(ctx, database)
 	if err != nil {
 		return nil, err
 	}
@@ -49,22 +49,11 @@ func checkInvariants(ctx context.Context, path string, fx fixture, cfg config, p
 	}, books...), nil
 }
 
-// readFigures reads figures from the database file opened read-only.
-func readFigures[F any](ctx context.Context, path string, read func(*db.Store) (F, error)) (F, error) {
-	st, err := db.OpenReadOnly(ctx, path)
-	if err != nil {
-		var zero F
-		return zero, err
-	}
-	defer st.Close()
-	return read(st)
-}
-
 // checkBooks runs the product's own check of every invariant of the books
 // (voucherd check) on the database the run left, after the drop and the
 // redemption wave alike.
-func checkBooks(ctx context.Context, path string) ([]check, error) {
-	results, err := readFigures(ctx, path, func(st *db.Store) ([]db.CheckResult, error) { return st.Check(ctx) })
+func checkBooks(ctx context.Context, database string) ([]check, error) {
+	results, err := readFigures(ctx, database, func(st *db.Store) ([]db.CheckResult, error) { return st.Check(ctx) })
 	if err != nil {
 		return nil, err
 	}

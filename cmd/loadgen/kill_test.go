@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -23,9 +22,9 @@ func TestKillDuringABurstLosesNoAcknowledgedClaim(t *testing.T) {
 		t.Skip("builds and runs a voucherd process")
 	}
 	ctx := context.Background()
-	dir := t.TempDir()
+	s := sqliteSite(t.TempDir())
 	cfg := config{residents: 4000, stock: 4000, sync: "FULL", conc: 64, timeout: 30 * time.Second}
-	fx, err := prepare(ctx, dir, cfg)
+	fx, err := prepare(ctx, s, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +33,7 @@ func TestKillDuringABurstLosesNoAcknowledgedClaim(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cleanup()
-	srv, err := startServer(ctx, bin, dir, cfg.sync, nil)
+	srv, err := startServer(ctx, bin, s, 1, cfg.sync, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +43,7 @@ func TestKillDuringABurstLosesNoAcknowledgedClaim(t *testing.T) {
 	// then queued, in a batch being committed, or not yet sent.
 	var acked atomic.Int64
 	var kill sync.Once
-	cr := newCrowd(fmt.Sprintf("http://%s/api/v1/resident/campaigns/%d/claims", srv.addr, fx.campaignID),
+	cr := newCrowd(fleet{srv}.urls(fmt.Sprintf("/api/v1/resident/campaigns/%d/claims", fx.campaignID)),
 		claimBody(fx.tierID), cfg.conc, cfg.timeout)
 	cr.answered = func(p press) {
 		if p.class == success && acked.Add(1) == int64(cfg.residents/4) {
@@ -56,13 +55,12 @@ func TestKillDuringABurstLosesNoAcknowledgedClaim(t *testing.T) {
 
 	// Open the database as voucherd does on its next start (WAL recovery),
 	// then read what it holds.
-	path := filepath.Join(dir, "voucher.db")
-	st, err := db.Open(ctx, path, db.Options{})
+	st, err := db.Open(ctx, s.database, db.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	st.Close()
-	held, err := readFigures(ctx, path, func(st *db.Store) ([]db.HeldVoucher, error) { return st.CampaignVouchers(ctx, fx.campaignID) })
+	held, err := readFigures(ctx, s.database, func(st *db.Store) ([]db.HeldVoucher, error) { return st.CampaignVouchers(ctx, fx.campaignID) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +87,7 @@ func TestKillDuringABurstLosesNoAcknowledgedClaim(t *testing.T) {
 	if ok < cfg.residents/4 || cut == 0 {
 		t.Errorf("the kill did not land mid-burst (%d acknowledged, %d cut off)", ok, cut)
 	}
-	checks, err := checkBooks(ctx, path)
+	checks, err := checkBooks(ctx, s.database)
 	if err != nil {
 		t.Fatal(err)
 	}

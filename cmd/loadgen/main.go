@@ -22,6 +22,13 @@
 //	go run ./cmd/loadgen                 # 100,000 residents, 1,000 vouchers, synchronous=FULL
 //	go run ./cmd/loadgen -quick          # 5,000 residents, 500 vouchers
 //	go run ./cmd/loadgen -sync NORMAL    # the same drop on the weaker durability setting
+//	go run ./cmd/loadgen -postgres URL -instances 2   # on a fresh schema of a PostgreSQL server, two voucherd
+//
+// With -postgres the run's database is a schema of its own on that server
+// (dropped at the end unless -keep), prepared through the store as the
+// SQLite file is; -instances voucherd processes serve it, the crowd and
+// the cashiers spread over them, and the invariants are read from it. The
+// in-process baselines stay on SQLite.
 //
 // It exits 1 when an invariant fails, not when a target is missed: this is
 // a benchmark, not a timed test.
@@ -43,15 +50,15 @@ import (
 	"time"
 	_ "time/tzdata" // the domain counts days in Asia/Shanghai, as voucherd does
 
-	"cqvoucher/app/token"
 	"cqvoucher/db"
-	"cqvoucher/seeds"
 )
 
 // config is every knob of one run.
 type config struct {
 	dataDir    string        // fresh data directory for the server; "" = a temporary one
-	keep       bool          // keep a temporary data directory afterwards (to inspect it)
+	keep       bool          // keep a temporary data directory (and the -postgres schema) afterwards, to inspect them
+	postgres   string        // PostgreSQL server URL: the run's database is a fresh schema there; "" = SQLite in the data directory
+	instances  int           // voucherd processes serving the run's database (more than one: PostgreSQL only)
 	residents  int           // R: residents signed in before the drop, each pressing once
 	stock      int           // S: vouchers in the one tier
 	conc       int           // concurrent HTTP connections of the crowd
@@ -90,7 +97,9 @@ func parseFlags(args []string) (config, error) {
 	var c config
 	var quick bool
 	fs.StringVar(&c.dataDir, "data", "", "fresh data directory for the server (default: a temporary directory, removed afterwards)")
-	fs.BoolVar(&c.keep, "keep", false, "keep the temporary data directory (database, keys, server log) for inspection")
+	fs.BoolVar(&c.keep, "keep", false, "keep the temporary data directory (database, keys, server log) and the -postgres schema for inspection")
+	fs.StringVar(&c.postgres, "postgres", "", "PostgreSQL server URL (postgres://user:password@host/db): the run's database is a fresh schema there, dropped afterwards unless -keep (default: SQLite in the data directory)")
+	fs.IntVar(&c.instances, "instances", 1, "voucherd processes serving the run's database; more than one needs -postgres")
 	fs.IntVar(&c.residents, "residents", 100_000, "R: residents signed in before the drop; each presses once")
 	fs.IntVar(&c.stock, "stock", 1000, "S: vouchers in the campaign's one tier")
 	fs.IntVar(&c.conc, "conc", 256, "concurrent HTTP connections (the crowd's phones, bounded for a small machine)")
@@ -147,6 +156,12 @@ func parseFlags(args []string) (config, error) {
 		return c, fmt.Errorf("-cashiers and -raw-redeems must be positive, -contest not negative")
 	case c.sync != "FULL" && c.sync != "NORMAL":
 		return c, fmt.Errorf("-sync must be FULL or NORMAL, not %q", c.sync)
+	case c.postgres != "" && !db.IsPostgresURL(c.postgres):
+		return c, fmt.Errorf("-postgres must be a postgres:// URL, not %q", c.postgres)
+	case c.instances < 1:
+		return c, fmt.Errorf("-instances must be positive")
+	case c.instances > 1 && c.postgres == "":
+		return c, fmt.Errorf("-instances %d needs -postgres: a SQLite database has one writer process, so one voucherd serves it", c.instances)
 	}
 	return c, nil
 }
@@ -179,22 +194,31 @@ func run(ctx context.Context, cfg config) (ok bool, err error) {
 		return false, err
 	}
 	defer cleanup()
-	fmt.Printf("loadgen: R=%d residents, S=%d vouchers, conc=%d, synchronous=%s, GOMAXPROCS=%d, %s\n",
-		cfg.residents, cfg.stock, cfg.conc, cfg.sync, runtime.GOMAXPROCS(0), runtime.Version())
+	s, drop, err := newSite(ctx, dir, cfg)
+	if err != nil {
+		return false, err
+	}
+	defer drop()
+	database := "SQLite, synchronous=" + cfg.sync
+	if s.postgres() {
+		database = fmt.Sprintf("PostgreSQL, %d voucherd", cfg.instances)
+	}
+	fmt.Printf("loadgen: R=%d residents, S=%d vouchers, conc=%d, %s, GOMAXPROCS=%d, %s\n",
+		cfg.residents, cfg.stock, cfg.conc, database, runtime.GOMAXPROCS(0), runtime.Version())
 	fmt.Printf("data dir: %s\n", dir)
 
 	// The commit measured: the tree's when the run starts (a -server
 	// binary built elsewhere is named by whoever passes it).
 	commit := commitOf()
 	t := time.Now()
-	fx, err := prepare(ctx, dir, cfg)
+	fx, err := prepare(ctx, s, cfg)
 	if err != nil {
 		return false, fmt.Errorf("prepare: %w", err)
 	}
 	fmt.Printf("prepared campaign %d (tier %d), %d signed-in residents and %d signed-in cashiers at %d merchants in %s\n",
 		fx.campaignID, fx.tierID, len(fx.tokens), len(fx.cashiers.ids), fx.cashiers.nMerchant, time.Since(t).Round(time.Millisecond))
 
-	passes, wave, err := runDrop(ctx, dir, cfg, fx)
+	passes, wave, err := runDrop(ctx, s, cfg, fx)
 	if err != nil {
 		return false, err
 	}
@@ -203,23 +227,23 @@ func run(ctx context.Context, cfg config) (ok bool, err error) {
 		reps[i] = summarize(p.run)
 		printPass(os.Stdout, i, reps[i], p.mem, p.cpu)
 	}
-	rep, mem := reps[0], passes[0].mem
+	rep, mem := reps[0], totalMemory(passes[0].mem)
 
-	checks, err := checkInvariants(ctx, filepath.Join(dir, "voucher.db"), fx, cfg, reps)
+	checks, err := checkInvariants(ctx, s.database, fx, cfg, reps)
 	if err != nil {
 		return false, fmt.Errorf("invariants: %w", err)
 	}
-	ok = printChecks(os.Stdout, "invariants (from the database file, read-only)", checks)
+	ok = printChecks(os.Stdout, "invariants ("+s.readFrom()+")", checks)
 
 	var waveRep report
 	if wave != nil {
 		waveRep = summarize(wave.run)
 		printWave(os.Stdout, *wave, waveRep)
-		checks, err := checkRedemptions(ctx, filepath.Join(dir, "voucher.db"), fx, *wave, waveRep)
+		checks, err := checkRedemptions(ctx, s.database, fx, *wave, waveRep)
 		if err != nil {
 			return false, fmt.Errorf("redemption invariants: %w", err)
 		}
-		ok = printChecks(os.Stdout, "redemption invariants (from the database file, read-only)", checks) && ok
+		ok = printChecks(os.Stdout, "redemption invariants ("+s.readFrom()+")", checks) && ok
 	}
 
 	// The baselines run after the server has stopped, so that they have the
@@ -253,7 +277,7 @@ func run(ctx context.Context, cfg config) (ok bool, err error) {
 	fmt.Printf("(d) raw single commit, one single-row UPDATE per transaction, synchronous=%s, one connection: %d in %.2f s → %.0f commits/s\n",
 		cfg.sync, commits, elapsed.Seconds(), perSecond(commits, elapsed))
 
-	f := figures{Commit: commit, Instances: 1, Residents: cfg.residents, Stock: cfg.stock, Conc: cfg.conc, Sync: cfg.sync,
+	f := figures{Commit: commit, Backend: s.backend(), Instances: cfg.instances, Residents: cfg.residents, Stock: cfg.stock, Conc: cfg.conc, Sync: cfg.sync,
 		ClaimsPerS: rep.claimsPerSec(), AllocationS: rep.lastWin.Seconds(), DropS: rep.wall.Seconds(),
 		WinnerP50Ms: msOf(rep.by[success].p50), WinnerP99Ms: msOf(rep.by[success].p99),
 		Unanswered: rep.presses - rep.answers, Server5xx: rep.counts[server5xx],
@@ -261,13 +285,13 @@ func run(ctx context.Context, cfg config) (ok bool, err error) {
 		ServerPeakMB: float64(mem.hwmKiB) * 1024 / 1e6, InvariantsPass: ok}
 	_, _, f.SoldOutPerS = rep.soldOutPerSec()
 	_, _, f.EchoEmptyPerS = empty.soldOutPerSec()
-	f.ServerCPUPerAnswerUs = float64(passes[0].cpu.server.Microseconds()) / float64(max(1, rep.answers))
+	f.ServerCPUPerAnswerUs = float64(passes[0].cpu.server().Microseconds()) / float64(max(1, rep.answers))
 	f.LoadgenCPUPerAnsUs = float64(passes[0].cpu.self.Microseconds()) / float64(max(1, rep.answers))
 	if red != nil {
 		f.RedemptionsPerS, f.RawRedeemTxPerS = red.wave.claimsPerSec(), red.raw.rate()
-		f.ServerPeakMB = max(f.ServerPeakMB, float64(wave.mem.hwmKiB)*1024/1e6)
+		f.ServerPeakMB = max(f.ServerPeakMB, float64(totalMemory(wave.mem).hwmKiB)*1024/1e6)
 	}
-	if f.WriterCommits, f.WriterSteps, err = writerStats(filepath.Join(dir, "voucherd.log")); err != nil {
+	if f.WriterCommits, f.WriterSteps, err = writerStats(s, cfg.instances); err != nil {
 		fmt.Println("group commit figures unavailable:", err)
 	} else if f.WriterCommits > 0 {
 		f.StepsPerCommit = float64(f.WriterSteps) / float64(f.WriterCommits)
@@ -310,25 +334,6 @@ func dataDir(cfg config) (string, func(), error) {
 		return dir, func() {}, nil
 	}
 	return dir, func() { os.RemoveAll(dir) }, nil
-}
-
-// openFresh opens a new database in dir with the product's own code:
-// migrations, reference data and the signing key ring, as voucherd's Open does.
-func openFresh(ctx context.Context, dir, sync string) (*db.Store, *token.Ring, error) {
-	st, err := db.Open(ctx, filepath.Join(dir, "voucher.db"), db.Options{Synchronous: sync})
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := seeds.LoadReference(ctx, st); err != nil {
-		st.Close()
-		return nil, nil, err
-	}
-	ring, err := token.LoadOrCreate(filepath.Join(dir, "keys"))
-	if err != nil {
-		st.Close()
-		return nil, nil, err
-	}
-	return st, ring, nil
 }
 
 // quietLog is for the domain inside loadgen: its info lines are not results.

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"cqvoucher/app"
@@ -86,37 +85,33 @@ type waveRun struct {
 	contested []bool // voucher j was pressed by two cashiers at once
 	cashiers  int
 	merchants int
-	mem       memory
+	mem       []memory // one per voucherd
 	cpu       cpuUse
 }
 
 // redemptionWave reads the claimed vouchers from the live database (the
-// server is running; WAL lets a reader in) and lets the cashiers redeem
-// every one of them at once through the same bounded crowd as the drop.
+// servers are running; on SQLite WAL lets a reader in) and lets the
+// cashiers redeem every one of them at once through the same bounded crowd
+// as the drop, spread over the servers as the drop's presses are.
 // Every -contest-th voucher is also pressed by a second cashier, of another
 // merchant, with another Idempotency-Key, right next to the first press:
 // exactly one may win, the other must hear 409 already_redeemed.
-func redemptionWave(ctx context.Context, srv *server, dir string, cfg config, fx fixture) (waveRun, error) {
-	vs, err := claimedVouchers(ctx, filepath.Join(dir, "voucher.db"), fx.campaignID)
+func redemptionWave(ctx context.Context, f fleet, s site, cfg config, fx fixture) (waveRun, error) {
+	vs, err := claimedVouchers(ctx, s.database, fx.campaignID)
 	if err != nil {
 		return waveRun{}, fmt.Errorf("reading the claimed vouchers: %w", err)
 	}
-	base := "http://" + srv.addr // the server's -base-url: its QR texts are base + "/v/" + token
 	cs := fx.cashiers
 	C := len(cs.ids)
 	w := waveRun{vouchers: vs, contested: make([]bool, len(vs)), cashiers: C, merchants: cs.nMerchant}
 	var reqs []request
 	contests := 0
 	for j, v := range vs {
-		body, err := json.Marshal(map[string]string{"voucher": base + "/v/" + v.token, "bill": billText})
-		if err != nil {
-			return w, err
-		}
 		first := j % C
-		press := []request{{bearer: cs.tokens[first], body: body, key: "loadgen-" + rand.Text()}}
+		press := []request{redeemRequest(f, v, cs.tokens[first])}
 		if cfg.contest > 0 && C > 1 && j%cfg.contest == cfg.contest-1 {
 			// Half a ring away: another cashier, and with C ≥ 8 another merchant.
-			second := request{bearer: cs.tokens[(first+C/2)%C], body: body, key: "loadgen-" + rand.Text()}
+			second := redeemRequest(f, v, cs.tokens[(first+C/2)%C])
 			if contests%2 == 0 {
 				press = append(press, second)
 			} else {
@@ -130,21 +125,31 @@ func redemptionWave(ctx context.Context, srv *server, dir string, cfg config, fx
 			w.voucherOf = append(w.voucherOf, j)
 		}
 	}
-	url := base + "/api/v1/cashier/redemptions"
-	pid := srv.cmd.Process.Pid
-	before := cpuNow(pid)
-	w.run = newCrowd(url, nil, cfg.conc, cfg.timeout).runAll(ctx, reqs)
-	w.cpu = cpuNow(pid).since(before)
-	if w.mem, err = srv.memory(); err != nil {
+	before := cpuNow(f.pids()...)
+	w.run = newCrowd(f.urls(redeemPath), nil, cfg.conc, cfg.timeout).runAll(ctx, reqs)
+	w.cpu = cpuNow(f.pids()...).since(before)
+	if w.mem, err = f.memory(); err != nil {
 		return w, err
 	}
 	return w, ctx.Err()
 }
 
+// redeemPath is where a cashier's till posts a redemption.
+const redeemPath = "/api/v1/cashier/redemptions"
+
+// redeemRequest is one cashier's press to redeem v: the voucher's QR text
+// and the bill, under an Idempotency-Key of its own. The QR text is what
+// the first server's -base-url makes of it; every server of the run reads
+// the token after "/v/", and every one holds the keys that signed it.
+func redeemRequest(f fleet, v storedVoucher, bearer string) request {
+	body, _ := json.Marshal(map[string]string{"voucher": "http://" + f[0].addr + "/v/" + v.token, "bill": billText}) // strings always marshal
+	return request{bearer: bearer, body: body, key: "loadgen-" + rand.Text()}
+}
+
 // claimedVouchers lists the claimed vouchers of a campaign, by id, from
-// the database file opened read-only.
-func claimedVouchers(ctx context.Context, path string, campaignID int64) ([]storedVoucher, error) {
-	held, err := readFigures(ctx, path, func(st *db.Store) ([]db.HeldVoucher, error) { return st.CampaignVouchers(ctx, campaignID) })
+// the run's database.
+func claimedVouchers(ctx context.Context, database string, campaignID int64) ([]storedVoucher, error) {
+	held, err := readFigures(ctx, database, func(st *db.Store) ([]db.HeldVoucher, error) { return st.CampaignVouchers(ctx, campaignID) })
 	if err != nil {
 		return nil, err
 	}
@@ -200,10 +205,10 @@ func (w waveRun) outcome() outcome {
 	return o
 }
 
-// checkRedemptions reads the stored truth after the wave, from the database
-// file opened read-only (the server has stopped).
-func checkRedemptions(ctx context.Context, path string, fx fixture, w waveRun, r report) ([]check, error) {
-	f, err := readFigures(ctx, path, func(st *db.Store) (db.RedemptionFigures, error) {
+// checkRedemptions reads the stored truth after the wave from the run's
+// database (the servers have stopped).
+func checkRedemptions(ctx context.Context, database string, fx fixture, w waveRun, r report) ([]check, error) {
+	f, err := readFigures(ctx, database, func(st *db.Store) (db.RedemptionFigures, error) {
 		return st.RedemptionFigures(ctx, fx.campaignID, fx.tierID)
 	})
 	if err != nil {

@@ -28,6 +28,7 @@ type report struct {
 	lastOut  time.Duration  // end of the last sold-out answer
 	all      latency
 	by       [numClasses]latency
+	byServer [][numClasses]int // answers by class, per voucherd (press.via)
 }
 
 func summarize(r crowdRun) report {
@@ -37,6 +38,10 @@ func summarize(r crowdRun) report {
 	for _, p := range r.presses {
 		d := p.end - p.start
 		rep.counts[p.class]++
+		for p.via >= len(rep.byServer) {
+			rep.byServer = append(rep.byServer, [numClasses]int{})
+		}
+		rep.byServer[p.via][p.class]++
 		all = append(all, d)
 		by[p.class] = append(by[p.class], d)
 		rep.wall = max(rep.wall, p.end)
@@ -103,7 +108,7 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float
 
 // printPass prints one round of presses: the drop, or with -again the
 // second press, when the server has every session in its cache.
-func printPass(w io.Writer, i int, r report, mem memory, cpu cpuUse) {
+func printPass(w io.Writer, i int, r report, mem []memory, cpu cpuUse) {
 	if i == 0 {
 		fmt.Fprintf(w, "\n== the drop ==\n")
 	} else {
@@ -131,9 +136,35 @@ func printPass(w io.Writer, i int, r report, mem memory, cpu cpuUse) {
 	printLatency(w, r)
 	printKinds(w, r)
 	fmt.Fprintf(w, "answers saying \"database is locked\": %d\n", r.locked)
-	fmt.Fprintf(w, "server memory: peak (VmHWM) %.1f MiB = %.1f MB; at the end (VmRSS) %.1f MiB\n",
-		mem.hwmMiB(), float64(mem.hwmKiB)*1024/1e6, mem.rssMiB())
+	printMemory(w, mem)
 	printCPU(w, cpu, r)
+}
+
+// totalMemory sums the servers' memory. The sum of their peaks may exceed
+// what they held at any one moment: it is the bound a machine must have.
+func totalMemory(ms []memory) memory {
+	var t memory
+	for _, m := range ms {
+		t.hwmKiB += m.hwmKiB
+		t.rssKiB += m.rssKiB
+	}
+	return t
+}
+
+// printMemory prints the servers' memory: summed, and per process when
+// there are several.
+func printMemory(w io.Writer, ms []memory) {
+	t := totalMemory(ms)
+	if len(ms) == 1 {
+		fmt.Fprintf(w, "server memory: peak (VmHWM) %.1f MiB = %.1f MB; at the end (VmRSS) %.1f MiB\n",
+			t.hwmMiB(), float64(t.hwmKiB)*1024/1e6, t.rssMiB())
+		return
+	}
+	fmt.Fprintf(w, "server memory, %d processes summed: peaks (VmHWM) %.1f MiB = %.1f MB; at the end (VmRSS) %.1f MiB\n",
+		len(ms), t.hwmMiB(), float64(t.hwmKiB)*1024/1e6, t.rssMiB())
+	for k, m := range ms {
+		fmt.Fprintf(w, "  voucherd %d: peak %.1f MiB, at the end %.1f MiB\n", k+1, m.hwmMiB(), m.rssMiB())
+	}
 }
 
 // printCPU shows who used the machine's cores during a crowd: on a 2-core
@@ -141,8 +172,17 @@ func printPass(w io.Writer, i int, r report, mem memory, cpu cpuUse) {
 // much of the wall time the server could have had.
 func printCPU(w io.Writer, cpu cpuUse, r report) {
 	perAnswer := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(max(1, r.answers)) }
-	fmt.Fprintf(w, "CPU over %.2f s (%d cores): server %.2f s (%.0f µs/answer), loadgen %.2f s (%.0f µs/answer)\n",
-		r.wall.Seconds(), runtime.NumCPU(), cpu.server.Seconds(), perAnswer(cpu.server), cpu.self.Seconds(), perAnswer(cpu.self))
+	servers := "server"
+	if len(cpu.servers) > 1 {
+		servers = fmt.Sprintf("%d servers summed", len(cpu.servers))
+	}
+	fmt.Fprintf(w, "CPU over %.2f s (%d cores): %s %.2f s (%.0f µs/answer), loadgen %.2f s (%.0f µs/answer)\n",
+		r.wall.Seconds(), runtime.NumCPU(), servers, cpu.server().Seconds(), perAnswer(cpu.server()), cpu.self.Seconds(), perAnswer(cpu.self))
+	if len(cpu.servers) > 1 {
+		for k, d := range cpu.servers {
+			fmt.Fprintf(w, "  voucherd %d: %.2f s\n", k+1, d.Seconds())
+		}
+	}
 }
 
 func printLatency(w io.Writer, r report) {
@@ -164,6 +204,17 @@ func printKinds(w io.Writer, r report) {
 		fmt.Fprintf(w, " %s=%d", c, r.counts[c])
 	}
 	fmt.Fprintln(w)
+	if len(r.byServer) > 1 {
+		for k, counts := range r.byServer {
+			fmt.Fprintf(w, "  through voucherd %d:", k+1)
+			for c := range numClasses {
+				if counts[c] > 0 {
+					fmt.Fprintf(w, " %s=%d", c, counts[c])
+				}
+			}
+			fmt.Fprintln(w)
+		}
+	}
 	if len(r.kinds) == 0 {
 		fmt.Fprintln(w, "errors by kind: none")
 		return
@@ -211,6 +262,9 @@ type redeemFigures struct {
 
 func printBaselines(w io.Writer, cfg config, drop report, mem memory, raw rawResult, empty report, emptyCPU cpuUse, red *redeemFigures) {
 	fmt.Fprintf(w, "\n== baselines, same run ==\n")
+	if cfg.postgres != "" {
+		fmt.Fprintf(w, "(the drop ran on PostgreSQL; baselines (a), (c) and (d) run on SQLite, in-process, synchronous=%s: the ratios against them compare the two backends)\n", cfg.sync)
+	}
 	fmt.Fprintf(w, "(a) raw claim transaction, in-process, synchronous=%s, %d goroutines: %d claims in %.2f s → %.0f claims/s",
 		cfg.sync, cfg.rawWorkers, raw.claims, raw.elapsed.Seconds(), raw.rate())
 	if raw.errors > 0 {
@@ -292,7 +346,6 @@ func printWave(w io.Writer, wv waveRun, r report) {
 	printLatency(w, r)
 	printKinds(w, r)
 	fmt.Fprintf(w, "answers saying \"database is locked\": %d\n", r.locked)
-	fmt.Fprintf(w, "server memory: peak (VmHWM) %.1f MiB = %.1f MB; at the end (VmRSS) %.1f MiB\n",
-		wv.mem.hwmMiB(), float64(wv.mem.hwmKiB)*1024/1e6, wv.mem.rssMiB())
+	printMemory(w, wv.mem)
 	printCPU(w, wv.cpu, r)
 }

@@ -28,56 +28,45 @@ type memory struct {
 func (m memory) hwmMiB() float64 { return float64(m.hwmKiB) / 1024 }
 func (m memory) rssMiB() float64 { return float64(m.rssKiB) / 1024 }
 
-// pass is one round of presses by every resident, and the server's
+// pass is one round of presses by every resident, and each server's
 // memory right after it.
 type pass struct {
 	run crowdRun
-	mem memory
+	mem []memory // one per voucherd
 	cpu cpuUse
 }
 
-// runDrop starts voucherd on the prepared data directory, lets the crowd
-// press (twice with -again), reads the server's memory while it still
-// runs, then (with -redeem) lets the cashiers redeem every voucher, and
-// stops the server.
-func runDrop(ctx context.Context, dir string, cfg config, fx fixture) ([]pass, *waveRun, error) {
+// runDrop starts the run's voucherd processes, lets the crowd press (twice
+// with -again) through all of them, reads the servers' memory while they
+// still run, then (with -redeem) lets the cashiers redeem every voucher,
+// and stops the servers.
+func runDrop(ctx context.Context, s site, cfg config, fx fixture) ([]pass, *waveRun, error) {
 	bin, cleanup, err := serverBinary(ctx, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer cleanup()
-	// A first start does what voucherd does once with new data: it seals
-	// the residents' phone numbers, which loadgen inserted in clear (a
-	// minute for millions). It is not part of the drop: the server is
-	// started again, so that its peak memory is the drop's own.
-	t := time.Now()
-	first, err := startServer(ctx, bin, dir, cfg.sync, nil)
+	f, err := startFleet(ctx, bin, s, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := first.stop(); err != nil {
-		return nil, nil, err
+	defer f.stop()
+	for k, srv := range f {
+		fmt.Printf("voucherd %d: pid %d on %s (log: %s); memory before the drop: %s\n",
+			k+1, srv.cmd.Process.Pid, srv.addr, srv.logPath, describeMemory(srv.memory()))
 	}
-	fmt.Printf("first start (sealing %d residents' numbers, untimed) took %s\n", cfg.residents, time.Since(t).Round(time.Millisecond))
-	srv, err := startServer(ctx, bin, dir, cfg.sync, cfg.serverEnv)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer srv.stop()
-	fmt.Printf("voucherd pid %d on %s (log: %s); memory before the drop: %s\n",
-		srv.cmd.Process.Pid, srv.addr, srv.logPath, describeMemory(srv.memory()))
 
-	url := fmt.Sprintf("http://%s/api/v1/resident/campaigns/%d/claims", srv.addr, fx.campaignID)
+	urls := f.urls(fmt.Sprintf("/api/v1/resident/campaigns/%d/claims", fx.campaignID))
 	rounds := 1
 	if cfg.again {
 		rounds = 2
 	}
 	var passes []pass
 	for range rounds {
-		before := cpuNow(srv.cmd.Process.Pid)
-		run := newCrowd(url, claimBody(fx.tierID), cfg.conc, cfg.timeout).run(ctx, fx.tokens)
-		used := cpuNow(srv.cmd.Process.Pid).since(before)
-		mem, err := srv.memory()
+		before := cpuNow(f.pids()...)
+		run := newCrowd(urls, claimBody(fx.tierID), cfg.conc, cfg.timeout).run(ctx, fx.tokens)
+		used := cpuNow(f.pids()...).since(before)
+		mem, err := f.memory()
 		if err != nil {
 			return nil, nil, err
 		}
@@ -85,19 +74,93 @@ func runDrop(ctx context.Context, dir string, cfg config, fx fixture) ([]pass, *
 	}
 	var wave *waveRun
 	if cfg.redeem {
-		w, err := redemptionWave(ctx, srv, dir, cfg, fx)
+		w, err := redemptionWave(ctx, f, s, cfg, fx)
 		if err != nil {
 			return nil, nil, fmt.Errorf("redemption wave: %w", err)
 		}
 		wave = &w
 	}
-	if err := srv.stop(); err != nil {
+	if err := f.stop(); err != nil {
 		return nil, nil, err
 	}
-	if n := countInFile(srv.logPath, "database is locked"); n > 0 {
-		fmt.Printf("server log: %d lines mention \"database is locked\"\n", n)
+	for _, srv := range f {
+		if n := countInFile(srv.logPath, "database is locked"); n > 0 {
+			fmt.Printf("server log %s: %d lines mention \"database is locked\"\n", srv.logPath, n)
+		}
 	}
 	return passes, wave, ctx.Err()
+}
+
+// startFleet starts the -instances voucherd processes of a run on s, one
+// after the other, each healthy before the next. A first start does what
+// voucherd does once with new data: it seals the residents' phone numbers,
+// which loadgen inserted in clear (a minute for millions). One process
+// does it, alone; it is not part of the drop: the servers are started
+// afresh, so that their peak memory is the drop's own.
+func startFleet(ctx context.Context, bin string, s site, cfg config) (fleet, error) {
+	t := time.Now()
+	first, err := startServer(ctx, bin, s, 1, cfg.sync, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := first.stop(); err != nil {
+		return nil, err
+	}
+	fmt.Printf("first start (sealing the residents' numbers, untimed) took %s\n", time.Since(t).Round(time.Millisecond))
+	var f fleet
+	for k := 1; k <= max(1, cfg.instances); k++ {
+		srv, err := startServer(ctx, bin, s, k, cfg.sync, cfg.serverEnv)
+		if err != nil {
+			f.stop()
+			return nil, err
+		}
+		f = append(f, srv)
+	}
+	return f, nil
+}
+
+// fleet is the voucherd processes of a run, all serving its one database.
+type fleet []*server
+
+func (f fleet) pids() []int {
+	pids := make([]int, len(f))
+	for i, s := range f {
+		pids[i] = s.cmd.Process.Pid
+	}
+	return pids
+}
+
+// urls is path on each server, in the fleet's order: a crowd spreads its
+// presses over them.
+func (f fleet) urls(path string) []string {
+	urls := make([]string, len(f))
+	for i, s := range f {
+		urls[i] = "http://" + s.addr + path
+	}
+	return urls
+}
+
+// memory reads every server's memory, in the fleet's order.
+func (f fleet) memory() ([]memory, error) {
+	ms := make([]memory, len(f))
+	for i, s := range f {
+		var err error
+		if ms[i], err = s.memory(); err != nil {
+			return nil, err
+		}
+	}
+	return ms, nil
+}
+
+// stop stops every server and reports the first failure; harmless twice.
+func (f fleet) stop() error {
+	var first error
+	for _, s := range f {
+		if err := s.stop(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 // serverBinary returns -server, or builds ./cmd/voucherd of this module
@@ -139,37 +202,59 @@ type server struct {
 	err     error         // its exit status, valid after done
 }
 
-func startServer(ctx context.Context, bin, dir, sync string, env []string) (*server, error) {
+// startServer starts voucherd number k (from 1) of a run on s and waits
+// until it is healthy. sync is SQLite's setting. On PostgreSQL every
+// process is given s.dir, for its keys (the same for all).
+func startServer(ctx context.Context, bin string, s site, k int, sync string, env []string) (*server, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	logPath := filepath.Join(dir, "voucherd.log")
+	args := []string{"serve", "-data", s.dir, "-addr", addr, "-base-url", "http://" + addr}
+	env = append(os.Environ(), env...)
+	if s.postgres() {
+		// The URL (with its password) goes in the environment, as
+		// docs/postgres.md runs it, not on a command line anyone may list.
+		env = append(env, "VOUCHERD_DATABASE_URL="+s.database)
+	} else {
+		args = append(args, "-synchronous", sync)
+	}
+	logPath := logPath(s, k)
 	logf, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
 	// The server writes one access-log line per request; it goes to a file,
 	// as in production, and that cost is part of what is measured.
-	cmd := exec.Command(bin, "serve", "-data", dir, "-addr", addr, "-synchronous", sync, "-base-url", "http://"+addr)
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = env
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return nil, err
 	}
-	s := &server{cmd: cmd, addr: addr, logPath: logPath, done: make(chan struct{})}
+	srv := &server{cmd: cmd, addr: addr, logPath: logPath, done: make(chan struct{})}
 	go func() {
-		s.err = cmd.Wait()
+		srv.err = cmd.Wait()
 		logf.Close()
-		close(s.done)
+		close(srv.done)
 	}()
 	// Start-up seals residents' numbers stored in clear: allow for it.
-	if err := s.waitHealthy(ctx, 30*time.Second+startupPerResident*time.Duration(residentsIn(ctx, dir))); err != nil {
-		s.stop()
+	if err := srv.waitHealthy(ctx, 30*time.Second+startupPerResident*time.Duration(residentsIn(ctx, s.database))); err != nil {
+		srv.stop()
 		return nil, err
 	}
-	return s, nil
+	return srv, nil
+}
+
+// logPath is the log of voucherd number k of a run on s: on PostgreSQL
+// each process has its own, voucherd-K.log; the one SQLite server logs to
+// voucherd.log.
+func logPath(s site, k int) string {
+	if s.postgres() {
+		return filepath.Join(s.dir, fmt.Sprintf("voucherd-%d.log", k))
+	}
+	return filepath.Join(s.dir, "voucherd.log")
 }
 
 // freeAddr finds a loopback port nobody listens on.
@@ -274,10 +359,10 @@ func countInFile(path, s string) int {
 // may take at most, on a slow machine.
 const startupPerResident = 100 * time.Microsecond
 
-// residentsIn counts the residents of the data directory's database, read
-// only, for the start-up allowance (0 if it cannot tell).
-func residentsIn(ctx context.Context, dir string) int {
-	n, err := readFigures(ctx, filepath.Join(dir, "voucher.db"), func(st *db.Store) (int64, error) { return st.ResidentCount(ctx) })
+// residentsIn counts the residents of the run's database, for the
+// start-up allowance (0 if it cannot tell).
+func residentsIn(ctx context.Context, database string) int {
+	n, err := readFigures(ctx, database, func(st *db.Store) (int64, error) { return st.ResidentCount(ctx) })
 	if err != nil {
 		return 0
 	}

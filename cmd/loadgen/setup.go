@@ -30,12 +30,12 @@ type fixture struct {
 	cashiers   cashierSet // with -redeem: the cashiers of the redemption wave
 }
 
-// prepare makes the data directory the server will open: schema, reference
-// data, keys, a live campaign created through the domain, R residents
-// each with a session and, with -redeem, C cashiers each with a session
-// (before the drop: the server reads them from the database when they press).
-func prepare(ctx context.Context, dir string, cfg config) (fixture, error) {
-	st, ring, err := openFresh(ctx, dir, cfg.sync)
+// prepare makes the site the servers will open: schema, reference data,
+// keys, a live campaign created through the domain, R residents each with
+// a session and, with -redeem, C cashiers each with a session (before the
+// drop: the servers read them from the database when they press).
+func prepare(ctx context.Context, s site, cfg config) (fixture, error) {
+	st, ring, err := openFresh(ctx, s, cfg.sync)
 	if err != nil {
 		return fixture{}, err
 	}
