@@ -600,9 +600,11 @@ func (m *Main) Serve(ctx context.Context) error {
 	if m.Store.Postgres() {
 		// Other voucherd on the database tell this one what they changed.
 		go m.Store.Listen(ctx, db.Listener{
-			Apply:  m.App.ApplyNews,
-			Ready:  func() { m.log.Info("listening for cache news from the other processes") },
-			Failed: func(err error) { m.log.Warn("cache news: connection lost; caches are forgotten and it is tried again", "err", err) },
+			Apply: m.App.ApplyNews,
+			Ready: func() { m.log.Info("listening for cache news from the other processes") },
+			Failed: func(err error) {
+				m.log.Warn("cache news: connection lost; caches are forgotten and it is tried again", "err", err)
+			},
 		})
 	} else { // PostgreSQL keeps its own WAL
 		go m.checkpointWAL(ctx, time.Second)
