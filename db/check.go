@@ -245,7 +245,7 @@ func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	rdb.SetMaxOpenConns(2)
-	r := &DB{db: rdb, d: sqliteDialect}
+	r := newDB(rdb, sqliteDialect)
 	// Writes through this store fail: the file is opened read-only.
 	s := &Store{w: r, r: r, now: func() time.Time { return time.Now().UTC() }}
 	names, err := fs.Glob(migrations, "migrations/*.sql")

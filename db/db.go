@@ -151,7 +151,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		return err
 	}}
 	open := func(dsn string) *DB {
-		return &DB{db: sqlx.NewDb(sql.OpenDB(connector{drv, dsn}), "sqlite3"), d: sqliteDialect}
+		return newDB(sqlx.NewDb(sql.OpenDB(connector{drv, dsn}), "sqlite3"), sqliteDialect)
 	}
 	w := open(dsn("immediate", 10*time.Second))
 	w.db.SetMaxOpenConns(1)

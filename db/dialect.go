@@ -163,34 +163,52 @@ func dollarPlaceholders(query string) string {
 	return b.String()
 }
 
-// DB is a pool of connections to the store's database.
-type DB struct {
-	db *sqlx.DB
+// statements runs the store's statements, written once, on a pool or in
+// a transaction (both are sqlx.ExtContext): DB and Tx embed it.
+type statements struct {
+	ex sqlx.ExtContext
 	d  *dialect
 }
 
-func (x *DB) GetContext(ctx context.Context, dest any, query string, args ...any) error {
-	return x.db.GetContext(ctx, dest, x.d.q(query), x.d.args(args)...)
+func (x statements) GetContext(ctx context.Context, dest any, query string, args ...any) error {
+	return sqlx.GetContext(ctx, x.ex, dest, x.d.q(query), x.d.args(args)...)
 }
 
-func (x *DB) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
-	return x.db.SelectContext(ctx, dest, x.d.q(query), x.d.args(args)...)
+func (x statements) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
+	return sqlx.SelectContext(ctx, x.ex, dest, x.d.q(query), x.d.args(args)...)
 }
 
-func (x *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return x.db.ExecContext(ctx, x.d.q(query), x.d.args(args)...)
+func (x statements) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return x.ex.ExecContext(ctx, x.d.q(query), x.d.args(args)...)
 }
 
-func (x *DB) QueryRowxContext(ctx context.Context, query string, args ...any) *sqlx.Row {
-	return x.db.QueryRowxContext(ctx, x.d.q(query), x.d.args(args)...)
+func (x statements) QueryRowxContext(ctx context.Context, query string, args ...any) *sqlx.Row {
+	return x.ex.QueryRowxContext(ctx, x.d.q(query), x.d.args(args)...)
 }
+
+func (x statements) QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
+	return x.ex.QueryxContext(ctx, x.d.q(query), x.d.args(args)...)
+}
+
+// insertID runs an INSERT and returns the id of the row it inserted, by
+// RETURNING id (PostgreSQL has no LastInsertId); an INSERT … SELECT that
+// inserted nothing answers sql.ErrNoRows.
+func (x statements) insertID(ctx context.Context, query string, args ...any) (int64, error) {
+	var id int64
+	err := x.QueryRowxContext(ctx, query+` RETURNING id`, args...).Scan(&id)
+	return id, err
+}
+
+// DB is a pool of connections to the store's database.
+type DB struct {
+	statements
+	db *sqlx.DB
+}
+
+func newDB(db *sqlx.DB, d *dialect) *DB { return &DB{statements{db, d}, db} }
 
 func (x *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	return x.db.QueryRowContext(ctx, x.d.q(query), x.d.args(args)...)
-}
-
-func (x *DB) QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
-	return x.db.QueryxContext(ctx, x.d.q(query), x.d.args(args)...)
 }
 
 // BeginTxx starts a transaction on one of the pool's connections.
@@ -199,33 +217,13 @@ func (x *DB) BeginTxx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Tx{tx: tx, d: x.d}, nil
+	return &Tx{statements{tx, x.d}, tx}, nil
 }
 
 // Tx is one transaction; its statements are written as for DB.
 type Tx struct {
+	statements
 	tx *sqlx.Tx
-	d  *dialect
-}
-
-func (t *Tx) GetContext(ctx context.Context, dest any, query string, args ...any) error {
-	return t.tx.GetContext(ctx, dest, t.d.q(query), t.d.args(args)...)
-}
-
-func (t *Tx) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
-	return t.tx.SelectContext(ctx, dest, t.d.q(query), t.d.args(args)...)
-}
-
-func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(ctx, t.d.q(query), t.d.args(args)...)
-}
-
-func (t *Tx) QueryRowxContext(ctx context.Context, query string, args ...any) *sqlx.Row {
-	return t.tx.QueryRowxContext(ctx, t.d.q(query), t.d.args(args)...)
-}
-
-func (t *Tx) QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
-	return t.tx.QueryxContext(ctx, t.d.q(query), t.d.args(args)...)
 }
 
 // Exec runs a statement outside any caller's context (the writer's
@@ -249,19 +247,4 @@ func (x *DB) Connx(ctx context.Context) (*sqlx.Conn, error) { return x.db.Connx(
 // transaction (bulk loads).
 func (t *Tx) PreparexContext(ctx context.Context, query string) (*sqlx.Stmt, error) {
 	return t.tx.PreparexContext(ctx, t.d.q(query))
-}
-
-// insertID runs an INSERT and returns the id of the row it inserted, by
-// RETURNING id (PostgreSQL has no LastInsertId); an INSERT … SELECT that
-// inserted nothing answers sql.ErrNoRows.
-func (t *Tx) insertID(ctx context.Context, query string, args ...any) (int64, error) {
-	var id int64
-	err := t.QueryRowxContext(ctx, query+` RETURNING id`, args...).Scan(&id)
-	return id, err
-}
-
-func (x *DB) insertID(ctx context.Context, query string, args ...any) (int64, error) {
-	var id int64
-	err := x.QueryRowxContext(ctx, query+` RETURNING id`, args...).Scan(&id)
-	return id, err
 }

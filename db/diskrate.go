@@ -38,7 +38,7 @@ func SingleCommitRate(ctx context.Context, path, synchronous string, n int, limi
 	}
 	defer sdb.Close()
 	sdb.SetMaxOpenConns(1)
-	x := &DB{db: sdb, d: sqliteDialect}
+	x := newDB(sdb, sqliteDialect)
 	if _, err := x.ExecContext(ctx, `CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER NOT NULL);
 		INSERT INTO counter (id, n) VALUES (1, 0)`); err != nil {
 		return 0, 0, err

@@ -58,7 +58,7 @@ func openPostgres(ctx context.Context, url string, opt Options) (*Store, error) 
 	}
 	raw.SetMaxOpenConns(conns)
 	raw.SetMaxIdleConns(conns)
-	pool := &DB{db: sqlx.NewDb(raw, "pgx"), d: &dialect{postgres: true}}
+	pool := newDB(sqlx.NewDb(raw, "pgx"), &dialect{postgres: true})
 	if err := pool.PingContext(ctx); err != nil {
 		raw.Close()
 		return nil, fmt.Errorf("db: %s: %w", redactURL(url), err)
