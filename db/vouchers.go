@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -148,16 +147,17 @@ func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, err
 		}
 		var err error
 		id, err = tx.insertID(ctx, `INSERT INTO vouchers (code, campaign_id, tier_id, resident_id, slot, request_key, status,
-			token, claimed_at, expires_at, valid_from) VALUES (?, ?, ?, ?, ?, ?, 'claimed', ?, ?, ?, ?)`,
+			token, claimed_at, expires_at, valid_from) VALUES (?, ?, ?, ?, ?, ?, 'claimed', ?, ?, ?, ?)
+			ON CONFLICT (resident_id, request_key) DO NOTHING`,
 			in.Code, in.CampaignID, in.TierID, in.ResidentID, slot, key, in.Token, now, in.ExpiresAt.UTC(), utcPtr(in.ValidFrom))
+		if errors.Is(err, sql.ErrNoRows) {
+			// Another press with the key committed after the lookup above
+			// (on PostgreSQL a double tap runs beside its first tap): a
+			// conflict, on which the App looks the key up again and answers
+			// that voucher. A NULL key never conflicts.
+			return app.Conflict("request_key_reused")
+		}
 		if err != nil {
-			if key != nil && isUnique(err) && strings.Contains(err.Error(), "request_key") {
-				// Another press with the key committed after the lookup above
-				// (on PostgreSQL a double tap runs beside its first tap; both
-				// databases name the column in the error): a conflict, on
-				// which the App looks the key up again and answers that voucher.
-				return app.Conflict("request_key_reused")
-			}
 			return err
 		}
 		// The new voucher as voucherSelect would read it back: every
