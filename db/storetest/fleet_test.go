@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync"
 	"testing"
+	"time"
 
 	"cqvoucher/app"
 	"cqvoucher/app/apptest"
@@ -70,6 +72,72 @@ func TestAddedStockReachesAProcessThatSawItSoldOut(t *testing.T) {
 		b.NewsApplied(t, "campaign:"+strconv.FormatInt(c.ID, 10))
 		if err := press(b, "13900002004"); err != nil {
 			t.Fatalf("a press after vouchers were added through the other process: %v", err)
+		}
+	})
+}
+
+// TestDisabledOfficerIsRefusedByEveryProcess: officers are not cached, so
+// an account disabled through one process is refused by every other on
+// its next request, with no news to wait for.
+func TestDisabledOfficerIsRefusedByEveryProcess(t *testing.T) {
+	t.Run(string(apptest.Postgres), func(t *testing.T) {
+		a := apptest.New(t, apptest.Options{})
+		b := a.Beside(t)
+		ctx := context.Background()
+		if _, err := b.App.Officer(ctx, a.Maker.ID); err != nil {
+			t.Fatalf("the officer on the second process: %v", err)
+		}
+		admin := a.NewOfficerRole(t, "fleet-sysadmin", app.RoleSystemAdmin, app.CityCode)
+		if err := a.App.SetOfficerDisabled(ctx, admin, a.Maker.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.App.Officer(ctx, a.Maker.ID); app.ErrorReason(err) != "account_disabled" {
+			t.Fatalf("a disabled officer on the second process: %v, want account_disabled", err)
+		}
+	})
+}
+
+// TestExpirySweepsOfTwoProcessesLapseEachVoucherOnce: both processes run
+// the expiry sweep at the same moment; every expired voucher is lapsed
+// and counted once (the books check after the test recounts the tiers'
+// expired counters), whichever process's round swept it.
+func TestExpirySweepsOfTwoProcessesLapseEachVoucherOnce(t *testing.T) {
+	t.Run(string(apptest.Postgres), func(t *testing.T) {
+		a := apptest.New(t, apptest.Options{})
+		b := a.Beside(t)
+		ctx := context.Background()
+		c := a.LiveCampaign(t, apptest.CampaignSpec{ValidDays: 1, Budget: "3000"})
+		const n = 40
+		for i := range n {
+			r, _ := a.ResidentSession(t, fmt.Sprintf("1390000%04d", i))
+			if _, err := a.App.Claim(ctx, r, c.ID, c.Tiers[0].ID, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		a.Clock.Advance(48 * time.Hour)
+		var wg sync.WaitGroup
+		lapsed := make([]int64, 2)
+		errs := make([]error, 2)
+		for i, e := range []*apptest.Env{a, b} {
+			wg.Add(1)
+			go func() { defer wg.Done(); lapsed[i], errs[i] = e.App.SweepExpired(ctx) }()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		// A process that found the other's round under way left it to that
+		// one; a round after the other's commit finds nothing left.
+		if _, err := b.App.SweepExpired(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := a.Count(t, `SELECT COUNT(*) FROM vouchers WHERE lapsed_at IS NOT NULL`); got != n {
+			t.Fatalf("%d vouchers lapsed, want %d (the sweeps said %d and %d)", got, n, lapsed[0], lapsed[1])
+		}
+		if got := a.Count(t, `SELECT expired FROM tiers WHERE id = ?`, c.Tiers[0].ID); got != n {
+			t.Fatalf("the tier counts %d expired, want %d (the sweeps said %d and %d)", got, n, lapsed[0], lapsed[1])
 		}
 	})
 }
