@@ -34,7 +34,7 @@ var migrations embed.FS
 // claim or redemption survives a power cut, not only a crash (see README).
 type Options struct {
 	Synchronous string // FULL (default) or NORMAL
-	ReadConns   int    // size of the read pool; 0 = number of CPUs, at least 2
+	ReadConns   int    // size of the read pool; 0 = number of CPUs, at least 2 (PostgreSQL: of the one pool, 0 = DefaultPostgresConns)
 	// Now is the clock the writer reads inside each money transaction,
 	// after BEGIN IMMEDIATE (nil: the wall clock). Tests inject theirs.
 	Now func() time.Time

@@ -60,7 +60,8 @@ type Config struct {
 	DataDir string
 	// Database is a postgres:// URL; empty = SQLite in DataDir. Any number
 	// of voucherd may share one PostgreSQL database (docs/postgres.md).
-	Database string
+	Database      string
+	DatabaseConns int // PostgreSQL: this process's connections at most
 	// KeysDir holds the signing keys and the data keys; every voucherd of
 	// one database must be given the same keys (default DataDir/keys).
 	KeysDir        string
@@ -156,6 +157,11 @@ func parseFlags(args []string) (Config, []string, error) {
 		return c, nil, fmt.Errorf("VOUCHERD_ADMISSION_QUEUE %q: want a count", env("VOUCHERD_ADMISSION_QUEUE", ""))
 	}
 	fs.IntVar(&c.AdmissionQueue, "admission-queue", admission, "claims waiting for the database writer beyond which a press is answered \"too busy, try again at …\" at once (env VOUCHERD_ADMISSION_QUEUE)")
+	conns, err := strconv.Atoi(env("VOUCHERD_DATABASE_CONNS", strconv.Itoa(db.DefaultPostgresConns)))
+	if err != nil {
+		return c, nil, fmt.Errorf("VOUCHERD_DATABASE_CONNS %q: want a count", env("VOUCHERD_DATABASE_CONNS", ""))
+	}
+	fs.IntVar(&c.DatabaseConns, "database-conns", conns, "PostgreSQL: connections this process opens at most; the server's max_connections is shared by every voucherd (env VOUCHERD_DATABASE_CONNS)")
 	c.IdentityToken = env("VOUCHERD_IDENTITY_TOKEN", "")
 	var positional []string
 	for {
@@ -177,6 +183,12 @@ func parseFlags(args []string) (Config, []string, error) {
 	}
 	if c.AdmissionQueue < 1 {
 		return c, nil, fmt.Errorf("-admission-queue %d: want at least 1", c.AdmissionQueue)
+	}
+	if c.Database != "" && !db.IsPostgresURL(c.Database) {
+		return c, nil, errors.New("-database: want a postgres:// (or postgresql://) URL; without -database the SQLite database in -data is used")
+	}
+	if c.DatabaseConns < 2 || c.DatabaseConns > 1000 {
+		return c, nil, fmt.Errorf("-database-conns %d: want 2 to 1000", c.DatabaseConns)
 	}
 	if _, ok := cryptoModes[c.Crypto]; !ok {
 		return c, nil, fmt.Errorf("-crypto %q: want ed25519 or gm", c.Crypto)
@@ -299,7 +311,11 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 // openStore opens (and migrates) the configured database: the PostgreSQL
 // one -database names, or the data directory's SQLite file.
 func openStore(ctx context.Context, cfg Config) (*db.Store, error) {
-	return db.Open(ctx, cfg.databaseTarget(), db.Options{Synchronous: cfg.Synchronous, AuditHash: cfg.cryptoMode().audit})
+	opt := db.Options{Synchronous: cfg.Synchronous, AuditHash: cfg.cryptoMode().audit}
+	if cfg.Database != "" {
+		opt.ReadConns = cfg.DatabaseConns // on PostgreSQL the one pool reads and writes
+	}
+	return db.Open(ctx, cfg.databaseTarget(), opt)
 }
 
 // databaseTarget is what db.Open is given.

@@ -75,6 +75,26 @@ func TestParseFlagsDoubleDash(t *testing.T) {
 	}
 }
 
+// TestDatabaseSettingsAreChecked: -database takes only a PostgreSQL URL
+// (anything else would quietly become a SQLite file of that name), and
+// -database-conns a sane count; both are refused before anything opens.
+func TestDatabaseSettingsAreChecked(t *testing.T) {
+	for _, args := range [][]string{
+		{"serve", "-database", "mysql://u:p@db/voucher"},
+		{"serve", "-database", "/var/lib/voucher.db"},
+		{"serve", "-database", "postgres://u:p@db/voucher", "-database-conns", "1"},
+		{"serve", "-database", "postgres://u:p@db/voucher", "-database-conns", "100000"},
+	} {
+		if _, _, err := parseFlags(args); err == nil || !strings.Contains(err.Error(), "-database") {
+			t.Errorf("%q: %v, want a -database error", args, err)
+		}
+	}
+	cfg, _, err := parseFlags([]string{"serve", "-database", "postgresql://u:p@db/voucher", "-database-conns", "40"})
+	if err != nil || cfg.DatabaseConns != 40 || cfg.databaseTarget() != "postgresql://u:p@db/voucher" {
+		t.Fatalf("a PostgreSQL URL: %+v, %v", cfg, err)
+	}
+}
+
 // TestSecondServerOnTheDirectoryRefuses: while one voucherd holds the data
 // directory, another (or a migration) stops with a message naming the
 // directory and the holder; once the first closes, a new one starts.
