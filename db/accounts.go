@@ -278,11 +278,25 @@ func (s *Store) CashierByID(ctx context.Context, id int64) (app.Cashier, error) 
 
 // CreateCashier adds a cashier account to a merchant.
 func (s *Store) CreateCashier(ctx context.Context, c *app.Cashier) error {
+	return insertCashier(ctx, s.w.statements, c)
+}
+
+// cashierInsert and cashierArgs write a cashier account, here and in bulk
+// loads (Loader.Cashier).
+const cashierInsert = `INSERT INTO cashiers (merchant_id, username, display_name, password_hash, created_at, role)`
+
+func cashierArgs(args []any, c *app.Cashier) []any {
 	if c.Role == "" {
 		c.Role = app.CashierStaff
 	}
-	id, err := s.w.insertID(ctx, `INSERT INTO cashiers (merchant_id, username, display_name, password_hash, created_at, role)
-		VALUES (?, ?, ?, ?, ?, ?)`, c.MerchantID, c.Username, c.Name, c.PasswordHash, c.CreatedAt.UTC(), c.Role)
+	return append(args, c.MerchantID, c.Username, c.Name, c.PasswordHash, c.CreatedAt.UTC(), c.Role)
+}
+
+// insertCashier adds a cashier account (a staff cashier unless c.Role
+// says otherwise) on x, a pool or a transaction, and sets c.ID; a taken
+// username is a conflict.
+func insertCashier(ctx context.Context, x statements, c *app.Cashier) error {
+	id, err := x.insertID(ctx, cashierInsert+` VALUES (?, ?, ?, ?, ?, ?)`, cashierArgs(nil, c)...)
 	if isUnique(err) {
 		return app.Conflict("username_taken")
 	}
@@ -290,7 +304,7 @@ func (s *Store) CreateCashier(ctx context.Context, c *app.Cashier) error {
 		return err
 	}
 	c.ID = id
-	return err
+	return nil
 }
 
 const merchantCols = `id, name, district_code, category_code, address, status, created_at, uscc, uscc_checksum_ok,
@@ -331,9 +345,16 @@ func (s *Store) SetMerchantStatus(ctx context.Context, id int64, status string) 
 
 // CreateSession stores a new session.
 func (s *Store) CreateSession(ctx context.Context, se app.Session) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO sessions (token_hash, kind, subject_id, created_at, expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		se.TokenHash, se.Kind, se.SubjectID, se.CreatedAt.UTC(), se.ExpiresAt.UTC(), utcPtr(se.LastSeenAt))
+	_, err := s.w.ExecContext(ctx, sessionInsert+` VALUES (?, ?, ?, ?, ?, ?)`, sessionArgs(nil, se)...)
 	return err
+}
+
+// sessionInsert and sessionArgs write a session, here and in bulk loads
+// (Loader.Sessions).
+const sessionInsert = `INSERT INTO sessions (token_hash, kind, subject_id, created_at, expires_at, last_seen_at)`
+
+func sessionArgs(args []any, se app.Session) []any {
+	return append(args, se.TokenHash, se.Kind, se.SubjectID, se.CreatedAt.UTC(), se.ExpiresAt.UTC(), utcPtr(se.LastSeenAt))
 }
 
 // SessionByTokenHash finds a session that has not expired at now.
@@ -375,16 +396,7 @@ func (s *Store) CreateMerchantWithOwner(ctx context.Context, m *app.Merchant, ow
 		}
 		m.ID = id
 		owner.MerchantID = m.ID
-		id, err = tx.insertID(ctx, `INSERT INTO cashiers (merchant_id, username, display_name, password_hash, created_at, role)
-			VALUES (?, ?, ?, ?, ?, ?)`, owner.MerchantID, owner.Username, owner.Name, owner.PasswordHash, owner.CreatedAt.UTC(), owner.Role)
-		if isUnique(err) {
-			return app.Conflict("username_taken")
-		}
-		if err != nil {
-			return err
-		}
-		owner.ID = id
-		return err
+		return insertCashier(ctx, tx.statements, owner)
 	})
 }
 

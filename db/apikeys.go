@@ -12,14 +12,11 @@ const apiKeyCols = `id, merchant_id, cashier_id, label, key_hash, created_at, re
 // CreateAPIKey stores a key and its terminal's cashier account together.
 func (s *Store) CreateAPIKey(ctx context.Context, k *app.APIKey, terminal *app.Cashier) error {
 	return s.tx(ctx, func(ctx context.Context, tx *Tx) error {
-		id, err := tx.insertID(ctx, `INSERT INTO cashiers (merchant_id, username, display_name, password_hash, created_at, role)
-			VALUES (?, ?, ?, ?, ?, ?)`, terminal.MerchantID, terminal.Username, terminal.Name, terminal.PasswordHash, terminal.CreatedAt.UTC(), terminal.Role)
-		if err != nil {
+		if err := insertCashier(ctx, tx.statements, terminal); err != nil {
 			return err
 		}
-		terminal.ID = id
 		k.CashierID = terminal.ID
-		id, err = tx.insertID(ctx, `INSERT INTO api_keys (merchant_id, cashier_id, label, key_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
+		id, err := tx.insertID(ctx, `INSERT INTO api_keys (merchant_id, cashier_id, label, key_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
 			k.MerchantID, k.CashierID, k.Label, k.KeyHash, k.CreatedAt.UTC())
 		if err != nil {
 			return err

@@ -187,33 +187,24 @@ func (l *Loader) Residents(rs []LoadResident) ([]int64, error) {
 	return ids, nil
 }
 
-var sessionTable = table{insert: `INSERT INTO sessions (token_hash, kind, subject_id, created_at, expires_at, last_seen_at)`, cols: 6}
+var sessionTable = table{insert: sessionInsert, cols: 6}
 
 // Sessions adds sessions, as CreateSession does.
 func (l *Loader) Sessions(ss []app.Session) error {
-	err := l.insert(sessionTable, len(ss), func(args []any, i int) []any {
-		se := ss[i]
-		return append(args, se.TokenHash, se.Kind, se.SubjectID, se.CreatedAt.UTC(), se.ExpiresAt.UTC(), utcPtr(se.LastSeenAt))
-	}, nil)
+	err := l.insert(sessionTable, len(ss), func(args []any, i int) []any { return sessionArgs(args, ss[i]) }, nil)
 	if err != nil {
 		return fmt.Errorf("db: load sessions: %w", err)
 	}
 	return nil
 }
 
-var cashierTable = table{insert: `INSERT INTO cashiers (merchant_id, username, display_name, password_hash, created_at, role)`, cols: 6,
-	returning: ` RETURNING id, username`}
+var cashierTable = table{insert: cashierInsert, cols: 6, returning: ` RETURNING id, username`}
 
 // Cashier adds a cashier (a staff cashier unless c.Role says otherwise)
 // and sets c.ID.
 func (l *Loader) Cashier(c *app.Cashier) error {
-	if c.Role == "" {
-		c.Role = app.CashierStaff
-	}
 	ids, err := idsByKey([]string{c.Username}, func(got func(*sqlx.Rows) error) error {
-		return l.insert(cashierTable, 1, func(args []any, _ int) []any {
-			return append(args, c.MerchantID, c.Username, c.Name, c.PasswordHash, c.CreatedAt.UTC(), c.Role)
-		}, got)
+		return l.insert(cashierTable, 1, func(args []any, _ int) []any { return cashierArgs(args, c) }, got)
 	})
 	if err != nil {
 		return fmt.Errorf("db: load cashier %s: %w", c.Username, err)
