@@ -74,6 +74,9 @@ func insertParts(ctx context.Context, tx *Tx, c *app.Campaign) error {
 			return err
 		}
 		t.ID = id
+		if err := setStock(ctx, tx, `t.remaining`, `t.id = ?`, id); err != nil {
+			return err
+		}
 	}
 	// Drops name their tier by index until the tiers have ids.
 	for i := range c.Drops {
@@ -137,7 +140,7 @@ func utcPtr(t *time.Time) any {
 // Campaign loads one campaign with its categories, tiers, drops and merchant lists.
 func (s *Store) Campaign(ctx context.Context, id int64) (app.Campaign, error) {
 	var c app.Campaign
-	if err := s.r.GetContext(ctx, &c, `SELECT `+campaignCols+` FROM campaigns WHERE id = ?`, id); err != nil {
+	if err := s.r.GetContext(ctx, &c, `SELECT `+campaignCols+` FROM counted(campaigns) AS campaigns WHERE id = ?`, id); err != nil {
 		return c, notFound(err, "campaign_not_found")
 	}
 	cs := []app.Campaign{c}
@@ -149,7 +152,7 @@ func (s *Store) Campaign(ctx context.Context, id int64) (app.Campaign, error) {
 
 // Campaigns lists campaigns, newest first, with their parts.
 func (s *Store) Campaigns(ctx context.Context, f app.CampaignFilter) ([]app.Campaign, error) {
-	q := `SELECT ` + campaignCols + ` FROM campaigns WHERE 1 = 1`
+	q := `SELECT ` + campaignCols + ` FROM counted(campaigns) AS campaigns WHERE 1 = 1`
 	var args []any
 	if f.District != "" {
 		q += ` AND district_code = ?`
@@ -191,7 +194,7 @@ func (s *Store) loadParts(ctx context.Context, cs []app.Campaign) error {
 		return s.r.SelectContext(ctx, dest, q, args...)
 	}
 	var tiers []app.Tier
-	if err := selectIn(&tiers, `SELECT `+tierCols+` FROM tiers WHERE campaign_id IN (?) ORDER BY id`); err != nil {
+	if err := selectIn(&tiers, `SELECT `+tierCols+` FROM counted(tiers) AS tiers WHERE campaign_id IN (?) ORDER BY id`); err != nil {
 		return err
 	}
 	for _, t := range tiers {
@@ -306,6 +309,9 @@ func (s *Store) ChangeCampaign(ctx context.Context, ch app.CampaignChange) error
 					AND c.release_mode = 'once'
 					AND (SELECT SUM(t.face_fen * (t.quantity - t.expired)) FROM tiers t WHERE t.campaign_id = c.id) + tiers.face_fen * ? <= c.budget_fen)`,
 				ch.AddQuantity, ch.AddQuantity, ch.AddQuantity, ch.TierID, ch.CampaignID, ch.AddQuantity))("budget_below_committed")
+			if err == nil {
+				err = addStock(ctx, tx, ch.TierID, int64(ch.AddQuantity))
+			}
 		case ch.Budget != nil:
 			err = guarded(tx.ExecContext(ctx, `UPDATE campaigns SET pending_budget_fen = ?, pending_by = ?
 				WHERE id = ? AND status IN ('approved', 'paused') AND pending_budget_fen IS NULL AND budget_fen < ?`,

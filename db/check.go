@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,8 +54,10 @@ func (cs counterSet) recountOf(col string) string {
 	panic("db: no counter " + cs.table + "." + col)
 }
 
-// invariants lists what `voucherd check` verifies, in the order it prints them.
-func invariants() []invariant {
+// invariants lists what `voucherd check` verifies, in the order it prints
+// them; on PostgreSQL also that each tier's stock buckets hold its
+// remaining stock (hotrows.go).
+func invariants(postgres bool) []invariant {
 	subsidy := campaignCounters.recountOf("subsidy_fen")
 	issued := tierCounters.recountOf("claimed_count")
 	limit := func(name, noun, table, join, limitCol, who string) invariant {
@@ -120,6 +123,13 @@ func invariants() []invariant {
 	for _, cs := range counterSets {
 		out = append(out, cs.invariant())
 	}
+	if postgres {
+		out = append(out, invariant{name: "stock buckets = tier remaining", noun: "tiers",
+			total: `SELECT COUNT(*) FROM tiers`,
+			bad: `SELECT 'tier ' || t.id || ': remaining ' || t.remaining || ', buckets ' || COALESCE(b.stock, 0) || ' in ' || COALESCE(b.n, 0)
+				FROM counted(tiers) AS t LEFT JOIN (SELECT tier_id, SUM(remaining) AS stock, COUNT(*) AS n FROM tier_stock GROUP BY tier_id) b
+				ON b.tier_id = t.id WHERE COALESCE(b.stock, 0) <> t.remaining OR COALESCE(b.n, 0) <> ` + strconv.Itoa(stockBuckets)})
+	}
 	for _, d := range derivedTables {
 		out = append(out, d.invariant())
 	}
@@ -145,7 +155,7 @@ func (cs counterSet) invariant() invariant {
 	bad := make([]string, len(cs.counters))
 	for i, c := range cs.counters {
 		bad[i] = `SELECT '` + cs.noun + ` ' || id || ': ` + c.col + ` ' || ` + c.col + ` || ', recount ' || (` + c.recount + `)
-			FROM ` + cs.table + ` WHERE ` + c.col + ` <> (` + c.recount + `)`
+			FROM counted(` + cs.table + `) AS ` + cs.table + ` WHERE ` + c.col + ` <> (` + c.recount + `)`
 	}
 	return invariant{name: cs.noun + " counters = recount", noun: cs.table,
 		total: `SELECT COUNT(*) FROM ` + cs.table, bad: strings.Join(bad, "\nUNION ALL\n")}
@@ -209,7 +219,7 @@ func (s *Store) Check(ctx context.Context) ([]CheckResult, error) {
 	}
 	defer tx.Rollback()
 	var out []CheckResult
-	for _, inv := range invariants() {
+	for _, inv := range invariants(s.Postgres()) {
 		res, err := inv.check(ctx, tx)
 		if err != nil {
 			return nil, err

@@ -3,6 +3,8 @@ package db
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 )
 
 // Counters touched once per batch.
@@ -17,12 +19,45 @@ import (
 // a refused step's are dropped with its savepoint. Outside the writer (a
 // read-only store) they are applied at once.
 
-// counterStmt adds figures to one row. Its parameters are the row's key
-// (?1, ?2) followed by its figures (?3 and on, as many as width).
+// counterStmt adds figures to one row of table. Its parameters are the
+// row's key (?1, ?2) followed by its figures (?3 and on, one per column).
 type counterStmt struct {
+	name  string    // its name in counter_deltas (PostgreSQL)
+	table string    // the row's table
+	keys  [2]string // the row's key columns; keys[1] is "" where keys[0] alone is the key
+	cols  []string  // the columns the figures add to, in order
 	sql   string
 	width int
+	order int // its place in counterStmts
 }
+
+// declareCounter declares a counter statement: an UPDATE of a row keyed by its id
+// alone, or an upsert of a row keyed by two columns (a rollup's). A row
+// keyed by its id alone binds the unused second key (nil) as
+// "CAST(?2 AS TEXT) IS NULL" (PostgreSQL must know a parameter's type),
+// so that every counter statement takes the same parameters.
+func declareCounter(name, table string, keys [2]string, cols ...string) *counterStmt {
+	set := make([]string, len(cols))
+	params := make([]string, len(cols))
+	for i, c := range cols {
+		params[i] = "?" + strconv.Itoa(i+3)
+		set[i] = c + " = " + table + "." + c + " + " + params[i]
+	}
+	var q string
+	if keys[1] == "" {
+		q = `UPDATE ` + table + ` SET ` + strings.Join(set, ", ") + ` WHERE ` + keys[0] + ` = ?1 AND CAST(?2 AS TEXT) IS NULL`
+	} else {
+		q = `INSERT INTO ` + table + ` (` + keys[0] + `, ` + keys[1] + `, ` + strings.Join(cols, ", ") + `) VALUES (?1, ?2, ` +
+			strings.Join(params, ", ") + `) ON CONFLICT (` + keys[0] + `, ` + keys[1] + `) DO UPDATE SET ` + strings.Join(set, ", ")
+	}
+	c := &counterStmt{name: name, table: table, keys: keys, cols: cols, sql: q, width: len(cols), order: len(counterStmts)}
+	counterStmts = append(counterStmts, c)
+	return c
+}
+
+// counterStmts is every counter statement, in the order they are declared:
+// the order in which a fold writes their rows.
+var counterStmts []*counterStmt
 
 // counterAdd is one step's addition to one row.
 type counterAdd struct {
@@ -83,8 +118,12 @@ func (b *batchCounters) keep(sc *stepCounters) {
 	sc.adds = sc.adds[:0]
 }
 
-// flush writes every row's sum, once.
+// flush writes every row's sum, once: into the rows on SQLite, as rows
+// of counter_deltas on PostgreSQL (hotrows.go).
 func (b *batchCounters) flush(ctx context.Context, tx *Tx) error {
+	if tx.d.postgres {
+		return flushDeltas(ctx, tx, b)
+	}
 	for _, row := range b.order {
 		if err := execCounter(ctx, tx, row, b.sums[row]); err != nil {
 			return err
@@ -105,25 +144,25 @@ func execCounter(ctx context.Context, tx *Tx, row counterRow, n *[6]int64) error
 	return nil
 }
 
-// The counters of claims, redemptions and reversals. A campaign's own
-// counters are keyed by its id alone: their statements bind the unused
-// second key (nil) as "CAST(?2 AS TEXT) IS NULL" (PostgreSQL must know a
-// parameter's type), so that every counter statement takes
-// the same parameters.
+// The counters of claims, redemptions and reversals, in the order their
+// rows are locked when a fold writes them: tiers, then campaigns, as a
+// redemption locks them, then the rollups, which only counters write.
 var (
-	campaignClaims = &counterStmt{`UPDATE campaigns SET claimed_count = claimed_count + ?3 WHERE id = ?1 AND CAST(?2 AS TEXT) IS NULL`, 1}
-	hourClaims     = &counterStmt{`INSERT INTO rollup_hour (campaign_id, hour, claims) VALUES (?1, ?2, ?3)
-		ON CONFLICT (campaign_id, hour) DO UPDATE SET claims = rollup_hour.claims + ?3`, 1}
-	tierClaims = &counterStmt{`INSERT INTO rollup_tier (campaign_id, tier_id, claims) VALUES (?1, ?2, ?3)
-		ON CONFLICT (campaign_id, tier_id) DO UPDATE SET claims = rollup_tier.claims + ?3`, 1}
+	// A claim's take from its tier's stock on PostgreSQL, where the stock
+	// itself is in tier_stock's buckets (takeStock); SQLite's claim updates
+	// the tier row at once.
+	tierStock = declareCounter("tier_stock", "tiers", [2]string{"id"}, "remaining", "claimed_count")
 
-	hourFigures = &counterStmt{`INSERT INTO rollup_hour (campaign_id, hour, redemptions, reversals, subsidy_fen, consumption_fen, claim_to_redeem_s, near_threshold)
-		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (campaign_id, hour) DO UPDATE SET ` + rollupSet("rollup_hour"), 6}
-	tierFigures = &counterStmt{`INSERT INTO rollup_tier (campaign_id, tier_id, redemptions, reversals, subsidy_fen, consumption_fen, claim_to_redeem_s, near_threshold)
-		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (campaign_id, tier_id) DO UPDATE SET ` + rollupSet("rollup_tier"), 6}
-	merchantFigures = &counterStmt{`INSERT INTO rollup_merchant (campaign_id, merchant_id, redemptions, reversals, subsidy_fen, consumption_fen, claim_to_redeem_s, near_threshold)
-		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (campaign_id, merchant_id) DO UPDATE SET ` + rollupSet("rollup_merchant"), 6}
+	campaignClaims = declareCounter("campaign_claims", "campaigns", [2]string{"id"}, "claimed_count")
+	reachResidents = declareCounter("reach_residents", "campaigns", [2]string{"id"}, "reach_residents")
+	reachMerchants = declareCounter("reach_merchants", "campaigns", [2]string{"id"}, "reach_merchants")
 
-	reachResidents = &counterStmt{`UPDATE campaigns SET reach_residents = reach_residents + ?3 WHERE id = ?1 AND CAST(?2 AS TEXT) IS NULL`, 1}
-	reachMerchants = &counterStmt{`UPDATE campaigns SET reach_merchants = reach_merchants + ?3 WHERE id = ?1 AND CAST(?2 AS TEXT) IS NULL`, 1}
+	hourClaims      = declareCounter("hour_claims", "rollup_hour", [2]string{"campaign_id", "hour"}, "claims")
+	tierClaims      = declareCounter("tier_claims", "rollup_tier", [2]string{"campaign_id", "tier_id"}, "claims")
+	hourFigures     = declareCounter("hour_figures", "rollup_hour", [2]string{"campaign_id", "hour"}, rollupFigures...)
+	tierFigures     = declareCounter("tier_figures", "rollup_tier", [2]string{"campaign_id", "tier_id"}, rollupFigures...)
+	merchantFigures = declareCounter("merchant_figures", "rollup_merchant", [2]string{"campaign_id", "merchant_id"}, rollupFigures...)
 )
+
+// rollupFigures are a rollup row's figures of redemptions and reversals.
+var rollupFigures = []string{"redemptions", "reversals", "subsidy_fen", "consumption_fen", "claim_to_redeem_s", "near_threshold"}

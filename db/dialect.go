@@ -26,8 +26,9 @@ import (
 // dialect says which database the store runs on.
 type dialect struct {
 	postgres bool
-	rebound  sync.Map     // statement as written → as this database reads it
-	kept     atomic.Int64 // entries in rebound
+	counted  map[string]string // PostgreSQL: counted(table) as a subquery (hotrows.go)
+	rebound  sync.Map          // statement as written → as this database reads it
+	kept     atomic.Int64      // entries in rebound
 }
 
 var sqliteDialect = &dialect{}
@@ -38,6 +39,7 @@ var sqliteDialect = &dialect{}
 //	local_day(t)   the Asia/Shanghai day of a stored time, text "2006-01-02"
 //	local_hour(t)  its hour, text "2006-01-02 15"
 //	least(a, b)    the smaller of two values (SQLite's two-argument MIN)
+//	counted(t)     table t's rows with what counters added, folded or not (hotrows.go)
 //
 // and SQLite's rowid, which keeps districts and categories in the order
 // they were inserted, is their seq column on PostgreSQL.
@@ -51,14 +53,23 @@ var (
 )
 
 func (d *dialect) expand(query string) string {
-	if !strings.Contains(query, "local_") && !strings.Contains(query, "least(") && !strings.Contains(query, "rowid") {
+	if !strings.Contains(query, "local_") && !strings.Contains(query, "least(") && !strings.Contains(query, "rowid") &&
+		!strings.Contains(query, "counted(") {
 		return query
 	}
 	if d.postgres {
+		query = countedCall.ReplaceAllStringFunc(query, func(call string) string {
+			table := countedCall.FindStringSubmatch(call)[1]
+			if sub, ok := d.counted[table]; ok {
+				return sub
+			}
+			return table
+		})
 		query = rowidWord.ReplaceAllString(query, "seq")
 		query = localDayCall.ReplaceAllString(query, `to_char(($1) AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD')`)
 		return localHourCall.ReplaceAllString(query, `to_char(($1) AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24')`)
 	}
+	query = countedCall.ReplaceAllString(query, "$1")
 	query = localDayCall.ReplaceAllString(query, `date($1, '+8 hours')`)
 	query = localHourCall.ReplaceAllString(query, `strftime('%Y-%m-%d %H', $1, '+8 hours')`)
 	return strings.ReplaceAll(query, "least(", "MIN(")

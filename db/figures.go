@@ -37,9 +37,9 @@ func (s *Store) DropFigures(ctx context.Context, campaignID, tierID int64) (Drop
 		(SELECT COUNT(*) FROM vouchers WHERE tier_id = ?2) AS tier_vouchers,
 		(SELECT COUNT(*) FROM (SELECT resident_id FROM vouchers WHERE campaign_id = ?1
 			GROUP BY resident_id HAVING COUNT(*) > 1) AS d) AS doubles,
-		(SELECT remaining FROM tiers WHERE id = ?2) AS remaining,
-		(SELECT claimed_count FROM tiers WHERE id = ?2) AS tier_claimed,
-		(SELECT claimed_count FROM campaigns WHERE id = ?1) AS campaign_claimed
+		(SELECT remaining FROM counted(tiers) AS t WHERE id = ?2) AS remaining,
+		(SELECT claimed_count FROM counted(tiers) AS t WHERE id = ?2) AS tier_claimed,
+		(SELECT claimed_count FROM counted(campaigns) AS c WHERE id = ?1) AS campaign_claimed
 		WHERE EXISTS (SELECT 1 FROM tiers WHERE id = ?2 AND campaign_id = ?1)`, campaignID, tierID)
 	return f, noTier(err, campaignID, tierID)
 }
@@ -75,10 +75,10 @@ func (s *Store) RedemptionFigures(ctx context.Context, campaignID, tierID int64)
 		(SELECT COUNT(*) FROM redemptions WHERE campaign_id = ?1) AS redemptions,
 		(SELECT COUNT(*) FROM (SELECT voucher_id FROM redemptions WHERE campaign_id = ?1
 			GROUP BY voucher_id HAVING COUNT(*) > 1) AS d) AS doubles,
-		(SELECT redeemed_count FROM campaigns WHERE id = ?1) AS campaign_redeemed,
-		(SELECT redeemed_count FROM tiers WHERE id = ?2) AS tier_redeemed,
-		(SELECT subsidy_fen FROM campaigns WHERE id = ?1) AS subsidy_fen,
-		(SELECT consumption_fen FROM campaigns WHERE id = ?1) AS consumption_fen,
+		(SELECT redeemed_count FROM counted(campaigns) AS c WHERE id = ?1) AS campaign_redeemed,
+		(SELECT redeemed_count FROM counted(tiers) AS t WHERE id = ?2) AS tier_redeemed,
+		(SELECT subsidy_fen FROM counted(campaigns) AS c WHERE id = ?1) AS subsidy_fen,
+		(SELECT consumption_fen FROM counted(campaigns) AS c WHERE id = ?1) AS consumption_fen,
 		(SELECT COALESCE(SUM(discount_fen), 0) FROM redemptions WHERE campaign_id = ?1) AS discount_fen
 		WHERE EXISTS (SELECT 1 FROM tiers WHERE id = ?2 AND campaign_id = ?1)`, campaignID, tierID)
 	return f, noTier(err, campaignID, tierID)

@@ -74,6 +74,14 @@ func openPostgres(ctx context.Context, url string, opt Options) (*Store, error) 
 		s.Close()
 		return nil, err
 	}
+	// Before any statement is rewritten (and kept rewritten): counted(…)
+	// names the columns the migrations made.
+	counted, err := countedTables(ctx, pool)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("db: counted tables: %w", err)
+	}
+	pool.d.counted = counted
 	return s, nil
 }
 

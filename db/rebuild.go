@@ -32,7 +32,7 @@ func (d derivedTable) stored() string {
 	for i, v := range d.values {
 		zero[i] = v + " = 0"
 	}
-	return `SELECT ` + d.cols() + ` FROM ` + d.table + ` WHERE NOT (` + strings.Join(zero, " AND ") + `)`
+	return `SELECT ` + d.cols() + ` FROM counted(` + d.table + `) AS stored WHERE NOT (` + strings.Join(zero, " AND ") + `)`
 }
 
 var rollupValues = strings.Split(rollupCols, ", ")
@@ -129,8 +129,17 @@ func (cs counterSet) update() string {
 // doubts a figure. One transaction: readers see the old figures or the new ones.
 func (s *Store) RebuildDerived(ctx context.Context) error {
 	return s.tx(ctx, func(ctx context.Context, tx *Tx) error {
+		var qs []string
+		if tx.d.postgres {
+			// The recount counts every claim, redemption and reversal: the
+			// deltas not yet folded go, and none may come until the
+			// recount is stored. The stock first, in the order a claim takes
+			// them (a claim holding a bucket is let finish).
+			qs = append(qs, `LOCK TABLE tier_stock IN EXCLUSIVE MODE`, `LOCK TABLE counter_deltas IN EXCLUSIVE MODE`,
+				`DELETE FROM counter_deltas`)
+		}
 		// The events are read once for the three rollups.
-		qs := []string{`CREATE TEMP TABLE raw_events AS ` + rawEvents("IS NOT NULL")}
+		qs = append(qs, `CREATE TEMP TABLE raw_events AS `+rawEvents("IS NOT NULL"))
 		for _, d := range derivedTables {
 			qs = append(qs, `DELETE FROM `+d.table, `INSERT INTO `+d.table+` (`+d.cols()+`) `+d.recount)
 		}
@@ -143,7 +152,8 @@ func (s *Store) RebuildDerived(ctx context.Context) error {
 				return err
 			}
 		}
-		return nil
+		// The stock is what the recount left in each tier.
+		return setStock(ctx, tx, `t.remaining`, `1 = 1`)
 	})
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 	"time"
 
 	"cqvoucher/app"
@@ -26,25 +25,11 @@ func rollClaim(ctx context.Context, tx *Tx, campaignID, tierID int64, at time.Ti
 	return addCounter(ctx, tx, tierClaims, campaignID, tierID, 1)
 }
 
-// rollupAdd adds figures to one row of each dimension's rollup.
-// rollupSet adds a rollup row's excluded (proposed) figures to the stored
-// ones of table; the stored columns are named with their table, as
-// PostgreSQL requires beside excluded.
-func rollupSet(table string) string {
-	var b strings.Builder
-	for i, c := range []string{"redemptions", "reversals", "subsidy_fen", "consumption_fen", "claim_to_redeem_s", "near_threshold"} {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(c + " = " + table + "." + c + " + excluded." + c)
-	}
-	return b.String()
-}
-
 type rollupDelta struct {
 	redemptions, reversals, subsidy, consumption, wait, near int64
 }
 
+// rollAdd adds figures to one row of each dimension's rollup.
 func rollAdd(ctx context.Context, tx *Tx, campaignID, tierID, merchantID int64, hour string, d rollupDelta) error {
 	n := []int64{d.redemptions, d.reversals, d.subsidy, d.consumption, d.wait, d.near}
 	if err := addCounter(ctx, tx, hourFigures, campaignID, hour, n...); err != nil {
@@ -142,15 +127,15 @@ const rollupCols = `claims, redemptions, reversals, subsidy_fen, consumption_fen
 // redemptions they sum.
 func (s *Store) RollupParts(ctx context.Context, campaignID int64) (report.Parts, error) {
 	var p report.Parts
-	if err := s.r.SelectContext(ctx, &p.Hours, `SELECT hour AS key, `+rollupCols+` FROM rollup_hour WHERE campaign_id = ?`, campaignID); err != nil {
+	if err := s.r.SelectContext(ctx, &p.Hours, `SELECT hour AS key, `+rollupCols+` FROM counted(rollup_hour) AS h WHERE campaign_id = ?`, campaignID); err != nil {
 		return p, err
 	}
-	if err := s.r.SelectContext(ctx, &p.Tiers, `SELECT CAST(tier_id AS TEXT) AS key, `+rollupCols+` FROM rollup_tier WHERE campaign_id = ?`, campaignID); err != nil {
+	if err := s.r.SelectContext(ctx, &p.Tiers, `SELECT CAST(tier_id AS TEXT) AS key, `+rollupCols+` FROM counted(rollup_tier) AS t WHERE campaign_id = ?`, campaignID); err != nil {
 		return p, err
 	}
 	err := s.r.SelectContext(ctx, &p.Merchants, `SELECT CAST(r.merchant_id AS TEXT) AS key, m.name AS merchant_name, m.district_code, m.category_code,
 		0 AS claims, r.redemptions, r.reversals, r.subsidy_fen, r.consumption_fen, r.claim_to_redeem_s, r.near_threshold
-		FROM rollup_merchant r JOIN merchants m ON m.id = r.merchant_id WHERE r.campaign_id = ?`, campaignID)
+		FROM counted(rollup_merchant) AS r JOIN merchants m ON m.id = r.merchant_id WHERE r.campaign_id = ?`, campaignID)
 	return p, err
 }
 

@@ -110,8 +110,7 @@ func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, err
 				return err
 			}
 		}
-		if err := guarded(tx.ExecContext(ctx, `UPDATE tiers SET remaining = remaining - 1, claimed_count = claimed_count + 1
-			WHERE id = ? AND campaign_id = ? AND remaining > 0`, in.TierID, in.CampaignID))("sold_out"); err != nil {
+		if err := takeStock(ctx, tx, in.TierID, in.CampaignID); err != nil {
 			return err
 		}
 		// Each limit is a guarded upsert on its own counter row: the row
@@ -199,23 +198,38 @@ func limitErr(err error, limit int) error {
 // view reads through Campaign.AsOf): the first press after 10:00:00 sees
 // the 10:00 stock, and no clock job is needed.
 //
-// The tier's row is locked before the drops are read (PostgreSQL, where
-// many claims run at once; SQLite's one writer needs no lock): claims of
-// the tier at the drop's second then release it one after the other, each
-// reading the drops and the tier as the one before left them.
+// The tier's row and its stock's buckets are locked before the drops are
+// read (PostgreSQL, where many claims run at once; SQLite's one writer
+// needs no lock): claims of the tier at the drop's second then release it
+// one after the other, each reading the drops and the tier as the one
+// before left them, and no claim of the tier runs beside a release.
 func releaseDueDrops(ctx context.Context, tx *Tx, tierID int64, rollover bool, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `SELECT id FROM tiers WHERE id = ?`+tx.d.forUpdate(), tierID); err != nil {
+		return err
+	}
+	stock, err := lockStock(ctx, tx, tierID)
+	if err != nil {
+		return err
+	}
 	var t app.Tier
-	if err := tx.GetContext(ctx, &t, `SELECT `+tierCols+` FROM tiers WHERE id = ?`+tx.d.forUpdate(), tierID); err != nil {
+	if err := tx.GetContext(ctx, &t, `SELECT `+tierCols+` FROM counted(tiers) AS tiers WHERE id = ?`, tierID); err != nil {
 		return notFound(err, "tier_not_found")
 	}
+	// The stock is the buckets' (the tier's remaining, on SQLite).
+	t.Remaining = stock
 	var due []app.Drop
 	if err := tx.SelectContext(ctx, &due, `SELECT `+dropCols+` FROM drops WHERE tier_id = ? AND released_at IS NULL AND opens_at <= ?`,
 		tierID, now.UTC()); err != nil || len(due) == 0 {
 		return err
 	}
 	after, ids := app.ReleaseDue(t, due, rollover, now)
-	if err := guarded(tx.ExecContext(ctx, `UPDATE tiers SET released = ?, remaining = ?, lapsed = ? WHERE id = ? AND released = ? AND remaining = ?`,
-		after.Released, after.Remaining, after.Lapsed, tierID, t.Released, t.Remaining))("tier_changed"); err != nil {
+	// remaining moves by what the release adds less what lapses: on
+	// PostgreSQL the row's own figure may still lack claims not yet folded.
+	if err := guarded(tx.ExecContext(ctx, `UPDATE tiers SET released = ?, remaining = remaining + ?, lapsed = ? WHERE id = ? AND released = ?`,
+		after.Released, after.Remaining-t.Remaining, after.Lapsed, tierID, t.Released))("tier_changed"); err != nil {
+		return err
+	}
+	if err := setStock(ctx, tx, `CAST(?2 AS bigint)`, `t.id = ?1`, tierID, after.Remaining); err != nil {
 		return err
 	}
 	q, args, err := sqlx.In(`UPDATE drops SET released_at = ? WHERE id IN (?) AND released_at IS NULL`, now.UTC(), ids)

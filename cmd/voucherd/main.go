@@ -622,6 +622,7 @@ func (m *Main) Serve(ctx context.Context) error {
 				m.log.Warn("cache news: connection lost; caches are forgotten and it is tried again", "err", err)
 			},
 		})
+		go m.foldCounters(ctx, 250*time.Millisecond)
 	} else { // PostgreSQL keeps its own WAL
 		go m.checkpointWAL(ctx, time.Second)
 	}
@@ -672,6 +673,32 @@ func (m *Main) sweepExpired(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+	}
+}
+
+// foldCounters folds the counter deltas of claims and redemptions into
+// their rows (PostgreSQL; db/hotrows.go), one process of the fleet at a
+// time. Readers add what is not yet folded, so how often this runs changes
+// no figure, only how many delta rows a read adds: a round that found a
+// full batch goes on at once.
+func (m *Main) foldCounters(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for {
+			n, err := m.Store.FoldCounters(ctx)
+			if err != nil && ctx.Err() == nil {
+				m.log.Error("counter fold failed", "err", err)
+			}
+			if err != nil || n < db.FoldBatch {
+				break
+			}
 		}
 	}
 }

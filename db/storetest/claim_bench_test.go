@@ -13,8 +13,9 @@ import (
 )
 
 // BenchmarkClaimOneTier: many residents claim from one tier at once, as
-// at 10:00, on each backend: the tier's stock row is the one row every
-// claim updates. go test -run XXX -bench ClaimOneTier ./db/storetest/
+// at 10:00, on each backend: every claim takes from the one tier's stock
+// and counts in the one campaign's counters, the hot rows of a drop
+// (db/hotrows.go). go test -run XXX -bench ClaimOneTier ./db/storetest/
 func BenchmarkClaimOneTier(b *testing.B) {
 	for _, backend := range apptest.Backends {
 		b.Run(string(backend), func(b *testing.B) {

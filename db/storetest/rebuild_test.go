@@ -14,6 +14,17 @@ import (
 // that the live transactions keep at zero after a reversal.
 func derivedDump(t *testing.T, e *apptest.Env) map[string][]string {
 	t.Helper()
+	// The rows themselves, not counted(…): on PostgreSQL fold every delta
+	// into them first, which the dump then also checks.
+	for {
+		n, err := e.Store.FoldCounters(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+	}
 	out := map[string][]string{}
 	for name, q := range map[string]string{
 		"tiers":                 `SELECT * FROM tiers ORDER BY id`,
@@ -102,6 +113,10 @@ func testRebuildDerivedRepairsCountersChangedByHand(t *testing.T) {
 	)
 	want := []string{"tier counters = recount", "campaign counters = recount", "resident_claims = recount", "resident_day_claims = recount",
 		"resident_tier_claims = recount", "rollup_hour = recount", "campaign_pairs = recount"}
+	if e.Store.Postgres() {
+		// The tier whose remaining was taken by hand no longer matches its buckets.
+		want = slices.Insert(want, 2, "stock buckets = tier remaining")
+	}
 	if results, failed := checkBooks(t, e.Store); !slices.Equal(failed, want) {
 		t.Fatalf("counters changed by hand:%s\nwant failing: %v", describe(results, failed), want)
 	}
