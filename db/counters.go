@@ -151,7 +151,8 @@ var (
 	// A claim's take from its tier's stock on PostgreSQL, where the stock
 	// itself is in tier_stock's buckets (takeStock); SQLite's claim updates
 	// the tier row at once.
-	tierStock = declareCounter("tier_stock", "tiers", [2]string{"id"}, "remaining", "claimed_count")
+	tierStock       = declareCounter("tier_stock", "tiers", [2]string{"id"}, "remaining", "claimed_count")
+	tierRedemptions = declareCounter("tier_redemptions", "tiers", [2]string{"id"}, "redeemed_count", "reversed_count")
 
 	campaignClaims = declareCounter("campaign_claims", "campaigns", [2]string{"id"}, "claimed_count")
 	reachResidents = declareCounter("reach_residents", "campaigns", [2]string{"id"}, "reach_residents")

@@ -296,8 +296,21 @@ func syncPath(path string) error {
 // twelve-step procedure requires, and commits only if
 // PRAGMA foreign_key_check then finds nothing dangling.
 func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	// In a transaction of the writer's (BEGIN IMMEDIATE): it takes the
+	// write lock before it reads the schema, waiting for it as
+	// busy_timeout says. A bare statement would read first and then find,
+	// when another process starting beside it had just made the table, that
+	// it cannot write from its stale read: "database is locked" at once.
+	tx, err := s.w.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("db: migrations table: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		name TEXT PRIMARY KEY, applied_at DATETIME NOT NULL)`); err != nil {
+		return fmt.Errorf("db: migrations table: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("db: migrations table: %w", err)
 	}
 	names, err := fs.Glob(migrations, "migrations/*.sql")

@@ -347,17 +347,20 @@ func (s *Store) Redeem(ctx context.Context, in app.RedeemInsert) (app.Redemption
 			return err
 		}
 		red.ID = id
-		if _, err := tx.ExecContext(ctx, `UPDATE tiers SET redeemed_count = redeemed_count + 1 WHERE id = ?`, v.TierID); err != nil {
+		if err := addCounter(ctx, tx, tierRedemptions, v.TierID, nil, 1, 0); err != nil {
+			return err
+		}
+		if err := rollRedemption(ctx, tx, red, v, +1); err != nil {
 			return err
 		}
 		// The budget guard can only fail if tiers were committed beyond the
-		// budget, which validation forbids; it is here so that no bug can overspend.
-		if err := guarded(tx.ExecContext(ctx, `UPDATE campaigns SET redeemed_count = redeemed_count + 1,
+		// budget, which validation forbids; it is here so that no bug can
+		// overspend. Its row is the campaign's, which every redemption of the
+		// campaign updates: last, so that on PostgreSQL its lock is held for
+		// as little of the transaction as can be.
+		return guarded(tx.ExecContext(ctx, `UPDATE campaigns SET redeemed_count = redeemed_count + 1,
 			subsidy_fen = subsidy_fen + ?, consumption_fen = consumption_fen + ?
-			WHERE id = ? AND subsidy_fen + ? <= budget_fen`, in.DiscountFen, in.BillFen, v.CampaignID, in.DiscountFen))("budget_exhausted"); err != nil {
-			return err
-		}
-		return rollRedemption(ctx, tx, red, v, +1)
+			WHERE id = ? AND subsidy_fen + ? <= budget_fen`, in.DiscountFen, in.BillFen, v.CampaignID, in.DiscountFen))("budget_exhausted")
 	})
 	return red, err
 }
@@ -481,11 +484,7 @@ func (s *Store) Reverse(ctx context.Context, in app.ReverseInsert) (app.Redempti
 			red.VoucherID))("voucher_not_redeemed"); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE tiers SET redeemed_count = redeemed_count - 1, reversed_count = reversed_count + 1 WHERE id = ?`, v.TierID); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET redeemed_count = redeemed_count - 1, reversed_count = reversed_count + 1,
-			subsidy_fen = subsidy_fen - ?, consumption_fen = consumption_fen - ? WHERE id = ?`, red.DiscountFen, red.BillFen, red.CampaignID); err != nil {
+		if err := addCounter(ctx, tx, tierRedemptions, v.TierID, nil, -1, 1); err != nil {
 			return err
 		}
 		if err := rollRedemption(ctx, tx, red, v, -1); err != nil {
@@ -493,7 +492,13 @@ func (s *Store) Reverse(ctx context.Context, in app.ReverseInsert) (app.Redempti
 		}
 		at, by := now, in.CashierID
 		red.ReversedAt, red.ReversedBy = &at, &by
-		return rollReversal(ctx, tx, red, v.TierID, now)
+		if err := rollReversal(ctx, tx, red, v.TierID, now); err != nil {
+			return err
+		}
+		// The campaign's row last, as for a redemption.
+		_, err := tx.ExecContext(ctx, `UPDATE campaigns SET redeemed_count = redeemed_count - 1, reversed_count = reversed_count + 1,
+			subsidy_fen = subsidy_fen - ?, consumption_fen = consumption_fen - ? WHERE id = ?`, red.DiscountFen, red.BillFen, red.CampaignID)
+		return err
 	})
 	return red, err
 }
