@@ -198,13 +198,21 @@ func limitErr(err error, limit int) error {
 // view reads through Campaign.AsOf): the first press after 10:00:00 sees
 // the 10:00 stock, and no clock job is needed.
 //
-// The tier's row and its stock's buckets are locked before the drops are
-// read (PostgreSQL, where many claims run at once; SQLite's one writer
-// needs no lock): claims of the tier at the drop's second then release it
-// one after the other, each reading the drops and the tier as the one
-// before left them, and no claim of the tier runs beside a release.
+// The tier's row is locked before the drops are read (PostgreSQL, where
+// many claims run at once; SQLite's one writer needs no lock): claims of
+// the tier at the drop's second then release it one after the other, each
+// reading the drops and the tier as the one before left them. The one that
+// finds drops due also holds every bucket of the tier's stock while it
+// reads and sets them, so that no claim of the tier runs beside a release.
 func releaseDueDrops(ctx context.Context, tx *Tx, tierID int64, rollover bool, now time.Time) error {
 	if _, err := tx.ExecContext(ctx, `SELECT id FROM tiers WHERE id = ?`+tx.d.forUpdate(), tierID); err != nil {
+		return err
+	}
+	var due []app.Drop
+	if err := tx.SelectContext(ctx, &due, `SELECT `+dropCols+` FROM drops WHERE tier_id = ? AND released_at IS NULL AND opens_at <= ?`,
+		tierID, now.UTC()); err != nil || len(due) == 0 {
+		// None left: a claim before this one released them. Only the
+		// claim that releases holds every bucket (below), once per drop.
 		return err
 	}
 	stock, err := lockStock(ctx, tx, tierID)
@@ -217,11 +225,6 @@ func releaseDueDrops(ctx context.Context, tx *Tx, tierID int64, rollover bool, n
 	}
 	// The stock is the buckets' (the tier's remaining, on SQLite).
 	t.Remaining = stock
-	var due []app.Drop
-	if err := tx.SelectContext(ctx, &due, `SELECT `+dropCols+` FROM drops WHERE tier_id = ? AND released_at IS NULL AND opens_at <= ?`,
-		tierID, now.UTC()); err != nil || len(due) == 0 {
-		return err
-	}
 	after, ids := app.ReleaseDue(t, due, rollover, now)
 	// remaining moves by what the release adds less what lapses: on
 	// PostgreSQL the row's own figure may still lack claims not yet folded.
