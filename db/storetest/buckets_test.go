@@ -57,6 +57,24 @@ func holdBuckets(t *testing.T, e *apptest.Env, tierID int64, where string) (hold
 	return holder, release
 }
 
+// oneTier makes a live campaign of one tier of quantity vouchers, and
+// press, with which a resident claims one: the answer comes on the channel.
+func oneTier(t *testing.T, quantity string) (e *apptest.Env, press func(phone string) <-chan error, tier int64) {
+	e = apptest.New(t, apptest.Options{})
+	c := e.LiveCampaign(t, apptest.CampaignSpec{Tiers: []app.TierInput{{Face: "10", Threshold: "0", Quantity: quantity}}, Budget: "1000"})
+	tier = c.Tiers[0].ID
+	press = func(phone string) <-chan error {
+		r, _ := e.ResidentSession(t, phone)
+		claimed := make(chan error, 1)
+		go func() {
+			_, err := e.App.Claim(context.Background(), r, c.ID, tier, "")
+			claimed <- err
+		}()
+		return claimed
+	}
+	return e, press, tier
+}
+
 // blockedOrDone watches a claim under way: it answers waited once the
 // server says the claim waits for holder's locks, or the claim's result if
 // it finished first. It looks at what the server says, not at a time.
@@ -89,18 +107,10 @@ func blockedOrDone(t *testing.T, e *apptest.Env, holder int, claimed <-chan erro
 // the first bucket with stock would wait for the held one's COMMIT.
 func TestClaimPassesOverAHeldBucket(t *testing.T) {
 	t.Run(string(apptest.Postgres), func(t *testing.T) {
-		e := apptest.New(t, apptest.Options{})
-		c := e.LiveCampaign(t, apptest.CampaignSpec{Tiers: []app.TierInput{{Face: "10", Threshold: "0", Quantity: "64"}}, Budget: "1000"})
-		tier := c.Tiers[0].ID
+		e, press, tier := oneTier(t, "64")
 		holder, release := holdBuckets(t, e, tier, "bucket = 0")
 		for i := 0; i < 5; i++ {
-			r, _ := e.ResidentSession(t, fmt.Sprintf("1390000300%d", i))
-			claimed := make(chan error, 1)
-			go func() {
-				_, err := e.App.Claim(context.Background(), r, c.ID, tier, "")
-				claimed <- err
-			}()
-			if waited, err := blockedOrDone(t, e, holder, claimed); waited {
+			if waited, err := blockedOrDone(t, e, holder, press(fmt.Sprintf("1390000300%d", i))); waited {
 				release() // let it finish before the test ends
 				t.Fatalf("claim %d waits for the held bucket", i)
 			} else if err != nil {
@@ -124,16 +134,9 @@ func TestClaimPassesOverAHeldBucket(t *testing.T) {
 // that only skipped held buckets would answer sold_out with stock left.
 func TestClaimWaitsForTheLastHeldBucket(t *testing.T) {
 	t.Run(string(apptest.Postgres), func(t *testing.T) {
-		e := apptest.New(t, apptest.Options{})
-		c := e.LiveCampaign(t, apptest.CampaignSpec{Tiers: []app.TierInput{{Face: "10", Threshold: "0", Quantity: "1"}}, Budget: "1000"})
-		tier := c.Tiers[0].ID
+		e, press, tier := oneTier(t, "1")
 		holder, release := holdBuckets(t, e, tier, "remaining > 0")
-		r, _ := e.ResidentSession(t, "13900003101")
-		claimed := make(chan error, 1)
-		go func() {
-			_, err := e.App.Claim(context.Background(), r, c.ID, tier, "")
-			claimed <- err
-		}()
+		claimed := press("13900003101")
 		if waited, err := blockedOrDone(t, e, holder, claimed); !waited {
 			t.Fatalf("the claim answered while the last bucket with stock was held: %v, want it to wait", err)
 		}
@@ -141,8 +144,7 @@ func TestClaimWaitsForTheLastHeldBucket(t *testing.T) {
 		if err := <-claimed; err != nil {
 			t.Fatalf("the claim after the holder rolled back: %v, want the last voucher", err)
 		}
-		r2, _ := e.ResidentSession(t, "13900003102")
-		if _, err := e.App.Claim(context.Background(), r2, c.ID, tier, ""); app.ErrorReason(err) != "sold_out" {
+		if err := <-press("13900003102"); app.ErrorReason(err) != "sold_out" {
 			t.Fatalf("a claim of the empty tier: %v, want sold_out", err)
 		}
 	})
