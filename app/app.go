@@ -128,6 +128,8 @@ type App struct {
 	liveStats sync.Map // campaign id → *liveCounter (see live.go)
 
 	wrongCodes wrongCodes // typed codes that matched no voucher (see wrongcodes.go)
+
+	obs Observer // operators' metrics (observer.go); never nil
 }
 
 // New wires the domain. now may be nil (wall clock); tests inject one.
@@ -144,7 +146,7 @@ func New(store Store, ring *token.Ring, sms SMSSender, cfg Config, now func() ti
 	}
 	clock := func() time.Time { return now().UTC() }
 	return &App{
-		store: store, ring: ring, sms: sms, cfg: cfg, now: clock, log: log, smsKey: key,
+		store: store, ring: ring, sms: sms, cfg: cfg, now: clock, log: log, smsKey: key, obs: noObserver{},
 		sessions:  newTTLCache[string, Session](cfg.SessionCacheTTL, 200_000, clock),
 		residents: newTTLCache[int64, Resident](cfg.SessionCacheTTL, 200_000, clock),
 		campaigns: newTTLCache[int64, Campaign](cfg.CampaignCacheTTL, 10_000, clock),

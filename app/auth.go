@@ -121,7 +121,7 @@ func (a *App) LoginCashier(ctx context.Context, username, password string) (Cash
 		pwHash = ""
 	}
 	if !checkPassword(pwHash, password) {
-		a.log.Info("sign-in failed", "kind", KindCashier, "cashier", c.ID, "locked", locked)
+		a.log.InfoContext(ctx, "sign-in failed", "kind", KindCashier, "cashier", c.ID, "locked", locked)
 		if c.ID != 0 && !locked {
 			if err := a.store.RecordSignInFailure(ctx, KindCashier, c.ID, now, a.cfg.Lockout); err != nil {
 				return Cashier{}, "", err
@@ -139,7 +139,7 @@ func (a *App) LoginCashier(ctx context.Context, username, password string) (Cash
 	if err != nil {
 		return Cashier{}, "", err
 	}
-	a.log.Info("signed in", "kind", KindCashier, "cashier", c.ID)
+	a.log.InfoContext(ctx, "signed in", "kind", KindCashier, "cashier", c.ID)
 	return c, tok, nil
 }
 
@@ -174,7 +174,7 @@ func (a *App) Session(ctx context.Context, kind, tok string) (Session, error) {
 		now := a.now()
 		if err := a.store.TouchSession(ctx, hash, now, now.Add(-idle)); err != nil {
 			if ErrorCode(err) == ENOTFOUND {
-				a.log.Info("idle session ended", "kind", kind, "subject", s.SubjectID)
+				a.log.InfoContext(ctx, "idle session ended", "kind", kind, "subject", s.SubjectID)
 				return Session{}, Unauthorized("signed_out")
 			}
 			return Session{}, err

@@ -526,7 +526,7 @@ func (a *App) CreateCampaign(ctx context.Context, by Officer, in CampaignInput) 
 	if err := a.store.CreateCampaign(ctx, &c, audit); err != nil {
 		return c, err
 	}
-	a.log.Info("campaign created", "campaign", c.ID, "officer", by.ID, "budget_fen", int64(c.BudgetFen))
+	a.log.InfoContext(ctx, "campaign created", "campaign", c.ID, "officer", by.ID, "budget_fen", int64(c.BudgetFen))
 	return c, nil
 }
 
@@ -538,7 +538,7 @@ func (a *App) CampaignFor(ctx context.Context, by Officer, id int64) (Campaign, 
 		return c, err
 	}
 	if !by.Sees(c.District) {
-		a.log.Warn("record access denied", "officer", by.ID, "campaign", id)
+		a.log.WarnContext(ctx, "record access denied", "officer", by.ID, "campaign", id)
 		return Campaign{}, NotFound("campaign_not_found")
 	}
 	return c, nil
@@ -589,7 +589,7 @@ func (a *App) move(ctx context.Context, by Officer, c Campaign, action string, f
 		Audit: a.auditOf(by, action, "campaign", c.ID, c.District, before, after),
 	})
 	if err == nil {
-		a.log.Info("campaign status changed", "campaign", c.ID, "officer", by.ID, "to", to)
+		a.log.InfoContext(ctx, "campaign status changed", "campaign", c.ID, "officer", by.ID, "to", to)
 	}
 	return err
 }

@@ -27,7 +27,7 @@ func (a *App) SweepExpired(ctx context.Context) (int64, error) {
 		var n int64
 		for _, t := range found {
 			n += t.Count
-			a.log.Info("vouchers expired", "campaign", t.CampaignID, "tier", t.TierID, "count", t.Count, "recycled", t.Recycled)
+			a.log.InfoContext(ctx, "vouchers expired", "campaign", t.CampaignID, "tier", t.TierID, "count", t.Count, "recycled", t.Recycled)
 		}
 		total += n
 		if n < sweepBatch {

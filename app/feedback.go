@@ -151,7 +151,7 @@ func (a *App) FileFeedback(ctx context.Context, r Resident, in FeedbackInput) (F
 	if err := a.store.CreateFeedback(ctx, &f, FeedbackDailyCap, audit); err != nil {
 		return f, err
 	}
-	a.log.Info("feedback filed", "feedback", f.ID, "district", f.District, "category", f.Category)
+	a.log.InfoContext(ctx, "feedback filed", "feedback", f.ID, "district", f.District, "category", f.Category)
 	return f, nil
 }
 
@@ -313,6 +313,6 @@ func (a *App) textFiler(ctx context.Context, f Feedback) {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err := a.sms.Send(sctx, r.Phone, feedbackSMSText); err != nil {
-		a.log.Warn("feedback: the answer's text message failed", "feedback", f.ID, "err", err)
+		a.log.WarnContext(ctx, "feedback: the answer's text message failed", "feedback", f.ID, "err", err)
 	}
 }

@@ -143,11 +143,11 @@ func (a *App) VerifyIdentity(ctx context.Context, r Resident, name, rawID string
 	if err != nil {
 		// Never the name or the number in the log: the resident and the
 		// provider's answer are enough to follow it up.
-		a.log.Error("identity provider gave no answer", "resident", r.ID, "err", err)
+		a.log.ErrorContext(ctx, "identity provider gave no answer", "resident", r.ID, "err", err)
 		return &Error{Code: EINTERNAL, Reason: "identity_unavailable"}
 	}
 	if !verified {
-		a.log.Info("identity not verified", "resident", r.ID)
+		a.log.InfoContext(ctx, "identity not verified", "resident", r.ID)
 		return &Error{Code: EINVALID, Reason: "id_not_verified", Fields: map[string]string{"id_number": "id_not_verified"}}
 	}
 	defer a.changed(ctx, newsResident, idKey(r.ID))

@@ -31,6 +31,7 @@ func (a *App) liveFor(campaignID int64) *liveCounter {
 
 // recordPress counts a press's answer: a claim, or a refusal's reason.
 func (a *App) recordPress(campaignID int64, err error) {
+	a.obs.Press(outcomeOf(err, "issued"))
 	l := a.liveFor(campaignID)
 	now := a.now().Unix()
 	l.mu.Lock()

@@ -125,7 +125,7 @@ func (a *App) Apply(ctx context.Context, in MerchantApplication) (Merchant, erro
 		}
 		return m, err
 	}
-	a.log.Info("merchant applied", "merchant", m.ID, "district", m.District, "uscc_checksum_ok", m.USCCChecksumOK)
+	a.log.InfoContext(ctx, "merchant applied", "merchant", m.ID, "district", m.District, "uscc_checksum_ok", m.USCCChecksumOK)
 	return m, nil
 }
 

@@ -42,7 +42,7 @@ const (
 func (a *App) changed(ctx context.Context, kind newsKind, key string) {
 	a.forget(kind, key)
 	if err := a.store.Publish(ctx, string(kind)+":"+key); err != nil {
-		a.log.Warn("cache news not published; other processes keep their copies until they expire", "news", kind, "err", err)
+		a.log.WarnContext(ctx, "cache news not published; other processes keep their copies until they expire", "news", kind, "err", err)
 	}
 }
 

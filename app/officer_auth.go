@@ -165,7 +165,7 @@ func (a *App) ActivateOfficer(ctx context.Context, username, code, password, rep
 		}
 		return Officer{}, err
 	}
-	a.log.Info("officer account activated", "officer", o.ID)
+	a.log.InfoContext(ctx, "officer account activated", "officer", o.ID)
 	return o, nil
 }
 
@@ -205,7 +205,7 @@ func (a *App) LoginOfficer(ctx context.Context, username, password, code string)
 		pwHash = "" // spend the same bcrypt time, prove nothing
 	}
 	if !checkPassword(pwHash, password) || (cr.TOTPEnabledAt != nil && !a.secondFactor(ctx, cr, code)) {
-		a.log.Info("sign-in failed", "kind", KindOfficer, "officer", o.ID, "locked", locked)
+		a.log.InfoContext(ctx, "sign-in failed", "kind", KindOfficer, "officer", o.ID, "locked", locked)
 		if o.ID != 0 && !locked {
 			if err := a.store.RecordSignInFailure(ctx, KindOfficer, o.ID, now, a.cfg.Lockout); err != nil {
 				return OfficerSignIn{}, err
@@ -214,7 +214,7 @@ func (a *App) LoginOfficer(ctx context.Context, username, password, code string)
 		return OfficerSignIn{}, badCredentials()
 	}
 	if o.DisabledAt != nil {
-		a.log.Info("sign-in refused: account disabled", "officer", o.ID)
+		a.log.InfoContext(ctx, "sign-in refused: account disabled", "officer", o.ID)
 		return OfficerSignIn{}, Unauthorized("account_disabled")
 	}
 	if err := a.store.ClearSignInFailures(ctx, KindOfficer, o.ID); err != nil {
@@ -222,7 +222,7 @@ func (a *App) LoginOfficer(ctx context.Context, username, password, code string)
 	}
 	if cr.TOTPEnabledAt == nil {
 		tok, err := a.newSession(ctx, KindOfficerEnrol, o.ID, a.cfg.EnrolSession)
-		a.log.Info("password proven; second factor to enrol", "officer", o.ID)
+		a.log.InfoContext(ctx, "password proven; second factor to enrol", "officer", o.ID)
 		return OfficerSignIn{Officer: o, Token: tok, Enrol: true}, err
 	}
 	tok, err := a.openOfficerSession(ctx, o, "officer.sign_in", nil)
@@ -237,7 +237,7 @@ func (a *App) openOfficerSession(ctx context.Context, o Officer, action string, 
 	if err := a.store.AppendAudit(ctx, a.auditOf(o, action, "officer", o.ID, o.District, nil, after)); err != nil {
 		return "", err
 	}
-	a.log.Info("signed in", "kind", KindOfficer, "officer", o.ID)
+	a.log.InfoContext(ctx, "signed in", "kind", KindOfficer, "officer", o.ID)
 	return tok, nil
 }
 
@@ -264,7 +264,7 @@ func (a *App) secondFactor(ctx context.Context, cr OfficerCredentials, code stri
 	if len(code) == 6 && allDigits(code) {
 		secret, err := a.openSecret(cr.TOTPSecret)
 		if err != nil {
-			a.log.Error("opening a second-factor secret failed", "officer", cr.ID, "err", err)
+			a.log.ErrorContext(ctx, "opening a second-factor secret failed", "officer", cr.ID, "err", err)
 			return false
 		}
 		step := totpStep(secret, code, a.now())

@@ -146,7 +146,7 @@ func (a *App) EraseResident(ctx context.Context, r Resident, confirmed bool) err
 	if err := a.store.EraseResident(ctx, r.ID, audit); err != nil {
 		return err
 	}
-	a.log.Info("resident erased their personal data", "resident", r.ID)
+	a.log.InfoContext(ctx, "resident erased their personal data", "resident", r.ID)
 	return nil
 }
 

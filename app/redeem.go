@@ -74,7 +74,7 @@ func (a *App) lookupScanned(ctx context.Context, cs Cashier, scanned string, at 
 	case errors.Is(err, token.ErrNotYetValid):
 		return Voucher{}, Conflict("not_yet_valid")
 	case err != nil:
-		a.log.Warn("voucher token rejected", "err", err)
+		a.log.WarnContext(ctx, "voucher token rejected", "err", err)
 		return Voucher{}, Invalid("forged")
 	}
 	v, err := a.store.VoucherByCode(ctx, claims.Code)
@@ -107,7 +107,7 @@ func (a *App) lookupTyped(ctx context.Context, cs Cashier, code string) (Voucher
 	}
 	v, err := a.store.VoucherByCode(ctx, code)
 	if ErrorCode(err) == ENOTFOUND {
-		a.log.Info("typed voucher code matches no voucher", "cashier", cs.ID, "merchant", cs.MerchantID)
+		a.log.InfoContext(ctx, "typed voucher code matches no voucher", "cashier", cs.ID, "merchant", cs.MerchantID)
 		return Voucher{}, NotFound("voucher_unknown")
 	}
 	// A voucher's code (or a failed read, which proves nothing) is no
@@ -240,7 +240,16 @@ func discount(v Voucher, bill Fen) (Fen, error) {
 // before any rule is looked at again; the same key with another voucher or
 // bill is refused.
 func (a *App) Redeem(ctx context.Context, cs Cashier, scanned string, bill Fen, key string) (Receipt, error) {
-	key = strings.TrimSpace(key)
+	rc, err := a.redeem(ctx, cs, scanned, bill, strings.TrimSpace(key))
+	outcome := outcomeOf(err, "redeemed")
+	if err == nil && rc.Redemption.Replayed {
+		outcome = "replayed"
+	}
+	a.obs.Redemption(outcome)
+	return rc, err
+}
+
+func (a *App) redeem(ctx context.Context, cs Cashier, scanned string, bill Fen, key string) (Receipt, error) {
 	if key == "" || len(key) > 64 {
 		return Receipt{}, Invalid("idempotency_key_invalid")
 	}
@@ -291,7 +300,7 @@ func (a *App) redeemOnce(ctx context.Context, cs Cashier, scanned string, bill F
 	}
 	if !red.Replayed {
 		v.Status, v.RedeemedAt = VoucherRedeemed, &red.CreatedAt
-		a.log.Info("voucher redeemed", "voucher", v.ID, "merchant", m.ID, "bill_fen", int64(bill), "discount_fen", int64(d))
+		a.log.InfoContext(ctx, "voucher redeemed", "voucher", v.ID, "merchant", m.ID, "bill_fen", int64(bill), "discount_fen", int64(d))
 	}
 	q.Voucher = v
 	return Receipt{Quote: q, Redemption: red}, nil

@@ -144,18 +144,18 @@ func (a *App) SendSignInCode(ctx context.Context, rawPhone string) (string, erro
 	// however many are refused after it.
 	for _, b := range filled {
 		if !b.Alert {
-			a.log.Info("sms number budget reached", "phone", Resident{Phone: phone}.MaskedPhone(), "period", b.Period, "limit", b.Limit)
+			a.log.InfoContext(ctx, "sms number budget reached", "phone", Resident{Phone: phone}.MaskedPhone(), "period", b.Period, "limit", b.Limit)
 			continue
 		}
 		a.smsAlerts.Add(1)
-		a.log.Warn(SMSBudgetAlert, "budget", b.Name, "scope", b.Scope, "period", b.Period, "limit", b.Limit)
+		a.log.WarnContext(ctx, SMSBudgetAlert, "budget", b.Name, "scope", b.Scope, "period", b.Period, "limit", b.Limit)
 	}
 	text := fmt.Sprintf("【重庆消费券】验证码 %s，%d 分钟内有效。如非本人操作请忽略。", code, int(a.cfg.SMSCodeTTL/time.Minute))
 	if err := a.sms.Send(ctx, phone, text); err != nil {
-		a.log.Error("sms send failed", "phone", Resident{Phone: phone}.MaskedPhone(), "err", err)
+		a.log.ErrorContext(ctx, "sms send failed", "phone", Resident{Phone: phone}.MaskedPhone(), "err", err)
 		// The resident was told nothing arrived; let them ask again at once.
 		if ferr := a.store.ForgetSMSCode(context.WithoutCancel(ctx), a.PhoneHash(phone), a.keyedHash(phone, code)); ferr != nil {
-			a.log.Error("forgetting an unsent sms code failed", "err", ferr)
+			a.log.ErrorContext(ctx, "forgetting an unsent sms code failed", "err", ferr)
 		}
 		return "", &Error{Code: EINTERNAL, Reason: "sms_failed"}
 	}

@@ -38,7 +38,7 @@ func (a *App) Reverse(ctx context.Context, cs Cashier, redemptionID int64) (Rede
 		return red, err
 	}
 	a.forgetCampaign(ctx, red.CampaignID)
-	a.log.Info("redemption reversed", "redemption", red.ID, "voucher", red.VoucherID, "merchant", cs.MerchantID, "cashier", cs.ID)
+	a.log.InfoContext(ctx, "redemption reversed", "redemption", red.ID, "voucher", red.VoucherID, "merchant", cs.MerchantID, "cashier", cs.ID)
 	return red, nil
 }
 

@@ -124,7 +124,7 @@ func (a *App) MarkPaid(ctx context.Context, by Officer, k StatementKey) (Stateme
 	if err != nil {
 		return st, err
 	}
-	a.log.Info("statement paid", "merchant", k.MerchantID, "merchant_district", m.District, "day", k.Day,
+	a.log.InfoContext(ctx, "statement paid", "merchant", k.MerchantID, "merchant_district", m.District, "day", k.Day,
 		"funding_district", k.FundingDistrict, "subsidy_fen", int64(st.SubsidyFen), "officer", by.ID)
 	return st, nil
 }

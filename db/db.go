@@ -47,6 +47,9 @@ type Options struct {
 	// MaxBatch bounds how many write steps share one commit (writer.go);
 	// 0 = DefaultMaxBatch, 1 = every step commits alone.
 	MaxBatch int
+	// ObserveCommit, if set, is told how long each write transaction's
+	// COMMIT took (operators' metrics); it must not block.
+	ObserveCommit func(time.Duration)
 }
 
 // DefaultWALLimit bounds the WAL file outside long reads: about 1,300
@@ -79,7 +82,9 @@ type Store struct {
 	writer   *groupWriter     // the goroutine that owns the write connection (writer.go); nil when read-only
 	// auditHash chains the audit rows this store appends (see appendAudit).
 	auditHash string
-	url       string // PostgreSQL: the database's URL, for the news listener's own connection
+	// observeCommit is Options.ObserveCommit.
+	observeCommit func(time.Duration)
+	url           string // PostgreSQL: the database's URL, for the news listener's own connection
 }
 
 // Store is checked against app.Store here, not only where cmd wires it.
@@ -165,7 +170,8 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	}
 	ckpt := open(dsn("deferred", checkpointWait))
 	ckpt.db.SetMaxOpenConns(1)
-	s := &Store{w: w, r: r, ckpt: ckpt, path: path, walLimit: opt.WALLimit, now: func() time.Time { return opt.Now().UTC() }, auditHash: opt.AuditHash}
+	s := &Store{w: w, r: r, ckpt: ckpt, path: path, walLimit: opt.WALLimit, now: func() time.Time { return opt.Now().UTC() }, auditHash: opt.AuditHash,
+		observeCommit: opt.ObserveCommit}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err

@@ -69,7 +69,7 @@ func openPostgres(ctx context.Context, url string, opt Options) (*Store, error) 
 	// PostgreSQL keeps microseconds: the writer's now is cut to them, so a
 	// time the store answers is the time it stored.
 	now := func() time.Time { return opt.Now().UTC().Truncate(time.Microsecond) }
-	s := &Store{w: pool, r: pool, path: redactURL(url), now: now, auditHash: opt.AuditHash, url: url}
+	s := &Store{w: pool, r: pool, path: redactURL(url), now: now, auditHash: opt.AuditHash, url: url, observeCommit: opt.ObserveCommit}
 	if err := s.migratePostgres(ctx); err != nil {
 		s.Close()
 		return nil, err

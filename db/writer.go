@@ -280,8 +280,12 @@ func (s *Store) runBatch(batch []*writeStep, results []error) {
 	}
 	t0 := time.Now()
 	err = tx.Commit()
+	took := time.Since(t0)
 	if s.writer != nil {
-		s.writer.commitNs.Add(int64(time.Since(t0)))
+		s.writer.commitNs.Add(int64(took))
+	}
+	if s.observeCommit != nil && err == nil {
+		s.observeCommit(took)
 	}
 	if err != nil {
 		err = fmt.Errorf("db: commit: %w", err)

@@ -74,7 +74,7 @@ func (s *Server) feedbackUnread(c echo.Context, r app.Resident) int {
 	}
 	n, err := s.app.UnreadFeedback(c.Request().Context(), r)
 	if err != nil {
-		s.log.Warn("feedback badge", "err", err)
+		s.log.WarnContext(c.Request().Context(), "feedback badge", "err", err)
 		return 0
 	}
 	return n

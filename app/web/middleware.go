@@ -115,7 +115,7 @@ func (s *Server) requireSignIn(aud audience) echo.MiddlewareFunc {
 				if isAPI(c) {
 					return app.Unauthorized("signed_out")
 				}
-				s.log.Info("sign-in required", "path", c.Request().URL.Path, "kind", aud.kind)
+				s.log.InfoContext(c.Request().Context(), "sign-in required", "path", c.Request().URL.Path, "kind", aud.kind)
 				return c.Redirect(http.StatusSeeOther, aud.login)
 			}
 			c.Set(ctxToken, tok)
@@ -223,9 +223,17 @@ func (s *Server) accessLog() echo.MiddlewareFunc {
 			if v.Status >= 500 {
 				level = slog.LevelError
 			}
+			// request_id comes from the context (app.RequestIDHandler).
 			s.log.LogAttrs(c.Request().Context(), level, "request",
 				slog.String("method", v.Method), slog.String("route", v.RoutePath), slog.Int("status", v.Status),
-				slog.Duration("latency", v.Latency), slog.String("ip", v.RemoteIP), slog.String("request_id", v.RequestID))
+				slog.Duration("latency", v.Latency), slog.String("ip", v.RemoteIP))
+			if s.cfg.ObserveRequest != nil {
+				route := v.RoutePath
+				if route == "" {
+					route = "unmatched"
+				}
+				s.cfg.ObserveRequest(v.Method, route, v.Status, v.Latency)
+			}
 			return nil
 		},
 	})

@@ -31,7 +31,7 @@ func (s *Server) healthz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
 	if err := s.app.Ping(ctx); err != nil {
-		s.log.Error("health check failed", "err", err)
+		s.log.ErrorContext(c.Request().Context(), "health check failed", "err", err)
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
@@ -158,7 +158,7 @@ func isTokenError(err error) bool {
 // keeps the latest ones for the demo page, so a demo needs no SMS gateway.
 type Outbox struct {
 	mu   sync.Mutex
-	log  interface{ Info(string, ...any) }
+	log  contextLogger
 	msgs []OutboxMessage
 	keep bool
 }
@@ -174,15 +174,20 @@ type OutboxMessage struct {
 // enough to find one's own code, not a list of whose numbers were used.
 func (m OutboxMessage) MaskedPhone() string { return app.Resident{Phone: m.Phone}.MaskedPhone() }
 
+// contextLogger logs with the request's context, which names the request.
+type contextLogger interface {
+	InfoContext(ctx context.Context, msg string, args ...any)
+}
+
 // NewOutbox returns a log sender; keep also retains messages for the demo page.
-func NewOutbox(log interface{ Info(string, ...any) }, keep bool) *Outbox {
+func NewOutbox(log contextLogger, keep bool) *Outbox {
 	return &Outbox{log: log, keep: keep}
 }
 
 // Send implements app.SMSSender.
-func (o *Outbox) Send(_ context.Context, phone, text string) error {
+func (o *Outbox) Send(ctx context.Context, phone, text string) error {
 	// The log is kept longer than the code lives: it names the number masked.
-	o.log.Info("sms", "to", app.Resident{Phone: phone}.MaskedPhone(), "text", text)
+	o.log.InfoContext(ctx, "sms", "to", app.Resident{Phone: phone}.MaskedPhone(), "text", text)
 	if !o.keep {
 		return nil
 	}

@@ -17,7 +17,14 @@ import (
 // may call it; no handler is reachable outside its group's checks.
 func (s *Server) routes(fsys fs.FS) {
 	e := s.echo
-	e.Use(middleware.RequestID())
+	// The request's id goes into its context: every line the request
+	// causes, in this layer and in the domain, is logged with it
+	// (app.RequestIDHandler).
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
+		RequestIDHandler: func(c echo.Context, id string) {
+			c.SetRequest(c.Request().WithContext(app.WithRequestID(c.Request().Context(), id)))
+		},
+	}))
 	e.Use(s.accessLog())
 	e.Use(middleware.Recover())
 	e.Use(s.securityHeaders)

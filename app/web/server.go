@@ -37,6 +37,10 @@ type Config struct {
 	SMSPerMinute   int
 	// ClaimsPerSecond limits one resident's claim presses.
 	ClaimsPerSecond float64
+	// ObserveRequest, if set, is told of every request answered: its
+	// method, its route pattern (never the path itself, which names
+	// vouchers and campaigns), its status and how long it took.
+	ObserveRequest func(method, route string, status int, took time.Duration)
 }
 
 // DefaultConfig suits production behind no proxy.
@@ -66,6 +70,9 @@ func New(a *app.App, cfg Config, fsys fs.FS, outbox *Outbox, log *slog.Logger) (
 	}
 	if log == nil {
 		log = slog.Default()
+	}
+	if _, ok := log.Handler().(app.RequestIDHandler); !ok {
+		log = slog.New(app.RequestIDHandler{Handler: log.Handler()})
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	// 5,000 images of ~3 KB: about 15 MB, the wallets in use at a busy hour.
@@ -151,7 +158,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		status = http.StatusInternalServerError
 	}
 	if status >= 500 {
-		s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+		s.log.ErrorContext(c.Request().Context(), "request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 	}
 	l := s.locale(c)
 	if isAPI(c) {
@@ -159,7 +166,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	if perr := s.page(c, status, "public/error", "title.error", map[string]any{"Message": l.Err(ae), "Status": status}); perr != nil {
-		s.log.Error("error page failed", "err", perr)
+		s.log.ErrorContext(c.Request().Context(), "error page failed", "err", perr)
 		_ = c.String(status, l.Err(ae))
 	}
 }

@@ -30,6 +30,7 @@ import (
 	_ "time/tzdata" // Asia/Shanghai must resolve on machines without zoneinfo
 
 	"cqvoucher/app"
+	"cqvoucher/app/metrics"
 	"cqvoucher/app/realname"
 	"cqvoucher/app/sms"
 	"cqvoucher/app/token"
@@ -43,9 +44,8 @@ var version = "dev"
 
 func main() {
 	logs := newLogBuffer(os.Stderr)
-	log := slog.New(flushOnWarn{slog.NewTextHandler(logs, nil), logs})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], log)
+	err := runLogged(ctx, os.Args[1:], func(cfg Config) *slog.Logger { return newLog(logs, cfg.LogFormat) })
 	stop()
 	logs.Close()
 	if err != nil {
@@ -75,12 +75,15 @@ type Config struct {
 	SMSUser        string
 	SMSPassword    string
 	SMSBudgets     string // overrides of app.DefaultConfig's SMS budgets (app.ParseSMSBudgets)
-	IdentityURL    string // 实名核验 provider; empty = check ID numbers' format and checksum only
-	IdentityAppID  string
-	IdentityToken  string
-	IdentityWait   time.Duration
-	OfficerIdle    time.Duration // an officer session unused this long ends
-	Crypto         string        // a key of cryptoModes; "" = ed25519
+	// MetricsAddr is where /metrics is served (app/metrics); empty = not at all.
+	MetricsAddr   string
+	LogFormat     string // text or json
+	IdentityURL   string // 实名核验 provider; empty = check ID numbers' format and checksum only
+	IdentityAppID string
+	IdentityToken string
+	IdentityWait  time.Duration
+	OfficerIdle   time.Duration // an officer session unused this long ends
+	Crypto        string        // a key of cryptoModes; "" = ed25519
 	// Organiser and OrganiserContact are named in the 用户协议 and 隐私政策
 	// residents agree to (app.Terms); changing them asks every resident to
 	// agree again.
@@ -163,6 +166,8 @@ func parseFlags(args []string) (Config, []string, error) {
 	}
 	fs.IntVar(&c.DatabaseConns, "database-conns", conns, "PostgreSQL: connections this process opens at most; the server's max_connections is shared by every voucherd (env VOUCHERD_DATABASE_CONNS)")
 	c.IdentityToken = env("VOUCHERD_IDENTITY_TOKEN", "")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("VOUCHERD_METRICS_ADDR", ""), "listen address of /metrics in Prometheus's format, e.g. 127.0.0.1:9180; never the public -addr; empty = no metrics (env VOUCHERD_METRICS_ADDR)")
+	fs.StringVar(&c.LogFormat, "log-format", env("VOUCHERD_LOG_FORMAT", "text"), "log lines as text (key=value) or json, one object per line (env VOUCHERD_LOG_FORMAT)")
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -180,6 +185,17 @@ func parseFlags(args []string) (Config, []string, error) {
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return c, nil, fmt.Errorf("-addr %q: %w", c.Addr, err)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return c, nil, fmt.Errorf("-log-format %q: want text or json", c.LogFormat)
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return c, nil, fmt.Errorf("-metrics-addr %q: %w", c.MetricsAddr, err)
+		}
+		if _, port, _ := net.SplitHostPort(c.MetricsAddr); c.MetricsAddr == c.Addr && port != "0" {
+			return c, nil, fmt.Errorf("-metrics-addr %q: the metrics must not be served on the public -addr", c.MetricsAddr)
+		}
 	}
 	if c.AdmissionQueue < 1 {
 		return c, nil, fmt.Errorf("-admission-queue %d: want at least 1", c.AdmissionQueue)
@@ -203,7 +219,24 @@ func parseFlags(args []string) (Config, []string, error) {
 	return c, positional, nil
 }
 
+// newLog is the log voucherd writes to buf: text lines, or JSON objects
+// (format "json"), each WARN and ERROR written at once, and every line a
+// request causes naming the request (app.RequestIDHandler).
+func newLog(buf *logBuffer, format string) *slog.Logger {
+	var h slog.Handler = slog.NewTextHandler(buf, nil)
+	if format == "json" {
+		h = slog.NewJSONHandler(buf, nil)
+	}
+	return slog.New(app.RequestIDHandler{Handler: flushOnWarn{h, buf}})
+}
+
 func run(ctx context.Context, args []string, log *slog.Logger) error {
+	return runLogged(ctx, args, func(Config) *slog.Logger { return log })
+}
+
+// runLogged runs the command args name, logging to the log that
+// logFor makes for its configuration (-log-format).
+func runLogged(ctx context.Context, args []string, logFor func(Config) *slog.Logger) error {
 	cfg, rest, err := parseFlags(args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -211,6 +244,7 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 		}
 		return err
 	}
+	log := logFor(cfg)
 	cmd := "serve"
 	if len(rest) > 0 {
 		cmd, rest = rest[0], rest[1:]
@@ -311,11 +345,15 @@ func run(ctx context.Context, args []string, log *slog.Logger) error {
 // openStore opens (and migrates) the configured database: the PostgreSQL
 // one -database names, or the data directory's SQLite file.
 func openStore(ctx context.Context, cfg Config) (*db.Store, error) {
+	return db.Open(ctx, cfg.databaseTarget(), storeOptions(cfg))
+}
+
+func storeOptions(cfg Config) db.Options {
 	opt := db.Options{Synchronous: cfg.Synchronous, AuditHash: cfg.cryptoMode().audit}
 	if cfg.Database != "" {
 		opt.ReadConns = cfg.DatabaseConns // on PostgreSQL the one pool reads and writes
 	}
-	return db.Open(ctx, cfg.databaseTarget(), opt)
+	return opt
 }
 
 // databaseTarget is what db.Open is given.
@@ -415,6 +453,10 @@ type Main struct {
 	listener net.Listener
 	log      *slog.Logger
 	lock     *os.File // the data directory's lock, held until Close
+	// With -metrics-addr: the collectors and their own listening socket.
+	metrics     *metrics.Metrics
+	metricsSock net.Listener
+	outbox      *web.Outbox // the log sender, and in demo mode the demo SMS page's messages
 }
 
 // Open assembles the product: database (migrated), keys, reference and
@@ -424,12 +466,18 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Main, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := openStore(ctx, cfg)
+	var mx *metrics.Metrics
+	opt := storeOptions(cfg)
+	if cfg.MetricsAddr != "" {
+		mx = metrics.New()
+		opt.ObserveCommit = mx.ObserveCommit
+	}
+	st, err := db.Open(ctx, cfg.databaseTarget(), opt)
 	if err != nil {
 		lock.Close()
 		return nil, err
 	}
-	m := &Main{Config: cfg, Store: st, log: log, lock: lock}
+	m := &Main{Config: cfg, Store: st, log: log, lock: lock, metrics: mx}
 	if err := m.open(ctx); err != nil {
 		m.Close()
 		return nil, err
@@ -502,6 +550,7 @@ func (m *Main) open(ctx context.Context) error {
 		m.log.Warn("no identity provider configured (-identity-url): the real-name step checks ID numbers' format and checksum only")
 	}
 	outbox := web.NewOutbox(m.log, m.Config.Demo)
+	m.outbox = outbox
 	var sender app.SMSSender = outbox
 	if m.Config.SMSURL != "" {
 		if sender, err = sms.NewGateway(m.Config.SMSURL, m.Config.SMSUser, m.Config.SMSPassword); err != nil {
@@ -510,7 +559,14 @@ func (m *Main) open(ctx context.Context) error {
 	} else if !m.Config.Demo {
 		m.log.Warn("no SMS gateway configured (-sms-url): sign-in codes go to the log only")
 	}
+	if m.metrics != nil {
+		sender = m.metrics.CountSMS(sender)
+	}
 	m.App = app.New(m.Store, ring, sender, acfg, nil, m.log)
+	if m.metrics != nil {
+		m.App.Observe(m.metrics)
+		m.metrics.WatchWriterQueue(m.Store.WriterQueue)
+	}
 	if n, err := m.App.SealLegacyPersonalData(ctx); err != nil {
 		return err
 	} else if n > 0 {
@@ -530,6 +586,9 @@ func (m *Main) open(ctx context.Context) error {
 			wcfg.TrustedProxies = append(wcfg.TrustedProxies, p)
 		}
 	}
+	if m.metrics != nil {
+		wcfg.ObserveRequest = m.metrics.ObserveRequest
+	}
 	var shown *web.Outbox
 	if m.Config.Demo {
 		shown = outbox
@@ -538,8 +597,21 @@ func (m *Main) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.listener, err = net.Listen("tcp", m.Config.Addr)
+	if m.listener, err = net.Listen("tcp", m.Config.Addr); err != nil {
+		return err
+	}
+	if m.metrics != nil {
+		m.metricsSock, err = net.Listen("tcp", m.Config.MetricsAddr)
+	}
 	return err
+}
+
+// MetricsAddr is the address /metrics is served on, or "" without -metrics-addr.
+func (m *Main) MetricsAddr() string {
+	if m.metricsSock == nil {
+		return ""
+	}
+	return m.metricsSock.Addr().String()
 }
 
 // loadOrCreateSecret reads a 32-byte secret from path, making it (0600)
@@ -609,8 +681,16 @@ func (m *Main) Serve(ctx context.Context) error {
 		}
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(m.listener) }()
+	var msrv *http.Server
+	if m.metricsSock != nil {
+		// Its own server on its own socket: the public one has no /metrics.
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", m.metrics.Handler())
+		msrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
+		go func() { errc <- msrv.Serve(m.metricsSock) }()
+	}
 	go m.sweepRetention(ctx, time.Hour)
 	go m.sweepExpired(ctx, time.Minute)
 	if m.Store.Postgres() {
@@ -634,6 +714,9 @@ func (m *Main) Serve(ctx context.Context) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := srv.Shutdown(shutdown)
+	if msrv != nil {
+		msrv.Shutdown(shutdown)
+	}
 	// How well the writer batched over this run (cmd/loadgen reads it).
 	ws := m.Store.WriterStats()
 	m.log.Info("writer stats", "commits", ws.Commits, "steps", ws.Steps,
@@ -742,6 +825,9 @@ func (m *Main) checkpointWAL(ctx context.Context, every time.Duration) {
 func (m *Main) Close() error {
 	if m.listener != nil {
 		m.listener.Close()
+	}
+	if m.metricsSock != nil {
+		m.metricsSock.Close()
 	}
 	err := m.Store.Close()
 	m.lock.Close()
