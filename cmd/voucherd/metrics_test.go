@@ -9,31 +9,14 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"cqvoucher/app/apptest"
 )
-
-// syncBuffer is a log destination tests read while the server writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestMetricsAfterADropAndJSONLogs runs voucherd as an operator would, with
 // -metrics-addr and -log-format json: residents sign in and press through
@@ -41,7 +24,7 @@ func (s *syncBuffer) String() string {
 // Prometheus's own text parser. The public address has no /metrics, and
 // every log line a request caused is JSON naming that request.
 func TestMetricsAfterADropAndJSONLogs(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &apptest.LogBuffer{}
 	buf := newLogBuffer(logs)
 	cfg, _, err := parseFlags([]string{"-addr", "127.0.0.1:0", "-metrics-addr", "127.0.0.1:0", "-log-format", "json",
 		"-data", t.TempDir(), "-demo"})
