@@ -199,7 +199,7 @@ func LoadDemo(ctx context.Context, st *db.Store, a *app.App) (Demo, error) {
 	if err := a.SubmitCampaign(ctx, officers[d.Campaign.Maker], c.ID); err != nil {
 		return d, fmt.Errorf("seeds: submit: %w", err)
 	}
-	if err := a.ApproveCampaign(ctx, officers[d.Campaign.Approver], c.ID); err != nil {
+	if err := a.ApproveCampaign(ctx, officers[d.Campaign.Approver], c.ID, "同意。"); err != nil {
 		return d, fmt.Errorf("seeds: approve: %w", err)
 	}
 	return d, st.MarkSeedLoaded(ctx, demoSeed, now)

@@ -423,7 +423,7 @@ func (e *Env) Approved(t testing.TB, maker, approver app.Officer, in app.Campaig
 	if err := e.App.SubmitCampaign(ctx, maker, c.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.App.ApproveCampaign(ctx, approver, c.ID); err != nil {
+	if err := e.App.ApproveCampaign(ctx, approver, c.ID, "同意"); err != nil {
 		t.Fatal(err)
 	}
 	c, err = e.Store.Campaign(ctx, c.ID)

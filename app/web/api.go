@@ -219,6 +219,7 @@ func (s *Server) apiCampaignActions() map[string]echo.HandlerFunc {
 		TierID    int64  `json:"tier_id"`
 		Quantity  string `json:"quantity"`
 		Budget    string `json:"budget"`
+		Opinion   string `json:"opinion"` // an approval's 审批意见
 	}
 	act := func(do func(c echo.Context, o app.Officer, id int64, b body) error) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -243,8 +244,8 @@ func (s *Server) apiCampaignActions() map[string]echo.HandlerFunc {
 		"submit": act(func(c echo.Context, o app.Officer, id int64, _ body) error {
 			return s.app.SubmitCampaign(ctx(c), o, id)
 		}),
-		"approve": act(func(c echo.Context, o app.Officer, id int64, _ body) error {
-			return s.app.ApproveCampaign(ctx(c), o, id)
+		"approve": act(func(c echo.Context, o app.Officer, id int64, b body) error {
+			return s.app.ApproveCampaign(ctx(c), o, id, b.Opinion)
 		}),
 		"reject": act(func(c echo.Context, o app.Officer, id int64, b body) error {
 			return s.app.RejectCampaign(ctx(c), o, id, b.Reason)

@@ -375,7 +375,7 @@ func authzRouteTable(t *testing.T, e *apptest.Env, admin app.Officer) []authzRou
 		row("L  L  L  A  A  F  F  A  N  N  N", "GET", "/officer/campaigns/{id}/edit", read(draftRead)),
 		row("L  L  L  A  A  F  F  A  N  N  N", "POST", "/officer/campaigns/{id}", fresh("draft"), campaignForm),
 		row("L  L  L  A  A  F  F  A  N  N  N", "POST", "/officer/campaigns/{id}/submit", fresh("draft")),
-		row("L  L  L  F  A  F  F  A  N  N  N", "POST", "/officer/campaigns/{id}/approve", fresh("submitted")),
+		row("L  L  L  F  A  F  F  A  N  N  N", "POST", "/officer/campaigns/{id}/approve", fresh("submitted"), form("opinion", "同意")),
 		row("L  L  L  F  A  F  F  A  N  N  N", "POST", "/officer/campaigns/{id}/reject", fresh("submitted"), form("reason", "预算测算不足")),
 		row("L  L  L  A  A  F  F  A  N  N  N", "POST", "/officer/campaigns/{id}/pause", fresh("live")),
 		row("L  L  L  A  A  F  F  A  N  N  N", "POST", "/officer/campaigns/{id}/resume", fresh("paused")),
@@ -401,7 +401,7 @@ func authzRouteTable(t *testing.T, e *apptest.Env, admin app.Officer) []authzRou
 		row("L  L  L  A  A  F  F  A  N  N  N", "PUT", "/api/v1/officer/campaigns/{id}", fresh("draft"), campaignJSON),
 		row("L  L  L  A  A  A  A  A  N  N  N", "GET", "/api/v1/officer/campaigns/{id}/merchants", read(liveRead)),
 		row("L  L  L  A  A  F  F  A  N  N  N", "POST", "/api/v1/officer/campaigns/{id}/submit", fresh("draft")),
-		row("L  L  L  F  A  F  F  A  N  N  N", "POST", "/api/v1/officer/campaigns/{id}/approve", fresh("submitted")),
+		row("L  L  L  F  A  F  F  A  N  N  N", "POST", "/api/v1/officer/campaigns/{id}/approve", fresh("submitted"), json("opinion", "同意")),
 		row("L  L  L  F  A  F  F  A  N  N  N", "POST", "/api/v1/officer/campaigns/{id}/reject", fresh("submitted"), json("reason", "预算测算不足")),
 		row("L  L  L  A  A  F  F  A  N  N  N", "POST", "/api/v1/officer/campaigns/{id}/pause", fresh("live")),
 		row("L  L  L  A  A  F  F  A  N  N  N", "POST", "/api/v1/officer/campaigns/{id}/resume", fresh("paused")),
@@ -780,7 +780,7 @@ func TestAuditorIsReadOnly(t *testing.T) {
 		{"PUT", "/campaigns/{id}", states["draft"], campaignBody(e, nil), nil, []string{readOnly}},
 		{"POST", "/campaigns/{id}", states["draft"], nil, authzCampaignForm(e), []string{readOnly}},
 		{"POST", "/campaigns/{id}/submit", states["draft"], map[string]any{}, url.Values{}, []string{readOnly}},
-		{"POST", "/campaigns/{id}/approve", states["submitted"], map[string]any{}, url.Values{}, []string{readOnly, noRight}},
+		{"POST", "/campaigns/{id}/approve", states["submitted"], map[string]any{"opinion": "同意"}, url.Values{"opinion": {"同意"}}, []string{readOnly, noRight}},
 		{"POST", "/campaigns/{id}/reject", states["submitted"], map[string]string{"reason": "不行"}, url.Values{"reason": {"不行"}}, []string{readOnly, noRight}},
 		{"POST", "/campaigns/{id}/pause", live, map[string]any{}, url.Values{}, []string{readOnly}},
 		{"POST", "/campaigns/{id}/resume", states["paused"], map[string]any{}, url.Values{}, []string{readOnly}},
@@ -965,7 +965,7 @@ func TestRoleEditorCannotApproveTheirOwnEdit(t *testing.T) {
 	if r := e.API(t, http.MethodPost, path("/approve"), editor, nil); r.Status != 403 {
 		t.Errorf("the approver who wrote the draft approves it alone: %d %q (status %v, budget_fen %v), want 403 approve_own",
 			r.Status, r.Reason(), r.Body["status"], r.Body["budget_fen"])
-	} else if r := e.API(t, http.MethodPost, path("/approve"), other, nil); r.Status != 200 {
+	} else if r := e.API(t, http.MethodPost, path("/approve"), other, map[string]string{"opinion": "同意"}); r.Status != 200 {
 		t.Errorf("a second approver: %d %s", r.Status, r.Raw)
 	}
 }

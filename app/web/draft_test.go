@@ -47,7 +47,7 @@ func TestDraftEditRejectAndResubmit(t *testing.T) {
 		t.Fatalf("edit after rejection: %d %s", r.Status, r.Raw)
 	}
 	e.API(t, http.MethodPost, path+"/submit", maker, nil)
-	if r := e.API(t, http.MethodPost, path+"/approve", approver, nil); r.Status != 200 {
+	if r := e.API(t, http.MethodPost, path+"/approve", approver, map[string]string{"opinion": "同意"}); r.Status != 200 {
 		t.Fatalf("approve: %d %s", r.Status, r.Raw)
 	}
 	if r := e.API(t, http.MethodPut, path, maker, edited); r.Status != 409 {

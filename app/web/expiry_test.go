@@ -28,8 +28,11 @@ func expiryCampaign(t *testing.T, e *apptest.Env, recycle string) app.Campaign {
 		t.Fatalf("create: %d %s", r.Status, r.Raw)
 	}
 	id := int64(r.Body["id"].(float64))
-	for _, step := range []struct{ tok, action string }{{maker, "submit"}, {approver, "approve"}} {
-		if r := e.API(t, http.MethodPost, fmt.Sprintf("/api/v1/officer/campaigns/%d/%s", id, step.action), step.tok, nil); r.Status != 200 {
+	for _, step := range []struct {
+		tok, action string
+		body        any
+	}{{maker, "submit", nil}, {approver, "approve", map[string]string{"opinion": "同意"}}} {
+		if r := e.API(t, http.MethodPost, fmt.Sprintf("/api/v1/officer/campaigns/%d/%s", id, step.action), step.tok, step.body); r.Status != 200 {
 			t.Fatalf("%s: %d %s", step.action, r.Status, r.Raw)
 		}
 	}

@@ -287,7 +287,10 @@ func (s *Server) campaignPage(c echo.Context, status int, err error) error {
 
 // campaignAction runs one officer action on a campaign: on success a flash
 // and a redirect back; on refusal the page again with the reason.
-func (s *Server) campaignAction(flash string, do func(c echo.Context, o app.Officer, id int64) error) echo.HandlerFunc {
+//
+// An action decided on a page of its own (decide.go) shows that page
+// again on refusal, with what was typed.
+func (s *Server) campaignAction(action, flash string, do func(c echo.Context, o app.Officer, id int64) error) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := paramID(c)
 		if err != nil {
@@ -298,7 +301,14 @@ func (s *Server) campaignAction(flash string, do func(c echo.Context, o app.Offi
 			case app.EINTERNAL, app.ENOTFOUND:
 				return err
 			}
-			return s.campaignPage(c, statusOf[app.ErrorCode(err)], err)
+			status := statusOf[app.ErrorCode(err)]
+			switch {
+			case action == "approve":
+				return s.approvePage(c, status, err)
+			case confirmedActions[action]:
+				return s.confirmPage(c, action, status, err)
+			}
+			return s.campaignPage(c, status, err)
 		}
 		s.flash(c, flash)
 		return c.Redirect(http.StatusSeeOther, "/officer/campaigns/"+itoa(id))
@@ -308,35 +318,35 @@ func (s *Server) campaignAction(flash string, do func(c echo.Context, o app.Offi
 func (s *Server) campaignActions() map[string]echo.HandlerFunc {
 	ctx := func(c echo.Context) context.Context { return c.Request().Context() }
 	return map[string]echo.HandlerFunc{
-		"submit": s.campaignAction("campaign_submitted", func(c echo.Context, o app.Officer, id int64) error {
+		"submit": s.campaignAction("submit", "campaign_submitted", func(c echo.Context, o app.Officer, id int64) error {
 			return s.app.SubmitCampaign(ctx(c), o, id)
 		}),
-		"approve": s.campaignAction("campaign_approved", func(c echo.Context, o app.Officer, id int64) error {
-			return s.app.ApproveCampaign(ctx(c), o, id)
+		"approve": s.campaignAction("approve", "campaign_approved", func(c echo.Context, o app.Officer, id int64) error {
+			return s.app.ApproveCampaign(ctx(c), o, id, c.FormValue("opinion"))
 		}),
-		"reject": s.campaignAction("campaign_rejected", func(c echo.Context, o app.Officer, id int64) error {
+		"reject": s.campaignAction("reject", "campaign_rejected", func(c echo.Context, o app.Officer, id int64) error {
 			return s.app.RejectCampaign(ctx(c), o, id, c.FormValue("reason"))
 		}),
-		"pause": s.campaignAction("campaign_paused", func(c echo.Context, o app.Officer, id int64) error {
+		"pause": s.campaignAction("pause", "campaign_paused", func(c echo.Context, o app.Officer, id int64) error {
 			return s.app.PauseCampaign(ctx(c), o, id)
 		}),
-		"resume": s.campaignAction("campaign_resumed", func(c echo.Context, o app.Officer, id int64) error {
+		"resume": s.campaignAction("resume", "campaign_resumed", func(c echo.Context, o app.Officer, id int64) error {
 			return s.app.ResumeCampaign(ctx(c), o, id)
 		}),
-		"end": s.campaignAction("campaign_ended", func(c echo.Context, o app.Officer, id int64) error {
+		"end": s.campaignAction("end", "campaign_ended", func(c echo.Context, o app.Officer, id int64) error {
 			return s.app.EndCampaign(ctx(c), o, id)
 		}),
-		"extend": s.campaignAction("campaign_extended", func(c echo.Context, o app.Officer, id int64) error {
+		"extend": s.campaignAction("extend", "campaign_extended", func(c echo.Context, o app.Officer, id int64) error {
 			return s.app.ExtendCampaign(ctx(c), o, id, c.FormValue("claim_ends"))
 		}),
-		"quantity": s.campaignAction("quantity_added", func(c echo.Context, o app.Officer, id int64) error {
+		"quantity": s.campaignAction("quantity", "quantity_added", func(c echo.Context, o app.Officer, id int64) error {
 			tier, _ := strconv.ParseInt(c.FormValue("tier"), 10, 64)
 			return s.app.AddQuantity(ctx(c), o, id, tier, c.FormValue("quantity"))
 		}),
-		"budget": s.campaignAction("budget_requested", func(c echo.Context, o app.Officer, id int64) error {
+		"budget": s.campaignAction("budget", "budget_requested", func(c echo.Context, o app.Officer, id int64) error {
 			return s.app.RequestBudgetRaise(ctx(c), o, id, c.FormValue("budget"))
 		}),
-		"budget/approve": s.campaignAction("budget_approved", func(c echo.Context, o app.Officer, id int64) error {
+		"budget/approve": s.campaignAction("budget/approve", "budget_approved", func(c echo.Context, o app.Officer, id int64) error {
 			return s.app.ApproveBudgetRaise(ctx(c), o, id)
 		}),
 	}

@@ -151,7 +151,7 @@ func TestApprovalRefusedAlongTheCreatorChain(t *testing.T) {
 		{sibling, puppet, ""},  // related to others, not to each other
 	} {
 		id := submitted(c.maker)
-		err := e.App.ApproveCampaign(ctx, c.approver, id)
+		err := e.App.ApproveCampaign(ctx, c.approver, id, "同意")
 		if got := app.ErrorReason(err); got != c.want {
 			t.Errorf("%s's campaign approved by %s: %v, want %q", c.maker.Username, c.approver.Username, err, c.want)
 		}

@@ -119,7 +119,7 @@ func TestApprovalNeedsASecondOfficerOfTheDistrict(t *testing.T) {
 	if r := e.API(t, http.MethodGet, path(""), city, nil); r.Status != 200 {
 		t.Fatalf("city admin sees all: %d", r.Status)
 	}
-	if r := e.API(t, http.MethodPost, path("/approve"), approver, nil); r.Status != 200 || r.Body["status"] != "approved" || r.Body["phase"] != "scheduled" {
+	if r := e.API(t, http.MethodPost, path("/approve"), approver, map[string]string{"opinion": "同意"}); r.Status != 200 || r.Body["status"] != "approved" || r.Body["phase"] != "scheduled" {
 		t.Fatalf("approve: %d %s", r.Status, r.Raw)
 	}
 	if r := e.API(t, http.MethodPost, path("/approve"), city, nil); r.Status != 409 {

@@ -22,7 +22,7 @@ func TestRealNameHoldsOnePerPersonAcrossPhones(t *testing.T) {
 	}))
 	id := int64(r.Body["id"].(float64))
 	e.API(t, http.MethodPost, fmt.Sprintf("/api/v1/officer/campaigns/%d/submit", id), maker, nil)
-	e.API(t, http.MethodPost, fmt.Sprintf("/api/v1/officer/campaigns/%d/approve", id), approver, nil)
+	e.API(t, http.MethodPost, fmt.Sprintf("/api/v1/officer/campaigns/%d/approve", id), approver, map[string]string{"opinion": "同意"})
 	tier := int64(r.Body["tiers"].([]any)[0].(map[string]any)["id"].(float64))
 	claim := func(tok string) apptest.Response {
 		return e.API(t, http.MethodPost, fmt.Sprintf("/api/v1/resident/campaigns/%d/claims", id), tok, map[string]any{"tier_id": tier})

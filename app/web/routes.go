@@ -82,6 +82,9 @@ func (s *Server) routes(fsys fs.FS) {
 	og.GET("/campaigns/:id/live", s.campaignLive)
 	og.GET("/campaigns/:id/live.json", s.apiCampaignLive) // the page's own feed, by its session cookie
 	og.GET("/campaigns/:id/edit", s.campaignEditForm)
+	og.GET("/campaigns/:id/approve", s.campaignApproveForm)
+	og.GET("/campaigns/:id/confirm/:action", s.campaignConfirm)
+	og.GET("/campaigns/:id/confirm/budget/approve", s.campaignConfirm) // an action of two segments
 	og.POST("/campaigns/:id", s.campaignUpdate)
 	for action, h := range s.campaignActions() {
 		og.POST("/campaigns/:id/"+action, h)

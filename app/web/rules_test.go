@@ -105,7 +105,7 @@ func (k *rulesKit) live(body map[string]any) (int64, []int64) {
 	if r := k.act(k.maker, id, "submit", nil); r.Status != 200 || r.Body["status"] != "submitted" {
 		k.t.Fatalf("submit: %d %s", r.Status, r.Raw)
 	}
-	r := k.act(k.approver, id, "approve", nil)
+	r := k.act(k.approver, id, "approve", map[string]string{"opinion": "同意"})
 	if r.Status != 200 || r.Body["status"] != "approved" {
 		k.t.Fatalf("approve: %d %s", r.Status, r.Raw)
 	}
@@ -294,7 +294,7 @@ func TestRulesDropsRollOver(t *testing.T) {
 	if r := k.act(k.maker, id, "submit", nil); r.Status != 200 {
 		t.Fatalf("submit: %d %s", r.Status, r.Raw)
 	}
-	if r := k.act(k.approver, id, "approve", nil); r.Status != 200 {
+	if r := k.act(k.approver, id, "approve", map[string]string{"opinion": "同意"}); r.Status != 200 {
 		t.Fatalf("approve: %d %s", r.Status, r.Raw)
 	}
 	tier := rulesNum(k.apiTier(id, 0), "id")

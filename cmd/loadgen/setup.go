@@ -94,7 +94,7 @@ func liveCampaign(ctx context.Context, st *db.Store, ring *token.Ring, quantitie
 	if err := a.SubmitCampaign(ctx, maker, c.ID); err != nil {
 		return c, fmt.Errorf("submit campaign: %w", err)
 	}
-	if err := a.ApproveCampaign(ctx, approver, c.ID); err != nil {
+	if err := a.ApproveCampaign(ctx, approver, c.ID, "同意"); err != nil {
 		return c, fmt.Errorf("approve campaign: %w", err)
 	}
 	return st.Campaign(ctx, c.ID)

@@ -537,3 +537,33 @@ func (c *browserConsole) all() []browserMessage {
 // browserLog collects the server's and the browser's log lines; the test
 // prints them only when it fails.
 type browserLog = apptest.LogBuffer
+
+// browserOfficerProduct starts the demo product for an officer's browser
+// test: the server's and the browser's log (shown if the test fails), and
+// a signed-in tab of the district finance bureau's PC (1280×900, Chinese)
+// with step, which runs named actions within 15 s each.
+func browserOfficerProduct(t *testing.T) (m *Main, base string, ctx context.Context, console *browserConsole,
+	step func(name string, steps ...chromedp.Action[chromedp.Void])) {
+	t.Helper()
+	browserRequireChromium(t)
+	logs := &browserLog{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server and browser log:\n%s", logs.String())
+		}
+	})
+	m, base = cameraStartProduct(t, logs)
+	console = &browserConsole{}
+	ctx = browserTab(t, logs, console, "officer", chromedp.WindowSize(1280, 900),
+		chromedp.Flag("lang", "zh-CN"), chromedp.Flag("accept-lang", "zh-CN,zh"))
+	step = func(name string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		if err := chromedp.Do(sctx, steps...); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	step("sign in", browserOfficerSignIn(base)...)
+	return m, base, ctx, console, step
+}

@@ -691,8 +691,8 @@ func TestJourneyEndToEnd(t *testing.T) {
 			t.Fatalf("status after submit %q, want 待审批", st)
 		}
 		// The maker may not approve: no button, and a forged POST changes nothing.
-		if len(journeyForms(page, campaignURL+"/approve")) != 0 {
-			t.Fatal("the maker is offered the approve button on their own campaign")
+		if journeyNodeByID(page, "review-approve") != nil {
+			t.Fatal("the maker is offered the approval on their own campaign")
 		}
 		if !strings.Contains(page.text(), "等待另一位有审批权限的人员审批") {
 			t.Fatalf("maker's submitted page lacks the waiting hint: %.600s", page.text())
@@ -717,7 +717,33 @@ func TestJourneyEndToEnd(t *testing.T) {
 		}
 		page = approver.get(t, campaignURL)
 		journeyStatus(t, page, http.StatusOK)
-		res = approver.submit(t, journeyForm(t, page, campaignURL+"/approve"), nil)
+		if journeyNodeByID(page, "review-approve") == nil {
+			t.Fatalf("the approver is not offered the approval: %.600s", page.text())
+		}
+		// The approval is decided on its checklist: the money, the
+		// merchants the vouchers can be spent at, the rules, and an opinion.
+		page = approver.get(t, campaignURL+"/approve")
+		journeyStatus(t, page, http.StatusOK)
+		if got := journeyByID(t, page, "check-budget"); got != "¥8,000.00" {
+			t.Fatalf("checklist budget %q", got)
+		}
+		if got := journeyByID(t, page, "check-committed"); !strings.HasPrefix(got, "¥6,000.00") || !strings.Contains(got, "75.00%") {
+			t.Fatalf("checklist committed %q, want ¥6,000.00 and 75.00%% of the budget", got)
+		}
+		if got := journeyByID(t, page, "check-merchants"); !regexp.MustCompile(`[1-9][0-9]* 家`).MatchString(got) {
+			t.Fatalf("checklist merchants %q", got)
+		}
+		if !strings.Contains(journeyByID(t, page, "changes"), "首次提交") {
+			t.Fatalf("checklist changes: %q", journeyByID(t, page, "changes"))
+		}
+		res = approver.submit(t, journeyForm(t, page, campaignURL+"/approve"), url.Values{"opinion": {"  "}})
+		if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.text(), "请填写审批意见") {
+			t.Fatalf("%s: approving without an opinion answered %d: %.600s", res, res.status, res.text())
+		}
+		if c, _ := m.Store.Campaign(ctx, campaignID); c.Status != app.StatusSubmitted {
+			t.Fatalf("approved without an opinion: %q", c.Status)
+		}
+		res = approver.submit(t, journeyForm(t, res, campaignURL+"/approve"), url.Values{"opinion": {"同意。预算与券面额核对无误。"}})
 		page = approver.follow(t, res, campaignURL)
 		live := journeyFindAll(page.doc, func(n *html.Node) bool {
 			return strings.Contains(journeyAttr(n, "class"), "status-live")
@@ -725,8 +751,8 @@ func TestJourneyEndToEnd(t *testing.T) {
 		if len(live) == 0 || journeyText(live[0]) != "进行中" {
 			t.Fatalf("approved campaign page does not show 进行中: %.600s", page.text())
 		}
-		if len(journeyForms(page, campaignURL+"/approve")) != 0 {
-			t.Fatal("approve button still offered after approval")
+		if journeyNodeByID(page, "review-approve") != nil {
+			t.Fatal("approval still offered after approval")
 		}
 		c, _ := m.Store.Campaign(ctx, campaignID)
 		if c.Status != app.StatusApproved || c.ApprovedBy == nil || *c.ApprovedBy == c.CreatedBy {

@@ -14,32 +14,13 @@ import (
 // no refusals. The page must still draw (stock per tier, a rate, the time
 // of the last update) instead of staying on "正在连接…", and log nothing.
 func TestBrowserLiveViewOfAQuietCampaign(t *testing.T) {
-	browserRequireChromium(t)
-	logs := &browserLog{}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("server and browser log:\n%s", logs.String())
-		}
-	})
-	m, base := cameraStartProduct(t, logs)
+	m, base, ctx, console, step := browserOfficerProduct(t)
 	var campaignID int64
 	if err := m.Store.QueryRow(context.Background(),
 		`SELECT id FROM campaigns WHERE district_code = '500103' AND status = 'approved' ORDER BY id LIMIT 1`).Scan(&campaignID); err != nil {
 		t.Fatal(err)
 	}
 
-	console := &browserConsole{}
-	// A Chinese finance office's browser: the page speaks Chinese.
-	ctx := browserTab(t, logs, console, "officer", chromedp.WindowSize(1280, 900), chromedp.Flag("accept-lang", "zh-CN"))
-	step := func(name string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, steps...); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
-	step("sign in", browserOfficerSignIn(base)...)
 	step("open the live view",
 		chromedp.Navigate(fmt.Sprintf("%s/officer/campaigns/%d/live", base, campaignID)),
 		chromedp.WaitVisible(chromedp.CSS(`#live-updated`)),

@@ -1,0 +1,163 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"sort"
+	"strings"
+)
+
+// ApprovalChecklist is what an approver has in front of them before
+// deciding on a submitted campaign: the money, the stock and its schedule,
+// the rules, where the vouchers can be spent, and what the maker changed
+// since the approver's colleagues last saw it.
+type ApprovalChecklist struct {
+	Campaign Campaign
+	Stats    Stats // budget, Σ face × quantity (CommittedFen), planned vouchers
+	// CommittedBP is Σ face × quantity as a share of the budget, in basis
+	// points; TierCommits each tier's face × quantity, in the tiers' order.
+	CommittedBP int64
+	TierCommits []Fen
+	// Merchants is how many merchants accept the campaign's vouchers today.
+	Merchants int
+	// Warnings name what the approver must not miss, as stable reasons:
+	// no_merchants (nowhere to spend the vouchers), opens_at_once (the
+	// claim window has begun: approval opens it now), budget_unused (the
+	// tiers commit less than half of the budget).
+	Warnings []string
+	// Resubmitted says the campaign was submitted before (and sent back);
+	// Changes are then the maker's edits since that submission.
+	Resubmitted bool
+	Changes     []FieldChange
+}
+
+// FieldChange is one field of the campaign as it was and as it is.
+type FieldChange struct {
+	Field  string // the campaign input's name: budget, tiers, claim_starts, …
+	Before string
+	After  string
+}
+
+// ApprovalChecklist reads a campaign's checklist for an officer who may
+// read it.
+func (a *App) ApprovalChecklist(ctx context.Context, by Officer, id int64) (ApprovalChecklist, error) {
+	c, err := a.CampaignFor(ctx, by, id)
+	if err != nil {
+		return ApprovalChecklist{}, err
+	}
+	out := ApprovalChecklist{Campaign: c, Stats: CampaignStats(c)}
+	out.CommittedBP = ratioBP(int64(out.Stats.CommittedFen), int64(out.Stats.BudgetFen))
+	for _, t := range c.Tiers {
+		out.TierCommits = append(out.TierCommits, MulFen(t.FaceFen, t.Quantity))
+	}
+	merchants, err := a.EligibleMerchants(ctx, c)
+	if err != nil {
+		return out, err
+	}
+	out.Merchants = len(merchants)
+	if out.Merchants == 0 {
+		out.Warnings = append(out.Warnings, "no_merchants")
+	}
+	if !a.now().Before(c.ClaimStartsAt) {
+		out.Warnings = append(out.Warnings, "opens_at_once")
+	}
+	if out.Stats.CommittedFen*2 < out.Stats.BudgetFen {
+		out.Warnings = append(out.Warnings, "budget_unused")
+	}
+	// The campaign's own history, whoever may read whose entries: it is
+	// the campaign that is being decided.
+	history, err := a.store.AuditLog(ctx, AuditFilter{Entity: "campaign", EntityID: id, Limit: 200})
+	if err != nil {
+		return out, err
+	}
+	out.Resubmitted, out.Changes = changesSinceSubmission(history)
+	return out, nil
+}
+
+// changesSinceSubmission reads a campaign's audit history (newest first):
+// whether it was submitted before its latest submission, and what the
+// edits between the two changed, field by field, from the first edit's
+// before to the last edit's after.
+func changesSinceSubmission(history []AuditEntry) (bool, []FieldChange) {
+	var submits []int
+	for i, e := range history {
+		if e.Action == "campaign.submit" {
+			submits = append(submits, i)
+		}
+	}
+	if len(submits) < 2 {
+		return false, nil
+	}
+	var first, last *AuditEntry
+	for i := submits[0] + 1; i < submits[1]; i++ {
+		if e := &history[i]; e.Action == "campaign.edit" {
+			if last == nil {
+				last = e
+			}
+			first = e
+		}
+	}
+	if first == nil {
+		return true, nil // sent again unchanged
+	}
+	var before, after map[string]json.RawMessage
+	if json.Unmarshal([]byte(first.BeforeJSON), &before) != nil || json.Unmarshal([]byte(last.AfterJSON), &after) != nil {
+		return true, nil
+	}
+	keys := map[string]bool{}
+	for k := range before {
+		keys[k] = true
+	}
+	for k := range after {
+		keys[k] = true
+	}
+	var out []FieldChange
+	for k := range keys {
+		b, a := shownValue(before[k]), shownValue(after[k])
+		if b != a {
+			out = append(out, FieldChange{Field: k, Before: b, After: a})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return fieldOrder(out[i].Field) < fieldOrder(out[j].Field) })
+	return true, out
+}
+
+// shownValue is a stored input value as an approver reads it: text as it
+// was typed, tiers as 满…减…×…, lists joined; "" for nothing.
+func shownValue(raw json.RawMessage) string {
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var tiers []TierInput
+	if json.Unmarshal(raw, &tiers) == nil && len(tiers) > 0 && tiers[0].Face != "" {
+		parts := make([]string, len(tiers))
+		for i, t := range tiers {
+			yuan := func(s string) string { return strings.TrimSuffix(s, ".00") }
+			parts[i] = "满" + yuan(t.Threshold) + "减" + yuan(t.Face) + " × " + t.Quantity
+		}
+		return strings.Join(parts, "；")
+	}
+	var list []string
+	if json.Unmarshal(raw, &list) == nil {
+		return strings.Join(list, "、")
+	}
+	return string(raw)
+}
+
+// fieldOrder keeps changes in the order of the campaign form.
+func fieldOrder(field string) int {
+	for i, f := range []string{"name", "season", "district", "category", "categories", "budget", "tiers", "claim_starts", "claim_ends",
+		"validity_mode", "valid_days", "valid_from", "valid_until", "per_resident_limit", "per_day_limit", "per_tier_limit", "max_bill",
+		"release_mode", "drop_daily", "drop_days", "drop_times", "drop_rollover", "recycle_expired", "require_real_name",
+		"include_merchants", "exclude_merchants"} {
+		if f == field {
+			return i
+		}
+	}
+	return 1000
+}
