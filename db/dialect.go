@@ -105,16 +105,6 @@ func boolInt(b bool) int64 {
 	return 0
 }
 
-// forUpdate ends a SELECT that locks the rows it reads until the
-// transaction ends: PostgreSQL's FOR UPDATE. SQLite has no row locks and
-// needs none: its one writer runs one write step at a time.
-func (d *dialect) forUpdate() string {
-	if d.postgres {
-		return " FOR UPDATE"
-	}
-	return ""
-}
-
 // maxKept bounds the statements kept rewritten: statements are constants,
 // but a list expanded to its length (sqlx.In) makes one per length.
 const maxKept = 4096

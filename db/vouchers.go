@@ -205,8 +205,10 @@ func limitErr(err error, limit int) error {
 // finds drops due also holds every bucket of the tier's stock while it
 // reads and sets them, so that no claim of the tier runs beside a release.
 func releaseDueDrops(ctx context.Context, tx *Tx, tierID int64, rollover bool, now time.Time) error {
-	if _, err := tx.ExecContext(ctx, `SELECT id FROM tiers WHERE id = ?`+tx.d.forUpdate(), tierID); err != nil {
-		return err
+	if tx.d.postgres {
+		if _, err := tx.ExecContext(ctx, `SELECT id FROM tiers WHERE id = ? FOR UPDATE`, tierID); err != nil {
+			return err
+		}
 	}
 	var due []app.Drop
 	if err := tx.SelectContext(ctx, &due, `SELECT `+dropCols+` FROM drops WHERE tier_id = ? AND released_at IS NULL AND opens_at <= ?`,

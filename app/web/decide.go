@@ -70,9 +70,9 @@ func (s *Server) confirmPage(c echo.Context, action string, status int, err erro
 	if cerr != nil {
 		return cerr
 	}
-	data := map[string]any{"C": camp, "Stats": app.CampaignStats(camp), "Action": action, "Names": s.names(c),
-		"Reason": c.FormValue("reason"), "Budget": c.FormValue("budget")}
 	stats := app.CampaignStats(camp)
+	data := map[string]any{"C": camp, "Stats": stats, "Action": action, "Names": s.names(c),
+		"Reason": c.FormValue("reason"), "Budget": c.FormValue("budget")}
 	switch action {
 	case "budget":
 		if to, perr := app.ParseYuan(c.FormValue("budget")); perr == nil {

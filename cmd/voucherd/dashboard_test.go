@@ -7,7 +7,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -28,13 +27,7 @@ func TestBrowserDashboardDrawsCharts(t *testing.T) {
 		}
 		t.Skip(msg)
 	}
-	logs := &browserLog{}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("server and browser log:\n%s", logs.String())
-		}
-	})
-	m, base := cameraStartProduct(t, logs)
+	m, base, ctx, console, step := browserOfficerProduct(t)
 	if _, err := seeds.LoadSeason(context.Background(), m.Store, m.App, seeds.SeasonOptions{Redemptions: 2000, Seed: 3}); err != nil {
 		t.Fatal(err)
 	}
@@ -44,17 +37,6 @@ func TestBrowserDashboardDrawsCharts(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	console := &browserConsole{}
-	ctx := browserTab(t, logs, console, "officer", chromedp.WindowSize(1280, 900))
-	step := func(name string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, steps...); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
-	step("sign in", browserOfficerSignIn(base)...)
 	step("open the dashboard",
 		chromedp.Navigate(fmt.Sprintf("%s/officer/campaigns/%d/dashboard", base, campaignID)),
 		chromedp.WaitVisible(chromedp.CSS(`#chart-days canvas`)),
