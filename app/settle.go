@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -25,6 +26,7 @@ type Statement struct {
 	ConsumptionFen  Fen        `db:"consumption_fen" json:"consumption_fen"`
 	PaidAt          *time.Time `db:"paid_at" json:"paid_at,omitempty"`
 	PaidBy          *int64     `db:"paid_by" json:"paid_by,omitempty"`
+	BatchID         *int64     `db:"batch_id" json:"batch_id,omitempty"` // the payment batch that paid it
 }
 
 // StatementKey names one statement: who is paid, for which day, from
@@ -35,11 +37,51 @@ type StatementKey struct {
 	FundingDistrict string
 }
 
-// StatementFilter selects statements.
+// StatementFilter selects statements. The zero value of each field
+// selects all; From and To are required.
 type StatementFilter struct {
-	MerchantID int64  // 0 = any
-	District   string // funding district; "" = any
-	From, To   string // Asia/Shanghai dates, inclusive
+	MerchantID       int64  // 0 = any
+	District         string // funding district; "" = any
+	MerchantDistrict string // the merchant's own district; "" = any
+	Merchant         string // part of the merchant's name; "" = any
+	From, To         string // Asia/Shanghai dates, inclusive
+	Paid             string // PaidOnly, UnpaidOnly or "" for both
+	// Limit and Offset page the list, which is ordered newest day first;
+	// a Limit of 0 lists all. Totals ignore them.
+	Limit, Offset int
+}
+
+// The Paid choices of a StatementFilter.
+const (
+	PaidOnly   = "paid"
+	UnpaidOnly = "unpaid"
+)
+
+// StatementTotals sums the statements a filter selects, over every page.
+// Payable is what a payment of the selection would pay now: its unpaid
+// statements of days that are over.
+type StatementTotals struct {
+	Statements     int64 `db:"statements" json:"statements"`
+	Merchants      int64 `db:"merchants" json:"merchants"`
+	Redemptions    int64 `db:"redemptions" json:"redemptions"`
+	Reversals      int64 `db:"reversals" json:"reversals"`
+	SubsidyFen     Fen   `db:"subsidy_fen" json:"subsidy_payable_fen"`
+	ConsumptionFen Fen   `db:"consumption_fen" json:"consumption_fen"`
+	PaidFen        Fen   `db:"paid_fen" json:"paid_fen"`
+	Payable        int64 `db:"payable" json:"payable_statements"`
+	PayableFen     Fen   `db:"payable_fen" json:"payable_fen"`
+}
+
+// UnpaidFen is what the selection still owes.
+func (t StatementTotals) UnpaidFen() Fen { return t.SubsidyFen - t.PaidFen }
+
+// Payment is what an officer confirmed before paying a selection: the
+// number of statements and their sum. The store pays only if it finds
+// exactly that, so a statement that appeared or changed since the
+// confirmation page was drawn is never paid unseen.
+type Payment struct {
+	Statements int64
+	SubsidyFen Fen
 }
 
 // Today is the Asia/Shanghai date of now.
@@ -55,23 +97,44 @@ func validDay(s string) bool {
 	return err == nil
 }
 
-// MerchantStatements lists the owner's merchant's daily statements.
-func (a *App) MerchantStatements(ctx context.Context, owner Cashier, from, to string) ([]Statement, error) {
+// MerchantStatements lists the owner's merchant's daily statements (of
+// one fund, if f.District names one), with their totals.
+func (a *App) MerchantStatements(ctx context.Context, owner Cashier, f StatementFilter) ([]Statement, StatementTotals, error) {
 	if owner.Role != CashierOwner {
-		return nil, Forbidden("owner_only")
+		return nil, StatementTotals{}, Forbidden("owner_only")
 	}
-	return a.statements(ctx, StatementFilter{MerchantID: owner.MerchantID, From: from, To: to})
+	f = StatementFilter{MerchantID: owner.MerchantID, District: f.District, From: f.From, To: f.To}
+	sts, err := a.statements(ctx, f)
+	if err != nil {
+		return nil, StatementTotals{}, err
+	}
+	tot, err := a.store.StatementTotals(ctx, f, a.Today())
+	return sts, tot, err
 }
 
-// DistrictStatements lists what the funds in the officer's scope owe: a
-// district officer sees their own district's campaigns' statements, at
-// whichever merchant they were redeemed.
-func (a *App) DistrictStatements(ctx context.Context, by Officer, from, to string) ([]Statement, error) {
-	f := StatementFilter{From: from, To: to}
+// DistrictStatements lists a page of what the funds in the officer's
+// scope owe, with the totals of the whole selection: a district officer
+// sees their own district's campaigns' statements, at whichever merchant
+// they were redeemed.
+func (a *App) DistrictStatements(ctx context.Context, by Officer, f StatementFilter) ([]Statement, StatementTotals, error) {
+	f = scopeStatements(by, f)
+	sts, err := a.statements(ctx, f)
+	if err != nil {
+		return nil, StatementTotals{}, err
+	}
+	tot, err := a.store.StatementTotals(ctx, f, a.Today())
+	return sts, tot, err
+}
+
+// scopeStatements narrows a filter to the funds the officer sees.
+func scopeStatements(by Officer, f StatementFilter) StatementFilter {
 	if !by.SeesAllDistricts() {
 		f.District = by.District
 	}
-	return a.statements(ctx, f)
+	if f.Paid != PaidOnly && f.Paid != UnpaidOnly {
+		f.Paid = ""
+	}
+	return f
 }
 
 func (a *App) statements(ctx context.Context, f StatementFilter) ([]Statement, error) {
@@ -127,4 +190,129 @@ func (a *App) MarkPaid(ctx context.Context, by Officer, k StatementKey) (Stateme
 	a.log.InfoContext(ctx, "statement paid", "merchant", k.MerchantID, "merchant_district", m.District, "day", k.Day,
 		"funding_district", k.FundingDistrict, "subsidy_fen", int64(st.SubsidyFen), "officer", by.ID)
 	return st, nil
+}
+
+// PaymentBatch is one payment instruction: the statements of one fund an
+// officer marked paid together. Its payment file (PaymentLines) is what
+// the bank is asked to transfer, one line per merchant.
+type PaymentBatch struct {
+	ID              int64     `db:"id" json:"id"`
+	FundingDistrict string    `db:"funding_district" json:"funding_district"`
+	CreatedAt       time.Time `db:"created_at" json:"created_at"`
+	CreatedBy       int64     `db:"created_by" json:"created_by"`
+	CreatedByName   string    `db:"created_by_name" json:"created_by_name"`
+	Statements      int64     `db:"statements" json:"statements"`
+	Merchants       int64     `db:"merchants" json:"merchants"`
+	SubsidyFen      Fen       `db:"subsidy_fen" json:"subsidy_fen"`
+	FromDay         string    `db:"from_day" json:"from"`
+	ToDay           string    `db:"to_day" json:"to"`
+}
+
+// Reference is what the bank carries to the merchant's statement of
+// account for one line of the batch, so that a merchant and an auditor
+// can match a transfer to its statements.
+func (b PaymentBatch) Reference(merchantID int64) string {
+	return paymentReference(b.FundingDistrict, b.ID, merchantID)
+}
+
+// PaymentReference is the reference of the transfer that paid the
+// statement, "" while it is unpaid (or was paid before batches).
+func (st Statement) PaymentReference() string {
+	if st.BatchID == nil {
+		return ""
+	}
+	return paymentReference(st.FundingDistrict, *st.BatchID, st.MerchantID)
+}
+
+func paymentReference(fund string, batch, merchant int64) string {
+	return fmt.Sprintf("CQV-%s-%06d-%06d", fund, batch, merchant)
+}
+
+// PaymentLine is one merchant's transfer in a batch: the sum of its
+// statements in it.
+type PaymentLine struct {
+	MerchantID    int64  `db:"merchant_id"`
+	MerchantName  string `db:"merchant_name"`
+	Account       string `db:"-"`
+	AccountSealed []byte `db:"settlement_account_sealed"`
+	Statements    int64  `db:"statements"`
+	SubsidyFen    Fen    `db:"subsidy_fen"`
+	FromDay       string `db:"from_day"`
+	ToDay         string `db:"to_day"`
+}
+
+// PayStatements marks paid, as one batch, every unpaid statement of a
+// finished day that the filter selects, once the officer has confirmed
+// what it holds (want). A batch is from one fund: the filter's funding
+// district, the officer's own when empty, which the officer must be able
+// to change. Paging is ignored: the whole selection is paid.
+func (a *App) PayStatements(ctx context.Context, by Officer, f StatementFilter, want Payment) (PaymentBatch, error) {
+	if f.District == "" {
+		f.District = by.District
+	}
+	if !by.Sees(f.District) || !a.knownIssuer(f.District) {
+		return PaymentBatch{}, NotFound("statement_empty")
+	}
+	if !by.CanChange(f.District) {
+		return PaymentBatch{}, Forbidden("read_only")
+	}
+	if !validDay(f.From) || !validDay(f.To) || f.To < f.From {
+		return PaymentBatch{}, Invalid("date_format")
+	}
+	if want.Statements <= 0 {
+		return PaymentBatch{}, NotFound("nothing_to_pay")
+	}
+	f.Paid, f.Limit, f.Offset = UnpaidOnly, 0, 0
+	audit := a.auditOf(by, "settlement.pay_batch", "payment_batch", 0, f.District, nil, nil)
+	b, err := a.store.PayStatements(ctx, f, &want, by.ID, audit)
+	if err != nil {
+		return b, err
+	}
+	a.log.InfoContext(ctx, "statements paid", "batch", b.ID, "funding_district", b.FundingDistrict, "statements", b.Statements,
+		"merchants", b.Merchants, "subsidy_fen", int64(b.SubsidyFen), "officer", by.ID)
+	return b, nil
+}
+
+// PaymentBatches lists the latest batches of the funds the officer sees.
+func (a *App) PaymentBatches(ctx context.Context, by Officer, limit int) ([]PaymentBatch, error) {
+	district := ""
+	if !by.SeesAllDistricts() {
+		district = by.District
+	}
+	if by.IsAdministrator() {
+		return nil, Forbidden("officer_role")
+	}
+	return a.store.PaymentBatches(ctx, district, limit)
+}
+
+// PaymentBatch reads one batch of a fund the officer sees.
+func (a *App) PaymentBatch(ctx context.Context, by Officer, id int64) (PaymentBatch, error) {
+	b, err := a.store.PaymentBatch(ctx, id)
+	if err == nil && !by.Sees(b.FundingDistrict) {
+		return PaymentBatch{}, NotFound("batch_not_found")
+	}
+	return b, err
+}
+
+// PaymentFile returns a batch with its lines, the merchants' accounts
+// opened, for the bank transfer. The file carries bank accounts: taking
+// it is recorded in the audit log like any export of personal data.
+func (a *App) PaymentFile(ctx context.Context, by Officer, batchID int64) (PaymentBatch, []PaymentLine, error) {
+	b, err := a.PaymentBatch(ctx, by, batchID)
+	if err != nil {
+		return b, nil, err
+	}
+	lines, err := a.store.PaymentLines(ctx, batchID)
+	if err != nil {
+		return b, nil, err
+	}
+	for i := range lines {
+		if err := a.open(&lines[i].Account, lines[i].AccountSealed, SealedSettlementAccount); err != nil {
+			return b, nil, err
+		}
+	}
+	if err := a.RecordExport(ctx, by, "payment_file", map[string]string{"batch": fmt.Sprint(batchID)}); err != nil {
+		return b, nil, err
+	}
+	return b, lines, nil
 }

@@ -129,7 +129,18 @@ type RedemptionStore interface {
 // transaction; a paid day is then closed to reversals (RedemptionStore).
 type SettlementStore interface {
 	Statements(ctx context.Context, f StatementFilter) ([]Statement, error)
+	// StatementTotals sums the whole selection (no paging); today decides
+	// which unpaid statements are payable.
+	StatementTotals(ctx context.Context, f StatementFilter, today string) (StatementTotals, error)
 	MarkPaid(ctx context.Context, k StatementKey, by int64, audit AuditEntry) (Statement, error)
+	// PayStatements pays, as one batch with its audit entry, every unpaid
+	// statement the filter selects whose day is over at the writer's time,
+	// if they are exactly what want says (a conflict otherwise); the audit
+	// entry gains the batch's id and figures.
+	PayStatements(ctx context.Context, f StatementFilter, want *Payment, by int64, audit AuditEntry) (PaymentBatch, error)
+	PaymentBatches(ctx context.Context, fundingDistrict string, limit int) ([]PaymentBatch, error)
+	PaymentBatch(ctx context.Context, id int64) (PaymentBatch, error)
+	PaymentLines(ctx context.Context, batchID int64) ([]PaymentLine, error)
 }
 
 // AccountStore owns who signs in and what is kept about them: officers,

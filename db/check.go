@@ -147,6 +147,16 @@ func invariants(postgres bool) []invariant {
 				ON d.merchant_id = p.merchant_id AND d.day = p.day AND d.funding_district = p.funding_district
 			WHERE COALESCE(d.redemptions, 0) <> p.redemptions OR COALESCE(d.reversals, 0) <> p.reversals
 				OR COALESCE(d.subsidy_fen, 0) <> p.subsidy_fen OR COALESCE(d.consumption_fen, 0) <> p.consumption_fen`})
+	// A payment batch's figures are what the bank file pays: the sums of
+	// the statements it froze.
+	out = append(out, invariant{name: "payment batches = their statements", noun: "payment batches",
+		total: `SELECT COUNT(*) FROM payment_batches`,
+		bad: `SELECT 'batch ' || b.id || ': ' || b.statements || ' statements of ' || b.merchants || ' merchants, ' || b.subsidy_fen ||
+				' fen; its statements say ' || COALESCE(p.n, 0) || ', ' || COALESCE(p.merchants, 0) || ', ' || COALESCE(p.fen, 0)
+			FROM payment_batches b LEFT JOIN (SELECT batch_id, COUNT(*) AS n, COUNT(DISTINCT merchant_id) AS merchants, SUM(subsidy_fen) AS fen,
+				MIN(funding_district) AS lo, MAX(funding_district) AS hi FROM settlements WHERE batch_id IS NOT NULL GROUP BY batch_id) p ON p.batch_id = b.id
+			WHERE COALESCE(p.n, 0) <> b.statements OR COALESCE(p.merchants, 0) <> b.merchants OR COALESCE(p.fen, 0) <> b.subsidy_fen
+				OR p.lo <> b.funding_district OR p.hi <> b.funding_district`})
 	return out
 }
 

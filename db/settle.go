@@ -2,6 +2,9 @@ package db
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"time"
 
 	"cqvoucher/app"
@@ -22,70 +25,223 @@ const dayFigures = `SELECT r.merchant_id, local_day(r.created_at) AS day, fc.dis
 // to its merchant m and its paid row p.
 const statementCols = `m.id AS merchant_id, m.name AS merchant_name, m.district_code, m.settlement_account_sealed, d.day, d.funding_district`
 
-// Statements computes daily statements from the redemptions and shows the
-// frozen figures of those already paid. f.District selects by funding
-// district: a district's officers see what their district's campaigns owe,
-// wherever the merchant is.
-func (s *Store) Statements(ctx context.Context, f app.StatementFilter) ([]app.Statement, error) {
-	// created_at bounds (UTC) make the range use the index; the day test then is exact.
+// statementSet is the query of the statements a filter selects, with
+// cols in its SELECT: each merchant-day-fund's figures computed from the
+// redemptions (d), its merchant (m) and, if paid, its frozen row (p).
+// created_at bounds (UTC) make the day range use the index; the day test
+// then is exact. colArgs are the arguments of placeholders in cols.
+func statementSet(f app.StatementFilter, cols string, colArgs ...any) (string, []any) {
 	from, _ := time.ParseInLocation("2006-01-02", f.From, app.Shanghai)
 	to, _ := time.ParseInLocation("2006-01-02", f.To, app.Shanghai)
+	like := ""
+	if f.Merchant != "" {
+		like = "%" + escapeLike(f.Merchant) + "%"
+	}
 	q := `WITH d AS (` + dayFigures + `
 		WHERE r.created_at >= ? AND r.created_at < ? AND (? = 0 OR r.merchant_id = ?)
 		GROUP BY r.merchant_id, day, funding_district)
-	SELECT ` + statementCols + `,
-		COALESCE(p.redemptions, d.redemptions) AS redemptions, COALESCE(p.reversals, d.reversals) AS reversals,
-		COALESCE(p.subsidy_fen, d.subsidy_fen) AS subsidy_fen, COALESCE(p.consumption_fen, d.consumption_fen) AS consumption_fen,
-		p.paid_at, p.paid_by
+	SELECT ` + cols + `
 	FROM d JOIN merchants m ON m.id = d.merchant_id
 	LEFT JOIN settlements p ON p.merchant_id = d.merchant_id AND p.day = d.day AND p.funding_district = d.funding_district
-	WHERE (? = '' OR d.funding_district = ?)
-	ORDER BY d.day DESC, d.funding_district, m.district_code, m.name`
+	WHERE (? = '' OR d.funding_district = ?) AND (? = '' OR m.district_code = ?) AND (? = '' OR m.name LIKE ? ESCAPE '\')
+		AND (? <> 'paid' OR p.paid_at IS NOT NULL) AND (? <> 'unpaid' OR p.paid_at IS NULL)`
+	args := append([]any{from.UTC(), to.AddDate(0, 0, 1).UTC(), f.MerchantID, f.MerchantID}, colArgs...)
+	return q, append(args, f.District, f.District, f.MerchantDistrict, f.MerchantDistrict, like, like, f.Paid, f.Paid)
+}
+
+// Statements computes daily statements from the redemptions and shows the
+// frozen figures of those already paid, newest day first. f.District
+// selects by funding district: a district's officers see what their
+// district's campaigns owe, wherever the merchant is.
+func (s *Store) Statements(ctx context.Context, f app.StatementFilter) ([]app.Statement, error) {
+	q, args := statementSet(f, statementCols+`,
+		COALESCE(p.redemptions, d.redemptions) AS redemptions, COALESCE(p.reversals, d.reversals) AS reversals,
+		COALESCE(p.subsidy_fen, d.subsidy_fen) AS subsidy_fen, COALESCE(p.consumption_fen, d.consumption_fen) AS consumption_fen,
+		p.paid_at, p.paid_by, p.batch_id`)
+	q += ` ORDER BY d.day DESC, d.funding_district, m.district_code, m.name, m.id`
+	if f.Limit > 0 {
+		q += ` LIMIT ? OFFSET ?`
+		args = append(args, f.Limit, f.Offset)
+	}
 	var out []app.Statement
-	err := s.r.SelectContext(ctx, &out, q, from.UTC(), to.AddDate(0, 0, 1).UTC(), f.MerchantID, f.MerchantID, f.District, f.District)
+	err := s.r.SelectContext(ctx, &out, q, args...)
 	return out, err
 }
 
+// StatementTotals sums the whole selection: paid statements by their
+// frozen figures, the others by their rows.
+func (s *Store) StatementTotals(ctx context.Context, f app.StatementFilter, today string) (app.StatementTotals, error) {
+	q, args := statementSet(f, `COUNT(*) AS statements, COUNT(DISTINCT d.merchant_id) AS merchants,
+		COALESCE(SUM(COALESCE(p.redemptions, d.redemptions)), 0) AS redemptions,
+		COALESCE(SUM(COALESCE(p.reversals, d.reversals)), 0) AS reversals,
+		COALESCE(SUM(COALESCE(p.subsidy_fen, d.subsidy_fen)), 0) AS subsidy_fen,
+		COALESCE(SUM(COALESCE(p.consumption_fen, d.consumption_fen)), 0) AS consumption_fen,
+		COALESCE(SUM(p.subsidy_fen), 0) AS paid_fen,
+		COALESCE(SUM(CASE WHEN p.paid_at IS NULL AND d.day < ? THEN 1 ELSE 0 END), 0) AS payable,
+		COALESCE(SUM(CASE WHEN p.paid_at IS NULL AND d.day < ? THEN d.subsidy_fen ELSE 0 END), 0) AS payable_fen`, today, today)
+	var t app.StatementTotals
+	err := s.r.GetContext(ctx, &t, q, args...)
+	return t, err
+}
+
 // MarkPaid freezes what one funding district owes a merchant for a day as
-// paid, once, with its audit record. The day must be over at the writer's
-// time (in SQL, against the time read inside this transaction): a
-// redemption or reversal queued before midnight either committed before
-// this, and is in the figures, or commits after it and is refused by the
-// paid-day guard.
+// paid, once, as a batch of one, with its audit record. The day must be
+// over at the writer's time (in SQL, against the time read inside this
+// transaction): a redemption or reversal queued before midnight either
+// committed before this, and is in the figures, or commits after it and
+// is refused by the paid-day guard.
 func (s *Store) MarkPaid(ctx context.Context, k app.StatementKey, by int64, audit app.AuditEntry) (app.Statement, error) {
 	var st app.Statement
 	err := s.txAt(ctx, func(ctx context.Context, tx *Tx, now time.Time) error {
-		if err := s.lockMerchantDay(ctx, tx, k.MerchantID, k.Day, true); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO settlements (merchant_id, day, funding_district, redemptions, reversals, subsidy_fen, consumption_fen, paid_at, paid_by)
-			SELECT merchant_id, day, funding_district, redemptions, reversals, subsidy_fen, consumption_fen, ?, ? FROM (`+dayFigures+`
-				WHERE r.merchant_id = ? AND fc.district_code = ? GROUP BY r.merchant_id, day, funding_district) AS d
-			WHERE day = ? AND day < ?
-			ON CONFLICT (merchant_id, day, funding_district) DO NOTHING`,
-			now, by, k.MerchantID, k.FundingDistrict, k.Day, app.LocalDay(now))
-		if err := guarded(res, err)("already_paid_or_empty"); err != nil {
+		f := app.StatementFilter{MerchantID: k.MerchantID, District: k.FundingDistrict, From: k.Day, To: k.Day}
+		b, err := s.pay(ctx, tx, now, f, nil, by)
+		if app.ErrorReason(err) == "nothing_to_pay" {
 			var n int
 			if gerr := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM settlements WHERE merchant_id = ? AND day = ? AND funding_district = ?`,
-				k.MerchantID, k.Day, k.FundingDistrict); gerr == nil && n > 0 {
-				return app.Conflict("already_paid")
+				k.MerchantID, k.Day, k.FundingDistrict); gerr != nil {
+				return gerr
 			}
-			if !app.DayOver(k.Day, now) {
+			switch {
+			case n > 0:
+				return app.Conflict("already_paid")
+			case !app.DayOver(k.Day, now):
 				return app.Conflict("day_not_closed")
 			}
-			if app.ErrorCode(err) == app.ECONFLICT {
-				return app.NotFound("statement_empty")
-			}
+			return app.NotFound("statement_empty")
+		}
+		if err != nil {
 			return err
 		}
-		audit.AfterJSON = `{"day":"` + k.Day + `","funding_district":"` + k.FundingDistrict + `"}`
+		after, _ := json.Marshal(map[string]any{"day": k.Day, "funding_district": k.FundingDistrict, "batch": b.ID})
+		audit.AfterJSON = string(after)
 		if err := s.appendAudit(ctx, tx, &audit); err != nil {
 			return err
 		}
 		return tx.GetContext(ctx, &st, `SELECT `+statementCols+`,
-			d.redemptions, d.reversals, d.subsidy_fen, d.consumption_fen, d.paid_at, d.paid_by
+			d.redemptions, d.reversals, d.subsidy_fen, d.consumption_fen, d.paid_at, d.paid_by, d.batch_id
 			FROM settlements d JOIN merchants m ON m.id = d.merchant_id
 			WHERE d.merchant_id = ? AND d.day = ? AND d.funding_district = ?`, k.MerchantID, k.Day, k.FundingDistrict)
 	})
 	return st, err
+}
+
+// PayStatements pays a selection as one batch, with its audit entry.
+func (s *Store) PayStatements(ctx context.Context, f app.StatementFilter, want *app.Payment, by int64, audit app.AuditEntry) (app.PaymentBatch, error) {
+	var b app.PaymentBatch
+	err := s.txAt(ctx, func(ctx context.Context, tx *Tx, now time.Time) error {
+		var err error
+		if b, err = s.pay(ctx, tx, now, f, want, by); err != nil {
+			return err
+		}
+		audit.EntityID = b.ID
+		after, _ := json.Marshal(map[string]any{"batch": b.ID, "statements": b.Statements, "merchants": b.Merchants,
+			"subsidy_fen": b.SubsidyFen, "from": b.FromDay, "to": b.ToDay, "funding_district": b.FundingDistrict,
+			"merchant_district": f.MerchantDistrict, "merchant": f.Merchant, "merchant_id": f.MerchantID})
+		audit.AfterJSON = string(after)
+		return s.appendAudit(ctx, tx, &audit)
+	})
+	return b, err
+}
+
+// pay freezes, in tx and as one new batch, every unpaid statement of the
+// filter's fund that the filter selects and whose day is over at now. It
+// answers nothing_to_pay when there is none, and statements_changed when
+// what it finds is not what want says. On PostgreSQL each merchant-day is
+// locked first (in one order, so that two payments cannot deadlock) and
+// the selection read again under the locks, so that a reversal that was
+// in flight at midnight is either in the figures or refused after.
+func (s *Store) pay(ctx context.Context, tx *Tx, now time.Time, f app.StatementFilter, want *app.Payment, by int64) (app.PaymentBatch, error) {
+	if f.District == "" {
+		return app.PaymentBatch{}, fmt.Errorf("db: a payment is from one fund: no funding district")
+	}
+	today := app.LocalDay(now)
+	f.Paid = app.UnpaidOnly
+	type due struct {
+		MerchantID int64   `db:"merchant_id"`
+		Day        string  `db:"day"`
+		SubsidyFen app.Fen `db:"subsidy_fen"`
+	}
+	q, args := statementSet(f, `d.merchant_id, d.day, d.subsidy_fen`)
+	q += ` AND d.day < ? ORDER BY d.merchant_id, d.day`
+	args = append(args, today)
+	var dues []due
+	if err := tx.SelectContext(ctx, &dues, q, args...); err != nil {
+		return app.PaymentBatch{}, err
+	}
+	if s.Postgres() && len(dues) > 0 {
+		for _, d := range dues { // ordered by merchant, then day
+			if err := s.lockMerchantDay(ctx, tx, d.MerchantID, d.Day, true); err != nil {
+				return app.PaymentBatch{}, err
+			}
+		}
+		dues = dues[:0]
+		if err := tx.SelectContext(ctx, &dues, q, args...); err != nil {
+			return app.PaymentBatch{}, err
+		}
+	}
+	b := app.PaymentBatch{FundingDistrict: f.District, CreatedAt: now, CreatedBy: by, Statements: int64(len(dues))}
+	merchants := map[int64]bool{}
+	for _, d := range dues {
+		b.SubsidyFen += d.SubsidyFen
+		merchants[d.MerchantID] = true
+		if b.FromDay == "" || d.Day < b.FromDay {
+			b.FromDay = d.Day
+		}
+		if d.Day > b.ToDay {
+			b.ToDay = d.Day
+		}
+	}
+	b.Merchants = int64(len(merchants))
+	switch {
+	case want != nil && (b.Statements != want.Statements || b.SubsidyFen != want.SubsidyFen):
+		return app.PaymentBatch{}, app.Conflict("statements_changed").
+			With("statements", fmt.Sprint(b.Statements)).With("amount", b.SubsidyFen.Yuan())
+	case len(dues) == 0:
+		return app.PaymentBatch{}, app.NotFound("nothing_to_pay")
+	}
+	var err error
+	if b.ID, err = tx.insertID(ctx, `INSERT INTO payment_batches (funding_district, created_at, created_by, statements, merchants, subsidy_fen, from_day, to_day)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, b.FundingDistrict, now, by, b.Statements, b.Merchants, b.SubsidyFen, b.FromDay, b.ToDay); err != nil {
+		return b, err
+	}
+	ins, iargs := statementSet(f, `d.merchant_id, d.day, d.funding_district, d.redemptions, d.reversals, d.subsidy_fen, d.consumption_fen, ?, ?, ?`,
+		now, by, b.ID)
+	res, err := tx.ExecContext(ctx, `INSERT INTO settlements (merchant_id, day, funding_district, redemptions, reversals, subsidy_fen,
+		consumption_fen, paid_at, paid_by, batch_id) `+ins+` AND d.day < ?
+		ON CONFLICT (merchant_id, day, funding_district) DO NOTHING`, append(iargs, today)...)
+	if err != nil {
+		return b, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != b.Statements {
+		return b, errors.Join(err, fmt.Errorf("db: payment batch %d froze %d statements of %d", b.ID, n, b.Statements))
+	}
+	return b, nil
+}
+
+const batchCols = `b.id, b.funding_district, b.created_at, b.created_by, o.display_name AS created_by_name,
+	b.statements, b.merchants, b.subsidy_fen, b.from_day, b.to_day`
+
+// PaymentBatches lists a fund's latest batches ("" = every fund's).
+func (s *Store) PaymentBatches(ctx context.Context, fundingDistrict string, limit int) ([]app.PaymentBatch, error) {
+	var out []app.PaymentBatch
+	err := s.r.SelectContext(ctx, &out, `SELECT `+batchCols+` FROM payment_batches b JOIN officers o ON o.id = b.created_by
+		WHERE (? = '' OR b.funding_district = ?) ORDER BY b.id DESC LIMIT ?`, fundingDistrict, fundingDistrict, limit)
+	return out, err
+}
+
+// PaymentBatch reads one batch.
+func (s *Store) PaymentBatch(ctx context.Context, id int64) (app.PaymentBatch, error) {
+	var b app.PaymentBatch
+	err := s.r.GetContext(ctx, &b, `SELECT `+batchCols+` FROM payment_batches b JOIN officers o ON o.id = b.created_by WHERE b.id = ?`, id)
+	return b, notFound(err, "batch_not_found")
+}
+
+// PaymentLines sums a batch's statements per merchant, in merchant order.
+func (s *Store) PaymentLines(ctx context.Context, batchID int64) ([]app.PaymentLine, error) {
+	var out []app.PaymentLine
+	err := s.r.SelectContext(ctx, &out, `SELECT m.id AS merchant_id, m.name AS merchant_name, m.settlement_account_sealed,
+		COUNT(*) AS statements, SUM(p.subsidy_fen) AS subsidy_fen, MIN(p.day) AS from_day, MAX(p.day) AS to_day
+		FROM settlements p JOIN merchants m ON m.id = p.merchant_id WHERE p.batch_id = ?
+		GROUP BY m.id, m.name, m.settlement_account_sealed ORDER BY m.id`, batchID)
+	return out, err
 }

@@ -170,21 +170,27 @@ func TestStatementsAreSettledByTheFundingDistrict(t *testing.T) {
 	if sts := owes(yzOfficer); sts[0]["paid_at"] != nil {
 		t.Fatalf("江北's payment marked 渝中's statement paid: %v", sts)
 	}
-	// 渝中 pays through the page: the row's button names the fund.
+	// 渝中 pays through the page: the row's button names the fund, and leads
+	// to a confirmation of that one statement.
 	page := authzNewBrowser(t, e)
 	page.setCookie("cqv_officer", yzOfficer)
+	confirm := fmt.Sprintf("/officer/settlements/pay?merchant_id=%d&amp;from=2026-11-25&amp;to=2026-11-25&amp;funding_district=500103", jbMerchant.ID)
 	if p := page.do(t, http.MethodGet, "/officer/settlements?from=2026-11-25&to=2026-11-25", nil); p.status != 200 ||
-		!strings.Contains(p.body, `name="funding_district" value="500103"`) || !strings.Contains(p.body, "观音桥小面") {
+		!strings.Contains(p.body, confirm) || !strings.Contains(p.body, "观音桥小面") {
 		t.Fatalf("渝中's settlement page: %d\n%s", p.status, p.body)
 	}
-	if p := page.do(t, http.MethodPost, fmt.Sprintf("/officer/settlements/%d/2026-11-25/pay", jbMerchant.ID),
-		url.Values{"funding_district": {"500103"}, "from": {"2026-11-25"}, "to": {"2026-11-25"}}); p.status != http.StatusSeeOther {
+	if p := page.do(t, http.MethodGet, strings.ReplaceAll(confirm, "&amp;", "&"), nil); p.status != 200 ||
+		!strings.Contains(p.body, "将由渝中区资金支付 2026-11-25 至 2026-11-25 的 1 张对账单，共 1 户商户，合计 ¥30.00") {
+		t.Fatalf("渝中's confirmation: %d\n%s", p.status, p.body)
+	}
+	if p := page.do(t, http.MethodPost, "/officer/settlements/pay", url.Values{"funding_district": {"500103"}, "from": {"2026-11-25"},
+		"to": {"2026-11-25"}, "merchant_id": {fmt.Sprint(jbMerchant.ID)}, "expect_statements": {"1"}, "expect_fen": {"3000"}}); p.status != http.StatusSeeOther {
 		t.Fatalf("渝中 pays its own through the page: %d %s", p.status, p.body)
 	}
 	if sts := owes(yzOfficer); sts[0]["paid_at"] == nil || sts[0]["subsidy_payable_fen"] != 3000.0 {
 		t.Fatalf("渝中's statement after paying: %v", sts)
 	}
-	if n := e.Count(t, `SELECT COUNT(*) FROM audit_log WHERE action = 'settlement.pay' AND district_code = '500103'`); n != 1 {
+	if n := e.Count(t, `SELECT COUNT(*) FROM audit_log WHERE action IN ('settlement.pay', 'settlement.pay_batch') AND district_code = '500103'`); n != 1 {
 		t.Fatalf("渝中's payment audited in 渝中 %d times", n)
 	}
 	// The merchant's owner sees both funds' statements of the day.

@@ -91,7 +91,7 @@ var invariantNames = []string{
 	"resident_claims = recount", "resident_day_claims = recount", "resident_tier_claims = recount",
 	"rollup_hour = recount", "rollup_tier = recount", "rollup_merchant = recount",
 	"campaign_redeemers = recount", "campaign_merchant_use = recount", "campaign_pairs = recount",
-	"paid statements = their day's redemptions", "audit chain intact",
+	"paid statements = their day's redemptions", "payment batches = their statements", "audit chain intact",
 }
 
 // invariantsOf is what the check verifies on st's database: on
@@ -246,7 +246,9 @@ func testCheckNamesWhatWasBroken(t *testing.T) {
 		{"a pair off", []string{`UPDATE campaign_pairs SET live = live + 2 WHERE rowid = (SELECT MIN(rowid) FROM campaign_pairs)`},
 			[]string{"campaign_pairs = recount"}},
 		{"a paid statement altered", []string{`UPDATE settlements SET subsidy_fen = subsidy_fen + 1`},
-			[]string{"paid statements = their day's redemptions"}},
+			[]string{"paid statements = their day's redemptions", "payment batches = their statements"}},
+		{"a payment batch's sum altered", []string{`UPDATE payment_batches SET subsidy_fen = subsidy_fen + 100`},
+			[]string{"payment batches = their statements"}},
 		{"an audit row altered", []string{`DROP TRIGGER audit_log_no_update`, `UPDATE audit_log SET actor = 'someone else' WHERE id = 2`},
 			[]string{"audit chain intact"}},
 	} {

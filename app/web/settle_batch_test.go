@@ -1,0 +1,214 @@
+package web_test
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"cqvoucher/app"
+	"cqvoucher/app/apptest"
+)
+
+// settlementSeason gives 渝中 twelve merchants (half of them hotpot
+// restaurants, each with a settlement account) and five days of
+// redemptions, one per merchant a day: 60 statements of ¥30, on days
+// 25–29 Nov; the clock ends on 30 Nov, so every day is over.
+func settlementSeason(t *testing.T, e *apptest.Env) []app.Merchant {
+	t.Helper()
+	c := e.LiveCampaign(t, apptest.CampaignSpec{Tiers: []app.TierInput{{Face: "30", Threshold: "100", Quantity: "100"}}})
+	var shops []app.Merchant
+	var tills []string
+	for i := range 12 {
+		name := fmt.Sprintf("解放碑火锅%02d", i)
+		if i%2 == 1 {
+			name = fmt.Sprintf("较场口小面%02d", i)
+		}
+		m, err := e.App.Apply(t.Context(), app.MerchantApplication{Name: name, USCC: fmt.Sprintf("91500103MA%08d", i), Category: "catering",
+			District: "500103", Address: "渝中区民族路 1 号", ContactName: "刘芳", ContactPhone: "13800138001",
+			SettlementAccount: fmt.Sprintf("62220212345678%05d", i), OwnerUsername: fmt.Sprintf("shop%02d", i), OwnerPassword: "a-long-password"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.App.ReviewMerchant(t.Context(), e.Approver, m.ID, "approve", "执照核对无误"); err != nil {
+			t.Fatal(err)
+		}
+		shops = append(shops, m)
+		tills = append(tills, e.CashierSession(t, e.NewCashier(t, m, fmt.Sprintf("till%02d", i))))
+	}
+	var codes []string
+	for i := range 60 {
+		codes = append(codes, claimOne(t, e, c, fmt.Sprintf("139%08d", i)).Code)
+	}
+	for day := range 5 {
+		for i := range shops {
+			if r := redeem(t, e, tills[i], codes[day*12+i], "150", fmt.Sprintf("d%d-%d", day, i)); r.Status != 201 {
+				t.Fatalf("redeem on day %d at shop %d: %d %s", day, i, r.Status, r.Raw)
+			}
+		}
+		e.Clock.Advance(24 * time.Hour)
+	}
+	return shops
+}
+
+// Settlement at city scale: the list pages and filters, its totals cover
+// the whole selection, a filtered set is paid in one audited batch after a
+// confirmation that names its figures, a confirmation gone stale pays
+// nothing, and the batch's payment file has one line per merchant with
+// the account, the amount and a reference.
+func TestSettlementFiltersPagingAndBatchPayment(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	shops := settlementSeason(t, e)
+	officer := officerToken(t, e, e.Maker)
+	b := authzNewBrowser(t, e)
+	b.setCookie("cqv_officer", officer)
+	rows := regexp.MustCompile(`<td data-label="日期">`)
+
+	list := "/officer/settlements?from=2026-11-25&to=2026-11-29"
+	p := b.do(t, http.MethodGet, list, nil)
+	if p.status != 200 || len(rows.FindAllString(p.body, -1)) != 50 || !strings.Contains(p.body, "第 1 / 2 页") ||
+		!strings.Contains(p.body, "共 60 张对账单，12 户商户；应付补贴 ¥1,800.00，其中已支付 ¥0.00") {
+		t.Fatalf("first page: %d, %d rows\n%s", p.status, len(rows.FindAllString(p.body, -1)), p.body)
+	}
+	if p := b.do(t, http.MethodGet, list+"&page=2", nil); len(rows.FindAllString(p.body, -1)) != 10 || !strings.Contains(p.body, "第 2 / 2 页") {
+		t.Fatalf("second page: %d rows", len(rows.FindAllString(p.body, -1)))
+	}
+	// Hotpot restaurants, 26–28 Nov: 6 merchants × 3 days.
+	hotpot := "from=2026-11-26&to=2026-11-28&merchant=" + url.QueryEscape("火锅")
+	if p := b.do(t, http.MethodGet, "/officer/settlements?"+hotpot, nil); len(rows.FindAllString(p.body, -1)) != 18 ||
+		strings.Contains(p.body, "较场口小面") || !strings.Contains(p.body, "支付筛选出的 18 张未支付对账单（¥540.00）") {
+		t.Fatalf("hotpot filter: %d rows\n%s", len(rows.FindAllString(p.body, -1)), p.body)
+	}
+	confirm := b.do(t, http.MethodGet, "/officer/settlements/pay?"+hotpot, nil)
+	if confirm.status != 200 || !strings.Contains(confirm.body, "将由渝中区资金支付 2026-11-26 至 2026-11-28 的 18 张对账单，共 6 户商户，合计 ¥540.00") ||
+		!strings.Contains(confirm.body, `name="expect_statements" value="18"`) || !strings.Contains(confirm.body, `name="expect_fen" value="54000"`) {
+		t.Fatalf("confirmation: %d\n%s", confirm.status, confirm.body)
+	}
+	form := url.Values{"from": {"2026-11-26"}, "to": {"2026-11-28"}, "merchant": {"火锅"}, "funding_district": {"500103"},
+		"expect_statements": {"18"}, "expect_fen": {"54000"}}
+
+	// Meanwhile a colleague pays one of them: the confirmation is stale,
+	// and posting it pays nothing.
+	colleague := officerToken(t, e, e.Approver)
+	if r := e.API(t, http.MethodPost, fmt.Sprintf("/api/v1/officer/settlements/%d/2026-11-27/pay", shops[0].ID), colleague, nil); r.Status != 200 {
+		t.Fatalf("colleague pays one: %d %s", r.Status, r.Raw)
+	}
+	paidBefore := e.Count(t, `SELECT COUNT(*) FROM settlements`)
+	if p := b.do(t, http.MethodPost, "/officer/settlements/pay", form); p.status != 409 ||
+		!strings.Contains(p.body, "确认后这些对账单有了变化（现为 17 张，¥510.00）") {
+		t.Fatalf("stale confirmation: %d\n%s", p.status, p.body)
+	}
+	if n := e.Count(t, `SELECT COUNT(*) FROM settlements`); n != paidBefore {
+		t.Fatalf("a stale confirmation paid %d statements", n-paidBefore)
+	}
+	// Confirmed again with what is there now, it pays exactly that.
+	form.Set("expect_statements", "17")
+	form.Set("expect_fen", "51000")
+	batch := e.Count(t, `SELECT COALESCE(MAX(id), 0) FROM payment_batches`) + 1
+	if p := b.do(t, http.MethodPost, "/officer/settlements/pay", form); p.status != http.StatusSeeOther ||
+		p.location != fmt.Sprintf("/officer/settlements/batches/%d", batch) {
+		t.Fatalf("paying: %d → %q", p.status, p.location)
+	}
+	p = b.do(t, http.MethodGet, fmt.Sprintf("/officer/settlements/batches/%d", batch), nil)
+	if p.status != 200 || !strings.Contains(p.body, `<dd id="batch-statements">17</dd>`) || !strings.Contains(p.body, `<dd id="batch-amount">¥510.00</dd>`) {
+		t.Fatalf("after paying: %d\n%s", p.status, p.body)
+	}
+	if n := e.Count(t, `SELECT COUNT(*) FROM settlements WHERE batch_id = ?`, batch); n != 17 {
+		t.Fatalf("the batch froze %d statements", n)
+	}
+	if n := e.Count(t, `SELECT COUNT(*) FROM audit_log WHERE action = 'settlement.pay_batch' AND entity_id = ? AND after_json LIKE '%"statements":17%'`, batch); n != 1 {
+		t.Fatalf("batch audited %d times", n)
+	}
+	if p := b.do(t, http.MethodGet, "/officer/settlements?"+hotpot+"&paid=unpaid", nil); len(rows.FindAllString(p.body, -1)) != 0 {
+		t.Fatalf("unpaid hotpot statements after paying: %d", len(rows.FindAllString(p.body, -1)))
+	}
+
+	// The payment file: one line per merchant, 6 of them, ¥90 each except
+	// the one whose 27 Nov the colleague paid.
+	status, _, body := download(t, e, fmt.Sprintf("/officer/settlements/batches/%d?format=csv", batch), officer)
+	recs, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+	if status != 200 || err != nil || len(recs) != 7 {
+		t.Fatalf("payment file: %d %v\n%s", status, err, body)
+	}
+	if h := strings.Join(recs[0][:4], ","); h != "户名,账号,金额（元）,附言" {
+		t.Fatalf("payment file header: %s", h)
+	}
+	want := fmt.Sprintf("%s,6222021234567800000,60.00,CQV-500103-%06d-%06d", shops[0].Name, batch, shops[0].ID)
+	if got := strings.Join(recs[1][:4], ","); got != want {
+		t.Fatalf("payment file line: %s, want %s", got, want)
+	}
+	if got := strings.Join(recs[2][:4], ","); !strings.HasSuffix(got, fmt.Sprintf(",90.00,CQV-500103-%06d-%06d", batch, shops[2].ID)) {
+		t.Fatalf("payment file line 2: %s", got)
+	}
+	if n := e.Count(t, `SELECT COUNT(*) FROM audit_log WHERE action = 'export.payment_file'`); n != 1 {
+		t.Fatalf("payment file downloads audited: %d", n)
+	}
+
+	// The owner sees the reference on the statement, and prints it.
+	owner := e.CashierSession(t, e.NewOwner(t, shops[2], "boss02"))
+	ob := authzNewBrowser(t, e)
+	ob.setCookie("cqv_cashier", owner)
+	if p := ob.do(t, http.MethodGet, "/merchant/statements?from=2026-11-25&to=2026-11-29", nil); !strings.Contains(p.body,
+		fmt.Sprintf("CQV-500103-%06d-%06d", batch, shops[2].ID)) {
+		t.Fatalf("owner's statements lack the reference\n%s", p.body)
+	}
+	if p := ob.do(t, http.MethodGet, "/merchant/statements?from=2026-11-25&to=2026-11-29&print=1&funding_district=500103", nil); p.status != 200 ||
+		!strings.Contains(p.body, `id="statement-print"`) || !strings.Contains(p.body, "已支付 ¥90.00；未支付 ¥60.00") {
+		t.Fatalf("owner's printed statement: %d\n%s", p.status, p.body)
+	}
+	// The officer's printed statement of one merchant and period.
+	if p := b.do(t, http.MethodGet, fmt.Sprintf("/officer/settlements/statement?merchant_id=%d&funding_district=500103&from=2026-11-25&to=2026-11-29",
+		shops[0].ID), nil); p.status != 200 || strings.Count(p.body, "<tr><td>2026-11-2") != 5 ||
+		!strings.Contains(p.body, "6222021234567800000") || !strings.Contains(p.body, "已支付 ¥90.00；未支付 ¥60.00") {
+		t.Fatalf("officer's printed statement: %d\n%s", p.status, p.body)
+	}
+}
+
+// Paying is an officer's act on their own fund: an auditor is offered no
+// payment and is refused one; 江北's officers cannot pay 渝中's fund; an
+// empty or unreadable expectation pays nothing.
+func TestBatchPaymentIsRefusedOutsideTheOfficersFund(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	settlementSeason(t, e)
+	body := map[string]any{"from": "2026-11-25", "to": "2026-11-29", "funding_district": "500103", "expect_statements": 60, "expect_fen": 180000}
+	auditor := officerToken(t, e, e.NewAuditor(t, "yz-audit", "500103"))
+	if r := e.API(t, http.MethodPost, "/api/v1/officer/settlements/pay", auditor, body); r.Status != 403 {
+		t.Fatalf("auditor pays: %d %s", r.Status, r.Raw)
+	}
+	ab := authzNewBrowser(t, e)
+	ab.setCookie("cqv_auditor", auditor)
+	ab.setCookie("cqv_officer", auditor)
+	if p := ab.do(t, http.MethodGet, "/officer/settlements?from=2026-11-25&to=2026-11-29", nil); p.status != 200 ||
+		strings.Contains(p.body, `id="pay-selection"`) || strings.Contains(p.body, "/officer/settlements/pay?") {
+		t.Fatalf("auditor's settlement page offers a payment: %d", p.status)
+	}
+	jb := officerToken(t, e, e.NewOfficer(t, "jb-finance", "500105", true))
+	if r := e.API(t, http.MethodPost, "/api/v1/officer/settlements/pay", jb, body); r.Status != 404 {
+		t.Fatalf("江北 pays 渝中's fund: %d %s", r.Status, r.Raw)
+	}
+	maker := officerToken(t, e, e.Maker)
+	body["expect_statements"] = 0
+	if r := e.API(t, http.MethodPost, "/api/v1/officer/settlements/pay", maker, body); r.Status != 404 || r.Reason() != "nothing_to_pay" {
+		t.Fatalf("no expectation: %d %s", r.Status, r.Raw)
+	}
+	body["expect_statements"], body["to"] = 60, "2026-11-2x"
+	if r := e.API(t, http.MethodPost, "/api/v1/officer/settlements/pay", maker, body); r.Status != 422 {
+		t.Fatalf("bad day: %d %s", r.Status, r.Raw)
+	}
+	body["to"] = "2026-11-29"
+	r := e.API(t, http.MethodPost, "/api/v1/officer/settlements/pay", maker, body)
+	if r.Status != 200 || r.Body["statements"] != 60.0 || r.Body["merchants"] != 12.0 || r.Body["subsidy_fen"] != 180000.0 {
+		t.Fatalf("pay all: %d %s", r.Status, r.Raw)
+	}
+	if n := e.Count(t, `SELECT COUNT(*) FROM settlements`); n != 60 {
+		t.Fatalf("%d statements paid", n)
+	}
+	if r := e.API(t, http.MethodPost, "/api/v1/officer/settlements/pay", maker, body); r.Status != 409 || r.Reason() != "statements_changed" {
+		t.Fatalf("paying twice: %d %s", r.Status, r.Raw)
+	}
+}
