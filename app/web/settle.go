@@ -178,17 +178,22 @@ func (s *Server) payPage(c echo.Context, status int, err error) error {
 	today := s.app.Today()
 	due := sts[:0:0]
 	merchants := map[int64]bool{}
+	dueFrom, dueTo := "", ""
 	for _, st := range sts {
 		if st.Day < today {
 			due = append(due, st)
 			merchants[st.MerchantID] = true
+			if dueFrom == "" || st.Day < dueFrom {
+				dueFrom = st.Day
+			}
+			dueTo = max(dueTo, st.Day)
 		}
 	}
 	more := 0
 	if len(due) > payListed {
 		due, more = due[:payListed], len(due)-payListed
 	}
-	data := map[string]any{"F": f, "Totals": tot, "Due": due, "More": more, "DueMerchants": len(merchants), "Names": s.names(c),
+	data := map[string]any{"F": f, "Totals": tot, "Due": due, "More": more, "DueMerchants": len(merchants), "DueFrom": dueFrom, "DueTo": dueTo, "Names": s.names(c),
 		"Query": template.URL(filterQuery(f).Encode()), "CanPay": o.CanChange(f.District) && tot.Payable > 0}
 	s.withError(c, data, err)
 	return s.page(c, status, "officer/settlement_pay", "title.settlement_pay", data)
