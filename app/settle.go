@@ -153,6 +153,22 @@ func (a *App) statements(ctx context.Context, f StatementFilter) ([]Statement, e
 	return sts, nil
 }
 
+// payingFund is the fund an officer pays from: the one named, or their
+// own district's when none is. A fund outside their scope is answered as
+// if there were nothing to pay; an auditor's is read-only.
+func (a *App) payingFund(by Officer, fund string) (string, error) {
+	if fund == "" {
+		fund = by.District
+	}
+	if !by.Sees(fund) || !a.knownIssuer(fund) {
+		return "", NotFound("statement_empty")
+	}
+	if !by.CanChange(fund) {
+		return "", Forbidden("read_only")
+	}
+	return fund, nil
+}
+
 // MarkPaid records that a funding district paid a merchant's statement
 // of a finished day, freezing its figures. Today's cannot be: a refund may
 // still reverse a redemption until midnight. Only an officer who may
@@ -160,14 +176,9 @@ func (a *App) statements(ctx context.Context, f StatementFilter) ([]Statement, e
 // what 渝中's campaigns owe, even at a 江北 merchant. An empty funding
 // district means the officer's own.
 func (a *App) MarkPaid(ctx context.Context, by Officer, k StatementKey) (Statement, error) {
-	if k.FundingDistrict == "" {
-		k.FundingDistrict = by.District
-	}
-	if !by.Sees(k.FundingDistrict) || !a.knownIssuer(k.FundingDistrict) {
-		return Statement{}, NotFound("statement_empty")
-	}
-	if !by.CanChange(k.FundingDistrict) {
-		return Statement{}, Forbidden("read_only")
+	var err error
+	if k.FundingDistrict, err = a.payingFund(by, k.FundingDistrict); err != nil {
+		return Statement{}, err
 	}
 	m, err := a.store.MerchantByID(ctx, k.MerchantID)
 	if err != nil {
@@ -247,14 +258,9 @@ type PaymentLine struct {
 // district, the officer's own when empty, which the officer must be able
 // to change. Paging is ignored: the whole selection is paid.
 func (a *App) PayStatements(ctx context.Context, by Officer, f StatementFilter, want Payment) (PaymentBatch, error) {
-	if f.District == "" {
-		f.District = by.District
-	}
-	if !by.Sees(f.District) || !a.knownIssuer(f.District) {
-		return PaymentBatch{}, NotFound("statement_empty")
-	}
-	if !by.CanChange(f.District) {
-		return PaymentBatch{}, Forbidden("read_only")
+	var err error
+	if f.District, err = a.payingFund(by, f.District); err != nil {
+		return PaymentBatch{}, err
 	}
 	if !validDay(f.From) || !validDay(f.To) || f.To < f.From {
 		return PaymentBatch{}, Invalid("date_format")
