@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 	"time"
 )
 
@@ -27,6 +29,7 @@ type Statement struct {
 	PaidAt          *time.Time `db:"paid_at" json:"paid_at,omitempty"`
 	PaidBy          *int64     `db:"paid_by" json:"paid_by,omitempty"`
 	BatchID         *int64     `db:"batch_id" json:"batch_id,omitempty"` // the payment batch that paid it
+	Held            bool       `db:"held" json:"held"`                         // unpaid, and its fund holds payments to the merchant
 }
 
 // StatementKey names one statement: who is paid, for which day, from
@@ -70,6 +73,7 @@ type StatementTotals struct {
 	PaidFen        Fen   `db:"paid_fen" json:"paid_fen"`
 	Payable        int64 `db:"payable" json:"payable_statements"`
 	PayableFen     Fen   `db:"payable_fen" json:"payable_fen"`
+	HeldFen        Fen   `db:"held_fen" json:"held_fen"` // unpaid and on hold
 }
 
 // UnpaidFen is what the selection still owes.
@@ -321,4 +325,75 @@ func (a *App) PaymentFile(ctx context.Context, by Officer, batchID int64) (Payme
 		return b, nil, err
 	}
 	return b, lines, nil
+}
+
+// SettlementHold stops a fund's payments to a merchant pending review: its
+// statements are listed, and none is paid until the hold is released.
+type SettlementHold struct {
+	ID              int64     `db:"id" json:"id"`
+	MerchantID      int64     `db:"merchant_id" json:"merchant_id"`
+	MerchantName    string    `db:"merchant_name" json:"merchant_name"`
+	FundingDistrict string    `db:"funding_district" json:"funding_district"`
+	HeldAt          time.Time `db:"held_at" json:"held_at"`
+	HeldBy          int64     `db:"held_by" json:"held_by"`
+	HeldByName      string    `db:"held_by_name" json:"held_by_name"`
+	Reason          string    `db:"reason" json:"reason"`
+}
+
+// HoldStatements holds the fund's payments to a merchant, for a reason
+// that is required and kept in the audit log. Only an officer who may pay
+// from the fund holds it.
+func (a *App) HoldStatements(ctx context.Context, by Officer, merchantID int64, fund, reason string) error {
+	fund, reason, err := a.holdCheck(ctx, by, merchantID, fund, reason)
+	if err != nil {
+		return err
+	}
+	audit := a.auditOf(by, "settlement.hold", "merchant", merchantID, fund, nil, map[string]string{"reason": reason, "funding_district": fund})
+	if err := a.store.HoldStatements(ctx, SettlementHold{MerchantID: merchantID, FundingDistrict: fund, HeldBy: by.ID, Reason: reason}, audit); err != nil {
+		return err
+	}
+	a.log.InfoContext(ctx, "statements held", "merchant", merchantID, "funding_district", fund, "officer", by.ID)
+	return nil
+}
+
+// ReleaseStatements releases the hold, with a note of what the review
+// found (required), so that the statements are paid again.
+func (a *App) ReleaseStatements(ctx context.Context, by Officer, merchantID int64, fund, note string) error {
+	fund, note, err := a.holdCheck(ctx, by, merchantID, fund, note)
+	if err != nil {
+		return err
+	}
+	audit := a.auditOf(by, "settlement.release", "merchant", merchantID, fund, nil, map[string]string{"note": note, "funding_district": fund})
+	if err := a.store.ReleaseStatements(ctx, merchantID, fund, by.ID, note, audit); err != nil {
+		return err
+	}
+	a.log.InfoContext(ctx, "statements released", "merchant", merchantID, "funding_district", fund, "officer", by.ID)
+	return nil
+}
+
+func (a *App) holdCheck(ctx context.Context, by Officer, merchantID int64, fund, why string) (string, string, error) {
+	fund, err := a.payingFund(by, fund)
+	if err != nil {
+		return "", "", err
+	}
+	if _, err := a.store.MerchantByID(ctx, merchantID); err != nil {
+		return "", "", err
+	}
+	why = strings.TrimSpace(why)
+	switch {
+	case why == "":
+		return "", "", &Error{Code: EINVALID, Reason: "reason_required", Fields: map[string]string{"reason": "reason_required"}}
+	case utf8.RuneCountInString(why) > 500:
+		return "", "", &Error{Code: EINVALID, Reason: "too_long", Fields: map[string]string{"reason": "too_long"}}
+	}
+	return fund, why, nil
+}
+
+// SettlementHolds lists the open holds of the funds the officer sees.
+func (a *App) SettlementHolds(ctx context.Context, by Officer) ([]SettlementHold, error) {
+	fund := ""
+	if !by.SeesAllDistricts() {
+		fund = by.District
+	}
+	return a.store.SettlementHolds(ctx, fund)
 }

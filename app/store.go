@@ -141,6 +141,12 @@ type SettlementStore interface {
 	PaymentBatches(ctx context.Context, fundingDistrict string, limit int) ([]PaymentBatch, error)
 	PaymentBatch(ctx context.Context, id int64) (PaymentBatch, error)
 	PaymentLines(ctx context.Context, batchID int64) ([]PaymentLine, error)
+	// HoldStatements opens a hold (one open per merchant and fund:
+	// already_held), ReleaseStatements closes it (not_held), each with its
+	// audit entry; PayStatements never pays a held merchant's statements.
+	HoldStatements(ctx context.Context, h SettlementHold, audit AuditEntry) error
+	ReleaseStatements(ctx context.Context, merchantID int64, fund string, by int64, note string, audit AuditEntry) error
+	SettlementHolds(ctx context.Context, fund string) ([]SettlementHold, error)
 }
 
 // AccountStore owns who signs in and what is kept about them: officers,

@@ -49,6 +49,11 @@ func statementSet(f app.StatementFilter, cols string, colArgs ...any) (string, [
 	return q, append(args, f.District, f.District, f.MerchantDistrict, f.MerchantDistrict, like, like, f.Paid, f.Paid)
 }
 
+// onHold is true of a statement (d) whose fund holds its payments to the
+// merchant: listed, never paid, until the hold is released.
+const onHold = `EXISTS (SELECT 1 FROM settlement_holds h WHERE h.merchant_id = d.merchant_id
+	AND h.funding_district = d.funding_district AND h.released_at IS NULL)`
+
 // Statements computes daily statements from the redemptions and shows the
 // frozen figures of those already paid, newest day first. f.District
 // selects by funding district: a district's officers see what their
@@ -57,7 +62,7 @@ func (s *Store) Statements(ctx context.Context, f app.StatementFilter) ([]app.St
 	q, args := statementSet(f, statementCols+`,
 		COALESCE(p.redemptions, d.redemptions) AS redemptions, COALESCE(p.reversals, d.reversals) AS reversals,
 		COALESCE(p.subsidy_fen, d.subsidy_fen) AS subsidy_fen, COALESCE(p.consumption_fen, d.consumption_fen) AS consumption_fen,
-		p.paid_at, p.paid_by, p.batch_id`)
+		p.paid_at, p.paid_by, p.batch_id, p.paid_at IS NULL AND `+onHold+` AS held`)
 	q += ` ORDER BY d.day DESC, d.funding_district, m.district_code, m.name, m.id`
 	if f.Limit > 0 {
 		q += ` LIMIT ? OFFSET ?`
@@ -77,8 +82,9 @@ func (s *Store) StatementTotals(ctx context.Context, f app.StatementFilter, toda
 		COALESCE(SUM(COALESCE(p.subsidy_fen, d.subsidy_fen)), 0) AS subsidy_fen,
 		COALESCE(SUM(COALESCE(p.consumption_fen, d.consumption_fen)), 0) AS consumption_fen,
 		COALESCE(SUM(p.subsidy_fen), 0) AS paid_fen,
-		COALESCE(SUM(CASE WHEN p.paid_at IS NULL AND d.day < ? THEN 1 ELSE 0 END), 0) AS payable,
-		COALESCE(SUM(CASE WHEN p.paid_at IS NULL AND d.day < ? THEN d.subsidy_fen ELSE 0 END), 0) AS payable_fen`, today, today)
+		COALESCE(SUM(CASE WHEN p.paid_at IS NULL AND d.day < ? AND NOT `+onHold+` THEN 1 ELSE 0 END), 0) AS payable,
+		COALESCE(SUM(CASE WHEN p.paid_at IS NULL AND d.day < ? AND NOT `+onHold+` THEN d.subsidy_fen ELSE 0 END), 0) AS payable_fen,
+		COALESCE(SUM(CASE WHEN p.paid_at IS NULL AND `+onHold+` THEN d.subsidy_fen ELSE 0 END), 0) AS held_fen`, today, today)
 	var t app.StatementTotals
 	err := s.r.GetContext(ctx, &t, q, args...)
 	return t, err
@@ -162,7 +168,7 @@ func (s *Store) pay(ctx context.Context, tx *Tx, now time.Time, f app.StatementF
 		SubsidyFen app.Fen `db:"subsidy_fen"`
 	}
 	q, args := statementSet(f, `d.merchant_id, d.day, d.subsidy_fen`)
-	q += ` AND d.day < ? ORDER BY d.merchant_id, d.day`
+	q += ` AND d.day < ? AND NOT ` + onHold + ` ORDER BY d.merchant_id, d.day`
 	args = append(args, today)
 	var dues []due
 	if err := tx.SelectContext(ctx, &dues, q, args...); err != nil {
@@ -207,7 +213,7 @@ func (s *Store) pay(ctx context.Context, tx *Tx, now time.Time, f app.StatementF
 	ins, iargs := statementSet(f, `d.merchant_id, d.day, d.funding_district, d.redemptions, d.reversals, d.subsidy_fen, d.consumption_fen, ?, ?, ?`,
 		now, by, b.ID)
 	res, err := tx.ExecContext(ctx, `INSERT INTO settlements (merchant_id, day, funding_district, redemptions, reversals, subsidy_fen,
-		consumption_fen, paid_at, paid_by, batch_id) `+ins+` AND d.day < ?
+		consumption_fen, paid_at, paid_by, batch_id) `+ins+` AND d.day < ? AND NOT `+onHold+`
 		ON CONFLICT (merchant_id, day, funding_district) DO NOTHING`, append(iargs, today)...)
 	if err != nil {
 		return b, err
@@ -243,5 +249,42 @@ func (s *Store) PaymentLines(ctx context.Context, batchID int64) ([]app.PaymentL
 		COUNT(*) AS statements, SUM(p.subsidy_fen) AS subsidy_fen, MIN(p.day) AS from_day, MAX(p.day) AS to_day
 		FROM settlements p JOIN merchants m ON m.id = p.merchant_id WHERE p.batch_id = ?
 		GROUP BY m.id, m.name, m.settlement_account_sealed ORDER BY m.id`, batchID)
+	return out, err
+}
+
+// HoldStatements opens a hold on a fund's payments to a merchant, with its
+// audit entry; one open hold at a time (already_held).
+func (s *Store) HoldStatements(ctx context.Context, h app.SettlementHold, audit app.AuditEntry) error {
+	return s.txAt(ctx, func(ctx context.Context, tx *Tx, now time.Time) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO settlement_holds (merchant_id, funding_district, held_at, held_by, reason)
+			VALUES (?, ?, ?, ?, ?)`, h.MerchantID, h.FundingDistrict, now, h.HeldBy, h.Reason); err != nil {
+			if isUnique(err) {
+				return app.Conflict("already_held")
+			}
+			return err
+		}
+		audit.At = now
+		return s.appendAudit(ctx, tx, &audit)
+	})
+}
+
+// ReleaseStatements closes the open hold, with its audit entry.
+func (s *Store) ReleaseStatements(ctx context.Context, merchantID int64, fund string, by int64, note string, audit app.AuditEntry) error {
+	return s.txAt(ctx, func(ctx context.Context, tx *Tx, now time.Time) error {
+		if err := guarded(tx.ExecContext(ctx, `UPDATE settlement_holds SET released_at = ?, released_by = ?, release_note = ?
+			WHERE merchant_id = ? AND funding_district = ? AND released_at IS NULL`, now, by, note, merchantID, fund))("not_held"); err != nil {
+			return err
+		}
+		audit.At = now
+		return s.appendAudit(ctx, tx, &audit)
+	})
+}
+
+// SettlementHolds lists the open holds of a fund ("" = every fund's).
+func (s *Store) SettlementHolds(ctx context.Context, fund string) ([]app.SettlementHold, error) {
+	var out []app.SettlementHold
+	err := s.r.SelectContext(ctx, &out, `SELECT h.id, h.merchant_id, m.name AS merchant_name, h.funding_district, h.held_at, h.held_by,
+		o.display_name AS held_by_name, h.reason FROM settlement_holds h JOIN merchants m ON m.id = h.merchant_id
+		JOIN officers o ON o.id = h.held_by WHERE h.released_at IS NULL AND (? = '' OR h.funding_district = ?) ORDER BY h.id`, fund, fund)
 	return out, err
 }

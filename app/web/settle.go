@@ -145,7 +145,11 @@ func (s *Server) officerSettlements(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"Statements": sts, "F": f, "Totals": tot, "Names": s.names(c), "Today": s.app.Today(),
+	holds, err := s.app.SettlementHolds(ctx, o)
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"Statements": sts, "F": f, "Totals": tot, "Names": s.names(c), "Today": s.app.Today(), "Holds": holds,
 		"Districts": districts, "Query": template.URL(q.Encode()), "Page": page, "Pages": pages, "Prev": pageLink(page - 1), "Next": pageLink(page + 1),
 		"CanPay": o.Role != app.RoleAuditor}
 	return s.page(c, http.StatusOK, "officer/settlements", "title.settlements", data)
@@ -399,4 +403,89 @@ func (s *Server) apiPayStatements(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, b)
+}
+
+// holdActions are the two halves of a hold on a fund's payments to a
+// merchant, each confirmed on its own page with its reason.
+var holdActions = map[string]func(a *app.App, c echo.Context, by app.Officer, merchant int64, fund, why string) error{
+	"hold": func(a *app.App, c echo.Context, by app.Officer, merchant int64, fund, why string) error {
+		return a.HoldStatements(c.Request().Context(), by, merchant, fund, why)
+	},
+	"release": func(a *app.App, c echo.Context, by app.Officer, merchant int64, fund, why string) error {
+		return a.ReleaseStatements(c.Request().Context(), by, merchant, fund, why)
+	},
+}
+
+// holdForm shows what holding (or releasing) a merchant's payments does:
+// its unpaid statements from the fund and their sum, and the reason box.
+func (s *Server) holdForm(action string) echo.HandlerFunc {
+	return func(c echo.Context) error { return s.holdPage(c, action, http.StatusOK, nil) }
+}
+
+func (s *Server) holdPage(c echo.Context, action string, status int, err error) error {
+	o := officerOf(c)
+	merchant, _ := strconv.ParseInt(c.FormValue("merchant_id"), 10, 64)
+	fund := c.FormValue("funding_district")
+	if fund == "" {
+		fund = o.District
+	}
+	from, to := s.dayRange(c, 90)
+	f := app.StatementFilter{MerchantID: merchant, District: fund, From: from, To: to, Paid: app.UnpaidOnly}
+	sts, tot, serr := s.app.DistrictStatements(c.Request().Context(), o, f)
+	if serr != nil {
+		return serr
+	}
+	name := ""
+	if len(sts) > 0 {
+		name = sts[0].MerchantName
+	}
+	data := map[string]any{"Action": action, "MerchantID": merchant, "MerchantName": name, "Fund": fund, "Totals": tot,
+		"Names": s.names(c), "Reason": c.FormValue("reason"), "CanAct": o.CanChange(fund)}
+	s.withError(c, data, err)
+	return s.page(c, status, "officer/settlement_hold", "title.settlement_"+action, data)
+}
+
+// hold acts on the confirmed form, or shows it again with the refusal.
+func (s *Server) hold(action string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		merchant, _ := strconv.ParseInt(c.FormValue("merchant_id"), 10, 64)
+		err := holdActions[action](s.app, c, officerOf(c), merchant, c.FormValue("funding_district"), c.FormValue("reason"))
+		if err != nil {
+			if app.ErrorCode(err) == app.EINTERNAL {
+				return err
+			}
+			return s.holdPage(c, action, statusOf[app.ErrorCode(err)], err)
+		}
+		s.flash(c, "statements_"+action)
+		return c.Redirect(http.StatusSeeOther, "/officer/settlements?paid=unpaid&merchant_id="+strconv.FormatInt(merchant, 10))
+	}
+}
+
+// holdRequest is the API's hold or release: reason is the hold's reason,
+// or what the review found.
+type holdRequest struct {
+	MerchantID      int64  `json:"merchant_id"`
+	FundingDistrict string `json:"funding_district"`
+	Reason          string `json:"reason"`
+}
+
+func (s *Server) apiHold(action string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var in holdRequest
+		if err := bindJSON(c, &in); err != nil {
+			return err
+		}
+		if err := holdActions[action](s.app, c, officerOf(c), in.MerchantID, in.FundingDistrict, in.Reason); err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusNoContent)
+	}
+}
+
+func (s *Server) apiHolds(c echo.Context) error {
+	hs, err := s.app.SettlementHolds(c.Request().Context(), officerOf(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"holds": jsonList(hs)})
 }

@@ -212,3 +212,71 @@ func TestBatchPaymentIsRefusedOutsideTheOfficersFund(t *testing.T) {
 		t.Fatalf("paying twice: %d %s", r.Status, r.Raw)
 	}
 }
+
+// A fund's payments to a merchant are held pending review, with a reason:
+// its statements stay listed, are not payable and are left out of a
+// payment of everything; released with what the review found, they are
+// paid. Both steps are confirmed, required to say why, and audited.
+func TestHeldMerchantIsNotPaidUntilReleased(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	shops := settlementSeason(t, e)
+	officer := officerToken(t, e, e.Maker)
+	b := authzNewBrowser(t, e)
+	b.setCookie("cqv_officer", officer)
+	held := fmt.Sprintf("merchant_id=%d&funding_district=500103", shops[0].ID)
+	if p := b.do(t, http.MethodGet, "/officer/settlements/hold?"+held, nil); p.status != 200 ||
+		!strings.Contains(p.body, "暂缓后，渝中区资金将不再支付「解放碑火锅00」的任何对账单（目前未支付 5 张，¥150.00）") {
+		t.Fatalf("hold confirmation: %d\n%s", p.status, p.body)
+	}
+	form := url.Values{"merchant_id": {fmt.Sprint(shops[0].ID)}, "funding_district": {"500103"}, "reason": {"  "}}
+	if p := b.do(t, http.MethodPost, "/officer/settlements/hold", form); p.status != 422 || !strings.Contains(p.body, "请填写理由") {
+		t.Fatalf("hold without a reason: %d\n%s", p.status, p.body)
+	}
+	if n := e.Count(t, `SELECT COUNT(*) FROM settlement_holds`); n != 0 {
+		t.Fatalf("a refused hold wrote %d rows", n)
+	}
+	form.Set("reason", "同一居民当日在本店核销 9 张，疑似套现，待核查")
+	if p := b.do(t, http.MethodPost, "/officer/settlements/hold", form); p.status != http.StatusSeeOther {
+		t.Fatalf("hold: %d\n%s", p.status, p.body)
+	}
+	if p := b.do(t, http.MethodPost, "/officer/settlements/hold", form); p.status != 409 || !strings.Contains(p.body, "已在暂缓支付中") {
+		t.Fatalf("holding twice: %d", p.status)
+	}
+	p := b.do(t, http.MethodGet, "/officer/settlements?from=2026-11-25&to=2026-11-29&merchant_id="+fmt.Sprint(shops[0].ID), nil)
+	if strings.Count(p.body, `<span class="status status-paused">暂缓支付</span>`) != 5 || strings.Contains(p.body, "/officer/settlements/pay?merchant_id") ||
+		!strings.Contains(p.body, "其中暂缓支付 ¥150.00") || !strings.Contains(p.body, "疑似套现") {
+		t.Fatalf("held merchant's statements\n%s", p.body)
+	}
+	r := e.API(t, http.MethodGet, "/api/v1/officer/settlements?from=2026-11-25&to=2026-11-29", officer, nil)
+	tot := r.Body["totals"].(map[string]any)
+	if tot["payable_statements"] != 55.0 || tot["payable_fen"] != 165000.0 || tot["held_fen"] != 15000.0 {
+		t.Fatalf("totals with a hold: %v", tot)
+	}
+	all := map[string]any{"from": "2026-11-25", "to": "2026-11-29", "expect_statements": 55, "expect_fen": 165000}
+	if r := e.API(t, http.MethodPost, "/api/v1/officer/settlements/pay", officer, all); r.Status != 200 {
+		t.Fatalf("pay everything but the held: %d %s", r.Status, r.Raw)
+	}
+	if n := e.Count(t, `SELECT COUNT(*) FROM settlements WHERE merchant_id = ?`, shops[0].ID); n != 0 {
+		t.Fatalf("%d of the held merchant's statements paid", n)
+	}
+	jb := officerToken(t, e, e.NewOfficer(t, "jb-finance", "500105", true))
+	release := map[string]any{"merchant_id": shops[0].ID, "funding_district": "500103", "reason": "核查：均为家庭聚餐分单，属正常消费"}
+	if r := e.API(t, http.MethodPost, "/api/v1/officer/settlements/holds/release", jb, release); r.Status != 404 {
+		t.Fatalf("江北 releases 渝中's hold: %d %s", r.Status, r.Raw)
+	}
+	if r := e.API(t, http.MethodPost, "/api/v1/officer/settlements/holds/release", officer, map[string]any{"merchant_id": shops[0].ID}); r.Status != 422 ||
+		r.Reason() != "reason_required" {
+		t.Fatalf("release without a note: %d %s", r.Status, r.Raw)
+	}
+	if r := e.API(t, http.MethodPost, "/api/v1/officer/settlements/holds/release", officer, release); r.Status != 204 {
+		t.Fatalf("release: %d %s", r.Status, r.Raw)
+	}
+	all["expect_statements"], all["expect_fen"] = 5, 15000
+	if r := e.API(t, http.MethodPost, "/api/v1/officer/settlements/pay", officer, all); r.Status != 200 {
+		t.Fatalf("pay the released: %d %s", r.Status, r.Raw)
+	}
+	if n := e.Count(t, `SELECT COUNT(*) FROM audit_log WHERE action IN ('settlement.hold', 'settlement.release') AND entity_id = ?
+		AND (after_json LIKE '%疑似套现%' OR after_json LIKE '%正常消费%')`, shops[0].ID); n != 2 {
+		t.Fatalf("hold and release audited %d times", n)
+	}
+}
