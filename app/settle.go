@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 	"time"
+	"unicode/utf8"
 )
 
 // Statement is one merchant's settlement for one day (Asia/Shanghai) from
@@ -29,7 +29,7 @@ type Statement struct {
 	PaidAt          *time.Time `db:"paid_at" json:"paid_at,omitempty"`
 	PaidBy          *int64     `db:"paid_by" json:"paid_by,omitempty"`
 	BatchID         *int64     `db:"batch_id" json:"batch_id,omitempty"` // the payment batch that paid it
-	Held            bool       `db:"held" json:"held"`                         // unpaid, and its fund holds payments to the merchant
+	Held            bool       `db:"held" json:"held"`                   // unpaid, and its fund holds payments to the merchant
 }
 
 // StatementKey names one statement: who is paid, for which day, from
