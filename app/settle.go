@@ -79,13 +79,69 @@ type StatementTotals struct {
 // UnpaidFen is what the selection still owes.
 func (t StatementTotals) UnpaidFen() Fen { return t.SubsidyFen - t.PaidFen }
 
-// Payment is what an officer confirmed before paying a selection: the
-// number of statements and their sum. The store pays only if it finds
-// exactly that, so a statement that appeared or changed since the
+// Payment is what paying a selection does: the number of statements and
+// their sum, less the clawbacks it nets. An officer confirms one (the
+// store's PaymentPreview); the store pays only if it finds exactly that,
+// so a statement or clawback that appeared or changed since the
 // confirmation page was drawn is never paid unseen.
 type Payment struct {
-	Statements int64
-	SubsidyFen Fen
+	Statements  int64  `json:"statements"`
+	Merchants   int64  `json:"merchants"`
+	SubsidyFen  Fen    `json:"subsidy_fen"`
+	ClawbackFen Fen    `json:"clawback_fen"`
+	FromDay     string `json:"from,omitempty"`
+	ToDay       string `json:"to,omitempty"`
+}
+
+// NetFen is what the bank transfers.
+func (p Payment) NetFen() Fen { return p.SubsidyFen - p.ClawbackFen }
+
+// Clawback is a refund that came after its day was paid: the merchant
+// holds the subsidy of a redemption that no longer stands. The paid
+// statement stays as paid; the clawback is netted against the merchant's
+// next payment from the same fund, never lost and never taken twice.
+type Clawback struct {
+	ID              int64     `db:"id" json:"id"`
+	RedemptionID    int64     `db:"redemption_id" json:"redemption_id"`
+	MerchantID      int64     `db:"merchant_id" json:"merchant_id"`
+	FundingDistrict string    `db:"funding_district" json:"funding_district"`
+	Day             string    `db:"day" json:"day"`
+	SubsidyFen      Fen       `db:"subsidy_fen" json:"subsidy_fen"`
+	ConsumptionFen  Fen       `db:"consumption_fen" json:"consumption_fen"`
+	CreatedAt       time.Time `db:"created_at" json:"created_at"`
+	BatchID         *int64    `db:"batch_id" json:"batch_id,omitempty"` // the payment that netted it
+}
+
+// NettedIn is the batch that netted it, 0 while it is open.
+func (c Clawback) NettedIn() int64 {
+	if c.BatchID == nil {
+		return 0
+	}
+	return *c.BatchID
+}
+
+// NetClawbacks picks the open clawbacks a payment nets: for each merchant
+// it pays (gross: what its statements in the payment add up to), its
+// oldest clawbacks while their sum stays within that amount, so that no
+// transfer is negative; the rest wait for the merchant's next payment.
+// open must be in the order they were made.
+func NetClawbacks(gross map[int64]Fen, open []Clawback) []Clawback {
+	left := make(map[int64]Fen, len(gross))
+	for m, f := range gross {
+		left[m] = f
+	}
+	var out []Clawback
+	blocked := map[int64]bool{} // oldest first: a clawback never jumps one that did not fit
+	for _, c := range open {
+		room, paid := left[c.MerchantID]
+		if !paid || blocked[c.MerchantID] || c.SubsidyFen > room {
+			blocked[c.MerchantID] = paid
+			continue
+		}
+		left[c.MerchantID] = room - c.SubsidyFen
+		out = append(out, c)
+	}
+	return out
 }
 
 // Today is the Asia/Shanghai date of now.
@@ -219,9 +275,13 @@ type PaymentBatch struct {
 	Statements      int64     `db:"statements" json:"statements"`
 	Merchants       int64     `db:"merchants" json:"merchants"`
 	SubsidyFen      Fen       `db:"subsidy_fen" json:"subsidy_fen"`
+	ClawbackFen     Fen       `db:"clawback_fen" json:"clawback_fen"` // netted: the bank transfers SubsidyFen - ClawbackFen
 	FromDay         string    `db:"from_day" json:"from"`
 	ToDay           string    `db:"to_day" json:"to"`
 }
+
+// NetFen is what the bank transfers for the batch.
+func (b PaymentBatch) NetFen() Fen { return b.SubsidyFen - b.ClawbackFen }
 
 // Reference is what the bank carries to the merchant's statement of
 // account for one line of the batch, so that a merchant and an auditor
@@ -252,9 +312,13 @@ type PaymentLine struct {
 	AccountSealed []byte `db:"settlement_account_sealed"`
 	Statements    int64  `db:"statements"`
 	SubsidyFen    Fen    `db:"subsidy_fen"`
+	ClawbackFen   Fen    `db:"clawback_fen"`
 	FromDay       string `db:"from_day"`
 	ToDay         string `db:"to_day"`
 }
+
+// NetFen is the line's transfer: its statements less its clawbacks.
+func (l PaymentLine) NetFen() Fen { return l.SubsidyFen - l.ClawbackFen }
 
 // PayStatements marks paid, as one batch, every unpaid statement of a
 // finished day that the filter selects, once the officer has confirmed
@@ -262,25 +326,45 @@ type PaymentLine struct {
 // district, the officer's own when empty, which the officer must be able
 // to change. Paging is ignored: the whole selection is paid.
 func (a *App) PayStatements(ctx context.Context, by Officer, f StatementFilter, want Payment) (PaymentBatch, error) {
-	var err error
-	if f.District, err = a.payingFund(by, f.District); err != nil {
+	f, err := a.paymentSelection(by, f)
+	if err != nil {
 		return PaymentBatch{}, err
-	}
-	if !validDay(f.From) || !validDay(f.To) || f.To < f.From {
-		return PaymentBatch{}, Invalid("date_format")
 	}
 	if want.Statements <= 0 {
 		return PaymentBatch{}, NotFound("nothing_to_pay")
 	}
-	f.Paid, f.Limit, f.Offset = UnpaidOnly, 0, 0
 	audit := a.auditOf(by, "settlement.pay_batch", "payment_batch", 0, f.District, nil, nil)
 	b, err := a.store.PayStatements(ctx, f, &want, by.ID, audit)
 	if err != nil {
 		return b, err
 	}
 	a.log.InfoContext(ctx, "statements paid", "batch", b.ID, "funding_district", b.FundingDistrict, "statements", b.Statements,
-		"merchants", b.Merchants, "subsidy_fen", int64(b.SubsidyFen), "officer", by.ID)
+		"merchants", b.Merchants, "subsidy_fen", int64(b.SubsidyFen), "clawback_fen", int64(b.ClawbackFen), "officer", by.ID)
 	return b, nil
+}
+
+// PaymentPreview is what PayStatements would pay now for the selection:
+// what the confirmation shows and the officer confirms.
+func (a *App) PaymentPreview(ctx context.Context, by Officer, f StatementFilter) (Payment, error) {
+	f, err := a.paymentSelection(by, f)
+	if err != nil {
+		return Payment{}, err
+	}
+	return a.store.PaymentPreview(ctx, f, a.Today())
+}
+
+// paymentSelection is the selection a payment pays from: one fund the
+// officer pays from, readable days, every page.
+func (a *App) paymentSelection(by Officer, f StatementFilter) (StatementFilter, error) {
+	var err error
+	if f.District, err = a.payingFund(by, f.District); err != nil {
+		return f, err
+	}
+	if !validDay(f.From) || !validDay(f.To) || f.To < f.From {
+		return f, Invalid("date_format")
+	}
+	f.Paid, f.Limit, f.Offset = UnpaidOnly, 0, 0
+	return f, nil
 }
 
 // PaymentBatches lists the latest batches of the funds the officer sees.
@@ -396,4 +480,12 @@ func (a *App) SettlementHolds(ctx context.Context, by Officer) ([]SettlementHold
 		fund = by.District
 	}
 	return a.store.SettlementHolds(ctx, fund)
+}
+
+// MerchantClawbacks lists the owner's merchant's clawbacks, newest first.
+func (a *App) MerchantClawbacks(ctx context.Context, owner Cashier) ([]Clawback, error) {
+	if owner.Role != CashierOwner {
+		return nil, Forbidden("owner_only")
+	}
+	return a.store.Clawbacks(ctx, owner.MerchantID, "")
 }

@@ -138,6 +138,12 @@ type SettlementStore interface {
 	// if they are exactly what want says (a conflict otherwise); the audit
 	// entry gains the batch's id and figures.
 	PayStatements(ctx context.Context, f StatementFilter, want *Payment, by int64, audit AuditEntry) (PaymentBatch, error)
+	// PaymentPreview is what PayStatements would pay if today were the
+	// writer's day: the same selection and the same netted clawbacks.
+	PaymentPreview(ctx context.Context, f StatementFilter, today string) (Payment, error)
+	// Clawbacks lists a merchant's clawbacks from a fund ("" = every
+	// fund), open and netted, newest first.
+	Clawbacks(ctx context.Context, merchantID int64, fund string) ([]Clawback, error)
 	PaymentBatches(ctx context.Context, fundingDistrict string, limit int) ([]PaymentBatch, error)
 	PaymentBatch(ctx context.Context, id int64) (PaymentBatch, error)
 	PaymentLines(ctx context.Context, batchID int64) ([]PaymentLine, error)

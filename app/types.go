@@ -361,6 +361,9 @@ type Redemption struct {
 	WaitS          int64      `db:"wait_s" json:"-"` // claim to redemption, see ClaimToRedeemSeconds
 	// Replayed is true when this is the stored answer to a retried request.
 	Replayed bool `db:"-" json:"replayed"`
+	// ClawbackFen is, on a reversal of a day already paid, the subsidy to
+	// be netted against the merchant's next payment (see Clawback).
+	ClawbackFen Fen `db:"-" json:"clawback_fen,omitempty"`
 }
 
 // ClaimToRedeemSeconds is the time from claim to redemption in whole

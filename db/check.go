@@ -134,29 +134,49 @@ func invariants(postgres bool) []invariant {
 		out = append(out, d.invariant())
 	}
 	// A paid statement froze what one funding district owed a merchant for
-	// a day: a redemption or reversal of that day's campaigns of that
-	// district written after the payment changes what is owed.
+	// a day: a redemption of that day's campaigns of that district written
+	// after the payment changes what is owed, and a reversal after it is
+	// a clawback, so the rows now plus the day's clawbacks are what was paid.
 	out = append(out, invariant{name: "paid statements = their day's redemptions", noun: "paid statements",
 		total: `SELECT COUNT(*) FROM settlements`,
 		bad: `SELECT 'merchant ' || p.merchant_id || ' on ' || p.day || ' from the fund of ' || p.funding_district || ': paid ' ||
 				p.redemptions || ' redemptions, ' ||
-				p.reversals || ' reversals, ' || p.subsidy_fen || ' fen subsidy, ' || p.consumption_fen || ' fen consumption; the rows now say ' ||
-				COALESCE(d.redemptions, 0) || ', ' || COALESCE(d.reversals, 0) || ', ' || COALESCE(d.subsidy_fen, 0) || ', ' || COALESCE(d.consumption_fen, 0)
+				p.reversals || ' reversals, ' || p.subsidy_fen || ' fen subsidy, ' || p.consumption_fen || ' fen consumption; the rows and clawbacks now say ' ||
+				(COALESCE(d.redemptions, 0) + COALESCE(k.n, 0)) || ', ' || (COALESCE(d.reversals, 0) - COALESCE(k.n, 0)) || ', ' ||
+				(COALESCE(d.subsidy_fen, 0) + COALESCE(k.subsidy_fen, 0)) || ', ' || (COALESCE(d.consumption_fen, 0) + COALESCE(k.consumption_fen, 0))
 			FROM settlements p LEFT JOIN (` + dayFigures + ` WHERE r.merchant_id IN (SELECT merchant_id FROM settlements)
 				GROUP BY r.merchant_id, day, funding_district) d
 				ON d.merchant_id = p.merchant_id AND d.day = p.day AND d.funding_district = p.funding_district
-			WHERE COALESCE(d.redemptions, 0) <> p.redemptions OR COALESCE(d.reversals, 0) <> p.reversals
-				OR COALESCE(d.subsidy_fen, 0) <> p.subsidy_fen OR COALESCE(d.consumption_fen, 0) <> p.consumption_fen`})
+			LEFT JOIN (SELECT merchant_id, day, funding_district, COUNT(*) AS n, SUM(subsidy_fen) AS subsidy_fen, SUM(consumption_fen) AS consumption_fen
+				FROM clawbacks GROUP BY merchant_id, day, funding_district) k
+				ON k.merchant_id = p.merchant_id AND k.day = p.day AND k.funding_district = p.funding_district
+			WHERE COALESCE(d.redemptions, 0) + COALESCE(k.n, 0) <> p.redemptions OR COALESCE(d.reversals, 0) - COALESCE(k.n, 0) <> p.reversals
+				OR COALESCE(d.subsidy_fen, 0) + COALESCE(k.subsidy_fen, 0) <> p.subsidy_fen
+				OR COALESCE(d.consumption_fen, 0) + COALESCE(k.consumption_fen, 0) <> p.consumption_fen`})
+	// A clawback is a reversed redemption of a paid day, for its subsidy.
+	out = append(out, invariant{name: "clawbacks = reversals of paid days", noun: "clawbacks",
+		total: `SELECT COUNT(*) FROM clawbacks`,
+		bad: `SELECT 'clawback ' || k.id || ' of redemption ' || k.redemption_id || ': ' || k.subsidy_fen || ' fen from merchant ' || k.merchant_id ||
+				' for ' || k.day || ' does not match its redemption or paid statement'
+			FROM clawbacks k JOIN redemptions r ON r.id = k.redemption_id JOIN campaigns c ON c.id = r.campaign_id
+			WHERE r.reversed_at IS NULL OR r.merchant_id <> k.merchant_id OR r.discount_fen <> k.subsidy_fen OR r.bill_fen <> k.consumption_fen
+				OR local_day(r.created_at) <> k.day OR c.district_code <> k.funding_district
+				OR NOT EXISTS (SELECT 1 FROM settlements p WHERE p.merchant_id = k.merchant_id AND p.day = k.day AND p.funding_district = k.funding_district)`})
 	// A payment batch's figures are what the bank file pays: the sums of
-	// the statements it froze.
+	// the statements it froze, less the clawbacks it netted, which are
+	// its own merchants' from its own fund.
 	out = append(out, invariant{name: "payment batches = their statements", noun: "payment batches",
 		total: `SELECT COUNT(*) FROM payment_batches`,
 		bad: `SELECT 'batch ' || b.id || ': ' || b.statements || ' statements of ' || b.merchants || ' merchants, ' || b.subsidy_fen ||
-				' fen; its statements say ' || COALESCE(p.n, 0) || ', ' || COALESCE(p.merchants, 0) || ', ' || COALESCE(p.fen, 0)
+				' fen less ' || b.clawback_fen || ' fen clawed back; its statements say ' || COALESCE(p.n, 0) || ', ' || COALESCE(p.merchants, 0) || ', ' ||
+				COALESCE(p.fen, 0) || ' and its clawbacks ' || COALESCE(k.fen, 0)
 			FROM payment_batches b LEFT JOIN (SELECT batch_id, COUNT(*) AS n, COUNT(DISTINCT merchant_id) AS merchants, SUM(subsidy_fen) AS fen,
 				MIN(funding_district) AS lo, MAX(funding_district) AS hi FROM settlements WHERE batch_id IS NOT NULL GROUP BY batch_id) p ON p.batch_id = b.id
+			LEFT JOIN (SELECT batch_id, SUM(subsidy_fen) AS fen FROM clawbacks WHERE batch_id IS NOT NULL GROUP BY batch_id) k ON k.batch_id = b.id
 			WHERE COALESCE(p.n, 0) <> b.statements OR COALESCE(p.merchants, 0) <> b.merchants OR COALESCE(p.fen, 0) <> b.subsidy_fen
-				OR p.lo <> b.funding_district OR p.hi <> b.funding_district`})
+				OR p.lo <> b.funding_district OR p.hi <> b.funding_district OR COALESCE(k.fen, 0) <> b.clawback_fen
+				OR EXISTS (SELECT 1 FROM clawbacks x WHERE x.batch_id = b.id AND (x.funding_district <> b.funding_district
+					OR NOT EXISTS (SELECT 1 FROM settlements y WHERE y.batch_id = b.id AND y.merchant_id = x.merchant_id)))`})
 	return out
 }
 

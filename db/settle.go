@@ -141,7 +141,7 @@ func (s *Store) PayStatements(ctx context.Context, f app.StatementFilter, want *
 		}
 		audit.EntityID = b.ID
 		after, _ := json.Marshal(map[string]any{"batch": b.ID, "statements": b.Statements, "merchants": b.Merchants,
-			"subsidy_fen": b.SubsidyFen, "from": b.FromDay, "to": b.ToDay, "funding_district": b.FundingDistrict,
+			"subsidy_fen": b.SubsidyFen, "clawback_fen": b.ClawbackFen, "from": b.FromDay, "to": b.ToDay, "funding_district": b.FundingDistrict,
 			"merchant_district": f.MerchantDistrict, "merchant": f.Merchant, "merchant_id": f.MerchantID})
 		audit.AfterJSON = string(after)
 		return s.appendAudit(ctx, tx, &audit)
@@ -149,67 +149,133 @@ func (s *Store) PayStatements(ctx context.Context, f app.StatementFilter, want *
 	return b, err
 }
 
-// pay freezes, in tx and as one new batch, every unpaid statement of the
-// filter's fund that the filter selects and whose day is over at now. It
-// answers nothing_to_pay when there is none, and statements_changed when
-// what it finds is not what want says. On PostgreSQL each merchant-day is
-// locked first (in one order, so that two payments cannot deadlock) and
-// the selection read again under the locks, so that a reversal that was
-// in flight at midnight is either in the figures or refused after.
+// selector is a pool or a transaction: what a read needs.
+type selector interface {
+	SelectContext(ctx context.Context, dest any, query string, args ...any) error
+}
+
+// payment is what paying a selection at a day does: the statements it
+// freezes and the clawbacks it nets.
+type payment struct {
+	app.Payment
+	dues   []due
+	netted []app.Clawback
+	q      string // the dues' query and its arguments
+	args   []any
+}
+
+type due struct {
+	MerchantID int64   `db:"merchant_id"`
+	Day        string  `db:"day"`
+	SubsidyFen app.Fen `db:"subsidy_fen"`
+}
+
+// paymentOf reads, through x, what paying the selection does on today:
+// every unpaid statement of the fund the filter selects whose day is
+// before today and whose merchant is not on hold, and the open clawbacks
+// of the fund that their merchants' amounts cover (app.NetClawbacks).
+func paymentOf(ctx context.Context, x selector, f app.StatementFilter, today string) (payment, error) {
+	f.Paid = app.UnpaidOnly
+	var p payment
+	p.q, p.args = statementSet(f, `d.merchant_id, d.day, d.subsidy_fen`)
+	p.q += ` AND d.day < ? AND NOT ` + onHold + ` ORDER BY d.merchant_id, d.day`
+	p.args = append(p.args, today)
+	if err := x.SelectContext(ctx, &p.dues, p.q, p.args...); err != nil {
+		return p, err
+	}
+	return p, p.sum(ctx, x, f.District)
+}
+
+// sum adds up the dues and nets the fund's open clawbacks against them.
+func (p *payment) sum(ctx context.Context, x selector, fund string) error {
+	p.Payment = app.Payment{Statements: int64(len(p.dues))}
+	gross := map[int64]app.Fen{}
+	for _, d := range p.dues {
+		p.SubsidyFen += d.SubsidyFen
+		gross[d.MerchantID] += d.SubsidyFen
+		if p.FromDay == "" || d.Day < p.FromDay {
+			p.FromDay = d.Day
+		}
+		p.ToDay = max(p.ToDay, d.Day)
+	}
+	p.Merchants = int64(len(gross))
+	p.netted = nil
+	if len(p.dues) == 0 {
+		return nil
+	}
+	var open []app.Clawback
+	if err := x.SelectContext(ctx, &open, `SELECT `+clawbackCols+` FROM clawbacks WHERE funding_district = ? AND batch_id IS NULL ORDER BY id`,
+		fund); err != nil {
+		return err
+	}
+	p.netted = app.NetClawbacks(gross, open)
+	for _, c := range p.netted {
+		p.ClawbackFen += c.SubsidyFen
+	}
+	return nil
+}
+
+const clawbackCols = `id, redemption_id, merchant_id, funding_district, day, subsidy_fen, consumption_fen, created_at, batch_id`
+
+// PaymentPreview reads what paying the selection would do on today.
+func (s *Store) PaymentPreview(ctx context.Context, f app.StatementFilter, today string) (app.Payment, error) {
+	p, err := paymentOf(ctx, s.r, f, today)
+	return p.Payment, err
+}
+
+// Clawbacks lists a merchant's clawbacks, newest first.
+func (s *Store) Clawbacks(ctx context.Context, merchantID int64, fund string) ([]app.Clawback, error) {
+	var out []app.Clawback
+	err := s.r.SelectContext(ctx, &out, `SELECT `+clawbackCols+` FROM clawbacks WHERE merchant_id = ? AND (? = '' OR funding_district = ?)
+		ORDER BY id DESC LIMIT 200`, merchantID, fund, fund)
+	return out, err
+}
+
+// pay freezes, in tx and as one new batch, what paying the selection does
+// at now (paymentOf), netting its clawbacks. It answers nothing_to_pay
+// when there is nothing, and statements_changed when what it finds is not
+// what want says. On PostgreSQL each merchant-day is locked first (in one
+// order, so that two payments cannot deadlock) and the selection read
+// again under the locks, so that a reversal in flight either is in the
+// figures (or its clawback is) or comes after the payment and claws back.
 func (s *Store) pay(ctx context.Context, tx *Tx, now time.Time, f app.StatementFilter, want *app.Payment, by int64) (app.PaymentBatch, error) {
 	if f.District == "" {
 		return app.PaymentBatch{}, fmt.Errorf("db: a payment is from one fund: no funding district")
 	}
 	today := app.LocalDay(now)
-	f.Paid = app.UnpaidOnly
-	type due struct {
-		MerchantID int64   `db:"merchant_id"`
-		Day        string  `db:"day"`
-		SubsidyFen app.Fen `db:"subsidy_fen"`
-	}
-	q, args := statementSet(f, `d.merchant_id, d.day, d.subsidy_fen`)
-	q += ` AND d.day < ? AND NOT ` + onHold + ` ORDER BY d.merchant_id, d.day`
-	args = append(args, today)
-	var dues []due
-	if err := tx.SelectContext(ctx, &dues, q, args...); err != nil {
+	p, err := paymentOf(ctx, tx, f, today)
+	if err != nil {
 		return app.PaymentBatch{}, err
 	}
-	if s.Postgres() && len(dues) > 0 {
-		for _, d := range dues { // ordered by merchant, then day
+	if s.Postgres() && len(p.dues) > 0 {
+		for _, d := range p.dues { // ordered by merchant, then day
 			if err := s.lockMerchantDay(ctx, tx, d.MerchantID, d.Day, true); err != nil {
 				return app.PaymentBatch{}, err
 			}
 		}
-		dues = dues[:0]
-		if err := tx.SelectContext(ctx, &dues, q, args...); err != nil {
+		p.dues = p.dues[:0]
+		if err := tx.SelectContext(ctx, &p.dues, p.q, p.args...); err != nil {
+			return app.PaymentBatch{}, err
+		}
+		if err := p.sum(ctx, tx, f.District); err != nil {
 			return app.PaymentBatch{}, err
 		}
 	}
-	b := app.PaymentBatch{FundingDistrict: f.District, CreatedAt: now, CreatedBy: by, Statements: int64(len(dues))}
-	merchants := map[int64]bool{}
-	for _, d := range dues {
-		b.SubsidyFen += d.SubsidyFen
-		merchants[d.MerchantID] = true
-		if b.FromDay == "" || d.Day < b.FromDay {
-			b.FromDay = d.Day
-		}
-		if d.Day > b.ToDay {
-			b.ToDay = d.Day
-		}
-	}
-	b.Merchants = int64(len(merchants))
 	switch {
-	case want != nil && (b.Statements != want.Statements || b.SubsidyFen != want.SubsidyFen):
+	case want != nil && (p.Statements != want.Statements || p.SubsidyFen != want.SubsidyFen || p.ClawbackFen != want.ClawbackFen):
 		return app.PaymentBatch{}, app.Conflict("statements_changed").
-			With("statements", fmt.Sprint(b.Statements)).With("amount", b.SubsidyFen.Yuan())
-	case len(dues) == 0:
+			With("statements", fmt.Sprint(p.Statements)).With("amount", p.NetFen().Yuan())
+	case len(p.dues) == 0:
 		return app.PaymentBatch{}, app.NotFound("nothing_to_pay")
 	}
-	var err error
-	if b.ID, err = tx.insertID(ctx, `INSERT INTO payment_batches (funding_district, created_at, created_by, statements, merchants, subsidy_fen, from_day, to_day)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, b.FundingDistrict, now, by, b.Statements, b.Merchants, b.SubsidyFen, b.FromDay, b.ToDay); err != nil {
+	b := app.PaymentBatch{FundingDistrict: f.District, CreatedAt: now, CreatedBy: by, Statements: p.Statements, Merchants: p.Merchants,
+		SubsidyFen: p.SubsidyFen, ClawbackFen: p.ClawbackFen, FromDay: p.FromDay, ToDay: p.ToDay}
+	if b.ID, err = tx.insertID(ctx, `INSERT INTO payment_batches (funding_district, created_at, created_by, statements, merchants, subsidy_fen,
+		clawback_fen, from_day, to_day) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		b.FundingDistrict, now, by, b.Statements, b.Merchants, b.SubsidyFen, b.ClawbackFen, b.FromDay, b.ToDay); err != nil {
 		return b, err
 	}
+	f.Paid = app.UnpaidOnly
 	ins, iargs := statementSet(f, `d.merchant_id, d.day, d.funding_district, d.redemptions, d.reversals, d.subsidy_fen, d.consumption_fen, ?, ?, ?`,
 		now, by, b.ID)
 	res, err := tx.ExecContext(ctx, `INSERT INTO settlements (merchant_id, day, funding_district, redemptions, reversals, subsidy_fen,
@@ -221,11 +287,18 @@ func (s *Store) pay(ctx context.Context, tx *Tx, now time.Time, f app.StatementF
 	if n, err := res.RowsAffected(); err != nil || n != b.Statements {
 		return b, errors.Join(err, fmt.Errorf("db: payment batch %d froze %d statements of %d", b.ID, n, b.Statements))
 	}
+	// A clawback netted by a payment being written beside this one (on
+	// PostgreSQL) is no longer open: this payment's figures are then stale.
+	for _, c := range p.netted {
+		if err := guarded(tx.ExecContext(ctx, `UPDATE clawbacks SET batch_id = ? WHERE id = ? AND batch_id IS NULL`, b.ID, c.ID))("statements_changed"); err != nil {
+			return b, err
+		}
+	}
 	return b, nil
 }
 
 const batchCols = `b.id, b.funding_district, b.created_at, b.created_by, o.display_name AS created_by_name,
-	b.statements, b.merchants, b.subsidy_fen, b.from_day, b.to_day`
+	b.statements, b.merchants, b.subsidy_fen, b.clawback_fen, b.from_day, b.to_day`
 
 // PaymentBatches lists a fund's latest batches ("" = every fund's).
 func (s *Store) PaymentBatches(ctx context.Context, fundingDistrict string, limit int) ([]app.PaymentBatch, error) {
@@ -246,9 +319,10 @@ func (s *Store) PaymentBatch(ctx context.Context, id int64) (app.PaymentBatch, e
 func (s *Store) PaymentLines(ctx context.Context, batchID int64) ([]app.PaymentLine, error) {
 	var out []app.PaymentLine
 	err := s.r.SelectContext(ctx, &out, `SELECT m.id AS merchant_id, m.name AS merchant_name, m.settlement_account_sealed,
-		COUNT(*) AS statements, SUM(p.subsidy_fen) AS subsidy_fen, MIN(p.day) AS from_day, MAX(p.day) AS to_day
+		COUNT(*) AS statements, SUM(p.subsidy_fen) AS subsidy_fen, MIN(p.day) AS from_day, MAX(p.day) AS to_day,
+		COALESCE((SELECT SUM(c.subsidy_fen) FROM clawbacks c WHERE c.batch_id = p.batch_id AND c.merchant_id = m.id), 0) AS clawback_fen
 		FROM settlements p JOIN merchants m ON m.id = p.merchant_id WHERE p.batch_id = ?
-		GROUP BY m.id, m.name, m.settlement_account_sealed ORDER BY m.id`, batchID)
+		GROUP BY m.id, m.name, m.settlement_account_sealed, p.batch_id ORDER BY m.id`, batchID)
 	return out, err
 }
 

@@ -52,8 +52,8 @@ func TestMigrationSplitsPaidDaysByFundingDistrict(t *testing.T) {
 			redemptions INTEGER NOT NULL, reversals INTEGER NOT NULL, subsidy_fen INTEGER NOT NULL, consumption_fen INTEGER NOT NULL,
 			paid_at DATETIME NOT NULL, paid_by INTEGER NOT NULL REFERENCES officers(id), PRIMARY KEY (merchant_id, day))`,
 		fmt.Sprintf(`INSERT INTO settlements VALUES (%d, '2026-11-25', 3, 0, 9000, 45000, '2026-11-26 02:00:00+00:00', %d)`, e.Merchant.ID, e.Approver.ID),
-		`DROP TABLE payment_batches`,
-		`DELETE FROM schema_migrations WHERE name IN ('0030_settlements_by_funding_district.sql', '0098_payment_batches.sql')`)
+		`DROP TABLE clawbacks`, `DROP TABLE payment_batches`,
+		`DELETE FROM schema_migrations WHERE name IN ('0030_settlements_by_funding_district.sql', '0098_payment_batches.sql', '0100_clawbacks.sql')`)
 	st, err := db.Open(ctx, old, db.Options{Now: e.Clock.Now})
 	if err != nil {
 		t.Fatal(err)

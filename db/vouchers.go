@@ -451,9 +451,9 @@ func (s *Store) LastReversal(ctx context.Context, voucherID int64) (*time.Time, 
 // Reverse undoes a redemption on a refund, in one transaction at the
 // writer's time: the redemption is marked reversed (guarded: same merchant,
 // not reversed yet, made inside the reversal window as app.ReversalWindowStart
-// sets it at that time, and its day not yet paid), the voucher returns to
-// its holder with its original expiry, and every rollup gives back what the
-// redemption added.
+// sets it at that time; if its day is paid, a clawback of its subsidy is
+// recorded), the voucher returns to its holder with its original expiry,
+// and every rollup gives back what the redemption added.
 func (s *Store) Reverse(ctx context.Context, in app.ReverseInsert) (app.Redemption, error) {
 	var red app.Redemption
 	err := s.txAt(ctx, func(ctx context.Context, tx *Tx, now time.Time) error {
@@ -468,17 +468,32 @@ func (s *Store) Reverse(ctx context.Context, in app.ReverseInsert) (app.Redempti
 		case red.CreatedAt.Before(window):
 			return app.Conflict("reversal_window")
 		}
-		// A paid day is closed: reversing one of its redemptions now would
-		// leave the merchant paid for a subsidy the campaign no longer counts.
-		if err := s.lockMerchantDay(ctx, tx, in.MerchantID, app.LocalDay(red.CreatedAt), false); err != nil {
+		// The merchant-day lock orders this against a payment of the day on
+		// PostgreSQL: either the payment sees the reversal, or the reversal
+		// sees the payment and claws the subsidy back.
+		day := app.LocalDay(red.CreatedAt)
+		if err := s.lockMerchantDay(ctx, tx, in.MerchantID, day, false); err != nil {
 			return err
 		}
 		if err := guarded(tx.ExecContext(ctx, `UPDATE redemptions SET reversed_at = ?, reversed_by = ?
-			WHERE id = ? AND merchant_id = ? AND reversed_at IS NULL AND created_at >= ?
-			AND NOT EXISTS (SELECT 1 FROM settlements p WHERE p.merchant_id = redemptions.merchant_id AND p.day = local_day(redemptions.created_at)
-				AND p.funding_district = (SELECT district_code FROM campaigns c WHERE c.id = redemptions.campaign_id))`,
-			now, in.CashierID, in.RedemptionID, in.MerchantID, window))("day_closed"); err != nil {
+			WHERE id = ? AND merchant_id = ? AND reversed_at IS NULL AND created_at >= ?`,
+			now, in.CashierID, in.RedemptionID, in.MerchantID, window))("already_reversed"); err != nil {
 			return err
+		}
+		// A paid day keeps what was paid: the merchant now holds a subsidy
+		// the campaign no longer counts, which its next payment from the
+		// same fund nets (a clawback).
+		res, err := tx.ExecContext(ctx, `INSERT INTO clawbacks (redemption_id, merchant_id, funding_district, day, subsidy_fen, consumption_fen, created_at)
+			SELECT ?, ?, p.funding_district, p.day, ?, ?, ? FROM settlements p
+			WHERE p.merchant_id = ? AND p.day = ? AND p.funding_district = (SELECT district_code FROM campaigns c WHERE c.id = ?)`,
+			red.ID, in.MerchantID, red.DiscountFen, red.BillFen, now, in.MerchantID, day, red.CampaignID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 1 {
+			red.ClawbackFen = red.DiscountFen
 		}
 		var v voucherFacts
 		if err := tx.GetContext(ctx, &v, `SELECT v.campaign_id, v.tier_id, v.resident_id, v.claimed_at, t.threshold_fen
@@ -501,7 +516,7 @@ func (s *Store) Reverse(ctx context.Context, in app.ReverseInsert) (app.Redempti
 			return err
 		}
 		// The campaign's row last, as for a redemption.
-		_, err := tx.ExecContext(ctx, `UPDATE campaigns SET redeemed_count = redeemed_count - 1, reversed_count = reversed_count + 1,
+		_, err = tx.ExecContext(ctx, `UPDATE campaigns SET redeemed_count = redeemed_count - 1, reversed_count = reversed_count + 1,
 			subsidy_fen = subsidy_fen - ?, consumption_fen = consumption_fen - ? WHERE id = ?`, red.DiscountFen, red.BillFen, red.CampaignID)
 		return err
 	})
@@ -513,7 +528,9 @@ func (s *Store) Reverse(ctx context.Context, in app.ReverseInsert) (app.Redempti
 func (s *Store) MerchantRedemptions(ctx context.Context, merchantID int64, from, to time.Time) ([]app.RedemptionLine, error) {
 	var out []app.RedemptionLine
 	err := s.r.SelectContext(ctx, &out, `SELECT r.id, r.voucher_id, r.campaign_id, r.merchant_id, r.cashier_id, r.bill_fen,
-		r.discount_fen, r.idempotency_key, r.created_at, r.reversed_at, r.reversed_by, c.name AS campaign_name, v.code AS voucher_code
+		r.discount_fen, r.idempotency_key, r.created_at, r.reversed_at, r.reversed_by, c.name AS campaign_name, v.code AS voucher_code,
+		EXISTS (SELECT 1 FROM settlements p WHERE p.merchant_id = r.merchant_id AND p.day = local_day(r.created_at)
+			AND p.funding_district = c.district_code) AS paid
 		FROM redemptions r JOIN campaigns c ON c.id = r.campaign_id JOIN vouchers v ON v.id = r.voucher_id
 		WHERE r.merchant_id = ? AND r.created_at >= ? AND r.created_at < ? ORDER BY r.id DESC LIMIT 1000`,
 		merchantID, from.UTC(), to.UTC())

@@ -157,8 +157,9 @@ func newIdempotencyKey() string {
 	return hex.EncodeToString(b)
 }
 
-// merchantRedemptions lists today's redemptions at this merchant, each
-// with a reverse button for refunds.
+// merchantRedemptions lists the redemptions at this merchant that a
+// refund may still reverse (app.RefundDays), each with a reverse button,
+// and today's totals.
 func (s *Server) merchantRedemptions(c echo.Context) error {
 	return s.redemptionsPage(c, http.StatusOK, nil)
 }
@@ -166,7 +167,7 @@ func (s *Server) merchantRedemptions(c echo.Context) error {
 func (s *Server) redemptionsPage(c echo.Context, status int, err error) error {
 	cs := cashierOf(c)
 	ctx := c.Request().Context()
-	lines, lerr := s.app.TodaysRedemptions(ctx, cs)
+	lines, lerr := s.app.RefundableRedemptions(ctx, cs)
 	if lerr != nil {
 		return lerr
 	}
@@ -174,7 +175,14 @@ func (s *Server) redemptionsPage(c echo.Context, status int, err error) error {
 	if merr != nil {
 		return merr
 	}
-	data := map[string]any{"Lines": lines, "Merchant": m, "Names": s.names(c), "Today": todayOf(lines)}
+	today := s.app.Today()
+	todays := lines[:0:0]
+	for _, l := range lines {
+		if app.LocalDay(l.CreatedAt) == today {
+			todays = append(todays, l)
+		}
+	}
+	data := map[string]any{"Lines": lines, "Merchant": m, "Names": s.names(c), "Today": todayOf(todays)}
 	// ?confirm=ID asks before a reversal: the reverse button of a line
 	// leads here, and only the confirm form posts.
 	if id, perr := strconv.ParseInt(c.QueryParam("confirm"), 10, 64); perr == nil && err == nil {

@@ -63,20 +63,30 @@ func TestReverseThenRedeemAgain(t *testing.T) {
 	}
 }
 
-func TestReversalOnlyTheSameDay(t *testing.T) {
+// A refund may reverse a redemption of the last seven days (Asia/Shanghai):
+// the next day's reversal stands, one of eight days before is refused and
+// writes nothing.
+func TestReversalWithinTheRefundWindow(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
-	c := e.LiveCampaign(t, apptest.CampaignSpec{})
-	v := claimOne(t, e, c, "13800138000")
+	c := e.LiveCampaign(t, apptest.CampaignSpec{Limit: 2, ValidDays: 10})
 	cashier := e.CashierSession(t, e.Cashier)
-	r := redeem(t, e, cashier, v.Code, "150", "k1")
-	redID := int64(r.Body["redemption"].(map[string]any)["id"].(float64))
+	var ids []int64
+	for i, phone := range []string{"13800138000", "13800138001"} {
+		r := redeem(t, e, cashier, claimOne(t, e, c, phone).Code, "150", fmt.Sprintf("k%d", i))
+		ids = append(ids, int64(r.Body["redemption"].(map[string]any)["id"].(float64)))
+	}
 	e.Clock.Advance(14 * time.Hour) // past midnight in Shanghai
-	res := e.API(t, http.MethodPost, fmt.Sprintf("/api/v1/cashier/redemptions/%d/reverse", redID), cashier, nil)
-	if res.Status != 409 || res.Reason() != "reversal_window" {
+	if res := e.API(t, http.MethodPost, fmt.Sprintf("/api/v1/cashier/redemptions/%d/reverse", ids[0]), cashier, nil); res.Status != 200 {
 		t.Fatalf("reversal the next day: %d %s", res.Status, res.Raw)
 	}
-	if n := e.Count(t, `SELECT COUNT(*) FROM redemptions WHERE reversed_at IS NOT NULL`); n != 0 {
-		t.Fatal("a refused reversal wrote")
+	e.Clock.Advance(6 * 24 * time.Hour) // 2 Dec: 25 Nov is eight days back
+	cashier = e.CashierSession(t, e.Cashier)
+	res := e.API(t, http.MethodPost, fmt.Sprintf("/api/v1/cashier/redemptions/%d/reverse", ids[1]), cashier, nil)
+	if res.Status != 409 || res.Reason() != "reversal_window" {
+		t.Fatalf("reversal eight days on: %d %s", res.Status, res.Raw)
+	}
+	if n := e.Count(t, `SELECT COUNT(*) FROM redemptions WHERE reversed_at IS NOT NULL`); n != 1 {
+		t.Fatalf("%d reversals, want the first only", n)
 	}
 }
 

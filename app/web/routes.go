@@ -194,6 +194,7 @@ func (s *Server) routes(fsys fs.FS) {
 	ao.GET("/audit", s.apiAudit)
 	ao.GET("/compare", s.apiCompare)
 	ao.GET("/settlements", s.apiSettlements)
+	ao.GET("/settlements/pay", s.apiPaymentPreview)
 	ao.POST("/settlements/pay", s.apiPayStatements)
 	ao.GET("/settlements/holds", s.apiHolds)
 	ao.POST("/settlements/holds", s.apiHold("hold"))

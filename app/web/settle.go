@@ -62,6 +62,10 @@ func (s *Server) merchantStatements(c echo.Context) error {
 	if format := c.QueryParam("format"); format != "" {
 		return sendTable(c, statementTable("对账单_"+from+"_"+to, sts, s.names(c)))
 	}
+	claws, err := s.app.MerchantClawbacks(c.Request().Context(), cashierOf(c))
+	if err != nil {
+		return err
+	}
 	var funds []string
 	for _, st := range sts {
 		if !slices.Contains(funds, st.FundingDistrict) {
@@ -69,7 +73,7 @@ func (s *Server) merchantStatements(c echo.Context) error {
 		}
 	}
 	return s.page(c, http.StatusOK, "merchant/statements", "title.statements", map[string]any{"Statements": sts, "From": from, "To": to,
-		"Names": s.names(c), "Funds": funds})
+		"Names": s.names(c), "Funds": funds, "Clawbacks": claws})
 }
 
 // settlementPageSize is how many statements a page of the officers' list
@@ -175,30 +179,29 @@ func (s *Server) payPage(c echo.Context, status int, err error) error {
 		f.District = o.District // the fund PayStatements pays from
 	}
 	f.Paid = app.UnpaidOnly
-	sts, tot, serr := s.app.DistrictStatements(ctx, o, f)
+	sts, _, serr := s.app.DistrictStatements(ctx, o, f)
 	if serr != nil {
 		return serr
 	}
+	// The figures are the store's preview of the payment itself: what the
+	// form then asks it to pay. An auditor sees them and no form.
+	pay, perr := s.app.PaymentPreview(ctx, o, f)
+	if perr != nil && app.ErrorCode(perr) != app.EFORBIDDEN {
+		return perr
+	}
 	today := s.app.Today()
 	due := sts[:0:0]
-	merchants := map[int64]bool{}
-	dueFrom, dueTo := "", ""
 	for _, st := range sts {
-		if st.Day < today {
+		if st.Day < today && !st.Held {
 			due = append(due, st)
-			merchants[st.MerchantID] = true
-			if dueFrom == "" || st.Day < dueFrom {
-				dueFrom = st.Day
-			}
-			dueTo = max(dueTo, st.Day)
 		}
 	}
 	more := 0
 	if len(due) > payListed {
 		due, more = due[:payListed], len(due)-payListed
 	}
-	data := map[string]any{"F": f, "Totals": tot, "Due": due, "More": more, "DueMerchants": len(merchants), "DueFrom": dueFrom, "DueTo": dueTo, "Names": s.names(c),
-		"Query": template.URL(filterQuery(f).Encode()), "CanPay": o.CanChange(f.District) && tot.Payable > 0}
+	data := map[string]any{"F": f, "Pay": pay, "Due": due, "More": more, "Names": s.names(c),
+		"Query": template.URL(filterQuery(f).Encode()), "CanPay": perr == nil && pay.Statements > 0}
 	s.withError(c, data, err)
 	return s.page(c, status, "officer/settlement_pay", "title.settlement_pay", data)
 }
@@ -210,7 +213,9 @@ func (s *Server) settlementPay(c echo.Context) error {
 	f, _ := s.statementFilter(c)
 	n, _ := strconv.ParseInt(c.FormValue("expect_statements"), 10, 64)
 	fen, _ := strconv.ParseInt(c.FormValue("expect_fen"), 10, 64)
-	b, err := s.app.PayStatements(c.Request().Context(), officerOf(c), f, app.Payment{Statements: n, SubsidyFen: app.Fen(fen)})
+	claw, _ := strconv.ParseInt(c.FormValue("expect_clawback_fen"), 10, 64)
+	b, err := s.app.PayStatements(c.Request().Context(), officerOf(c), f,
+		app.Payment{Statements: n, SubsidyFen: app.Fen(fen), ClawbackFen: app.Fen(claw)})
 	if err != nil {
 		if app.ErrorCode(err) == app.EINTERNAL {
 			return err
@@ -251,9 +256,11 @@ func (s *Server) paymentBatch(c echo.Context) error {
 		return err
 	}
 	t := table{name: fmt.Sprintf("付款文件_%s_%d", b.FundingDistrict, b.ID), cols: []column{{"户名", colText}, {"账号", colIdent},
-		{"金额（元）", colMoney}, {"附言", colIdent}, {"商户编号", colCount}, {"对账单数", colCount}, {"起始日期", colDay}, {"截止日期", colDay}}}
+		{"金额（元）", colMoney}, {"附言", colIdent}, {"商户编号", colCount}, {"对账单数", colCount}, {"起始日期", colDay}, {"截止日期", colDay},
+		{"应付补贴（元）", colMoney}, {"扣回（元）", colMoney}}}
 	for _, l := range lines {
-		t.add(l.MerchantName, l.Account, l.SubsidyFen, b.Reference(l.MerchantID), l.MerchantID, l.Statements, l.FromDay, l.ToDay)
+		t.add(l.MerchantName, l.Account, l.NetFen(), b.Reference(l.MerchantID), l.MerchantID, l.Statements, l.FromDay, l.ToDay,
+			l.SubsidyFen, l.ClawbackFen)
 	}
 	if c.QueryParam("format") == "csv" {
 		return sendBankFile(c, t)
@@ -377,6 +384,17 @@ func (s *Server) apiMarkPaid(c echo.Context) error {
 	return c.JSON(http.StatusOK, st)
 }
 
+// apiPaymentPreview says what paying the selection (the list's filters)
+// would do now: what a client confirms before POSTing the payment.
+func (s *Server) apiPaymentPreview(c echo.Context) error {
+	f, _ := s.statementFilter(c)
+	p, err := s.app.PaymentPreview(c.Request().Context(), officerOf(c), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, p)
+}
+
 // payRequest is the API's payment of a selection: the page's filters and
 // the figures the client saw (GET /api/v1/officer/settlements's totals:
 // payable_statements and payable_fen).
@@ -389,6 +407,7 @@ type payRequest struct {
 	MerchantID       int64  `json:"merchant_id"`
 	ExpectStatements int64  `json:"expect_statements"`
 	ExpectFen        int64  `json:"expect_fen"`
+	ExpectClawback   int64  `json:"expect_clawback_fen"`
 }
 
 func (s *Server) apiPayStatements(c echo.Context) error {
@@ -398,7 +417,8 @@ func (s *Server) apiPayStatements(c echo.Context) error {
 	}
 	f := app.StatementFilter{From: in.From, To: in.To, District: in.FundingDistrict, MerchantDistrict: in.MerchantDistrict,
 		Merchant: strings.TrimSpace(in.Merchant), MerchantID: in.MerchantID}
-	b, err := s.app.PayStatements(c.Request().Context(), officerOf(c), f, app.Payment{Statements: in.ExpectStatements, SubsidyFen: app.Fen(in.ExpectFen)})
+	b, err := s.app.PayStatements(c.Request().Context(), officerOf(c), f,
+		app.Payment{Statements: in.ExpectStatements, SubsidyFen: app.Fen(in.ExpectFen), ClawbackFen: app.Fen(in.ExpectClawback)})
 	if err != nil {
 		return err
 	}

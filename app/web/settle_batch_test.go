@@ -280,3 +280,72 @@ func TestHeldMerchantIsNotPaidUntilReleased(t *testing.T) {
 		t.Fatalf("hold and release audited %d times", n)
 	}
 }
+
+// A refund after its day was paid: the cashier is told the subsidy will
+// be clawed back; the next payment to the merchant from the fund nets it
+// (the confirmation says so, the batch and its payment file carry the net
+// amount), the owner sees the clawback and where it was netted, and the
+// books check after the test finds every paid statement equal to its rows
+// and clawbacks.
+func TestRefundAfterPaymentIsClawedBackFromTheNextPayment(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	shops := settlementSeason(t, e)
+	officer := officerToken(t, e, e.Maker)
+	first := map[string]any{"from": "2026-11-25", "to": "2026-11-27", "expect_statements": 36, "expect_fen": 108000}
+	if r := e.API(t, http.MethodPost, "/api/v1/officer/settlements/pay", officer, first); r.Status != 200 {
+		t.Fatalf("paying 25–27 Nov: %d %s", r.Status, r.Raw)
+	}
+	// 30 Nov: a customer of shop 1 gets a refund of a 26 Nov bill.
+	till := authzNewBrowser(t, e)
+	till.setCookie("cqv_cashier", e.CashierSession(t, e.NewCashier(t, shops[1], "refund-till")))
+	redID := e.Count(t, `SELECT id FROM redemptions WHERE merchant_id = ? AND idempotency_key = 'd1-1'`, shops[1].ID)
+	p := till.do(t, http.MethodGet, fmt.Sprintf("/merchant/redemptions?confirm=%d", redID), nil)
+	if p.status != 200 || !strings.Contains(p.body, "这一天的补贴已结算给本店：撤销后，¥30.00 将从本店下一次结算中扣回。") {
+		t.Fatalf("refund confirmation of a paid day: %d\n%s", p.status, p.body)
+	}
+	if p := till.do(t, http.MethodPost, fmt.Sprintf("/merchant/redemptions/%d/reverse", redID), url.Values{}); p.status != http.StatusSeeOther {
+		t.Fatalf("refund: %d\n%s", p.status, p.body)
+	}
+	if n := e.Count(t, `SELECT subsidy_fen FROM clawbacks WHERE redemption_id = ? AND batch_id IS NULL`, redID); n != 3000 {
+		t.Fatalf("open clawback of %d fen, want 3000", n)
+	}
+	// The next payment, 28–29 Nov: 24 statements of ¥30, less the ¥30.
+	b := authzNewBrowser(t, e)
+	b.setCookie("cqv_officer", officer)
+	p = b.do(t, http.MethodGet, "/officer/settlements/pay?from=2026-11-28&to=2026-11-29", nil)
+	if p.status != 200 || !strings.Contains(p.body, "其中扣回此前已结算后又撤销的核销补贴 ¥30.00，实际转账 ¥690.00") ||
+		!strings.Contains(p.body, `name="expect_clawback_fen" value="3000"`) {
+		t.Fatalf("confirmation with a clawback: %d\n%s", p.status, p.body)
+	}
+	form := url.Values{"from": {"2026-11-28"}, "to": {"2026-11-29"}, "expect_statements": {"24"}, "expect_fen": {"72000"}}
+	if p := b.do(t, http.MethodPost, "/officer/settlements/pay", form); p.status != 409 {
+		t.Fatalf("a confirmation that did not see the clawback: %d", p.status)
+	}
+	form.Set("expect_clawback_fen", "3000")
+	if p := b.do(t, http.MethodPost, "/officer/settlements/pay", form); p.status != http.StatusSeeOther {
+		t.Fatalf("the next payment: %d\n%s", p.status, p.body)
+	}
+	batch := e.Count(t, `SELECT MAX(id) FROM payment_batches`)
+	if n := e.Count(t, `SELECT COUNT(*) FROM clawbacks WHERE batch_id = ?`, batch); n != 1 {
+		t.Fatal("the clawback was not netted by the next payment")
+	}
+	if p := b.do(t, http.MethodGet, fmt.Sprintf("/officer/settlements/batches/%d", batch), nil); !strings.Contains(p.body, `<dd id="batch-clawback">−¥30.00</dd>`) ||
+		!strings.Contains(p.body, `<dd id="batch-net">¥690.00</dd>`) {
+		t.Fatalf("batch page\n%s", p.body)
+	}
+	status, _, body := download(t, e, fmt.Sprintf("/officer/settlements/batches/%d?format=csv", batch), officer)
+	recs, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+	if status != 200 || err != nil || len(recs) != 13 {
+		t.Fatalf("payment file: %d %v\n%s", status, err, body)
+	}
+	want := fmt.Sprintf("%s,6222021234567800001,30.00,CQV-500103-%06d-%06d,%d,2,2026-11-28,2026-11-29,60.00,30.00", shops[1].Name, batch, shops[1].ID, shops[1].ID)
+	if got := strings.Join(recs[2], ","); got != want {
+		t.Fatalf("payment file line of the merchant clawed back:\n%s\nwant\n%s", got, want)
+	}
+	owner := authzNewBrowser(t, e)
+	owner.setCookie("cqv_cashier", e.CashierSession(t, e.NewOwner(t, shops[1], "boss01")))
+	if p := owner.do(t, http.MethodGet, "/merchant/statements?from=2026-11-25&to=2026-11-30", nil); !strings.Contains(p.body, `id="clawbacks"`) ||
+		!strings.Contains(p.body, fmt.Sprintf("已在付款批次 %d 中扣回", batch)) {
+		t.Fatalf("owner's statements lack the clawback\n%s", p.body)
+	}
+}

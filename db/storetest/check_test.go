@@ -79,6 +79,27 @@ func booksFixture(t *testing.T) *apptest.Env {
 	if _, err := e.App.MarkPaid(ctx, admin, app.StatementKey{MerchantID: e.Merchant.ID, Day: yesterday, FundingDistrict: "500103"}); err != nil {
 		t.Fatal(err)
 	}
+	// The day before is paid too, and then a refund of it comes: a
+	// clawback, open until the merchant's next payment.
+	dayBefore := e.Clock.Now().In(app.Shanghai).AddDate(0, 0, -2).Format("2006-01-02")
+	if _, err := e.App.MarkPaid(ctx, admin, app.StatementKey{MerchantID: e.Merchant.ID, Day: dayBefore, FundingDistrict: "500103"}); err != nil {
+		t.Fatal(err)
+	}
+	lines, err := e.App.RefundableRedemptions(ctx, e.Cashier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range lines {
+		if l.ReversedAt == nil && l.IdempotencyKey == "day0-b" {
+			if red, err := e.App.Reverse(ctx, e.Cashier, l.ID); err != nil || red.ClawbackFen != l.DiscountFen {
+				t.Fatalf("refund of a paid day: %v, clawback %v of %v", err, red.ClawbackFen, l.DiscountFen)
+			}
+			break
+		}
+	}
+	if n := e.Count(t, `SELECT COUNT(*) FROM clawbacks`); n != 1 {
+		t.Fatalf("%d clawbacks in the books fixture, want 1", n)
+	}
 	return e
 }
 
@@ -91,7 +112,7 @@ var invariantNames = []string{
 	"resident_claims = recount", "resident_day_claims = recount", "resident_tier_claims = recount",
 	"rollup_hour = recount", "rollup_tier = recount", "rollup_merchant = recount",
 	"campaign_redeemers = recount", "campaign_merchant_use = recount", "campaign_pairs = recount",
-	"paid statements = their day's redemptions", "payment batches = their statements", "audit chain intact",
+	"paid statements = their day's redemptions", "clawbacks = reversals of paid days", "payment batches = their statements", "audit chain intact",
 }
 
 // invariantsOf is what the check verifies on st's database: on
@@ -202,10 +223,12 @@ func testCheckNamesWhatWasBroken(t *testing.T) {
 		{"two live redemptions of one voucher", []string{`DROP INDEX redemptions_live_voucher`,
 			`UPDATE redemptions SET reversed_at = NULL, reversed_by = NULL WHERE reversed_at IS NOT NULL
 				AND voucher_id IN (SELECT voucher_id FROM redemptions WHERE reversed_at IS NULL)`},
-			// A reversal undone by hand: every figure it took back is off.
+			// A reversal undone by hand: every figure it took back is off, and
+			// its day is paid.
 			[]string{"at most one live redemption per voucher", "voucher status matches its redemptions",
 				"tier counters = recount", "campaign counters = recount", "rollup_hour = recount", "rollup_tier = recount",
-				"rollup_merchant = recount", "campaign_redeemers = recount", "campaign_merchant_use = recount", "campaign_pairs = recount"}},
+				"rollup_merchant = recount", "campaign_redeemers = recount", "campaign_merchant_use = recount", "campaign_pairs = recount",
+				"paid statements = their day's redemptions"}},
 		{"a voucher redeemed without a redemption", []string{`UPDATE vouchers SET status = 'redeemed', redeemed_at = claimed_at
 			WHERE id = (SELECT MIN(id) FROM vouchers WHERE status = 'claimed' AND lapsed_at IS NULL)`},
 			[]string{"voucher status matches its redemptions"}},
@@ -245,6 +268,8 @@ func testCheckNamesWhatWasBroken(t *testing.T) {
 			[]string{"campaign_merchant_use = recount"}},
 		{"a pair off", []string{`UPDATE campaign_pairs SET live = live + 2 WHERE rowid = (SELECT MIN(rowid) FROM campaign_pairs)`},
 			[]string{"campaign_pairs = recount"}},
+		{"a clawback of the wrong amount", []string{`UPDATE clawbacks SET subsidy_fen = subsidy_fen + 1`},
+			[]string{"paid statements = their day's redemptions", "clawbacks = reversals of paid days"}},
 		{"a paid statement altered", []string{`UPDATE settlements SET subsidy_fen = subsidy_fen + 1`},
 			[]string{"paid statements = their day's redemptions", "payment batches = their statements"}},
 		{"a payment batch's sum altered", []string{`UPDATE payment_batches SET subsidy_fen = subsidy_fen + 100`},

@@ -200,17 +200,19 @@ func testExpirySweepAndRedemptionInEveryOrder(t *testing.T) {
 	}
 }
 
-// TestPaidDayClosesRedemptionsAndReversals: a redemption of 25 Nov and a
-// reversal requested at 23:59:59.5; the officer marks the day paid just
-// after midnight; then the clock steps back. A reversal that reaches the
-// writer after the payment is refused (else the subsidy is paid twice), a
+// TestPaidDayClosesRedemptionsAndClawsBackReversals: a redemption of 25
+// Nov and a reversal requested at 23:59:59.5; the officer marks the day
+// paid just after midnight; then the clock steps back. A reversal that
+// reaches the writer after the payment still refunds the customer, and its
+// subsidy, already paid, is clawed back (else it is paid twice); a
 // redemption that reaches it after the payment belongs to 26 Nov (never
-// left out), and on a stepped-back clock nothing of the paid day commits.
-func TestPaidDayClosesRedemptionsAndReversals(t *testing.T) {
-	apptest.EachBackend(t, testPaidDayClosesRedemptionsAndReversals)
+// left out), and on a stepped-back clock no redemption of the paid day
+// commits.
+func TestPaidDayClosesRedemptionsAndClawsBackReversals(t *testing.T) {
+	apptest.EachBackend(t, testPaidDayClosesRedemptionsAndClawsBackReversals)
 }
 
-func testPaidDayClosesRedemptionsAndReversals(t *testing.T) {
+func testPaidDayClosesRedemptionsAndClawsBackReversals(t *testing.T) {
 	steps := []step{
 		{"reverse at 23:59:59.5", cst(25, 23, 59, 59, 500), func(w *world) error { return w.reverseLatest() }},
 		{"pay 25 Nov at 00:00:00.3", cst(26, 0, 0, 0, 300), func(w *world) error { return w.markPaid("2026-11-25") }},
@@ -226,23 +228,26 @@ func testPaidDayClosesRedemptionsAndReversals(t *testing.T) {
 			if err := w.got[steps[1].name]; err != nil {
 				t.Fatalf("marking 25 Nov paid: %v", err)
 			}
+			if err := w.got[steps[0].name]; err != nil {
+				t.Fatalf("the reversal: %v", err)
+			}
 			reversedFirst := order[0].name == steps[0].name
-			switch r := app.ErrorReason(w.got[steps[0].name]); {
-			case reversedFirst && r != "":
-				t.Errorf("reversal before the payment: %v", w.got[steps[0].name])
-			case !reversedFirst && r == "":
-				t.Errorf("a reversal committed after its day was paid")
+			wantClawback := int64(1)
+			if reversedFirst {
+				wantClawback = 0 // the payment left the reversed redemption out
+			}
+			if n := w.count(`SELECT COUNT(*) FROM clawbacks WHERE subsidy_fen = 3000`); n != wantClawback {
+				t.Errorf("%d clawbacks of ¥30, want %d", n, wantClawback)
 			}
 			// The clock steps back into the paid day.
 			w.run([]step{
 				{"reverse again on the stepped-back clock", cst(25, 23, 59, 59, 800), func(w *world) error { return w.reverseLatest() }},
 				{"redeem on the stepped-back clock", cst(25, 23, 59, 59, 850), func(w *world) error { return w.redeem("k2") }},
 			})
-			if !reversedFirst {
-				if r := app.ErrorReason(w.got["reverse again on the stepped-back clock"]); r != "day_closed" {
-					t.Errorf("reversal of a paid day on a stepped-back clock: %q, want day_closed", r)
-				}
-			} else if r := app.ErrorReason(w.got["redeem on the stepped-back clock"]); r != "day_closed" {
+			if r := app.ErrorReason(w.got["reverse again on the stepped-back clock"]); r != "already_reversed" {
+				t.Errorf("reversing the reversed redemption: %q, want already_reversed", r)
+			}
+			if r := app.ErrorReason(w.got["redeem on the stepped-back clock"]); r != "day_closed" {
 				t.Errorf("redemption into a paid day on a stepped-back clock: %q, want day_closed", r)
 			}
 			w.books()
