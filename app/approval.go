@@ -82,7 +82,7 @@ func (a *App) ApprovalChecklist(ctx context.Context, by Officer, id int64) (Appr
 func changesSinceSubmission(history []AuditEntry) (bool, []FieldChange) {
 	var submits []int
 	for i, e := range history {
-		if e.Action == "campaign.submit" {
+		if e.Action == ActionCampaignSubmit {
 			submits = append(submits, i)
 		}
 	}
@@ -91,7 +91,7 @@ func changesSinceSubmission(history []AuditEntry) (bool, []FieldChange) {
 	}
 	var first, last *AuditEntry
 	for i := submits[0] + 1; i < submits[1]; i++ {
-		if e := &history[i]; e.Action == "campaign.edit" {
+		if e := &history[i]; e.Action == ActionCampaignEdit {
 			if last == nil {
 				last = e
 			}

@@ -198,7 +198,7 @@ func (a *App) EachAuditEntry(ctx context.Context, by Officer, f AuditFilter, fn 
 	}
 	// The log holds officers' names and what they did: taking it away is
 	// itself recorded, with the filter, before the first row leaves.
-	if err := a.RecordExport(ctx, by, "audit_log", f); err != nil {
+	if err := a.RecordExport(ctx, by, ActionExportAuditLog, f); err != nil {
 		return err
 	}
 	f.Limit = auditExportPage

@@ -116,7 +116,7 @@ func (a *App) MarkPaid(ctx context.Context, by Officer, k StatementKey) (Stateme
 	if !DayOver(k.Day, a.now()) {
 		return Statement{}, Conflict("day_not_closed")
 	}
-	audit := a.auditOf(by, "settlement.pay", "merchant", k.MerchantID, k.FundingDistrict, nil, nil)
+	audit := a.auditOf(by, ActionSettlementPay, "merchant", k.MerchantID, k.FundingDistrict, nil, nil)
 	st, err := a.store.MarkPaid(ctx, k, by.ID, audit)
 	if err == nil {
 		err = a.open(&st.Account, st.AccountSealed, SealedSettlementAccount)

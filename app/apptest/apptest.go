@@ -288,7 +288,7 @@ func (e *Env) NewOfficer(t testing.TB, username, district string, canApprove boo
 	}
 	o := app.Officer{Username: username, Name: username, PasswordHash: passwordHash(), Role: role, District: district,
 		CanApprove: canApprove, CreatedAt: e.Clock.Now()}
-	if err := e.Store.CreateOfficer(context.Background(), &o, app.SystemAudit(o.CreatedAt, "officer.create", "officer", district, nil)); err != nil {
+	if err := e.Store.CreateOfficer(context.Background(), &o, app.SystemAudit(o.CreatedAt, app.ActionOfficerCreate, "officer", district, nil)); err != nil {
 		t.Fatal(err)
 	}
 	e.enrol(t, o)
@@ -306,7 +306,7 @@ func (e *Env) NewAuditor(t testing.TB, username, district string) app.Officer {
 func (e *Env) NewOfficerRole(t testing.TB, username, role, district string) app.Officer {
 	t.Helper()
 	o := app.Officer{Username: username, Name: username, PasswordHash: passwordHash(), Role: role, District: district, CreatedAt: e.Clock.Now()}
-	if err := e.Store.CreateOfficer(context.Background(), &o, app.SystemAudit(o.CreatedAt, "officer.create", "officer", district, nil)); err != nil {
+	if err := e.Store.CreateOfficer(context.Background(), &o, app.SystemAudit(o.CreatedAt, app.ActionOfficerCreate, "officer", district, nil)); err != nil {
 		t.Fatal(err)
 	}
 	e.enrol(t, o)

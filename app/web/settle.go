@@ -66,7 +66,7 @@ func (s *Server) settlementsPage(c echo.Context, status int, err error) error {
 		if f == "csv" || f == "xlsx" {
 			// The statements carry merchants' bank accounts: an export of
 			// personal data is itself recorded in the audit log.
-			if err := s.app.RecordExport(c.Request().Context(), officerOf(c), "settlements",
+			if err := s.app.RecordExport(c.Request().Context(), officerOf(c), app.ActionExportSettlements,
 				map[string]string{"from": from, "to": to, "format": f}); err != nil {
 				return err
 			}
