@@ -134,8 +134,13 @@ func SnapshotDiff(before, after string) []SnapshotChange {
 			out = append(out, SnapshotChange{Field: k, After: v})
 		}
 	}
+	// A stored campaign's fields are the form's in fen and times:
+	// budget_fen sorts where budget does, claim_ends_at where claim_ends.
+	order := func(field string) int {
+		return fieldOrder(strings.TrimSuffix(strings.TrimSuffix(field, "_fen"), "_at"))
+	}
 	sort.Slice(out, func(i, j int) bool {
-		if oi, oj := fieldOrder(out[i].Field), fieldOrder(out[j].Field); oi != oj {
+		if oi, oj := order(out[i].Field), order(out[j].Field); oi != oj {
 			return oi < oj
 		}
 		return out[i].Field < out[j].Field

@@ -63,3 +63,13 @@ var AuditActions = []string{
 	ActionResidentErase,
 	ActionExportAuditLog, ActionExportSettlements,
 }
+
+// IsAuditAction says whether s is one of the action codes.
+func IsAuditAction(s string) bool {
+	for _, a := range AuditActions {
+		if a == s {
+			return true
+		}
+	}
+	return false
+}
