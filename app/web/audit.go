@@ -125,6 +125,17 @@ type auditLine struct {
 	Changes  []auditChange
 }
 
+// Created says the row set its fields rather than changed them (a
+// creation): the page lists them side by side rather than one a line.
+func (l auditLine) Created() bool {
+	for _, ch := range l.Changes {
+		if !ch.Added {
+			return false
+		}
+	}
+	return len(l.Changes) > 0
+}
+
 // auditChange is one changed field: "预算：¥20,000.00 → ¥25,000.00", or a
 // field a creation set, with no Before.
 type auditChange struct {
