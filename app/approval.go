@@ -82,7 +82,7 @@ func (a *App) ApprovalChecklist(ctx context.Context, by Officer, id int64) (Appr
 func changesSinceSubmission(history []AuditEntry) (bool, []FieldChange) {
 	var submits []int
 	for i, e := range history {
-		if e.Action == "campaign.submit" {
+		if e.Action == ActionCampaignSubmit {
 			submits = append(submits, i)
 		}
 	}
@@ -91,7 +91,7 @@ func changesSinceSubmission(history []AuditEntry) (bool, []FieldChange) {
 	}
 	var first, last *AuditEntry
 	for i := submits[0] + 1; i < submits[1]; i++ {
-		if e := &history[i]; e.Action == "campaign.edit" {
+		if e := &history[i]; e.Action == ActionCampaignEdit {
 			if last == nil {
 				last = e
 			}
@@ -101,31 +101,69 @@ func changesSinceSubmission(history []AuditEntry) (bool, []FieldChange) {
 	if first == nil {
 		return true, nil // sent again unchanged
 	}
-	var before, after map[string]json.RawMessage
-	if json.Unmarshal([]byte(first.BeforeJSON), &before) != nil || json.Unmarshal([]byte(last.AfterJSON), &after) != nil {
-		return true, nil
-	}
-	keys := map[string]bool{}
-	for k := range before {
-		keys[k] = true
-	}
-	for k := range after {
-		keys[k] = true
-	}
 	var out []FieldChange
-	for k := range keys {
-		b, a := shownValue(before[k]), shownValue(after[k])
-		if b != a {
-			out = append(out, FieldChange{Field: k, Before: b, After: a})
+	for _, ch := range SnapshotDiff(first.BeforeJSON, last.AfterJSON) {
+		if b, a := ShownValue(ch.Before), ShownValue(ch.After); b != a {
+			out = append(out, FieldChange{Field: ch.Field, Before: b, After: a})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return fieldOrder(out[i].Field) < fieldOrder(out[j].Field) })
 	return true, out
 }
 
-// shownValue is a stored input value as an approver reads it: text as it
+// SnapshotChange is one key of an audit row's snapshots whose value
+// differs between before and after, as stored (nil where absent).
+type SnapshotChange struct {
+	Field         string
+	Before, After json.RawMessage
+}
+
+// SnapshotDiff compares two audit snapshots key by key and returns the
+// keys whose values differ, in the order of the campaign form, then by
+// name. A snapshot that is empty or not an object has no keys (a
+// creation's before), and a null value counts as absent.
+func SnapshotDiff(before, after string) []SnapshotChange {
+	b, a := snapshotFields(before), snapshotFields(after)
+	var out []SnapshotChange
+	for k, v := range b {
+		if !bytes.Equal(v, a[k]) {
+			out = append(out, SnapshotChange{Field: k, Before: v, After: a[k]})
+		}
+	}
+	for k, v := range a {
+		if _, both := b[k]; !both {
+			out = append(out, SnapshotChange{Field: k, After: v})
+		}
+	}
+	// A stored campaign's fields are the form's in fen and times:
+	// budget_fen sorts where budget does, claim_ends_at where claim_ends.
+	order := func(field string) int {
+		return fieldOrder(strings.TrimSuffix(strings.TrimSuffix(field, "_fen"), "_at"))
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if oi, oj := order(out[i].Field), order(out[j].Field); oi != oj {
+			return oi < oj
+		}
+		return out[i].Field < out[j].Field
+	})
+	return out
+}
+
+func snapshotFields(snapshot string) map[string]json.RawMessage {
+	var m map[string]json.RawMessage
+	if json.Unmarshal([]byte(snapshot), &m) != nil {
+		return nil
+	}
+	for k, v := range m {
+		if bytes.Equal(v, []byte("null")) {
+			delete(m, k)
+		}
+	}
+	return m
+}
+
+// ShownValue is a stored input value as an approver reads it: text as it
 // was typed, tiers as 满…减…×…, lists joined; "" for nothing.
-func shownValue(raw json.RawMessage) string {
+func ShownValue(raw json.RawMessage) string {
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return ""
 	}

@@ -156,7 +156,8 @@ func snapshot(v any) string {
 type AuditFilter struct {
 	District string // "" = all (city-wide roles only)
 	Actor    string
-	Action   string // prefix, e.g. "campaign."
+	Action   string // prefix, e.g. "campaign." (the API's filter)
+	ActionIs string // exactly this action (the page's filter): "campaign.approve" is not "campaign.approve_budget"
 	Entity   string
 	EntityID int64
 	From, To time.Time // zero = open
@@ -181,6 +182,68 @@ func (a *App) AuditLog(ctx context.Context, by Officer, f AuditFilter) ([]AuditE
 	return a.store.AuditLog(ctx, f)
 }
 
+// AuditNames are the names of whom and what a page of audit rows refers
+// to, so the page can say "张三 approved 渝味360碗" rather than ids.
+type AuditNames struct {
+	Officers  map[int64]Officer // the acting officers and the officer records
+	Campaigns map[int64]string
+	Merchants map[int64]string
+}
+
+// AuditNamesOf names the officers, campaigns and merchants the rows refer
+// to. The rows are already those the reader may read (AuditLog): naming
+// what they refer to shows nothing more.
+func (a *App) AuditNamesOf(ctx context.Context, rows []AuditEntry) (AuditNames, error) {
+	names := AuditNames{Officers: map[int64]Officer{}}
+	officers, ids := map[int64]bool{}, map[string][]int64{}
+	for _, r := range rows {
+		officers[r.ActorID] = true
+		if r.Entity == "officer" {
+			officers[r.EntityID] = true
+		}
+		ids[r.Entity] = append(ids[r.Entity], r.EntityID)
+	}
+	all, err := a.store.Officers(ctx, "")
+	if err != nil {
+		return names, err
+	}
+	for _, o := range all {
+		if officers[o.ID] {
+			names.Officers[o.ID] = o
+		}
+	}
+	if names.Campaigns, err = a.store.AuditSubjectNames(ctx, "campaign", ids["campaign"]); err != nil {
+		return names, err
+	}
+	names.Merchants, err = a.store.AuditSubjectNames(ctx, "merchant", ids["merchant"])
+	return names, err
+}
+
+// AuditActors lists the officers whose rows the officer may read in the
+// audit log (auditScope's roles, and the district's own and city-wide
+// officers for a district's reader), for the log's filter by officer.
+func (a *App) AuditActors(ctx context.Context, by Officer) ([]Officer, error) {
+	f, err := auditScope(by, AuditFilter{})
+	if err != nil {
+		return nil, err
+	}
+	all, err := a.store.Officers(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	var out []Officer
+	for _, o := range all {
+		switch {
+		case len(f.ActorRoles) > 0 && !containsString(f.ActorRoles, o.Role),
+			containsString(f.NotActorRoles, o.Role),
+			f.District != "" && !o.Sees(f.District):
+			continue
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
 // auditExportPage is how many rows EachAuditEntry reads at a time.
 const auditExportPage = 500
 
@@ -198,7 +261,7 @@ func (a *App) EachAuditEntry(ctx context.Context, by Officer, f AuditFilter, fn 
 	}
 	// The log holds officers' names and what they did: taking it away is
 	// itself recorded, with the filter, before the first row leaves.
-	if err := a.RecordExport(ctx, by, "audit_log", f); err != nil {
+	if err := a.RecordExport(ctx, by, ActionExportAuditLog, f); err != nil {
 		return err
 	}
 	f.Limit = auditExportPage

@@ -522,7 +522,7 @@ func (a *App) CreateCampaign(ctx context.Context, by Officer, in CampaignInput) 
 	c.Status = StatusDraft
 	c.CreatedBy = by.ID
 	c.CreatedAt = a.now()
-	audit := a.auditOf(by, "campaign.create", "campaign", 0, c.District, nil, nil)
+	audit := a.auditOf(by, ActionCampaignCreate, "campaign", 0, c.District, nil, nil)
 	if err := a.store.CreateCampaign(ctx, &c, audit); err != nil {
 		return c, err
 	}
@@ -620,7 +620,7 @@ func (a *App) ExtendCampaign(ctx context.Context, by Officer, id int64, rawEnd s
 		return field("extend_beyond_validity")
 	}
 	return a.changeCampaign(ctx, CampaignChange{CampaignID: id, ClaimEndsAt: &end, At: a.now(),
-		Audit: a.auditOf(by, "campaign.extend", "campaign", id, c.District,
+		Audit: a.auditOf(by, ActionCampaignExtend, "campaign", id, c.District,
 			map[string]time.Time{"claim_ends_at": c.ClaimEndsAt}, map[string]time.Time{"claim_ends_at": end})})
 }
 
@@ -653,7 +653,7 @@ func (a *App) AddQuantity(ctx context.Context, by Officer, id, tierID int64, raw
 			With("committed", after.Grouped())
 	}
 	return a.changeCampaign(ctx, CampaignChange{CampaignID: id, TierID: tierID, AddQuantity: qty, At: a.now(),
-		Audit: a.auditOf(by, "campaign.add_quantity", "campaign", id, c.District,
+		Audit: a.auditOf(by, ActionCampaignAddQuantity, "campaign", id, c.District,
 			map[string]int64{"tier": tierID, "quantity": tier.Quantity}, map[string]int64{"tier": tierID, "quantity": tier.Quantity + qty})})
 }
 
@@ -679,7 +679,7 @@ func (a *App) RequestBudgetRaise(ctx context.Context, by Officer, id int64, rawB
 		return Conflict("raise_pending")
 	}
 	return a.changeCampaign(ctx, CampaignChange{CampaignID: id, Budget: &budget, At: a.now(),
-		Audit: a.auditOf(by, "campaign.request_budget", "campaign", id, c.District,
+		Audit: a.auditOf(by, ActionCampaignRequestBudget, "campaign", id, c.District,
 			map[string]Fen{"budget_fen": c.BudgetFen}, map[string]Fen{"pending_budget_fen": budget})})
 }
 
@@ -696,7 +696,7 @@ func (a *App) ApproveBudgetRaise(ctx context.Context, by Officer, id int64) erro
 		return err
 	}
 	defer a.forgetCampaign(ctx, id)
-	return a.store.ApproveBudgetRaise(ctx, id, *c.PendingBudgetFen, by.ID, a.auditOf(by, "campaign.approve_budget", "campaign", id, c.District,
+	return a.store.ApproveBudgetRaise(ctx, id, *c.PendingBudgetFen, by.ID, a.auditOf(by, ActionCampaignApproveBudget, "campaign", id, c.District,
 		map[string]Fen{"budget_fen": c.BudgetFen}, map[string]Fen{"budget_fen": *c.PendingBudgetFen}))
 }
 
@@ -880,7 +880,7 @@ func (a *App) UpdateDraft(ctx context.Context, by Officer, id int64, in Campaign
 	c.ID, c.Status, c.CreatedBy, c.CreatedAt = id, StatusDraft, by.ID, old.CreatedAt
 	// Both sides as stored (InputOf), so that the two compare field by
 	// field (the approval checklist shows what changed).
-	audit := a.auditOf(by, "campaign.edit", "campaign", id, old.District, InputOf(old), InputOf(c))
+	audit := a.auditOf(by, ActionCampaignEdit, "campaign", id, old.District, InputOf(old), InputOf(c))
 	defer a.forgetCampaign(ctx, id)
 	if err := a.store.UpdateDraft(ctx, &c, audit); err != nil {
 		return c, err

@@ -41,7 +41,7 @@ func (a *App) SubmitCampaign(ctx context.Context, by Officer, id int64) error {
 	if c.Status != StatusDraft {
 		return Conflict("not_draft")
 	}
-	return a.move(ctx, by, c, "campaign.submit", []string{StatusDraft}, StatusSubmitted, "", "")
+	return a.move(ctx, by, c, ActionCampaignSubmit, []string{StatusDraft}, StatusSubmitted, "", "")
 }
 
 // checkApprover applies the two-person rule: the approver holds the
@@ -80,7 +80,7 @@ func (a *App) ApproveCampaign(ctx context.Context, by Officer, id int64, opinion
 	if err != nil {
 		return err
 	}
-	return a.move(ctx, by, c, "campaign.approve", []string{StatusSubmitted}, StatusApproved, "", opinion)
+	return a.move(ctx, by, c, ActionCampaignApprove, []string{StatusSubmitted}, StatusApproved, "", opinion)
 }
 
 // RejectCampaign sends a submitted campaign back with a reason; the maker
@@ -100,7 +100,7 @@ func (a *App) RejectCampaign(ctx context.Context, by Officer, id int64, reason s
 	if c.Status != StatusSubmitted {
 		return Conflict("not_submitted")
 	}
-	return a.move(ctx, by, c, "campaign.reject", []string{StatusSubmitted}, StatusRejected, reason, "")
+	return a.move(ctx, by, c, ActionCampaignReject, []string{StatusSubmitted}, StatusRejected, reason, "")
 }
 
 // PauseCampaign stops claims and redemptions at once.
@@ -112,7 +112,7 @@ func (a *App) PauseCampaign(ctx context.Context, by Officer, id int64) error {
 	if c.Status != StatusApproved {
 		return Conflict("not_running")
 	}
-	return a.move(ctx, by, c, "campaign.pause", []string{StatusApproved}, StatusPaused, "", "")
+	return a.move(ctx, by, c, ActionCampaignPause, []string{StatusApproved}, StatusPaused, "", "")
 }
 
 // ResumeCampaign lifts a pause.
@@ -124,7 +124,7 @@ func (a *App) ResumeCampaign(ctx context.Context, by Officer, id int64) error {
 	if c.Status != StatusPaused {
 		return Conflict("not_paused")
 	}
-	return a.move(ctx, by, c, "campaign.resume", []string{StatusPaused}, StatusApproved, "", "")
+	return a.move(ctx, by, c, ActionCampaignResume, []string{StatusPaused}, StatusApproved, "", "")
 }
 
 // EndCampaign closes claims for good. Vouchers already claimed stay
@@ -137,7 +137,7 @@ func (a *App) EndCampaign(ctx context.Context, by Officer, id int64) error {
 	if c.Status != StatusApproved && c.Status != StatusPaused {
 		return Conflict("not_running")
 	}
-	return a.move(ctx, by, c, "campaign.end", []string{StatusApproved, StatusPaused}, StatusEnded, "", "")
+	return a.move(ctx, by, c, ActionCampaignEnd, []string{StatusApproved, StatusPaused}, StatusEnded, "", "")
 }
 
 // approvalOpinion is an approver's 审批意见 as kept: required, as on a

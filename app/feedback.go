@@ -145,7 +145,7 @@ func (a *App) FileFeedback(ctx context.Context, r Resident, in FeedbackInput) (F
 	// The record of a filing names its category and district, never its
 	// words: the audit log is kept for good, and a resident who erases
 	// their data takes the words with them.
-	audit := AuditEntry{At: a.now().Truncate(time.Microsecond), Actor: "resident", Action: "feedback.file",
+	audit := AuditEntry{At: a.now().Truncate(time.Microsecond), Actor: "resident", Action: ActionFeedbackFile,
 		Entity: "feedback", District: f.District,
 		AfterJSON: snapshot(map[string]any{"resident": r.ID, "category": f.Category, "voucher": f.VoucherID != nil, "status": f.Status})}
 	if err := a.store.CreateFeedback(ctx, &f, FeedbackDailyCap, audit); err != nil {
@@ -271,7 +271,7 @@ func (a *App) AnswerFeedback(ctx context.Context, by Officer, id int64, answer s
 	if utf8.RuneCountInString(answer) > MaxFeedbackAnswer {
 		return &Error{Code: EINVALID, Reason: "form_invalid", Fields: map[string]string{"answer": "too_long"}}
 	}
-	audit := a.auditOf(by, "feedback.answer", "feedback", id, f.District,
+	audit := a.auditOf(by, ActionFeedbackAnswer, "feedback", id, f.District,
 		map[string]any{"status": f.Status}, map[string]any{"status": FeedbackAnswered, "answer_chars": utf8.RuneCountInString(answer)})
 	if err := a.store.AnswerFeedback(ctx, id, answer, by.ID, audit); err != nil {
 		return err
@@ -287,7 +287,7 @@ func (a *App) CloseFeedback(ctx context.Context, by Officer, id int64) error {
 	if err != nil {
 		return err
 	}
-	audit := a.auditOf(by, "feedback.close", "feedback", id, f.District,
+	audit := a.auditOf(by, ActionFeedbackClose, "feedback", id, f.District,
 		map[string]any{"status": f.Status}, map[string]any{"status": FeedbackClosed})
 	if err := a.store.CloseFeedback(ctx, id, by.ID, audit); err != nil {
 		return err

@@ -192,7 +192,7 @@ func (a *App) SaveContact(ctx context.Context, by Officer, district string, in C
 	id := by.ID
 	c.UpdatedBy = &id
 	code, _ := strconv.ParseInt(district, 10, 64)
-	return c, a.store.SaveContact(ctx, c, a.auditOf(by, "contact.update", "district_contact", code, district, before, c))
+	return c, a.store.SaveContact(ctx, c, a.auditOf(by, ActionContactUpdate, "district_contact", code, district, before, c))
 }
 
 // RuleLine is one rule of a campaign in plain words: a message key of the

@@ -145,10 +145,10 @@ var reviewMoves = map[string]struct {
 	needsNote  bool
 	auditLabel string
 }{
-	"approve":   {[]string{MerchantPending}, MerchantApproved, false, "merchant.approve"},
-	"reject":    {[]string{MerchantPending}, MerchantRejected, true, "merchant.reject"},
-	"suspend":   {[]string{MerchantApproved}, MerchantSuspended, true, "merchant.suspend"},
-	"reinstate": {[]string{MerchantSuspended}, MerchantApproved, false, "merchant.reinstate"},
+	"approve":   {[]string{MerchantPending}, MerchantApproved, false, ActionMerchantApprove},
+	"reject":    {[]string{MerchantPending}, MerchantRejected, true, ActionMerchantReject},
+	"suspend":   {[]string{MerchantApproved}, MerchantSuspended, true, ActionMerchantSuspend},
+	"reinstate": {[]string{MerchantSuspended}, MerchantApproved, false, ActionMerchantReinstate},
 }
 
 // ReviewMerchant approves, rejects, suspends or reinstates a merchant of

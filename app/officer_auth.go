@@ -157,7 +157,7 @@ func (a *App) ActivateOfficer(ctx context.Context, username, code, password, rep
 		return Officer{}, err
 	}
 	o, err := a.store.ActivateOfficer(ctx, username, hashCode(code), hash, a.now(), func(o Officer) AuditEntry {
-		return a.auditOf(o, "officer.activate", "officer", o.ID, o.District, nil, nil)
+		return a.auditOf(o, ActionOfficerActivate, "officer", o.ID, o.District, nil, nil)
 	})
 	if err != nil {
 		if ErrorReason(err) == "activation_invalid" {
@@ -225,7 +225,7 @@ func (a *App) LoginOfficer(ctx context.Context, username, password, code string)
 		a.log.InfoContext(ctx, "password proven; second factor to enrol", "officer", o.ID)
 		return OfficerSignIn{Officer: o, Token: tok, Enrol: true}, err
 	}
-	tok, err := a.openOfficerSession(ctx, o, "officer.sign_in", nil)
+	tok, err := a.openOfficerSession(ctx, o, ActionOfficerSignIn, nil)
 	return OfficerSignIn{Officer: o, Token: tok}, err
 }
 
@@ -367,14 +367,14 @@ func (a *App) FinishEnrolment(ctx context.Context, enrolTok, code string) (strin
 		}
 		hashes[i] = hashCode(codes[i])
 	}
-	audit := a.auditOf(o, "officer.totp_enrol", "officer", o.ID, o.District, nil, nil)
+	audit := a.auditOf(o, ActionOfficerTOTPEnrol, "officer", o.ID, o.District, nil, nil)
 	if err := a.store.EnableTOTP(ctx, o.ID, cr.TOTPSecret, step, a.now(), hashes, &audit); err != nil {
 		return "", nil, err
 	}
 	if err := a.SignOut(ctx, enrolTok); err != nil {
 		return "", nil, err
 	}
-	tok, err := a.openOfficerSession(ctx, o, "officer.sign_in", nil)
+	tok, err := a.openOfficerSession(ctx, o, ActionOfficerSignIn, nil)
 	return tok, codes, err
 }
 
@@ -483,7 +483,7 @@ func (a *App) ResetSecondFactor(ctx context.Context, by Officer, id int64) error
 	if err != nil {
 		return err
 	}
-	return a.store.ResetTOTP(ctx, id, a.auditOf(by, "officer.totp_reset", "officer", id, o.District,
+	return a.store.ResetTOTP(ctx, id, a.auditOf(by, ActionOfficerTOTPReset, "officer", id, o.District,
 		map[string]bool{"totp": o.TOTPEnabledAt != nil}, map[string]bool{"totp": false}))
 }
 
@@ -494,5 +494,5 @@ func (a *App) UnlockOfficer(ctx context.Context, by Officer, id int64) error {
 	if err != nil {
 		return err
 	}
-	return a.store.UnlockOfficer(ctx, id, a.auditOf(by, "officer.unlock", "officer", id, o.District, nil, nil))
+	return a.store.UnlockOfficer(ctx, id, a.auditOf(by, ActionOfficerUnlock, "officer", id, o.District, nil, nil))
 }

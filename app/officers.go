@@ -88,7 +88,7 @@ func (a *App) CreateOfficer(ctx context.Context, by Officer, in OfficerInput) (N
 		return NewOfficer{}, err
 	}
 	expires := a.now().Add(a.cfg.ActivationTTL)
-	audit := a.auditOf(by, "officer.create", "officer", 0, o.District, nil,
+	audit := a.auditOf(by, ActionOfficerCreate, "officer", 0, o.District, nil,
 		map[string]any{"username": o.Username, "role": o.Role, "district": o.District, "can_approve": o.CanApprove})
 	if err := a.store.CreatePendingOfficer(ctx, &o, hashCode(code), expires, audit); err != nil {
 		if ErrorReason(err) == "username_taken" {
@@ -113,10 +113,10 @@ func (a *App) SetOfficerDisabled(ctx context.Context, by Officer, id int64, disa
 		return err
 	}
 	var at *time.Time
-	action := "officer.enable"
+	action := ActionOfficerEnable
 	if disabled {
 		now := a.now()
-		action, at = "officer.disable", &now
+		action, at = ActionOfficerDisable, &now
 	}
 	return a.store.SetOfficerDisabled(ctx, id, at, a.auditOf(by, action, "officer", id, o.District,
 		map[string]bool{"disabled": o.DisabledAt != nil}, map[string]bool{"disabled": disabled}))
@@ -182,7 +182,8 @@ func (a *App) sameSide(ctx context.Context, maker, approver int64) (bool, error)
 
 // RecordExport audits an export of records that hold personal data
 // (names of officers, contacts, accounts) before it is sent: who took
-// which data away, with the filter, is itself part of the record.
-func (a *App) RecordExport(ctx context.Context, by Officer, what string, filter any) error {
-	return a.store.AppendAudit(ctx, a.auditOf(by, "export."+what, "export", 0, by.District, nil, filter))
+// which data away, with the filter, is itself part of the record. action
+// is the export's code (ActionExportAuditLog, ActionExportSettlements).
+func (a *App) RecordExport(ctx context.Context, by Officer, action string, filter any) error {
+	return a.store.AppendAudit(ctx, a.auditOf(by, action, "export", 0, by.District, nil, filter))
 }

@@ -134,7 +134,7 @@ func (a *App) EraseResident(ctx context.Context, r Resident, confirmed bool) err
 		return err
 	}
 	audit := AuditEntry{
-		At: a.now().Truncate(time.Microsecond), Actor: "resident", Action: "resident.erase",
+		At: a.now().Truncate(time.Microsecond), Actor: "resident", Action: ActionResidentErase,
 		Entity: "resident", EntityID: r.ID,
 		BeforeJSON: snapshot(map[string]any{"real_name": full.RealName(), "created_at": full.CreatedAt}),
 		AfterJSON:  snapshot(map[string]any{"erased": true}),

@@ -250,7 +250,7 @@ func (a *App) MarkPaid(ctx context.Context, by Officer, k StatementKey) (Stateme
 	if !DayOver(k.Day, a.now()) {
 		return Statement{}, Conflict("day_not_closed")
 	}
-	audit := a.auditOf(by, "settlement.pay", "merchant", k.MerchantID, k.FundingDistrict, nil, nil)
+	audit := a.auditOf(by, ActionSettlementPay, "merchant", k.MerchantID, k.FundingDistrict, nil, nil)
 	st, err := a.store.MarkPaid(ctx, k, by.ID, audit)
 	if err == nil {
 		err = a.open(&st.Account, st.AccountSealed, SealedSettlementAccount)
@@ -333,7 +333,7 @@ func (a *App) PayStatements(ctx context.Context, by Officer, f StatementFilter, 
 	if want.Statements <= 0 {
 		return PaymentBatch{}, NotFound("nothing_to_pay")
 	}
-	audit := a.auditOf(by, "settlement.pay_batch", "payment_batch", 0, f.District, nil, nil)
+	audit := a.auditOf(by, ActionSettlementPayBatch, "payment_batch", 0, f.District, nil, nil)
 	b, err := a.store.PayStatements(ctx, f, &want, by.ID, audit)
 	if err != nil {
 		return b, err
@@ -405,7 +405,7 @@ func (a *App) PaymentFile(ctx context.Context, by Officer, batchID int64) (Payme
 			return b, nil, err
 		}
 	}
-	if err := a.RecordExport(ctx, by, "payment_file", map[string]string{"batch": fmt.Sprint(batchID)}); err != nil {
+	if err := a.RecordExport(ctx, by, ActionExportPaymentFile, map[string]string{"batch": fmt.Sprint(batchID)}); err != nil {
 		return b, nil, err
 	}
 	return b, lines, nil
@@ -432,7 +432,7 @@ func (a *App) HoldStatements(ctx context.Context, by Officer, merchantID int64, 
 	if err != nil {
 		return err
 	}
-	audit := a.auditOf(by, "settlement.hold", "merchant", merchantID, fund, nil, map[string]string{"reason": reason, "funding_district": fund})
+	audit := a.auditOf(by, ActionSettlementHold, "merchant", merchantID, fund, nil, map[string]string{"reason": reason, "funding_district": fund})
 	if err := a.store.HoldStatements(ctx, SettlementHold{MerchantID: merchantID, FundingDistrict: fund, HeldBy: by.ID, Reason: reason}, audit); err != nil {
 		return err
 	}
@@ -447,7 +447,7 @@ func (a *App) ReleaseStatements(ctx context.Context, by Officer, merchantID int6
 	if err != nil {
 		return err
 	}
-	audit := a.auditOf(by, "settlement.release", "merchant", merchantID, fund, nil, map[string]string{"note": note, "funding_district": fund})
+	audit := a.auditOf(by, ActionSettlementRelease, "merchant", merchantID, fund, nil, map[string]string{"note": note, "funding_district": fund})
 	if err := a.store.ReleaseStatements(ctx, merchantID, fund, by.ID, note, audit); err != nil {
 		return err
 	}

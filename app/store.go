@@ -276,6 +276,10 @@ type AccountStore interface {
 type AuditStore interface {
 	AppendAudit(ctx context.Context, e AuditEntry) error
 	AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
+	// AuditSubjectNames names the records of one kind that audit rows
+	// refer to, by id: "campaign" and "merchant" (ids it does not know,
+	// and other kinds, are left out).
+	AuditSubjectNames(ctx context.Context, entity string, ids []int64) (map[int64]string, error)
 	VerifyAudit(ctx context.Context) (AuditReport, error)
 }
 

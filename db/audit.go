@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jmoiron/sqlx"
+
 	"cqvoucher/app"
 )
 
@@ -66,6 +68,9 @@ func (s *Store) AuditLog(ctx context.Context, f app.AuditFilter) ([]app.AuditEnt
 	if f.Action != "" {
 		add("action LIKE ? ESCAPE '\\'", escapeLike(f.Action)+"%")
 	}
+	if f.ActionIs != "" {
+		add("action = ?", f.ActionIs)
+	}
 	if f.Entity != "" {
 		add("entity = ?", f.Entity)
 	}
@@ -99,6 +104,36 @@ func (s *Store) AuditLog(ctx context.Context, f app.AuditFilter) ([]app.AuditEnt
 	var out []app.AuditEntry
 	err := s.r.SelectContext(ctx, &out, q, args...)
 	return out, err
+}
+
+// auditSubjects is how each kind of audited record is named.
+var auditSubjects = map[string]string{
+	"campaign": `SELECT id, name FROM campaigns WHERE id IN (?)`,
+	"merchant": `SELECT id, name FROM merchants WHERE id IN (?)`,
+}
+
+// AuditSubjectNames names the records of one kind that audit rows refer to.
+func (s *Store) AuditSubjectNames(ctx context.Context, entity string, ids []int64) (map[int64]string, error) {
+	out := map[int64]string{}
+	query, ok := auditSubjects[entity]
+	if !ok || len(ids) == 0 {
+		return out, nil
+	}
+	q, args, err := sqlx.In(query, ids)
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		ID   int64  `db:"id"`
+		Name string `db:"name"`
+	}
+	if err := s.r.SelectContext(ctx, &rows, q, args...); err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		out[r.ID] = r.Name
+	}
+	return out, nil
 }
 
 func escapeLike(s string) string {

@@ -74,7 +74,7 @@ func LoadSeason(ctx context.Context, st *db.Store, a *app.App, opt SeasonOptions
 			maker.Role, approver.Role = app.RoleCityAdmin, app.RoleCityAdmin
 		}
 		for _, o := range []*app.Officer{&maker, &approver} {
-			if err := st.CreateOfficer(ctx, o, app.SystemAudit(now, "officer.create", "officer", district, map[string]string{"username": o.Username})); err != nil {
+			if err := st.CreateOfficer(ctx, o, app.SystemAudit(now, app.ActionOfficerCreate, "officer", district, map[string]string{"username": o.Username})); err != nil {
 				return sum, err
 			}
 		}
@@ -86,11 +86,11 @@ func LoadSeason(ctx context.Context, st *db.Store, a *app.App, opt SeasonOptions
 			c.Tiers = append(c.Tiers, app.Tier{ThresholdFen: t[0], FaceFen: t[1], Quantity: int64(perTier), Released: int64(perTier), Remaining: int64(perTier)})
 		}
 		c.BudgetFen = c.Committed() + c.Committed()/10
-		if err := st.CreateCampaign(ctx, &c, app.SystemAudit(now, "campaign.create", "campaign", c.District, nil)); err != nil {
+		if err := st.CreateCampaign(ctx, &c, app.SystemAudit(now, app.ActionCampaignCreate, "campaign", c.District, nil)); err != nil {
 			return sum, err
 		}
 		if err := st.ChangeCampaignStatus(ctx, app.StatusChange{CampaignID: c.ID, From: []string{app.StatusSubmitted}, To: app.StatusApproved,
-			By: approver.ID, At: start.Add(-24 * time.Hour), Audit: app.SystemAudit(now, "campaign.approve", "campaign", c.District, nil)}); err != nil {
+			By: approver.ID, At: start.Add(-24 * time.Hour), Audit: app.SystemAudit(now, app.ActionCampaignApprove, "campaign", c.District, nil)}); err != nil {
 			return sum, err
 		}
 		sum.Campaigns++

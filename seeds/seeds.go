@@ -161,7 +161,7 @@ func LoadDemo(ctx context.Context, st *db.Store, a *app.App) (Demo, error) {
 	for _, o := range d.Officers {
 		off := app.Officer{Username: o.Username, Name: o.Name, PasswordHash: hash, Role: o.Role,
 			District: o.District, CanApprove: o.CanApprove, CreatedAt: now}
-		audit := app.SystemAudit(now, "officer.create", "officer", o.District, map[string]any{"username": o.Username, "role": o.Role})
+		audit := app.SystemAudit(now, app.ActionOfficerCreate, "officer", o.District, map[string]any{"username": o.Username, "role": o.Role})
 		if err := st.CreateOfficer(ctx, &off, audit); err != nil {
 			return d, fmt.Errorf("seeds: officer %s: %w", o.Username, err)
 		}

@@ -282,13 +282,20 @@ func (e *Env) enrol(t testing.TB, o app.Officer) {
 // NewOfficer adds an activated officer enrolled with TOTPSecret.
 func (e *Env) NewOfficer(t testing.TB, username, district string, canApprove bool) app.Officer {
 	t.Helper()
+	return e.NewNamedOfficer(t, username, username, district, canApprove)
+}
+
+// NewNamedOfficer is NewOfficer with a display name of its own ("张三"),
+// for pages that name officers.
+func (e *Env) NewNamedOfficer(t testing.TB, username, name, district string, canApprove bool) app.Officer {
+	t.Helper()
 	role := app.RoleDistrictOfficer
 	if district == app.CityCode {
 		role = app.RoleCityAdmin
 	}
-	o := app.Officer{Username: username, Name: username, PasswordHash: passwordHash(), Role: role, District: district,
+	o := app.Officer{Username: username, Name: name, PasswordHash: passwordHash(), Role: role, District: district,
 		CanApprove: canApprove, CreatedAt: e.Clock.Now()}
-	if err := e.Store.CreateOfficer(context.Background(), &o, app.SystemAudit(o.CreatedAt, "officer.create", "officer", district, nil)); err != nil {
+	if err := e.Store.CreateOfficer(context.Background(), &o, app.SystemAudit(o.CreatedAt, app.ActionOfficerCreate, "officer", district, nil)); err != nil {
 		t.Fatal(err)
 	}
 	e.enrol(t, o)
@@ -306,7 +313,7 @@ func (e *Env) NewAuditor(t testing.TB, username, district string) app.Officer {
 func (e *Env) NewOfficerRole(t testing.TB, username, role, district string) app.Officer {
 	t.Helper()
 	o := app.Officer{Username: username, Name: username, PasswordHash: passwordHash(), Role: role, District: district, CreatedAt: e.Clock.Now()}
-	if err := e.Store.CreateOfficer(context.Background(), &o, app.SystemAudit(o.CreatedAt, "officer.create", "officer", district, nil)); err != nil {
+	if err := e.Store.CreateOfficer(context.Background(), &o, app.SystemAudit(o.CreatedAt, app.ActionOfficerCreate, "officer", district, nil)); err != nil {
 		t.Fatal(err)
 	}
 	e.enrol(t, o)

@@ -3,66 +3,11 @@ package web
 import (
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"cqvoucher/app"
 )
-
-// auditFilter reads the audit page's filters from the query string.
-func auditFilter(c echo.Context) app.AuditFilter {
-	f := app.AuditFilter{
-		Actor: c.QueryParam("actor"), Action: c.QueryParam("action"), Entity: c.QueryParam("entity"),
-		District: c.QueryParam("district"),
-	}
-	f.EntityID, _ = strconv.ParseInt(c.QueryParam("entity_id"), 10, 64)
-	f.BeforeID, _ = strconv.ParseInt(c.QueryParam("before"), 10, 64)
-	if t, err := time.ParseInLocation("2006-01-02", c.QueryParam("from"), app.Shanghai); err == nil {
-		f.From = t
-	}
-	if t, err := time.ParseInLocation("2006-01-02", c.QueryParam("to"), app.Shanghai); err == nil {
-		f.To = t.AddDate(0, 0, 1) // the whole "to" day
-	}
-	return f
-}
-
-// auditPage browses the audit log with filters, newest first, 50 a page;
-// ?format=csv|xlsx exports every row of the filter, not one page: an
-// export is the record an auditor takes away.
-func (s *Server) auditPage(c echo.Context) error {
-	f := auditFilter(c)
-	if c.QueryParam("format") != "" {
-		f.BeforeID = 0 // ?before= pages the screen; the export link of an older page still means the whole filter
-		return sendTable(c, table{name: "审计日志",
-			cols: []column{{"编号", colCount}, {"时间", colTime}, {"操作人", colText}, {"操作", colText}, {"对象", colText}, {"对象编号", colCount},
-				{"区县", colIdent}, {"修改前", colText}, {"修改后", colText}, {"前一条哈希", colIdent}, {"本条哈希", colIdent}},
-			each: func(emit func(...any) error) error {
-				return s.app.EachAuditEntry(c.Request().Context(), officerOf(c), f, func(r app.AuditEntry) error {
-					return emit(r.ID, r.At, r.Actor, r.Action, r.Entity, r.EntityID, r.District, r.BeforeJSON, r.AfterJSON, r.PrevHash, r.Hash)
-				})
-			}})
-	}
-	rows, err := s.app.AuditLog(c.Request().Context(), officerOf(c), f)
-	if err != nil {
-		return err
-	}
-	data := map[string]any{"Rows": rows, "F": f, "Q": c.QueryParams(), "Names": s.names(c)}
-	if len(rows) == 50 {
-		q := c.QueryParams()
-		q.Set("before", itoa(rows[len(rows)-1].ID))
-		data["Older"] = "/officer/audit?" + q.Encode()
-	}
-	return s.page(c, http.StatusOK, "officer/audit", "title.audit", data)
-}
-
-func (s *Server) apiAudit(c echo.Context) error {
-	rows, err := s.app.AuditLog(c.Request().Context(), officerOf(c), auditFilter(c))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, map[string]any{"entries": jsonList(rows)})
-}
 
 // officersPage lists officer accounts with a form for a new one (city admin only).
 func (s *Server) officersPage(c echo.Context) error {

@@ -44,6 +44,15 @@ func (l *Locale) T(key string, args ...any) string {
 	return msg
 }
 
+// Has says whether the language, or the default one, has a message for key.
+func (l *Locale) Has(key string) bool {
+	_, ok := l.messages[key]
+	if !ok {
+		_, ok = l.fallback[key]
+	}
+	return ok
+}
+
 // Err says an error in words: its reason's message with its parameters.
 func (l *Locale) Err(err error) string {
 	var e *app.Error

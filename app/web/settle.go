@@ -124,7 +124,7 @@ func (s *Server) officerSettlements(c echo.Context) error {
 		if format == "csv" || format == "xlsx" {
 			// The statements carry merchants' bank accounts: an export of
 			// personal data is itself recorded in the audit log.
-			if err := s.app.RecordExport(ctx, o, "settlements", map[string]string{"from": f.From, "to": f.To, "format": format}); err != nil {
+			if err := s.app.RecordExport(ctx, o, app.ActionExportSettlements, map[string]string{"from": f.From, "to": f.To, "format": format}); err != nil {
 				return err
 			}
 		}

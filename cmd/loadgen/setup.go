@@ -110,7 +110,7 @@ func newOfficer(ctx context.Context, st *db.Store, username string, canApprove b
 	}
 	o := app.Officer{Username: username, Name: username, PasswordHash: hash, Role: app.RoleDistrictOfficer,
 		District: district, CanApprove: canApprove, CreatedAt: now}
-	err = st.CreateOfficer(ctx, &o, app.SystemAudit(now, "officer.create", "officer", district, nil))
+	err = st.CreateOfficer(ctx, &o, app.SystemAudit(now, app.ActionOfficerCreate, "officer", district, nil))
 	return o, err
 }
 
