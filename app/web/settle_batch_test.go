@@ -124,6 +124,10 @@ func TestSettlementFiltersPagingAndBatchPayment(t *testing.T) {
 	if n := e.Count(t, `SELECT COUNT(*) FROM audit_log WHERE action = 'settlement.pay_batch' AND entity_id = ? AND after_json LIKE '%"statements":17%'`, batch); n != 1 {
 		t.Fatalf("batch audited %d times", n)
 	}
+	if p := b.do(t, http.MethodGet, "/officer/audit?action=settlement.pay_batch", nil); !strings.Contains(p.body, "将一批结算标记为已支付") ||
+		!strings.Contains(p.body, fmt.Sprintf(`href="/officer/settlements/batches/%d"`, batch)) || !strings.Contains(p.body, "¥510.00") {
+		t.Fatalf("the batch in the audit log\n%s", p.body)
+	}
 	if p := b.do(t, http.MethodGet, "/officer/settlements?"+hotpot+"&paid=unpaid", nil); len(rows.FindAllString(p.body, -1)) != 0 {
 		t.Fatalf("unpaid hotpot statements after paying: %d", len(rows.FindAllString(p.body, -1)))
 	}
