@@ -29,6 +29,10 @@ const (
 	ActionSettlementHold     = "settlement.hold"
 	ActionSettlementRelease  = "settlement.release"
 
+	ActionVoucherVoidRequest = "void.request"
+	ActionVoucherVoid        = "void.approve"
+	ActionVoucherVoidReject  = "void.reject"
+
 	ActionOfficerCreate    = "officer.create"
 	ActionOfficerActivate  = "officer.activate"
 	ActionOfficerSignIn    = "officer.sign_in"
@@ -60,6 +64,7 @@ var AuditActions = []string{
 	ActionCampaignRequestBudget, ActionCampaignApproveBudget,
 	ActionMerchantApprove, ActionMerchantReject, ActionMerchantSuspend, ActionMerchantReinstate,
 	ActionSettlementPay, ActionSettlementPayBatch, ActionSettlementHold, ActionSettlementRelease,
+	ActionVoucherVoidRequest, ActionVoucherVoid, ActionVoucherVoidReject,
 	ActionOfficerCreate, ActionOfficerActivate, ActionOfficerSignIn, ActionOfficerTOTPEnrol, ActionOfficerTOTPReset,
 	ActionOfficerUnlock, ActionOfficerDisable, ActionOfficerEnable,
 	ActionFeedbackFile, ActionFeedbackAnswer, ActionFeedbackClose,

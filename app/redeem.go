@@ -167,6 +167,9 @@ func (a *App) Inspect(ctx context.Context, cs Cashier, scanned string, bill Fen)
 // whether the voucher was used already.
 func (a *App) checkRules(ctx context.Context, v Voucher, m Merchant) error {
 	now := a.now()
+	if v.VoidedAt != nil {
+		return Conflict("voucher_voided")
+	}
 	if !now.Before(v.ExpiresAt) {
 		return Conflict("expired").With("expired_at", FormatUntil(v.ExpiresAt))
 	}

@@ -20,6 +20,7 @@ type Store interface {
 	ClaimStore
 	RedemptionStore
 	SettlementStore
+	VoidStore
 	AccountStore
 	AuditStore
 	ReportStore
@@ -153,6 +154,20 @@ type SettlementStore interface {
 	HoldStatements(ctx context.Context, h SettlementHold, audit AuditEntry) error
 	ReleaseStatements(ctx context.Context, merchantID int64, fund string, by int64, note string, audit AuditEntry) error
 	SettlementHolds(ctx context.Context, fund string) ([]SettlementHold, error)
+}
+
+// VoidStore owns requests to void vouchers (void.go). RequestVoid
+// records a pending request (one per voucher: void_requested) if the
+// voucher is unspent; DecideVoid decides a pending one once (void_decided)
+// and, approving, voids the voucher in the same transaction if it is still
+// unspent at the writer's time (voucher_not_voidable otherwise): lapsed,
+// its tier's expired count grown; each with its audit entry.
+type VoidStore interface {
+	RequestVoid(ctx context.Context, r VoidRequest, audit AuditEntry) (VoidRequest, error)
+	DecideVoid(ctx context.Context, id, by int64, approve bool, note string, audit AuditEntry) (VoidRequest, error)
+	VoidRequest(ctx context.Context, id int64) (VoidRequest, error)
+	VoidRequests(ctx context.Context, district string, limit int) ([]VoidRequest, error)
+	Revoked(ctx context.Context) ([]RevokedKey, error)
 }
 
 // AccountStore owns who signs in and what is kept about them: officers,

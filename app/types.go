@@ -312,6 +312,7 @@ const (
 	VoucherClaimed  = "claimed"
 	VoucherRedeemed = "redeemed"
 	VoucherExpired  = "expired"
+	VoucherVoided   = "voided" // a state shown, never stored: see Voucher.VoidedAt
 )
 
 // Voucher is a claimed voucher with what a wallet or a cashier needs to show.
@@ -335,10 +336,17 @@ type Voucher struct {
 	MaxBillFen   Fen        `db:"max_bill_fen" json:"-"` // the campaign's
 	// Where it was used, once redeemed.
 	MerchantName *string `db:"merchant_name" json:"merchant_name,omitempty"`
+	// Voided by two officers (void.go): when, and the reason the
+	// resident is shown.
+	VoidedAt   *time.Time `db:"voided_at" json:"voided_at,omitempty"`
+	VoidReason string     `db:"void_reason" json:"void_reason,omitempty"`
 }
 
 // State is the status a person sees at time now: claimed, redeemed or expired.
 func (v Voucher) State(now time.Time) string {
+	if v.VoidedAt != nil {
+		return VoucherVoided
+	}
 	if v.Status == VoucherClaimed && !now.Before(v.ExpiresAt) {
 		return VoucherExpired
 	}

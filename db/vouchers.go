@@ -17,7 +17,7 @@ import (
 // answered the same row three to four times faster so (a cashier's every
 // scan and a resident's every wallet read go through it).
 const voucherSelect = `SELECT v.id, v.code, v.campaign_id, v.tier_id, v.resident_id, v.status, v.token,
-	v.claimed_at, v.expires_at, v.redeemed_at, v.valid_from,
+	v.claimed_at, v.expires_at, v.redeemed_at, v.valid_from, v.voided_at, v.void_reason,
 	(SELECT name FROM campaigns WHERE id = v.campaign_id) AS campaign_name,
 	(SELECT district_code FROM campaigns WHERE id = v.campaign_id) AS district_code,
 	(SELECT category_code FROM campaigns WHERE id = v.campaign_id) AS category_code,
@@ -375,6 +375,7 @@ func (s *Store) Redeem(ctx context.Context, in app.RedeemInsert) (app.Redemption
 func whyNotRedeemable(ctx context.Context, tx *Tx, in app.RedeemInsert, now time.Time) error {
 	var st struct {
 		Status    string     `db:"status"`
+		Voided    bool       `db:"voided"`
 		Lapsed    bool       `db:"lapsed"`
 		ExpiresAt time.Time  `db:"expires_at"`
 		ValidFrom *time.Time `db:"valid_from"`
@@ -385,7 +386,7 @@ func whyNotRedeemable(ctx context.Context, tx *Tx, in app.RedeemInsert, now time
 		Merchant  string     `db:"merchant_status"`
 		Paid      bool       `db:"paid"`
 	}
-	err := tx.GetContext(ctx, &st, `SELECT v.status, v.lapsed_at IS NOT NULL AS lapsed, v.expires_at, v.valid_from,
+	err := tx.GetContext(ctx, &st, `SELECT v.status, v.voided_at IS NOT NULL AS voided, v.lapsed_at IS NOT NULL AS lapsed, v.expires_at, v.valid_from,
 		c.status AS campaign_status, c.max_bill_fen, t.threshold_fen, t.face_fen,
 		(SELECT status FROM merchants WHERE id = ?) AS merchant_status,
 		EXISTS (SELECT 1 FROM settlements p WHERE p.merchant_id = ? AND p.day = ? AND p.funding_district = c.district_code) AS paid
@@ -396,6 +397,8 @@ func whyNotRedeemable(ctx context.Context, tx *Tx, in app.RedeemInsert, now time
 		return notFound(err, "voucher_unknown")
 	case st.Status == app.VoucherRedeemed:
 		return app.Conflict("already_redeemed")
+	case st.Voided:
+		return app.Conflict("voucher_voided")
 	case st.Lapsed || !now.Before(st.ExpiresAt):
 		return app.Conflict("expired").With("expired_at", app.FormatUntil(st.ExpiresAt))
 	case st.ValidFrom != nil && now.Before(*st.ValidFrom):

@@ -183,3 +183,16 @@ func QRText(baseURL, tok string) string {
 	}
 	return baseURL + "/V/" + packed
 }
+
+// KeyID reads the kid of a compact JWS's header, without verifying it:
+// which key signed a token already stored (a revocation list names it).
+func KeyID(tok string) (string, error) {
+	head, _, ok := strings.Cut(tok, ".")
+	var h struct {
+		KID string `json:"kid"`
+	}
+	if !ok || !decodeJSON(head, &h) || h.KID == "" {
+		return "", fmt.Errorf("%w: no kid in the header", ErrMalformed)
+	}
+	return h.KID, nil
+}

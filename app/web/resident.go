@@ -397,8 +397,12 @@ func (s *Server) residentWallet(c echo.Context) error {
 	var rows []map[string]any
 	for _, v := range vs {
 		state := v.State(now)
-		counts[state]++
-		if state == tab {
+		shown := state
+		if state == app.VoucherVoided { // no longer usable: with the expired, saying why
+			shown = app.VoucherExpired
+		}
+		counts[shown]++
+		if shown == tab {
 			rows = append(rows, map[string]any{"V": v, "State": state})
 		}
 	}
