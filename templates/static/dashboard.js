@@ -22,9 +22,10 @@
   }
   // grid keeps the plot, its axis labels and names inside the card
   // (outerBoundsMode 'same'), below the legend when there is one: the
-  // legend sits in the top 32 px, which the grid leaves free.
-  function grid(legend) {
-    return { top: legend ? 40 : 12, left: 8, right: 12, bottom: 8, outerBoundsMode: 'same', outerBoundsContain: 'all' };
+  // legend sits in the top 32 px, which the grid leaves free. Bars with
+  // labels at their ends (endLabels) get room for them at the right.
+  function grid(legend, endLabels) {
+    return { top: legend ? 40 : 12, left: 8, right: endLabels ? 64 : 12, bottom: 8, outerBoundsMode: 'same', outerBoundsContain: 'all' };
   }
   function legend(names) { return { data: names, top: 4, left: 'center', itemGap: 16 }; }
   // tip builds a tooltip from the row under the pointer: a title and
@@ -38,10 +39,8 @@
     };
   }
   function max(rows, key) { return rows.reduce(function (m, r) { return Math.max(m, r[key]); }, 0); }
-  // Horizontal bars leave room at the right for their end labels.
-  function roomForLabels(v) { return v.max * 1.2 || 1; }
   function lev(r) { return r.leverage_bp / 10000; }
-  var leverageAxis = { type: 'value', max: roomForLabels, axisLabel: { formatter: f.leverageAxis } };
+  var leverageAxis = { type: 'value', axisLabel: { formatter: f.leverageAxis } };
   var nameAxis = function (rows) {
     return { type: 'category', inverse: true, data: rows.map(function (r) { return r.label; }),
       axisLabel: { width: 150, overflow: 'truncate' } };
@@ -50,8 +49,8 @@
 
   if (d.days) {
     var funnel = [{ label: L.released, n: d.released, rates: [] },
-      { label: L.claimed, n: d.claimed, rates: [[L.claim_rate, f.percent(d.claim_rate_bp)]] },
-      { label: L.redeemed, n: d.redeemed, rates: [[L.redemption_rate, f.percent(d.redemption_rate_bp)]] }];
+      { label: L.claimed, n: d.claimed, rates: [[L.claim_rate, f.percent(d.claim_rate_bp, d.released)]] },
+      { label: L.redeemed, n: d.redeemed, rates: [[L.redemption_rate, f.percent(d.redemption_rate_bp, d.claimed)]] }];
     chart('chart-funnel', {
       tooltip: { trigger: 'axis', formatter: tip(funnel, function (r) { return r.label; }, function (r) { return [[r.label, f.count(r.n)]].concat(r.rates); }) },
       grid: grid(false),
@@ -83,14 +82,15 @@
         return [[L.redeemed, f.count(r.redemptions)], [L.subsidy, f.money(r.subsidy_fen)]];
       }) },
       grid: grid(false),
-      xAxis: { type: 'category', data: hours.map(function (r) { return r.key; }), axisLabel: { hideOverlap: true } }, yAxis: countAxis,
+      // Every other hour is labelled: 24 labels do not fit half a page.
+      xAxis: { type: 'category', data: hours.map(function (r) { return r.key; }), axisLabel: { interval: 1 } }, yAxis: countAxis,
       series: [{ name: L.redeemed, type: 'bar', data: hours.map(function (r) { return r.redemptions; }), itemStyle: { color: red } }]
     });
 
     var districts = d.districts;
     chart('chart-districts', {
       tooltip: { trigger: 'axis', formatter: tip(districts, function (r) { return r.label; }, leverageLines) },
-      grid: grid(false), xAxis: leverageAxis, yAxis: nameAxis(districts),
+      grid: grid(false, true), xAxis: leverageAxis, yAxis: nameAxis(districts),
       series: [leverageBars(districts)]
     });
   }
@@ -99,20 +99,20 @@
     var cs = d.campaigns;
     chart('chart-compare-leverage', {
       tooltip: { trigger: 'axis', formatter: tip(cs, function (r) { return r.label; }, leverageLines) },
-      grid: grid(false), xAxis: leverageAxis, yAxis: nameAxis(cs),
+      grid: grid(false, true), xAxis: leverageAxis, yAxis: nameAxis(cs),
       series: [leverageBars(cs)]
     });
     chart('chart-compare-redemption', {
       tooltip: { trigger: 'axis', formatter: tip(cs, function (r) { return r.label; }, function (r) {
-        return [[L.claimed, f.count(r.claims)], [L.redeemed, f.count(r.redemptions)], [L.redemption_rate, f.percent(r.redemption_rate_bp)]];
+        return [[L.claimed, f.count(r.claims)], [L.redeemed, f.count(r.redemptions)], [L.redemption_rate, f.percent(r.redemption_rate_bp, r.claims)]];
       }) },
-      legend: legend([L.claimed, L.redeemed]), grid: grid(true),
-      xAxis: { type: 'value', max: roomForLabels, minInterval: 1, axisLabel: { formatter: f.count, hideOverlap: true } }, yAxis: nameAxis(cs),
+      legend: legend([L.claimed, L.redeemed]), grid: grid(true, true),
+      xAxis: { type: 'value', minInterval: 1, axisLabel: { formatter: f.count, hideOverlap: true } }, yAxis: nameAxis(cs),
       series: [
-        { name: L.claimed, type: 'bar', data: cs.map(function (r) { return r.claims; }), itemStyle: { color: grey } },
-        { name: L.redeemed, type: 'bar', data: cs.map(function (r) { return r.redemptions; }), itemStyle: { color: red },
+        { name: L.claimed, type: 'bar', barMaxWidth: 20, data: cs.map(function (r) { return r.claims; }), itemStyle: { color: grey } },
+        { name: L.redeemed, type: 'bar', barMaxWidth: 20, data: cs.map(function (r) { return r.redemptions; }), itemStyle: { color: red },
           // The redemption rate at the end of the redeemed bar: the figure the comparison is read for.
-          label: { show: true, position: 'right', formatter: function (p) { return f.percent(cs[p.dataIndex].redemption_rate_bp); } } }
+          label: { show: true, position: 'right', formatter: function (p) { var r = cs[p.dataIndex]; return f.percent(r.redemption_rate_bp, r.claims); } } }
       ]
     });
   }
@@ -121,7 +121,7 @@
     return [[L.leverage, f.leverage(r.leverage_bp)], [L.subsidy, f.money(r.subsidy_fen)], [L.consumption, f.money(r.consumption_fen)]];
   }
   function leverageBars(rows) {
-    return { name: L.leverage, type: 'bar', data: rows.map(lev), itemStyle: { color: green },
+    return { name: L.leverage, type: 'bar', barMaxWidth: 28, data: rows.map(lev), itemStyle: { color: green },
       label: { show: true, position: 'right', formatter: function (p) { return f.leverage(rows[p.dataIndex].leverage_bp); } } };
   }
 })();

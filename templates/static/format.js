@@ -43,6 +43,7 @@
       return function (fen) {
         var s = p ? group(hundredths(Math.abs(fen), p.scale.unit) * (fen < 0 ? -1 : 1)) : group(Math.round(fen));
         s = s.replace(/\.?0+$/, '');
+        if (fen === 0) return '0'; // the origin needs no unit
         return p ? fill(p.scale.text, s) : '¥' + s;
       };
     }
@@ -56,9 +57,10 @@
       moneyAxis: moneyAxis,
       leverage: leverage,
       // leverageAxis says an axis value in leverage units (4.28 = 1:4.28).
-      leverageAxis: function (v) { return fill(spec.leverage, String(Math.round(v * 100) / 100)); },
-      // percent says basis points as "25.00%" (app.FormatPercentBP).
-      percent: function (bp) { return group(bp) + '%'; },
+      leverageAxis: function (v) { return v === 0 ? '0' : fill(spec.leverage, String(Math.round(v * 100) / 100)); },
+      // percent says basis points as "25.00%" (app.FormatPercentBP);
+      // "—" for a rate of nothing (no claims, no releases).
+      percent: function (bp, of) { return of === 0 ? '—' : group(bp) + '%'; },
       count: count
     };
   };
