@@ -62,8 +62,13 @@ func (f Fen) Short() string {
 
 // Grouped formats with thousands separators, as finance offices read
 // budgets: "¥300,000.00".
-func (f Fen) Grouped() string {
-	s := f.String()
+func (f Fen) Grouped() string { return "¥" + GroupHundredths(int64(f)) }
+
+// GroupHundredths writes a count of hundredths as a decimal with two
+// places and thousands separators: 30000000 → "300,000.00". Fen are
+// hundredths of a yuan; the dashboards' 万元 are hundredths too, of 万.
+func GroupHundredths(h int64) string {
+	s := Fen(h).String()
 	sign := ""
 	if s[0] == '-' {
 		sign, s = "-", s[1:]
@@ -76,7 +81,7 @@ func (f Fen) Grouped() string {
 		}
 		b.WriteRune(r)
 	}
-	return "¥" + sign + b.String() + "." + frac
+	return sign + b.String() + "." + frac
 }
 
 // Yuan formats the amount for people: "¥12.50".

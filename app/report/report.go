@@ -51,6 +51,11 @@ type Row struct {
 // LeverageBP is consumption ÷ subsidy in basis points (35000 = 3.50×).
 func (r Row) LeverageBP() int64 { return ratioBP(r.ConsumptionFen, r.SubsidyFen) }
 
+// RedemptionRateBP is redemptions ÷ claims in basis points (核销率; 2500 =
+// 25.00 %). Rows by merchant, district or category have no claims (a claim
+// has no merchant), so theirs is 0.
+func (r Row) RedemptionRateBP() int64 { return ratioBP(r.Redemptions, r.Claims) }
+
 // AvgBillFen is the average bill of the row's redemptions.
 func (r Row) AvgBillFen() int64 {
 	if r.Redemptions == 0 {

@@ -27,6 +27,9 @@ func TestBuildAndSignals(t *testing.T) {
 	if d.Total.Claims != 100 || d.Total.Redemptions != 45 || d.AvgWaitS != 3600 || d.Total.LeverageBP() != 42963 {
 		t.Fatalf("total %+v, wait %d, leverage %d", d.Total, d.AvgWaitS, d.Total.LeverageBP())
 	}
+	if d.Total.RedemptionRateBP() != 4500 || d.ByMerchant[0].RedemptionRateBP() != 0 {
+		t.Fatalf("redemption rate %d (want 45.00 %%), a merchant's %d (no claims)", d.Total.RedemptionRateBP(), d.ByMerchant[0].RedemptionRateBP())
+	}
 	if len(d.ByDay) != 2 || d.ByDay[0].Redemptions != 34 || len(d.ByHour) != 24 || d.ByHour[10].Redemptions != 30 {
 		t.Fatalf("by day %+v, by hour[10] %+v", d.ByDay, d.ByHour[10])
 	}

@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -59,19 +58,40 @@ func (s *Server) campaignDashboard(c echo.Context) error {
 	}
 	l := s.locale(c)
 	st := app.CampaignStats(camp)
-	districts := make([]map[string]any, 0, len(d.ByDistrict))
-	for _, r := range d.ByDistrict {
-		districts = append(districts, map[string]any{"label": names[r.Key], "subsidy_fen": r.SubsidyFen, "consumption_fen": r.ConsumptionFen})
-	}
 	charts := map[string]any{
-		"released": st.Released, "claimed": st.Claimed, "redeemed": st.Redeemed, "days": d.ByDay, "hours": d.ByHour, "districts": districts,
-		"labels": map[string]string{"released": l.T("stats.released"), "claimed": l.T("stats.claimed"), "redeemed": l.T("stats.redeemed"),
-			"subsidy": l.T("stats.subsidy"), "consumption": l.T("stats.consumption"), "leverage": l.T("stats.leverage")},
+		"format": l.ChartFormat(), "released": st.Released, "claimed": st.Claimed, "redeemed": st.Redeemed,
+		"claim_rate_bp": st.ClaimRateBP, "redemption_rate_bp": st.RedemptionRateBP,
+		"days": chartRows(d.ByDay, names), "hours": chartRows(d.ByHour, names), "districts": chartRows(d.ByDistrict, names),
+		"labels": chartLabels(l),
 	}
 	return s.page(c, http.StatusOK, "officer/dashboard", "title.dashboard", map[string]any{
 		"C": camp, "D": d, "Stats": st, "Sections": sections, "Names": names, "Charts": charts,
-		"Signals": signals, "Top3BP": d.TopShareBP(3), "AvgWaitH": strconv.FormatFloat(float64(d.AvgWaitS)/3600, 'f', 1, 64),
+		"Signals": signals, "Top3BP": d.TopShareBP(3),
 	})
+}
+
+// chartRows are a breakdown's rows as the charts draw them: named, with
+// the ratios worked out here so a chart shows the figure its table does.
+func chartRows(rows []report.Row, names map[string]string) []map[string]any {
+	out := make([]map[string]any, 0, len(rows))
+	for _, r := range rows {
+		label := r.Key
+		if n, ok := names[r.Key]; ok {
+			label = n
+		}
+		out = append(out, map[string]any{"key": r.Key, "label": label, "claims": r.Claims, "redemptions": r.Redemptions,
+			"subsidy_fen": r.SubsidyFen, "consumption_fen": r.ConsumptionFen, "leverage_bp": r.LeverageBP(), "redemption_rate_bp": r.RedemptionRateBP()})
+	}
+	return out
+}
+
+// chartLabels are the words of the charts' legends and tooltips.
+func chartLabels(l *Locale) map[string]string {
+	out := map[string]string{}
+	for _, k := range []string{"released", "claimed", "redeemed", "subsidy", "consumption", "leverage", "claim_rate", "redemption_rate"} {
+		out[k] = l.T("stats." + k)
+	}
+	return out
 }
 
 func (s *Server) apiCampaignDashboard(c echo.Context) error {
@@ -125,7 +145,9 @@ func (s *Server) comparePage(c echo.Context) error {
 		}
 		return app.NotFound("page_not_found")
 	}
-	return s.page(c, http.StatusOK, "officer/compare", "title.compare", map[string]any{"Sections": sections, "Names": names})
+	l := s.locale(c)
+	charts := map[string]any{"format": l.ChartFormat(), "campaigns": chartRows(cmp.Campaigns, names), "labels": chartLabels(l)}
+	return s.page(c, http.StatusOK, "officer/compare", "title.compare", map[string]any{"Sections": sections, "Names": names, "Charts": charts})
 }
 
 func (s *Server) apiCompare(c echo.Context) error {

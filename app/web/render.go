@@ -152,7 +152,6 @@ var funcs = template.FuncMap{
 	},
 	"rfc3339":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"datetimeLocal": func(t time.Time) string { return t.In(app.Shanghai).Format("2006-01-02T15:04") },
-	"bp":            app.FormatBP,
 	"pct":           app.FormatPercentBP,
 	"code":          func(s string) string { return formatCode(s) },
 	"masked":        maskCode,

@@ -126,7 +126,7 @@ func TestDashboardPageAndExports(t *testing.T) {
 		t.Fatalf("dashboard API: %d %s", r.Status, r.Raw)
 	}
 	status, _, body := download(t, e, fmt.Sprintf("/officer/campaigns/%d/dashboard", c.ID), officer)
-	if status != 200 || !strings.Contains(string(body), `id="kpi-leverage">4.28×`) || !strings.Contains(string(body), "解放碑老火锅") {
+	if status != 200 || !strings.Contains(string(body), `id="kpi-leverage">1:4.28`) || !strings.Contains(string(body), "解放碑老火锅") {
 		t.Fatalf("dashboard page: %d", status)
 	}
 	status, ctype, body := download(t, e, fmt.Sprintf("/officer/campaigns/%d/dashboard?table=by_merchant&format=csv", c.ID), officer)

@@ -1151,7 +1151,7 @@ func TestJourneyEndToEnd(t *testing.T) {
 			"stat-subsidy":     journeyYuan(row.Subsidy),
 			"stat-consumption": journeyYuan(row.Consumed),
 			"stat-oop":         journeyYuan(row.Consumed - row.Subsidy),
-			"stat-leverage":    journeyRatio2(row.Consumed, row.Subsidy) + "×",
+			"stat-leverage":    "1:" + journeyRatio2(row.Consumed, row.Subsidy),
 			"stat-rate":        journeyRatio2(100*row.N, claimed) + "%",
 			"stat-released":    "150",
 		}
@@ -1161,8 +1161,8 @@ func TestJourneyEndToEnd(t *testing.T) {
 			}
 		}
 		// Spelled out, so a wrong recomputation cannot hide a wrong page.
-		if got := journeyByID(t, page, "stat-leverage"); got != "4.28×" {
-			t.Errorf("leverage %q, want 4.28× (128.50 / 30)", got)
+		if got := journeyByID(t, page, "stat-leverage"); got != "1:4.28" {
+			t.Errorf("leverage %q, want 1:4.28 (128.50 / 30)", got)
 		}
 		if got := journeyByID(t, page, "stat-rate"); got != "100.00%" {
 			t.Errorf("redemption rate %q, want 100.00%%", got)

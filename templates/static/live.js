@@ -1,9 +1,11 @@
 // The officer's live view of a drop: polls the campaign's live JSON every
 // two seconds and redraws claims per second, stock left and refusals by
-// reason. Plain DOM, no library, no inline script (the CSP forbids it).
+// reason. Plain DOM, no chart library, no inline script (the CSP forbids it).
 (function () {
   var root = document.getElementById('live');
   if (!root) return;
+  // Counts are grouped as the dashboard groups them (format.js).
+  var count = window.cqvFormat ? cqvFormat.count : String;
   function cell(tr, text, cls) { var td = document.createElement('td'); td.textContent = text; if (cls) td.className = cls; tr.appendChild(td); }
   function rows(id, list) {
     var body = document.getElementById(id);
@@ -23,7 +25,7 @@
     var max = Math.max.apply(null, per.concat([1]));
     while (spark.firstChild) spark.removeChild(spark.firstChild);
     per.forEach(function (n) { var b = document.createElement('span'); b.style.height = Math.round(40 * n / max) + 'px'; spark.appendChild(b); });
-    rows('live-stock', (d.tiers || []).map(function (t) { return [t.rule, t.remaining + ' / ' + t.released]; }));
+    rows('live-stock', (d.tiers || []).map(function (t) { return [t.rule, count(t.remaining) + ' / ' + count(t.released)]; }));
     rows('live-refusals', (live.reasons || []).map(function (r) { return [labels[r] || r, refused[r] || 0]; }));
     document.getElementById('live-updated').textContent = new Date().toLocaleTimeString();
   }
