@@ -94,6 +94,8 @@ func (s *Server) routes(fsys fs.FS) {
 	og.GET("/settlements", s.officerSettlements)
 	og.POST("/settlements/:merchant/:day/pay", s.officerMarkPaid)
 	og.GET("/merchants", s.officerMerchants)
+	og.GET("/merchants/:id", s.officerMerchant)
+	og.GET("/merchants/:id/confirm/:action", s.merchantConfirm)
 	og.POST("/merchants/:id/:action", s.officerReviewMerchant)
 	og.GET("/officers", s.officersPage)
 	og.POST("/officers", s.officerCreate)
