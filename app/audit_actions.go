@@ -1,5 +1,7 @@
 package app
 
+import "strings"
+
 // The actions the audit log records, by code: "<area>.<verb>". Every row
 // the product writes names one of these, and this is the one list of them:
 // the officers' audit page offers them as a filter and says each in words,
@@ -71,6 +73,13 @@ var AuditActions = []string{
 	ActionContactUpdate,
 	ActionResidentErase,
 	ActionExportAuditLog, ActionExportSettlements, ActionExportPaymentFile,
+}
+
+// ActionArea is the prefix that selects every action of code's area in
+// an AuditFilter: "merchant." for ActionMerchantApprove.
+func ActionArea(code string) string {
+	area, _, _ := strings.Cut(code, ".")
+	return area + "."
 }
 
 // IsAuditAction says whether s is one of the action codes.

@@ -45,8 +45,19 @@ func TestAuditActionsAreListed(t *testing.T) {
 			if err != nil {
 				return err
 			}
+			// A message key looked up with T ("merchant.uscc_ok") has an
+			// area's shape but is no action.
+			messageKeys := map[ast.Node]bool{}
 			ast.Inspect(f, func(n ast.Node) bool {
+				if call, ok := n.(*ast.CallExpr); ok && len(call.Args) > 0 {
+					if sel, ok := call.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "T" {
+						messageKeys[call.Args[0]] = true
+					}
+				}
 				lit, ok := n.(*ast.BasicLit)
+				if ok && messageKeys[lit] {
+					return true
+				}
 				if !ok || lit.Kind != token.STRING {
 					return true
 				}

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"strings"
-	"time"
 	"unicode/utf8"
 )
 
@@ -113,9 +112,6 @@ func (a *App) Apply(ctx context.Context, in MerchantApplication) (Merchant, erro
 	if err := a.SealMerchant(&m); err != nil {
 		return m, err
 	}
-	if err := a.SealMerchant(&m); err != nil {
-		return m, err
-	}
 	if err := a.store.CreateMerchantWithOwner(ctx, &m, &owner); err != nil {
 		switch ErrorReason(err) {
 		case "username_taken":
@@ -127,79 +123,6 @@ func (a *App) Apply(ctx context.Context, in MerchantApplication) (Merchant, erro
 	}
 	a.log.InfoContext(ctx, "merchant applied", "merchant", m.ID, "district", m.District, "uscc_checksum_ok", m.USCCChecksumOK)
 	return m, nil
-}
-
-// MerchantsFor lists the merchants of the officer's scope, pending first.
-func (a *App) MerchantsFor(ctx context.Context, by Officer) ([]Merchant, error) {
-	district := by.District
-	if by.SeesAllDistricts() {
-		district = ""
-	}
-	return a.store.Merchants(ctx, district)
-}
-
-// merchant review actions: from which statuses each may start, where it leads.
-var reviewMoves = map[string]struct {
-	from       []string
-	to         string
-	needsNote  bool
-	auditLabel string
-}{
-	"approve":   {[]string{MerchantPending}, MerchantApproved, false, ActionMerchantApprove},
-	"reject":    {[]string{MerchantPending}, MerchantRejected, true, ActionMerchantReject},
-	"suspend":   {[]string{MerchantApproved}, MerchantSuspended, true, ActionMerchantSuspend},
-	"reinstate": {[]string{MerchantSuspended}, MerchantApproved, false, ActionMerchantReinstate},
-}
-
-// ReviewMerchant approves, rejects, suspends or reinstates a merchant of
-// the officer's district. Rejection and suspension need a reason, which
-// the merchant sees; suspension stops its redemptions at once.
-func (a *App) ReviewMerchant(ctx context.Context, by Officer, id int64, action, note string) error {
-	move, ok := reviewMoves[action]
-	if !ok {
-		return NotFound("page_not_found")
-	}
-	m, err := a.store.MerchantByID(ctx, id)
-	if err != nil {
-		return err
-	}
-	if !by.Sees(m.District) {
-		return NotFound("merchant_not_found")
-	}
-	if !by.CanChange(m.District) {
-		return Forbidden("read_only")
-	}
-	note = strings.TrimSpace(note)
-	if move.needsNote && (note == "" || utf8.RuneCountInString(note) > 500) {
-		return &Error{Code: EINVALID, Reason: "reason_required", Fields: map[string]string{"reason": "reason_required"}}
-	}
-	if !containsString(move.from, m.Status) {
-		return Conflict("merchant_status")
-	}
-	return a.store.ReviewMerchant(ctx, MerchantReview{
-		MerchantID: id, From: move.from, To: move.to, Note: note, By: by.ID, At: a.now(),
-		Audit: a.auditOf(by, move.auditLabel, "merchant", id, m.District, map[string]string{"status": m.Status},
-			map[string]string{"status": move.to, "note": note}),
-	})
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// MerchantReview is one guarded change of a merchant's status.
-type MerchantReview struct {
-	MerchantID int64
-	From       []string
-	To, Note   string
-	By         int64
-	At         time.Time
-	Audit      AuditEntry
 }
 
 // Staff lists the cashier accounts of the owner's merchant.

@@ -220,7 +220,12 @@ type AccountStore interface {
 	// Merchants and their cashiers.
 
 	MerchantByID(ctx context.Context, id int64) (Merchant, error)
-	Merchants(ctx context.Context, district string) ([]Merchant, error)
+	// Merchants lists one page of the merchants f selects, in the review
+	// order (see MerchantFilter).
+	Merchants(ctx context.Context, f MerchantFilter) ([]Merchant, error)
+	// MerchantCounts counts the merchants f selects but for its status
+	// and page, by status.
+	MerchantCounts(ctx context.Context, f MerchantFilter) (map[string]int, error)
 	CreateMerchantWithOwner(ctx context.Context, m *Merchant, owner *Cashier) error
 	ReviewMerchant(ctx context.Context, r MerchantReview) error
 	CashierByUsername(ctx context.Context, username string) (Cashier, error)

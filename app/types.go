@@ -138,11 +138,24 @@ type Resident struct {
 func (r Resident) RealName() bool { return r.IDHash != nil }
 
 // MaskedPhone shows a number the way receipts do: 138****1234.
-func (r Resident) MaskedPhone() string {
-	if len(r.Phone) != 11 {
+func (r Resident) MaskedPhone() string { return MaskPhone(r.Phone) }
+
+// MaskPhone shows a mobile number the way receipts do: 138****1234.
+func MaskPhone(phone string) string {
+	if len(phone) != 11 {
 		return "***"
 	}
-	return r.Phone[:3] + "****" + r.Phone[7:]
+	return phone[:3] + "****" + phone[7:]
+}
+
+// MaskAccount shows a bank account the way bank slips do, its first and
+// last four digits (6222 **** **** 1234): enough to match it against the
+// licence holder's bank card, too little to pay into it.
+func MaskAccount(account string) string {
+	if len(account) < 8 {
+		return "****"
+	}
+	return account[:4] + " **** **** " + account[len(account)-4:]
 }
 
 // Campaign statuses as stored. The status people see also depends on the

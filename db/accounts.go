@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -372,12 +373,51 @@ func (s *Store) DeleteSession(ctx context.Context, hash string) error {
 	return err
 }
 
-// Merchants lists merchants of one district (or "" all), pending first.
-func (s *Store) Merchants(ctx context.Context, district string) ([]app.Merchant, error) {
+// Merchants lists one page of the merchants f selects: pending first,
+// then suspended, approved and rejected (app.MerchantStatuses), each in
+// application order. OFFSET paging is enough here: a city has thousands
+// of merchants, not millions, and an officer pages a few screens deep.
+func (s *Store) Merchants(ctx context.Context, f app.MerchantFilter) ([]app.Merchant, error) {
+	where, args := merchantWhere(f)
+	if f.Status != "" {
+		where += ` AND status = ?`
+		args = append(args, f.Status)
+	}
 	var ms []app.Merchant
-	err := s.r.SelectContext(ctx, &ms, `SELECT `+merchantCols+` FROM merchants WHERE ? = '' OR district_code = ?
-		ORDER BY status <> 'pending', district_code, name LIMIT 2000`, district, district)
+	err := s.r.SelectContext(ctx, &ms, `SELECT `+merchantCols+` FROM merchants WHERE `+where+`
+		ORDER BY CASE status WHEN 'pending' THEN 0 WHEN 'suspended' THEN 1 WHEN 'approved' THEN 2 ELSE 3 END, id
+		LIMIT ? OFFSET ?`, append(args, f.Limit, f.Offset)...)
 	return ms, err
+}
+
+// MerchantCounts counts the merchants f selects, whatever their status,
+// by status.
+func (s *Store) MerchantCounts(ctx context.Context, f app.MerchantFilter) (map[string]int, error) {
+	where, args := merchantWhere(f)
+	var rows []struct {
+		Status string `db:"status"`
+		N      int    `db:"n"`
+	}
+	if err := s.r.SelectContext(ctx, &rows, `SELECT status, COUNT(*) AS n FROM merchants WHERE `+where+` GROUP BY status`, args...); err != nil {
+		return nil, err
+	}
+	out := make(map[string]int, len(rows))
+	for _, r := range rows {
+		out[r.Status] = r.N
+	}
+	return out, nil
+}
+
+// merchantWhere is the district and search part of a merchant filter. The
+// name is compared lower-cased on both sides, since SQLite's LIKE ignores
+// ASCII case and PostgreSQL's does not; USCCs are stored upper-case.
+func merchantWhere(f app.MerchantFilter) (string, []any) {
+	where, args := `(? = '' OR district_code = ?)`, []any{f.District, f.District}
+	if f.Search != "" {
+		where += ` AND (LOWER(name) LIKE ? ESCAPE '\' OR uscc LIKE ? ESCAPE '\')`
+		args = append(args, "%"+escapeLike(strings.ToLower(f.Search))+"%", escapeLike(strings.ToUpper(f.Search))+"%")
+	}
+	return where, args
 }
 
 // CreateMerchantWithOwner records an application and its owner account

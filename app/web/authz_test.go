@@ -197,12 +197,13 @@ func authzSession(t *testing.T, e *apptest.Env, kind string, subject int64) stri
 // authzTarget is the record one cell acts on, and how to see whether the
 // call wrote anything (nil for reads).
 type authzTarget struct {
-	camp, tier, officer int64
-	probe               func() int64
+	camp, tier, officer, merchant int64
+	probe                         func() int64
 }
 
 func (tg authzTarget) path(p string) string {
-	return strings.NewReplacer("{id}", fmt.Sprint(tg.camp), "{tier}", fmt.Sprint(tg.tier), "{officer}", fmt.Sprint(tg.officer)).Replace(p)
+	return strings.NewReplacer("{id}", fmt.Sprint(tg.camp), "{tier}", fmt.Sprint(tg.tier), "{officer}", fmt.Sprint(tg.officer),
+		"{merchant}", fmt.Sprint(tg.merchant)).Replace(p)
 }
 
 func authzCampaignInput(e *apptest.Env) app.CampaignInput {
@@ -253,6 +254,19 @@ func authzCampaign(t *testing.T, e *apptest.Env, state string) authzTarget {
 }
 
 var authzSeq atomic.Int64
+
+// authzMerchant makes a fresh 500103 merchant in a status.
+func authzMerchant(t *testing.T, e *apptest.Env, status string) authzTarget {
+	t.Helper()
+	m := e.NewMerchant(t, fmt.Sprintf("授权测试商户%d", authzSeq.Add(1)), "500103", "catering")
+	if err := e.Store.SetMerchantStatus(context.Background(), m.ID, status); err != nil {
+		t.Fatal(err)
+	}
+	id := m.ID
+	return authzTarget{merchant: id, probe: func() int64 {
+		return e.Count(t, `SELECT COUNT(*) FROM audit_log WHERE entity = 'merchant' AND entity_id = ?`, id)
+	}}
+}
 
 // authzOfficerTarget makes an officer for the admin routes to act on.
 func authzOfficerTarget(t *testing.T, e *apptest.Env, admin app.Officer, disabled bool) authzTarget {
@@ -305,6 +319,11 @@ func authzRouteTable(t *testing.T, e *apptest.Env, admin app.Officer) []authzRou
 		return func() authzTarget {
 			return authzTarget{probe: func() int64 { return e.Count(t, `SELECT COUNT(*) FROM `+table) }}
 		}
+	}
+	merchantRead := authzMerchant(t, e, app.MerchantPending)
+	merchantRead.probe = nil
+	merchant := func(status string) func() authzTarget {
+		return func() authzTarget { return authzMerchant(t, e, status) }
 	}
 	officer := func(disabled bool) func() authzTarget {
 		return func() authzTarget { return authzOfficerTarget(t, e, admin, disabled) }
@@ -384,6 +403,11 @@ func authzRouteTable(t *testing.T, e *apptest.Env, admin app.Officer) []authzRou
 		row("L  L  L  A  A  F  F  A  N  N  N", "POST", "/officer/campaigns/{id}/quantity", fresh("live"), form("tier", "{tier}", "quantity", "10")),
 		row("L  L  L  A  A  F  F  A  N  N  N", "POST", "/officer/campaigns/{id}/budget", fresh("live"), form("budget", "2000000")),
 		row("L  L  L  F  A  F  F  A  N  N  N", "POST", "/officer/campaigns/{id}/budget/approve", fresh("raise")),
+		row("L  L  L  A  A  A  A  A  A  A  A", "GET", "/officer/merchants"),
+		row("L  L  L  A  A  A  A  A  N  N  N", "GET", "/officer/merchants/{merchant}", read(merchantRead)),
+		row("L  L  L  A  A  F  F  A  N  N  N", "GET", "/officer/merchants/{merchant}/confirm/approve", read(merchantRead)),
+		row("L  L  L  A  A  F  F  A  N  N  N", "POST", "/officer/merchants/{merchant}/approve", merchant(app.MerchantPending)),
+		row("L  L  L  A  A  F  F  A  N  N  N", "POST", "/officer/merchants/{merchant}/suspend", merchant(app.MerchantApproved), form("reason", "投诉核查中")),
 		row("L  L  L  A  A  A  A  A  F  A  A", "GET", "/officer/audit"),
 		row("L  L  L  F  F  F  F  F  A  A  F", "GET", "/officer/officers"),
 		row("L  L  L  F  F  F  F  F  A  F  F", "POST", "/officer/officers", count("officers"), newOfficerForm),
@@ -410,6 +434,9 @@ func authzRouteTable(t *testing.T, e *apptest.Env, admin app.Officer) []authzRou
 		row("L  L  L  A  A  F  F  A  N  N  N", "POST", "/api/v1/officer/campaigns/{id}/quantity", fresh("live"), json("tier_id", 0, "quantity", "10")),
 		row("L  L  L  A  A  F  F  A  N  N  N", "POST", "/api/v1/officer/campaigns/{id}/budget", fresh("live"), json("budget", "2000000")),
 		row("L  L  L  F  A  F  F  A  N  N  N", "POST", "/api/v1/officer/campaigns/{id}/budget/approve", fresh("raise")),
+		row("L  L  L  A  A  A  A  A  A  A  A", "GET", "/api/v1/officer/merchants"),
+		row("L  L  L  A  A  F  F  A  N  N  N", "POST", "/api/v1/officer/merchants/{merchant}/approve", merchant(app.MerchantPending)),
+		row("L  L  L  A  A  F  F  A  N  N  N", "POST", "/api/v1/officer/merchants/{merchant}/suspend", merchant(app.MerchantApproved), json("reason", "投诉核查中")),
 		row("L  L  L  A  A  A  A  A  F  A  A", "GET", "/api/v1/officer/audit"),
 		row("L  L  L  F  F  F  F  F  A  A  F", "GET", "/api/v1/officer/officers"),
 		row("L  L  L  F  F  F  F  F  A  F  F", "POST", "/api/v1/officer/officers", count("officers"), newOfficerJSON),

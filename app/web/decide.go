@@ -70,21 +70,69 @@ func (s *Server) confirmPage(c echo.Context, action string, status int, err erro
 	if cerr != nil {
 		return cerr
 	}
+	l := s.locale(c)
 	stats := app.CampaignStats(camp)
-	data := map[string]any{"C": camp, "Stats": stats, "Action": action, "Names": s.names(c),
-		"Reason": c.FormValue("reason"), "Budget": c.FormValue("budget")}
+	unclaimed, live := stats.Released-stats.Claimed, stats.Claimed-stats.Redeemed
+	page := "/officer/campaigns/" + itoa(id)
+	cf := confirmation{
+		Heading: l.T("confirm.title."+action, "name", camp.Name), Post: page + "/" + action, Cancel: page,
+		Button: l.T("confirm.button." + action), Warn: action == "pause" || action == "end",
+		Facts: []fact{
+			{l.T("stats.budget"), stats.BudgetFen.Grouped()}, {l.T("stats.committed"), stats.CommittedFen.Grouped()},
+			{l.T("stats.subsidy"), stats.SubsidyFen.Grouped()}, {l.T("stats.released"), itoa(stats.Released)},
+			{l.T("stats.claimed"), itoa(stats.Claimed)}, {l.T("stats.redeemed"), itoa(stats.Redeemed)},
+		},
+	}
+	raise := func(key string, to app.Fen) {
+		cf.Effects = append(cf.Effects, l.T(key, "from", stats.BudgetFen.Grouped(), "to", to.Grouped(), "raise", (to-stats.BudgetFen).Grouped()))
+	}
 	switch action {
+	case "pause", "end":
+		cf.Effects = []string{l.T("confirm."+action, "unclaimed", unclaimed, "live", live)}
+	case "reject":
+		cf.Effects = []string{l.T("confirm.reject")}
+		cf.Reason = &reasonField{Label: l.T("field.reason"), Value: c.FormValue("reason")}
 	case "budget":
-		if to, perr := app.ParseYuan(c.FormValue("budget")); perr == nil {
-			data["To"], data["Raise"] = to, to-stats.BudgetFen
+		typed := c.FormValue("budget")
+		if to, perr := app.ParseYuan(typed); perr == nil {
+			raise("confirm.budget", to)
+		} else {
+			cf.Problem = l.T("confirm.budget_unreadable", "typed", typed)
 		}
+		cf.Hidden = map[string]string{"budget": typed}
 	case "budget/approve":
 		if camp.PendingBudgetFen != nil {
-			data["To"], data["Raise"] = *camp.PendingBudgetFen, *camp.PendingBudgetFen-stats.BudgetFen
+			raise("confirm.budget_approve", *camp.PendingBudgetFen)
 		}
 	}
-	data["Unclaimed"] = stats.Released - stats.Claimed
-	data["Live"] = stats.Claimed - stats.Redeemed
+	return s.confirmationPage(c, status, cf, err)
+}
+
+// confirmation is what a confirmation page shows, whatever it confirms:
+// what will happen, the figures behind it, and the one form that acts.
+// Its handler fills it in the officer's language.
+type confirmation struct {
+	Heading string
+	Effects []string // what the action does, a paragraph each
+	Problem string   // why the action cannot go ahead as asked, if it cannot
+	Facts   []fact
+	Post    string // where the form posts: the action's own route
+	Reason  *reasonField
+	Hidden  map[string]string // values carried over from the page before
+	Button  string
+	Warn    bool   // an action that stops something
+	Cancel  string // back to the record, changing nothing
+}
+
+type fact struct{ Label, Value string }
+
+// reasonField is a required reason box (field "reason"), with its label.
+type reasonField struct{ Label, Value string }
+
+// confirmationPage renders a confirmation, with a refusal's messages when
+// err is set.
+func (s *Server) confirmationPage(c echo.Context, status int, cf confirmation, err error) error {
+	data := map[string]any{"Confirm": cf}
 	s.withError(c, data, err)
 	return s.page(c, status, "officer/confirm", "title.confirm", data)
 }

@@ -109,6 +109,8 @@ func (s *Server) routes(fsys fs.FS) {
 	og.POST("/voids/:id/approve", s.voidDecide(true))
 	og.POST("/voids/:id/reject", s.voidDecide(false))
 	og.GET("/merchants", s.officerMerchants)
+	og.GET("/merchants/:id", s.officerMerchant)
+	og.GET("/merchants/:id/confirm/:action", s.merchantConfirm)
 	og.POST("/merchants/:id/:action", s.officerReviewMerchant)
 	og.GET("/officers", s.officersPage)
 	og.POST("/officers", s.officerCreate)
