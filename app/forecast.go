@@ -104,7 +104,7 @@ func (cf CampaignForecast) WhatIf(c Campaign, m QuantityMove) (WhatIf, error) {
 	case from == nil || to == nil || m.From == m.To:
 		return w, &Error{Code: EINVALID, Reason: "tier_unknown", Fields: map[string]string{"move_to": "tier_unknown"}}
 	case m.N <= 0:
-		return w, &Error{Code: EINVALID, Reason: "quantity_format", Fields: map[string]string{"move_n": "quantity_format"}}
+		return w, &Error{Code: EINVALID, Reason: "quantity_range", Fields: map[string]string{"move_n": "quantity_range"}}
 	case m.N > from.Quantity-from.Claimed:
 		e := &Error{Code: EINVALID, Reason: "move_beyond_unclaimed", Fields: map[string]string{"move_n": "move_beyond_unclaimed"}}
 		return w, e.With("left", strconv.FormatInt(from.Quantity-from.Claimed, 10))

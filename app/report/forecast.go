@@ -93,17 +93,22 @@ func used(age, validFor, tau time.Duration) float64 {
 }
 
 // MakeForecast projects a campaign from its hourly rollup (see the
-// package's model). Hour keys are in loc (Asia/Shanghai), as the rollup
-// keeps them.
+// package's model). Hour keys are in loc (Asia/Shanghai, whose hours are
+// UTC's), as the rollup keeps them.
 func MakeForecast(in ForecastInput, loc *time.Location) Forecast {
+	// The rollup counts by the hour, and an hour under way holds only part
+	// of what it will: the forecast is made as of the last hour that is over.
+	in.AsOf = in.AsOf.Truncate(time.Hour)
 	f := Forecast{AsOf: in.AsOf, validFor: in.ValidFor}
 	days := in.PaceDays
 	if days <= 0 {
 		days = DefaultPaceDays
 	}
+	// The window starts on an hour too, so that the hour it begins in is
+	// counted whole or not at all.
 	windowStart := in.AsOf.Add(-time.Duration(days) * 24 * time.Hour)
-	if windowStart.Before(in.ClaimStarts) {
-		windowStart = in.ClaimStarts
+	if opens := in.ClaimStarts.Truncate(time.Hour); windowStart.Before(opens) {
+		windowStart = opens
 	}
 	var inWindow, waitS int64
 	for _, h := range in.Hours {
@@ -169,6 +174,12 @@ func MakeForecast(in ForecastInput, loc *time.Location) Forecast {
 	f.BudgetLeftAtEndFen = in.BudgetFen - f.SubsidyAtEndFen
 	return f
 }
+
+// WaitSeconds is MeanWait in whole seconds, as durations are shown.
+func (f Forecast) WaitSeconds() int64 { return int64(f.MeanWait / time.Second) }
+
+// PropensityBP is Propensity in basis points.
+func (f Forecast) PropensityBP() int64 { return int64(math.Round(f.Propensity * 10000)) }
 
 // exposure is how many redemptions the claims so far would have given by
 // t at a propensity of 1.

@@ -80,6 +80,7 @@ func (s *Server) routes(fsys fs.FS) {
 	og.GET("/campaigns/:id", s.campaignShow)
 	og.GET("/campaigns/:id/preview", s.campaignPreview)
 	og.GET("/campaigns/:id/dashboard", s.campaignDashboard)
+	og.GET("/campaigns/:id/forecast", s.campaignForecast)
 	og.GET("/campaigns/:id/live", s.campaignLive)
 	og.GET("/campaigns/:id/live.json", s.apiCampaignLive) // the page's own feed, by its session cookie
 	og.GET("/campaigns/:id/edit", s.campaignEditForm)
