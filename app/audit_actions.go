@@ -20,6 +20,8 @@ const (
 	ActionCampaignAddQuantity   = "campaign.add_quantity"
 	ActionCampaignRequestBudget = "campaign.request_budget"
 	ActionCampaignApproveBudget = "campaign.approve_budget"
+	ActionCampaignRequestMove   = "campaign.request_move"
+	ActionCampaignApproveMove   = "campaign.approve_move"
 
 	ActionMerchantApprove   = "merchant.approve"
 	ActionMerchantReject    = "merchant.reject"
@@ -63,7 +65,7 @@ const (
 var AuditActions = []string{
 	ActionCampaignCreate, ActionCampaignEdit, ActionCampaignSubmit, ActionCampaignApprove, ActionCampaignReject,
 	ActionCampaignPause, ActionCampaignResume, ActionCampaignEnd, ActionCampaignExtend, ActionCampaignAddQuantity,
-	ActionCampaignRequestBudget, ActionCampaignApproveBudget,
+	ActionCampaignRequestBudget, ActionCampaignApproveBudget, ActionCampaignRequestMove, ActionCampaignApproveMove,
 	ActionMerchantApprove, ActionMerchantReject, ActionMerchantSuspend, ActionMerchantReinstate,
 	ActionSettlementPay, ActionSettlementPayBatch, ActionSettlementHold, ActionSettlementRelease,
 	ActionVoucherVoidRequest, ActionVoucherVoid, ActionVoucherVoidReject,

@@ -585,7 +585,8 @@ type CampaignChange struct {
 	ClaimEndsAt *time.Time // later end of claims
 	TierID      int64      // with AddQuantity: more vouchers of this tier
 	AddQuantity int64
-	Budget      *Fen // a raise, pending approval
+	Budget      *Fen          // a raise, pending approval
+	Move        *QuantityMove // a move between tiers, pending approval
 	At          time.Time
 	Audit       AuditEntry
 }

@@ -100,14 +100,13 @@ func (cf CampaignForecast) WhatIf(c Campaign, m QuantityMove) (WhatIf, error) {
 			to, faceTo = &cf.Tiers[i], c.Tiers[i].FaceFen
 		}
 	}
-	switch {
-	case from == nil || to == nil || m.From == m.To:
-		return w, &Error{Code: EINVALID, Reason: "tier_unknown", Fields: map[string]string{"move_to": "tier_unknown"}}
-	case m.N <= 0:
-		return w, &Error{Code: EINVALID, Reason: "quantity_range", Fields: map[string]string{"move_n": "quantity_range"}}
-	case m.N > from.Quantity-from.Claimed:
-		e := &Error{Code: EINVALID, Reason: "move_beyond_unclaimed", Fields: map[string]string{"move_n": "move_beyond_unclaimed"}}
-		return w, e.With("left", strconv.FormatInt(from.Quantity-from.Claimed, 10))
+	if from == nil || to == nil {
+		return w, checkMove(c, m) // names the unknown tier
+	}
+	// The rule of a move is the one the request is held to, budget aside:
+	// the what-if shows a move beyond the budget, and says so.
+	if err := checkMove(c, m); err != nil && ErrorReason(err) != "budget_below_committed" {
+		return w, err
 	}
 	w.CommittedAfterFen += Fen(m.N) * (faceTo - faceFrom)
 	for _, t := range cf.Tiers {

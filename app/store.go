@@ -65,6 +65,10 @@ type CampaignStore interface {
 	ChangeCampaignStatus(ctx context.Context, ch StatusChange) error
 	ChangeCampaign(ctx context.Context, ch CampaignChange) error
 	ApproveBudgetRaise(ctx context.Context, id int64, budget Fen, by int64, audit AuditEntry) error
+	// ApplyQuantityMove applies the campaign's pending move, approved by
+	// another officer than the one who asked, if the first tier still has
+	// the vouchers unclaimed and the budget still covers the move.
+	ApplyQuantityMove(ctx context.Context, id int64, m QuantityMove, by int64, audit AuditEntry) error
 	// EligibleMerchants lists the approved merchants that accept a campaign's vouchers.
 	EligibleMerchants(ctx context.Context, c Campaign) ([]Merchant, error)
 

@@ -184,15 +184,20 @@ const (
 
 // Campaign is one consumption-voucher campaign with its budget and tiers.
 type Campaign struct {
-	ID               int64      `db:"id" json:"id"`
-	Name             string     `db:"name" json:"name"`
-	Season           string     `db:"season" json:"season"`
-	District         string     `db:"district_code" json:"district"`
-	Category         string     `db:"category_code" json:"category"` // the first of Categories
-	Categories       []string   `db:"-" json:"categories"`
-	BudgetFen        Fen        `db:"budget_fen" json:"budget_fen"`
-	PendingBudgetFen *Fen       `db:"pending_budget_fen" json:"pending_budget_fen,omitempty"`
-	PendingBy        *int64     `db:"pending_by" json:"pending_by,omitempty"`
+	ID               int64    `db:"id" json:"id"`
+	Name             string   `db:"name" json:"name"`
+	Season           string   `db:"season" json:"season"`
+	District         string   `db:"district_code" json:"district"`
+	Category         string   `db:"category_code" json:"category"` // the first of Categories
+	Categories       []string `db:"-" json:"categories"`
+	BudgetFen        Fen      `db:"budget_fen" json:"budget_fen"`
+	PendingBudgetFen *Fen     `db:"pending_budget_fen" json:"pending_budget_fen,omitempty"`
+	PendingBy        *int64   `db:"pending_by" json:"pending_by,omitempty"`
+	// A move of quantity between tiers waiting for a second officer.
+	PendingMoveFrom  *int64     `db:"pending_move_from" json:"pending_move_from,omitempty"`
+	PendingMoveTo    *int64     `db:"pending_move_to" json:"pending_move_to,omitempty"`
+	PendingMoveN     *int64     `db:"pending_move_n" json:"pending_move_n,omitempty"`
+	PendingMoveBy    *int64     `db:"pending_move_by" json:"pending_move_by,omitempty"`
 	Status           string     `db:"status" json:"status"`
 	RejectionReason  string     `db:"rejection_reason" json:"rejection_reason,omitempty"`
 	ClaimStartsAt    time.Time  `db:"claim_starts_at" json:"claim_starts_at"`

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -10,7 +11,8 @@ import (
 	"cqvoucher/app"
 )
 
-const campaignCols = `id, name, season, district_code, category_code, budget_fen, pending_budget_fen, pending_by, status,
+const campaignCols = `id, name, season, district_code, category_code, budget_fen, pending_budget_fen, pending_by,
+	pending_move_from, pending_move_to, pending_move_n, pending_move_by, status,
 	rejection_reason, claim_starts_at, claim_ends_at, validity_mode, valid_days, valid_from, valid_until,
 	per_resident_limit, per_day_limit, per_tier_limit, release_mode, drop_rollover, recycle_expired, require_real_name,
 	created_by, created_at, submitted_at, approved_by, approved_at,
@@ -312,6 +314,10 @@ func (s *Store) ChangeCampaign(ctx context.Context, ch app.CampaignChange) error
 			if err == nil {
 				err = addStock(ctx, tx, ch.TierID, int64(ch.AddQuantity))
 			}
+		case ch.Move != nil:
+			err = guarded(tx.ExecContext(ctx, `UPDATE campaigns SET pending_move_from = ?, pending_move_to = ?, pending_move_n = ?, pending_move_by = ?
+				WHERE id = ? AND status IN ('approved', 'paused') AND release_mode = 'once' AND pending_move_n IS NULL`,
+				ch.Move.From, ch.Move.To, ch.Move.N, ch.Audit.ActorID, ch.CampaignID))("move_pending")
 		case ch.Budget != nil:
 			err = guarded(tx.ExecContext(ctx, `UPDATE campaigns SET pending_budget_fen = ?, pending_by = ?
 				WHERE id = ? AND status IN ('approved', 'paused') AND pending_budget_fen IS NULL AND budget_fen < ?`,
@@ -323,6 +329,46 @@ func (s *Store) ChangeCampaign(ctx context.Context, ch app.CampaignChange) error
 			return err
 		}
 		audit := ch.Audit
+		return s.appendAudit(ctx, tx, &audit)
+	})
+}
+
+// ApplyQuantityMove applies the pending move approved by a second
+// officer, in one transaction at the writer's state: the first tier must
+// still have the vouchers unclaimed (its stock held while it is read and
+// set), and Σ face × quantity after the move must stay within the budget.
+func (s *Store) ApplyQuantityMove(ctx context.Context, id int64, m app.QuantityMove, by int64, audit app.AuditEntry) error {
+	return s.tx(ctx, func(ctx context.Context, tx *Tx) error {
+		if err := guarded(tx.ExecContext(ctx, `UPDATE campaigns SET pending_move_from = NULL, pending_move_to = NULL, pending_move_n = NULL,
+			pending_move_by = NULL WHERE id = ? AND status IN ('approved', 'paused') AND release_mode = 'once'
+			AND pending_move_from = ? AND pending_move_to = ? AND pending_move_n = ? AND pending_move_by <> ?`,
+			id, m.From, m.To, m.N, by))("status_changed"); err != nil {
+			return err
+		}
+		left, err := lockStock(ctx, tx, m.From)
+		if err != nil {
+			return err
+		}
+		if left < m.N {
+			return app.Conflict("move_beyond_unclaimed").With("left", strconv.FormatInt(left, 10))
+		}
+		if err := guarded(tx.ExecContext(ctx, `UPDATE tiers SET quantity = quantity - ?, released = released - ?, remaining = remaining - ?
+			WHERE id = ? AND campaign_id = ? AND quantity >= ?`, m.N, m.N, m.N, m.From, id, m.N))("move_beyond_unclaimed"); err != nil {
+			return err
+		}
+		if err := setStock(ctx, tx, strconv.FormatInt(left-m.N, 10), `t.id = ?`, m.From); err != nil {
+			return err
+		}
+		if err := guarded(tx.ExecContext(ctx, `UPDATE tiers SET quantity = quantity + ?, released = released + ?, remaining = remaining + ?
+			WHERE id = ? AND campaign_id = ?
+			AND (SELECT SUM(t.face_fen * (t.quantity - t.expired)) FROM tiers t WHERE t.campaign_id = tiers.campaign_id) + tiers.face_fen * ?
+				<= (SELECT budget_fen FROM campaigns WHERE id = tiers.campaign_id)`,
+			m.N, m.N, m.N, m.To, id, m.N))("budget_below_committed"); err != nil {
+			return err
+		}
+		if err := addStock(ctx, tx, m.To, m.N); err != nil {
+			return err
+		}
 		return s.appendAudit(ctx, tx, &audit)
 	})
 }

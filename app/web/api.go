@@ -220,6 +220,9 @@ func (s *Server) apiCampaignActions() map[string]echo.HandlerFunc {
 		Quantity  string `json:"quantity"`
 		Budget    string `json:"budget"`
 		Opinion   string `json:"opinion"` // an approval's 审批意见
+		MoveFrom  int64  `json:"move_from"`
+		MoveTo    int64  `json:"move_to"`
+		MoveN     int64  `json:"move_n"`
 	}
 	act := func(do func(c echo.Context, o app.Officer, id int64, b body) error) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -266,6 +269,12 @@ func (s *Server) apiCampaignActions() map[string]echo.HandlerFunc {
 		}),
 		"budget/approve": act(func(c echo.Context, o app.Officer, id int64, _ body) error {
 			return s.app.ApproveBudgetRaise(ctx(c), o, id)
+		}),
+		"move": act(func(c echo.Context, o app.Officer, id int64, b body) error {
+			return s.app.RequestQuantityMove(ctx(c), o, id, app.QuantityMove{From: b.MoveFrom, To: b.MoveTo, N: b.MoveN})
+		}),
+		"move/approve": act(func(c echo.Context, o app.Officer, id int64, _ body) error {
+			return s.app.ApproveQuantityMove(ctx(c), o, id)
 		}),
 	}
 }

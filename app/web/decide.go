@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -17,7 +18,7 @@ import (
 
 // confirmedActions are the campaign actions whose button leads to a
 // confirmation page first; approve has the checklist instead.
-var confirmedActions = map[string]bool{"reject": true, "pause": true, "end": true, "budget": true, "budget/approve": true}
+var confirmedActions = map[string]bool{"reject": true, "pause": true, "end": true, "budget": true, "budget/approve": true, "move/approve": true}
 
 // campaignApproveForm shows a submitted campaign's approval checklist and
 // the approver's opinion box.
@@ -52,8 +53,8 @@ func (s *Server) canApprove(o app.Officer, c app.Campaign) bool {
 // form that does it.
 func (s *Server) campaignConfirm(c echo.Context) error {
 	action := c.Param("action")
-	if action == "" { // the route of budget/approve, which has no :action
-		action = "budget/approve"
+	if action == "" { // the routes of budget/approve and move/approve, which have no :action
+		action = strings.TrimPrefix(c.Path()[strings.LastIndex(c.Path(), "/confirm/"):], "/confirm/")
 	}
 	return s.confirmPage(c, action, http.StatusOK, nil)
 }
@@ -103,6 +104,17 @@ func (s *Server) confirmPage(c echo.Context, action string, status int, err erro
 	case "budget/approve":
 		if camp.PendingBudgetFen != nil {
 			raise("confirm.budget_approve", *camp.PendingBudgetFen)
+		}
+	case "move/approve":
+		if m, ok := camp.PendingMove(); ok {
+			label := app.TierLabeler(camp)
+			cf.Effects = []string{l.T("confirm.move_approve", "n", m.N, "from", label(m.From), "to", label(m.To))}
+			if _, f, ferr := s.app.Forecast(c.Request().Context(), officerOf(c), id); ferr == nil {
+				if w, werr := f.WhatIf(camp, m); werr == nil {
+					cf.Effects = append(cf.Effects, l.T("forecast.what_if_budget", "before", l.Money(w.CommittedFen), "after", l.Money(w.CommittedAfterFen),
+						"budget", l.Money(w.BudgetFen)), l.T("forecast.what_if_unclaimed", "before", w.UnclaimedBefore, "after", w.Unclaimed))
+				}
+			}
 		}
 	}
 	return s.confirmationPage(c, status, cf, err)

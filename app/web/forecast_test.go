@@ -3,6 +3,7 @@ package web_test
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -63,6 +64,44 @@ func TestForecastPageAndWhatIf(t *testing.T) {
 	}
 	if n := e.Count(t, `SELECT quantity FROM tiers WHERE id = ?`, c.Tiers[0].ID); n != 200 {
 		t.Fatalf("the what-if changed the tier: %d", n)
+	}
+	// The maker asks for the move from the what-if; a second officer approves it.
+	p = b.do(t, http.MethodGet, fmt.Sprintf("%s?move_n=50&move_from=%d&move_to=%d", page, c.Tiers[0].ID, c.Tiers[1].ID), nil)
+	if !strings.Contains(p.body, `id="request-move"`) {
+		t.Fatalf("no request button on the what-if\n%s", p.body)
+	}
+	move := url.Values{"move_from": {fmt.Sprint(c.Tiers[0].ID)}, "move_to": {fmt.Sprint(c.Tiers[1].ID)}, "move_n": {"170"}}
+	if p := b.do(t, http.MethodPost, fmt.Sprintf("/officer/campaigns/%d/move", c.ID), move); p.status != 422 ||
+		!strings.Contains(p.body, "调出的数量超过该券种尚未领取的 160 张") {
+		t.Fatalf("asking for more than is left: %d\n%s", p.status, p.body)
+	}
+	move.Set("move_n", "50")
+	if p := b.do(t, http.MethodPost, fmt.Sprintf("/officer/campaigns/%d/move", c.ID), move); p.status != http.StatusSeeOther {
+		t.Fatalf("asking for the move: %d\n%s", p.status, p.body)
+	}
+	if p := b.do(t, http.MethodPost, fmt.Sprintf("/officer/campaigns/%d/move/approve", c.ID), url.Values{}); p.status != 403 {
+		t.Fatalf("the maker approves its own move: %d", p.status)
+	}
+	approver := authzNewBrowser(t, e)
+	approver.setCookie("cqv_officer", officerToken(t, e, e.Approver))
+	if p := approver.do(t, http.MethodGet, fmt.Sprintf("/officer/campaigns/%d", c.ID), nil); !strings.Contains(p.body, `id="confirm-move-approve"`) {
+		t.Fatalf("the approver is not offered the move\n%s", p.body)
+	}
+	if p := approver.do(t, http.MethodGet, fmt.Sprintf("/officer/campaigns/%d/confirm/move/approve", c.ID), nil); p.status != 200 ||
+		!strings.Contains(p.body, "将 50 张未领取的券从 满100减30 调到 满200减60") || !strings.Contains(p.body, "1.20 万元 → 1.35 万元") {
+		t.Fatalf("move confirmation: %d\n%s", p.status, p.body)
+	}
+	if n := e.Count(t, `SELECT quantity FROM tiers WHERE id = ?`, c.Tiers[0].ID); n != 200 {
+		t.Fatalf("the move applied before its approval: %d", n)
+	}
+	if p := approver.do(t, http.MethodPost, fmt.Sprintf("/officer/campaigns/%d/move/approve", c.ID), url.Values{}); p.status != http.StatusSeeOther {
+		t.Fatalf("approving the move: %d\n%s", p.status, p.body)
+	}
+	if a, b := e.Count(t, `SELECT quantity FROM tiers WHERE id = ?`, c.Tiers[0].ID), e.Count(t, `SELECT quantity FROM tiers WHERE id = ?`, c.Tiers[1].ID); a != 150 || b != 150 {
+		t.Fatalf("after the move: %d and %d, want 150 and 150", a, b)
+	}
+	if n := e.Count(t, `SELECT COUNT(*) FROM audit_log WHERE action IN ('campaign.request_move', 'campaign.approve_move') AND after_json LIKE '%"move_n":50%'`); n != 2 {
+		t.Fatalf("move audited %d times", n)
 	}
 	// Another district's officer sees no forecast of it.
 	jb := authzNewBrowser(t, e)

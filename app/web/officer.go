@@ -280,6 +280,7 @@ func (s *Server) campaignPage(c echo.Context, status int, err error) error {
 		"CanEnd":          canChange && running,
 		"CanChange":       canChange && running,
 		"CanApproveRaise": approver && camp.PendingBudgetFen != nil && camp.PendingBy != nil && *camp.PendingBy != o.ID,
+		"CanApproveMove":  approver && camp.PendingMoveBy != nil && *camp.PendingMoveBy != o.ID,
 	}
 	s.withError(c, data, err)
 	return s.page(c, status, "officer/campaign", "title.campaign", data)
@@ -305,6 +306,8 @@ func (s *Server) campaignAction(action, flash string, do func(c echo.Context, o 
 			switch {
 			case action == "approve":
 				return s.approvePage(c, status, err)
+			case action == "move":
+				return s.forecastPage(c, status, err)
 			case confirmedActions[action]:
 				return s.confirmPage(c, action, status, err)
 			}
@@ -348,6 +351,12 @@ func (s *Server) campaignActions() map[string]echo.HandlerFunc {
 		}),
 		"budget/approve": s.campaignAction("budget/approve", "budget_approved", func(c echo.Context, o app.Officer, id int64) error {
 			return s.app.ApproveBudgetRaise(ctx(c), o, id)
+		}),
+		"move": s.campaignAction("move", "move_requested", func(c echo.Context, o app.Officer, id int64) error {
+			return s.app.RequestQuantityMove(ctx(c), o, id, moveOf(c))
+		}),
+		"move/approve": s.campaignAction("move/approve", "move_approved", func(c echo.Context, o app.Officer, id int64) error {
+			return s.app.ApproveQuantityMove(ctx(c), o, id)
 		}),
 	}
 }

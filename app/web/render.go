@@ -144,6 +144,12 @@ var funcs = template.FuncMap{
 		}
 		return false
 	},
+	"deref64": func(n *int64) int64 {
+		if n == nil {
+			return 0
+		}
+		return *n
+	},
 	"deref": func(s *string) string {
 		if s == nil {
 			return ""
