@@ -144,6 +144,7 @@ var funcs = template.FuncMap{
 		}
 		return false
 	},
+	"ptrtime": func(t time.Time) *time.Time { return &t },
 	"deref64": func(n *int64) int64 {
 		if n == nil {
 			return 0

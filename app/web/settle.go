@@ -455,9 +455,11 @@ func (s *Server) holdPage(c echo.Context, action string, status int, err error) 
 	if serr != nil {
 		return serr
 	}
+	// The merchant is named to an officer of its district, or of a fund
+	// that owes it: a 渝中 officer may hold what 渝中 owes a 江北 shop.
 	name := ""
-	if len(sts) > 0 {
-		name = sts[0].MerchantName
+	if m, merr := s.app.Merchant(c.Request().Context(), merchant); merr == nil && (o.Sees(m.District) || len(sts) > 0) {
+		name = m.Name
 	}
 	data := map[string]any{"Action": action, "MerchantID": merchant, "MerchantName": name, "Fund": fund, "Totals": tot,
 		"Names": s.names(c), "Reason": c.FormValue("reason"), "CanAct": o.CanChange(fund)}
