@@ -22,6 +22,7 @@ const (
 	ActionCampaignApproveBudget = "campaign.approve_budget"
 	ActionCampaignRequestMove   = "campaign.request_move"
 	ActionCampaignApproveMove   = "campaign.approve_move"
+	ActionCampaignDeclineMove   = "campaign.decline_move"
 
 	ActionMerchantApprove   = "merchant.approve"
 	ActionMerchantReject    = "merchant.reject"
@@ -66,6 +67,7 @@ var AuditActions = []string{
 	ActionCampaignCreate, ActionCampaignEdit, ActionCampaignSubmit, ActionCampaignApprove, ActionCampaignReject,
 	ActionCampaignPause, ActionCampaignResume, ActionCampaignEnd, ActionCampaignExtend, ActionCampaignAddQuantity,
 	ActionCampaignRequestBudget, ActionCampaignApproveBudget, ActionCampaignRequestMove, ActionCampaignApproveMove,
+	ActionCampaignDeclineMove,
 	ActionMerchantApprove, ActionMerchantReject, ActionMerchantSuspend, ActionMerchantReinstate,
 	ActionSettlementPay, ActionSettlementPayBatch, ActionSettlementHold, ActionSettlementRelease,
 	ActionVoucherVoidRequest, ActionVoucherVoid, ActionVoucherVoidReject,

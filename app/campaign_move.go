@@ -49,6 +49,30 @@ func (a *App) ApproveQuantityMove(ctx context.Context, by Officer, id int64) err
 	return a.store.ApplyQuantityMove(ctx, id, m, by.ID, a.auditOf(by, ActionCampaignApproveMove, "campaign", id, c.District, nil, m.snapshot()))
 }
 
+// DeclineQuantityMove withdraws the pending move (the officer who asked)
+// or declines it (an officer who may approve), with a reason, so that the
+// campaign can take another; a move the stock or budget no longer allows
+// would otherwise wait for ever.
+func (a *App) DeclineQuantityMove(ctx context.Context, by Officer, id int64, reason string) error {
+	c, err := a.changeable(ctx, by, id)
+	if err != nil {
+		return err
+	}
+	m, ok := c.PendingMove()
+	if !ok {
+		return Conflict("no_move_pending")
+	}
+	if *c.PendingMoveBy != by.ID && !by.CanApprove {
+		return Forbidden("approver_only")
+	}
+	if reason, err = requiredNote(reason); err != nil {
+		return err
+	}
+	after := m.snapshot()
+	return a.store.DeclineQuantityMove(ctx, id, m, a.auditOf(by, ActionCampaignDeclineMove, "campaign", id, c.District, after,
+		map[string]string{"reason": reason}))
+}
+
 // PendingMove is the move waiting for approval, if there is one.
 func (c Campaign) PendingMove() (QuantityMove, bool) {
 	if c.PendingMoveFrom == nil || c.PendingMoveTo == nil || c.PendingMoveN == nil || c.PendingMoveBy == nil {

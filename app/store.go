@@ -69,6 +69,8 @@ type CampaignStore interface {
 	// another officer than the one who asked, if the first tier still has
 	// the vouchers unclaimed and the budget still covers the move.
 	ApplyQuantityMove(ctx context.Context, id int64, m QuantityMove, by int64, audit AuditEntry) error
+	// DeclineQuantityMove clears the pending move if it is still m.
+	DeclineQuantityMove(ctx context.Context, id int64, m QuantityMove, audit AuditEntry) error
 	// EligibleMerchants lists the approved merchants that accept a campaign's vouchers.
 	EligibleMerchants(ctx context.Context, c Campaign) ([]Merchant, error)
 

@@ -373,6 +373,18 @@ func (s *Store) ApplyQuantityMove(ctx context.Context, id int64, m app.QuantityM
 	})
 }
 
+// DeclineQuantityMove clears the pending move, if it is still m.
+func (s *Store) DeclineQuantityMove(ctx context.Context, id int64, m app.QuantityMove, audit app.AuditEntry) error {
+	return s.tx(ctx, func(ctx context.Context, tx *Tx) error {
+		if err := guarded(tx.ExecContext(ctx, `UPDATE campaigns SET pending_move_from = NULL, pending_move_to = NULL, pending_move_n = NULL,
+			pending_move_by = NULL WHERE id = ? AND pending_move_from = ? AND pending_move_to = ? AND pending_move_n = ?`,
+			id, m.From, m.To, m.N))("no_move_pending"); err != nil {
+			return err
+		}
+		return s.appendAudit(ctx, tx, &audit)
+	})
+}
+
 // ApproveBudgetRaise applies a pending raise approved by a second officer.
 func (s *Store) ApproveBudgetRaise(ctx context.Context, id int64, budget app.Fen, by int64, audit app.AuditEntry) error {
 	return s.tx(ctx, func(ctx context.Context, tx *Tx) error {

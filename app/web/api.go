@@ -276,6 +276,9 @@ func (s *Server) apiCampaignActions() map[string]echo.HandlerFunc {
 		"move/approve": act(func(c echo.Context, o app.Officer, id int64, _ body) error {
 			return s.app.ApproveQuantityMove(ctx(c), o, id)
 		}),
+		"move/decline": act(func(c echo.Context, o app.Officer, id int64, b body) error {
+			return s.app.DeclineQuantityMove(ctx(c), o, id, b.Reason)
+		}),
 	}
 }
 

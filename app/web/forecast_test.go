@@ -103,6 +103,22 @@ func TestForecastPageAndWhatIf(t *testing.T) {
 	if n := e.Count(t, `SELECT COUNT(*) FROM audit_log WHERE action IN ('campaign.request_move', 'campaign.approve_move') AND after_json LIKE '%"move_n":50%'`); n != 2 {
 		t.Fatalf("move audited %d times", n)
 	}
+	// A second move, withdrawn by the maker with a reason: the tiers stay.
+	if p := b.do(t, http.MethodPost, fmt.Sprintf("/officer/campaigns/%d/move", c.ID), move); p.status != http.StatusSeeOther {
+		t.Fatalf("asking for a second move: %d\n%s", p.status, p.body)
+	}
+	if p := b.do(t, http.MethodPost, fmt.Sprintf("/officer/campaigns/%d/move/decline", c.ID), url.Values{"reason": {""}}); p.status != 422 {
+		t.Fatalf("withdrawing without a reason: %d", p.status)
+	}
+	if p := b.do(t, http.MethodPost, fmt.Sprintf("/officer/campaigns/%d/move/decline", c.ID), url.Values{"reason": {"改为追加预算"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("withdrawing: %d\n%s", p.status, p.body)
+	}
+	if n := e.Count(t, `SELECT COUNT(*) FROM campaigns WHERE id = ? AND pending_move_n IS NULL`, c.ID); n != 1 {
+		t.Fatal("the withdrawn move still waits")
+	}
+	if a := e.Count(t, `SELECT quantity FROM tiers WHERE id = ?`, c.Tiers[0].ID); a != 150 {
+		t.Fatalf("a withdrawn move changed the tier: %d", a)
+	}
 	// Another district's officer sees no forecast of it.
 	jb := authzNewBrowser(t, e)
 	jb.setCookie("cqv_officer", officerToken(t, e, e.NewOfficer(t, "jb-maker", "500105", false)))

@@ -281,6 +281,7 @@ func (s *Server) campaignPage(c echo.Context, status int, err error) error {
 		"CanChange":       canChange && running,
 		"CanApproveRaise": approver && camp.PendingBudgetFen != nil && camp.PendingBy != nil && *camp.PendingBy != o.ID,
 		"CanApproveMove":  approver && camp.PendingMoveBy != nil && *camp.PendingMoveBy != o.ID,
+		"CanDeclineMove":  canChange && camp.PendingMoveBy != nil && (approver || *camp.PendingMoveBy == o.ID),
 	}
 	s.withError(c, data, err)
 	return s.page(c, status, "officer/campaign", "title.campaign", data)
@@ -357,6 +358,9 @@ func (s *Server) campaignActions() map[string]echo.HandlerFunc {
 		}),
 		"move/approve": s.campaignAction("move/approve", "move_approved", func(c echo.Context, o app.Officer, id int64) error {
 			return s.app.ApproveQuantityMove(ctx(c), o, id)
+		}),
+		"move/decline": s.campaignAction("move/decline", "move_declined", func(c echo.Context, o app.Officer, id int64) error {
+			return s.app.DeclineQuantityMove(ctx(c), o, id, c.FormValue("reason"))
 		}),
 	}
 }

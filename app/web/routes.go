@@ -88,6 +88,7 @@ func (s *Server) routes(fsys fs.FS) {
 	og.GET("/campaigns/:id/confirm/:action", s.campaignConfirm)
 	og.GET("/campaigns/:id/confirm/budget/approve", s.campaignConfirm) // actions of two segments
 	og.GET("/campaigns/:id/confirm/move/approve", s.campaignConfirm)
+	og.GET("/campaigns/:id/confirm/move/decline", s.campaignConfirm)
 	og.POST("/campaigns/:id", s.campaignUpdate)
 	for action, h := range s.campaignActions() {
 		og.POST("/campaigns/:id/"+action, h)
