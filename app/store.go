@@ -163,7 +163,8 @@ type SettlementStore interface {
 }
 
 // VoidStore owns requests to void vouchers (void.go). RequestVoid
-// records a pending request (one per voucher: void_requested) if the
+// records a pending request (one open or approved per voucher:
+// void_requested; a rejected one leaves room for another) if the
 // voucher is unspent; DecideVoid decides a pending one once (void_decided)
 // and, approving, voids the voucher in the same transaction if it is still
 // unspent at the writer's time (voucher_not_voidable otherwise): lapsed,

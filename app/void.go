@@ -104,11 +104,18 @@ func (a *App) DecideVoid(ctx context.Context, by Officer, id int64, approve bool
 	if err != nil {
 		return r, err
 	}
+	// Four eyes, as for a campaign (checkApprover), in this area's words:
+	// not the asker, nor an account the asker made or that made the asker.
+	related, err := a.sameSide(ctx, r.RequestedBy, by.ID)
 	switch {
+	case err != nil:
+		return r, err
 	case !by.CanChange(r.District) || !by.CanApprove || by.Role == RoleAuditor:
 		return r, Forbidden("approver_only")
 	case by.ID == r.RequestedBy:
 		return r, Forbidden("second_officer_required")
+	case related:
+		return r, Forbidden("approve_related_account")
 	case !r.Pending():
 		return r, Conflict("void_decided")
 	}

@@ -305,6 +305,13 @@ func (s *Store) ChangeCampaign(ctx context.Context, ch app.CampaignChange) error
 				ch.ClaimEndsAt.UTC(), ch.CampaignID, ch.ClaimEndsAt.UTC()))("status_changed")
 		case ch.AddQuantity > 0:
 			// Σ face × quantity after the change must stay within the budget.
+			// On PostgreSQL the campaign's row is held first, as a quantity
+			// move holds it: a change of another tier committing meanwhile is
+			// then in the sum this statement reads, and two changes cannot
+			// each pass the budget guard with the room for one.
+			if err := s.lockCampaignRow(ctx, tx, ch.CampaignID); err != nil {
+				return err
+			}
 			err = guarded(tx.ExecContext(ctx, `UPDATE tiers SET quantity = quantity + ?, released = released + ?, remaining = remaining + ?
 				WHERE id = ? AND campaign_id = ?
 				AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = tiers.campaign_id AND c.status IN ('approved', 'paused')
@@ -331,6 +338,16 @@ func (s *Store) ChangeCampaign(ctx context.Context, ch app.CampaignChange) error
 		audit := ch.Audit
 		return s.appendAudit(ctx, tx, &audit)
 	})
+}
+
+// lockCampaignRow holds a campaign's row until the transaction ends, on
+// PostgreSQL (SQLite's one writer orders every change already).
+func (s *Store) lockCampaignRow(ctx context.Context, tx *Tx, id int64) error {
+	if !s.Postgres() {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `SELECT id FROM campaigns WHERE id = ? FOR UPDATE`, id)
+	return err
 }
 
 // ApplyQuantityMove applies the pending move approved by a second

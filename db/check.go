@@ -164,7 +164,8 @@ func invariants(postgres bool) []invariant {
 				OR NOT EXISTS (SELECT 1 FROM settlements p WHERE p.merchant_id = k.merchant_id AND p.day = k.day AND p.funding_district = k.funding_district)`})
 	// A payment batch's figures are what the bank file pays: the sums of
 	// the statements it froze, less the clawbacks it netted, which are
-	// its own merchants' from its own fund.
+	// its own merchants' from its own fund and no more than each of them is
+	// paid in it (no transfer is negative).
 	out = append(out, invariant{name: "payment batches = their statements", noun: "payment batches",
 		total: `SELECT COUNT(*) FROM payment_batches`,
 		bad: `SELECT 'batch ' || b.id || ': ' || b.statements || ' statements of ' || b.merchants || ' merchants, ' || b.subsidy_fen ||
@@ -176,7 +177,9 @@ func invariants(postgres bool) []invariant {
 			WHERE COALESCE(p.n, 0) <> b.statements OR COALESCE(p.merchants, 0) <> b.merchants OR COALESCE(p.fen, 0) <> b.subsidy_fen
 				OR p.lo <> b.funding_district OR p.hi <> b.funding_district OR COALESCE(k.fen, 0) <> b.clawback_fen
 				OR EXISTS (SELECT 1 FROM clawbacks x WHERE x.batch_id = b.id AND (x.funding_district <> b.funding_district
-					OR NOT EXISTS (SELECT 1 FROM settlements y WHERE y.batch_id = b.id AND y.merchant_id = x.merchant_id)))`})
+					OR NOT EXISTS (SELECT 1 FROM settlements y WHERE y.batch_id = b.id AND y.merchant_id = x.merchant_id)))
+				OR EXISTS (SELECT 1 FROM (SELECT merchant_id, SUM(subsidy_fen) AS fen FROM clawbacks WHERE batch_id = b.id GROUP BY merchant_id) x
+					WHERE x.fen > (SELECT SUM(y.subsidy_fen) FROM settlements y WHERE y.batch_id = b.id AND y.merchant_id = x.merchant_id))`})
 	return out
 }
 

@@ -3,7 +3,6 @@ package db
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -43,7 +42,7 @@ func statementSet(f app.StatementFilter, cols string, colArgs ...any) (string, [
 	SELECT ` + cols + `
 	FROM d JOIN merchants m ON m.id = d.merchant_id
 	LEFT JOIN settlements p ON p.merchant_id = d.merchant_id AND p.day = d.day AND p.funding_district = d.funding_district
-	WHERE (? = '' OR d.funding_district = ?) AND (? = '' OR m.district_code = ?) AND (? = '' OR m.name LIKE ? ESCAPE '\')
+	WHERE (? = '' OR d.funding_district = ?) AND (? = '' OR m.district_code = ?) AND (? = '' OR lower(m.name) LIKE lower(?) ESCAPE '\')
 		AND (? <> 'paid' OR p.paid_at IS NOT NULL) AND (? <> 'unpaid' OR p.paid_at IS NULL)`
 	args := append([]any{from.UTC(), to.AddDate(0, 0, 1).UTC(), f.MerchantID, f.MerchantID}, colArgs...)
 	return q, append(args, f.District, f.District, f.MerchantDistrict, f.MerchantDistrict, like, like, f.Paid, f.Paid)
@@ -100,7 +99,10 @@ func (s *Store) MarkPaid(ctx context.Context, k app.StatementKey, by int64, audi
 	var st app.Statement
 	err := s.txAt(ctx, func(ctx context.Context, tx *Tx, now time.Time) error {
 		f := app.StatementFilter{MerchantID: k.MerchantID, District: k.FundingDistrict, From: k.Day, To: k.Day}
-		b, err := s.pay(ctx, tx, now, f, nil, by)
+		// One statement paid through the API nets no clawback: its answer
+		// is the statement, and a clawback netted there would go unseen.
+		// Clawbacks wait for a payment confirmed with its figures.
+		b, err := s.pay(ctx, tx, now, f, nil, false, by)
 		if app.ErrorReason(err) == "nothing_to_pay" {
 			var n int
 			if gerr := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM settlements WHERE merchant_id = ? AND day = ? AND funding_district = ?`,
@@ -136,7 +138,7 @@ func (s *Store) PayStatements(ctx context.Context, f app.StatementFilter, want *
 	var b app.PaymentBatch
 	err := s.txAt(ctx, func(ctx context.Context, tx *Tx, now time.Time) error {
 		var err error
-		if b, err = s.pay(ctx, tx, now, f, want, by); err != nil {
+		if b, err = s.pay(ctx, tx, now, f, want, true, by); err != nil {
 			return err
 		}
 		audit.EntityID = b.ID
@@ -159,6 +161,7 @@ type selector interface {
 type payment struct {
 	app.Payment
 	dues   []due
+	net    bool // whether the payment nets open clawbacks
 	netted []app.Clawback
 	q      string // the dues' query and its arguments
 	args   []any
@@ -174,7 +177,7 @@ type due struct {
 // every unpaid statement of the fund the filter selects whose day is
 // before today and whose merchant is not on hold, and the open clawbacks
 // of the fund that their merchants' amounts cover (app.NetClawbacks).
-func paymentOf(ctx context.Context, x selector, f app.StatementFilter, today string) (payment, error) {
+func paymentOf(ctx context.Context, x selector, f app.StatementFilter, today string, net bool) (payment, error) {
 	f.Paid = app.UnpaidOnly
 	var p payment
 	p.q, p.args = statementSet(f, `d.merchant_id, d.day, d.subsidy_fen`)
@@ -183,6 +186,7 @@ func paymentOf(ctx context.Context, x selector, f app.StatementFilter, today str
 	if err := x.SelectContext(ctx, &p.dues, p.q, p.args...); err != nil {
 		return p, err
 	}
+	p.net = net
 	return p, p.sum(ctx, x, f.District)
 }
 
@@ -200,7 +204,7 @@ func (p *payment) sum(ctx context.Context, x selector, fund string) error {
 	}
 	p.Merchants = int64(len(gross))
 	p.netted = nil
-	if len(p.dues) == 0 {
+	if len(p.dues) == 0 || !p.net {
 		return nil
 	}
 	var open []app.Clawback
@@ -219,7 +223,7 @@ const clawbackCols = `id, redemption_id, merchant_id, funding_district, day, sub
 
 // PaymentPreview reads what paying the selection would do on today.
 func (s *Store) PaymentPreview(ctx context.Context, f app.StatementFilter, today string) (app.Payment, error) {
-	p, err := paymentOf(ctx, s.r, f, today)
+	p, err := paymentOf(ctx, s.r, f, today, true)
 	return p.Payment, err
 }
 
@@ -238,17 +242,19 @@ func (s *Store) Clawbacks(ctx context.Context, merchantID int64, fund string) ([
 // order, so that two payments cannot deadlock) and the selection read
 // again under the locks, so that a reversal in flight either is in the
 // figures (or its clawback is) or comes after the payment and claws back.
-func (s *Store) pay(ctx context.Context, tx *Tx, now time.Time, f app.StatementFilter, want *app.Payment, by int64) (app.PaymentBatch, error) {
+func (s *Store) pay(ctx context.Context, tx *Tx, now time.Time, f app.StatementFilter, want *app.Payment, net bool, by int64) (app.PaymentBatch, error) {
 	if f.District == "" {
 		return app.PaymentBatch{}, fmt.Errorf("db: a payment is from one fund: no funding district")
 	}
 	today := app.LocalDay(now)
-	p, err := paymentOf(ctx, tx, f, today)
+	p, err := paymentOf(ctx, tx, f, today, net)
 	if err != nil {
 		return app.PaymentBatch{}, err
 	}
 	if s.Postgres() && len(p.dues) > 0 {
-		for _, d := range p.dues { // ordered by merchant, then day
+		locked := make([]due, len(p.dues))
+		copy(locked, p.dues)
+		for _, d := range locked { // ordered by merchant, then day
 			if err := s.lockMerchantDay(ctx, tx, d.MerchantID, d.Day, true); err != nil {
 				return app.PaymentBatch{}, err
 			}
@@ -256,6 +262,14 @@ func (s *Store) pay(ctx context.Context, tx *Tx, now time.Time, f app.StatementF
 		p.dues = p.dues[:0]
 		if err := tx.SelectContext(ctx, &p.dues, p.q, p.args...); err != nil {
 			return app.PaymentBatch{}, err
+		}
+		// A merchant-day that appeared only now (a redemption stamped before
+		// midnight that committed after the first read) is not locked: a
+		// refund of it could run beside this. Pay nothing; the officer
+		// confirms the selection anew.
+		if !sameDays(locked, p.dues) {
+			return app.PaymentBatch{}, app.Conflict("statements_changed").
+				With("statements", fmt.Sprint(len(p.dues))).With("amount", "?")
 		}
 		if err := p.sum(ctx, tx, f.District); err != nil {
 			return app.PaymentBatch{}, err
@@ -278,14 +292,20 @@ func (s *Store) pay(ctx context.Context, tx *Tx, now time.Time, f app.StatementF
 	f.Paid = app.UnpaidOnly
 	ins, iargs := statementSet(f, `d.merchant_id, d.day, d.funding_district, d.redemptions, d.reversals, d.subsidy_fen, d.consumption_fen, ?, ?, ?`,
 		now, by, b.ID)
-	res, err := tx.ExecContext(ctx, `INSERT INTO settlements (merchant_id, day, funding_district, redemptions, reversals, subsidy_fen,
+	// The frozen rows are read back: the batch pays what they say, or
+	// nothing (a hold or a statement that changed since the read above).
+	var frozen []app.Fen
+	if err := tx.SelectContext(ctx, &frozen, `INSERT INTO settlements (merchant_id, day, funding_district, redemptions, reversals, subsidy_fen,
 		consumption_fen, paid_at, paid_by, batch_id) `+ins+` AND d.day < ? AND NOT `+onHold+`
-		ON CONFLICT (merchant_id, day, funding_district) DO NOTHING`, append(iargs, today)...)
-	if err != nil {
+		ON CONFLICT (merchant_id, day, funding_district) DO NOTHING RETURNING subsidy_fen`, append(iargs, today)...); err != nil {
 		return b, err
 	}
-	if n, err := res.RowsAffected(); err != nil || n != b.Statements {
-		return b, errors.Join(err, fmt.Errorf("db: payment batch %d froze %d statements of %d", b.ID, n, b.Statements))
+	var sum app.Fen
+	for _, f := range frozen {
+		sum += f
+	}
+	if int64(len(frozen)) != b.Statements || sum != b.SubsidyFen {
+		return b, app.Conflict("statements_changed").With("statements", fmt.Sprint(len(frozen))).With("amount", sum.Yuan())
 	}
 	// A clawback netted by a payment being written beside this one (on
 	// PostgreSQL) is no longer open: this payment's figures are then stale.
@@ -295,6 +315,20 @@ func (s *Store) pay(ctx context.Context, tx *Tx, now time.Time, f app.StatementF
 		}
 	}
 	return b, nil
+}
+
+// sameDays reports whether two lists of dues, each in merchant-then-day
+// order, name the same merchant-days.
+func sameDays(a, b []due) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].MerchantID != b[i].MerchantID || a[i].Day != b[i].Day {
+			return false
+		}
+	}
+	return true
 }
 
 const batchCols = `b.id, b.funding_district, b.created_at, b.created_by, o.display_name AS created_by_name,

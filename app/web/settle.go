@@ -396,8 +396,8 @@ func (s *Server) apiPaymentPreview(c echo.Context) error {
 }
 
 // payRequest is the API's payment of a selection: the page's filters and
-// the figures the client saw (GET /api/v1/officer/settlements's totals:
-// payable_statements and payable_fen).
+// the figures the client confirmed (GET /api/v1/officer/settlements/pay,
+// the preview: statements, subsidy_fen, clawback_fen).
 type payRequest struct {
 	From             string `json:"from"`
 	To               string `json:"to"`

@@ -144,6 +144,18 @@ func TestVoidIsRefusedOutsideItsRules(t *testing.T) {
 		r.Reason() != "second_officer_required" {
 		t.Fatalf("approving one's own request: %d %s", r.Status, r.Raw)
 	}
+	// A rejected request leaves room for another, should new facts come.
+	again := claimOne(t, e, c, "13800138003")
+	if r := ask(maker, again.Code); r.Status != 201 {
+		t.Fatalf("asking: %d %s", r.Status, r.Raw)
+	}
+	rejected := e.Count(t, `SELECT MAX(id) FROM voucher_voids`)
+	if r := e.API(t, http.MethodPost, fmt.Sprintf("/api/v1/officer/voids/%d/reject", rejected), approver, map[string]string{"note": "家庭成员代领，属正常"}); r.Status != 200 {
+		t.Fatalf("rejecting: %d %s", r.Status, r.Raw)
+	}
+	if r := ask(maker, again.Code); r.Status != 201 {
+		t.Fatalf("asking again after a rejection: %d %s", r.Status, r.Raw)
+	}
 	// Spent before the decision: the approval refuses and voids nothing.
 	if r := redeem(t, e, e.CashierSession(t, e.Cashier), fresh.Code, "150", "k2"); r.Status != 201 {
 		t.Fatal(r.Raw)

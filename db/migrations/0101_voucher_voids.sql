@@ -8,7 +8,7 @@
 -- the key that signed the voucher and a hash of its code, never the code.
 CREATE TABLE voucher_voids (
     id            INTEGER PRIMARY KEY,
-    voucher_id    INTEGER NOT NULL UNIQUE REFERENCES vouchers(id),
+    voucher_id    INTEGER NOT NULL REFERENCES vouchers(id),
     campaign_id   INTEGER NOT NULL REFERENCES campaigns(id),
     district_code TEXT NOT NULL REFERENCES districts(code),
     kid           TEXT NOT NULL,
@@ -22,6 +22,9 @@ CREATE TABLE voucher_voids (
     decision_note TEXT NOT NULL DEFAULT '',
     CHECK (decided_by IS NULL OR decided_by <> requested_by)
 );
+-- One request open or approved per voucher; a rejected one leaves room
+-- for another, should new facts come.
+CREATE UNIQUE INDEX voucher_voids_open ON voucher_voids (voucher_id) WHERE approved IS NULL OR approved = 1;
 CREATE INDEX voucher_voids_pending ON voucher_voids (district_code) WHERE decided_at IS NULL;
 ALTER TABLE vouchers ADD COLUMN voided_at DATETIME;
 ALTER TABLE vouchers ADD COLUMN void_reason TEXT NOT NULL DEFAULT '';
