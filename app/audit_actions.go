@@ -34,6 +34,9 @@ const (
 	ActionSettlementHold     = "settlement.hold"
 	ActionSettlementRelease  = "settlement.release"
 
+	ActionLotterySet  = "lottery.set"
+	ActionLotteryDraw = "lottery.draw"
+
 	ActionVoucherVoidRequest = "void.request"
 	ActionVoucherVoid        = "void.approve"
 	ActionVoucherVoidReject  = "void.reject"
@@ -70,6 +73,7 @@ var AuditActions = []string{
 	ActionCampaignDeclineMove,
 	ActionMerchantApprove, ActionMerchantReject, ActionMerchantSuspend, ActionMerchantReinstate,
 	ActionSettlementPay, ActionSettlementPayBatch, ActionSettlementHold, ActionSettlementRelease,
+	ActionLotterySet, ActionLotteryDraw,
 	ActionVoucherVoidRequest, ActionVoucherVoid, ActionVoucherVoidReject,
 	ActionOfficerCreate, ActionOfficerActivate, ActionOfficerSignIn, ActionOfficerTOTPEnrol, ActionOfficerTOTPReset,
 	ActionOfficerUnlock, ActionOfficerDisable, ActionOfficerEnable,

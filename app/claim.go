@@ -110,6 +110,15 @@ func (a *App) claimOnce(ctx context.Context, r Resident, campaignID, tierID int6
 	if tier == nil {
 		return Voucher{}, NotFound("tier_not_found")
 	}
+	// A lottery's stock goes to its winners (lottery.go); what the draw
+	// leaves follows the rollover rule: claimable first come, first served
+	// once drawn, or not at all.
+	if c.LotteryClosesAt != nil && (c.LotteryDrawnAt == nil || !c.DropRollover) {
+		if c.LotteryDrawnAt == nil {
+			return Voucher{}, Conflict("lottery_only").With("closes", FormatLocal(*c.LotteryClosesAt))
+		}
+		return Voucher{}, Conflict("lottery_drawn")
+	}
 	if c.RequireRealName {
 		// The session carries only the resident's id; the real-name mark is
 		// read (through the cache) only where a campaign asks for it.

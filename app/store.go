@@ -21,6 +21,7 @@ type Store interface {
 	RedemptionStore
 	SettlementStore
 	VoidStore
+	LotteryStore
 	AccountStore
 	AuditStore
 	ReportStore
@@ -160,6 +161,24 @@ type SettlementStore interface {
 	HoldStatements(ctx context.Context, h SettlementHold, audit AuditEntry) error
 	ReleaseStatements(ctx context.Context, merchantID int64, fund string, by int64, note string, audit AuditEntry) error
 	SettlementHolds(ctx context.Context, fund string) ([]SettlementHold, error)
+}
+
+// LotteryStore owns lottery drops (lottery.go). SetLottery makes a
+// campaign being prepared draw, keeping the first seed it was given;
+// RegisterForLottery enters a resident once, while registration is open at
+// the writer's time and the lottery undrawn (already_registered,
+// registration_closed); DrawLottery draws once, at or after the close
+// (already_drawn, registration_open), with every registration that
+// committed before it, and records the draw as published.
+type LotteryStore interface {
+	SetLottery(ctx context.Context, l Lottery, closes time.Time, audit AuditEntry) (Lottery, error)
+	Lottery(ctx context.Context, campaignID int64) (Lottery, error)
+	RegisterForLottery(ctx context.Context, r Registration) (Registration, error)
+	Registration(ctx context.Context, campaignID, residentID int64) (Registration, error)
+	DrawLottery(ctx context.Context, campaignID int64, seedHex string, stock map[int64]int64, by int64, audit AuditEntry) (Lottery, []DrawTier, error)
+	DrawnTiers(ctx context.Context, campaignID int64) ([]DrawTier, error)
+	UnissuedWinners(ctx context.Context, campaignID int64) ([]Registration, error)
+	LinkLotteryVoucher(ctx context.Context, registrationID, voucherID int64) error
 }
 
 // VoidStore owns requests to void vouchers (void.go). RequestVoid

@@ -193,6 +193,10 @@ type Campaign struct {
 	BudgetFen        Fen      `db:"budget_fen" json:"budget_fen"`
 	PendingBudgetFen *Fen     `db:"pending_budget_fen" json:"pending_budget_fen,omitempty"`
 	PendingBy        *int64   `db:"pending_by" json:"pending_by,omitempty"`
+	// A lottery campaign's registration closes at LotteryClosesAt (nil:
+	// first come, first served); LotteryDrawnAt is set once drawn.
+	LotteryClosesAt *time.Time `db:"lottery_closes_at" json:"lottery_closes_at,omitempty"`
+	LotteryDrawnAt  *time.Time `db:"lottery_drawn_at" json:"lottery_drawn_at,omitempty"`
 	// A move of quantity between tiers waiting for a second officer.
 	PendingMoveFrom  *int64     `db:"pending_move_from" json:"pending_move_from,omitempty"`
 	PendingMoveTo    *int64     `db:"pending_move_to" json:"pending_move_to,omitempty"`

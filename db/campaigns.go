@@ -11,7 +11,8 @@ import (
 	"cqvoucher/app"
 )
 
-const campaignCols = `id, name, season, district_code, category_code, budget_fen, pending_budget_fen, pending_by,
+const campaignCols = `id, name, season, district_code, category_code, budget_fen, pending_budget_fen, pending_by, lottery_closes_at,
+	(SELECT l.drawn_at FROM lotteries l WHERE l.campaign_id = campaigns.id) AS lottery_drawn_at,
 	pending_move_from, pending_move_to, pending_move_n, pending_move_by, status,
 	rejection_reason, claim_starts_at, claim_ends_at, validity_mode, valid_days, valid_from, valid_until,
 	per_resident_limit, per_day_limit, per_tier_limit, release_mode, drop_rollover, recycle_expired, require_real_name,
