@@ -36,14 +36,14 @@ type Lottery struct {
 
 // Registration is one resident's entry in a lottery.
 type Registration struct {
-	ID           int64      `db:"id" json:"id"`
-	CampaignID   int64      `db:"campaign_id" json:"campaign_id"`
-	TierID       int64      `db:"tier_id" json:"tier_id"`
-	ResidentID   int64      `db:"resident_id" json:"-"`
-	District     string     `db:"district_code" json:"-"`
-	RegisteredAt time.Time  `db:"registered_at" json:"registered_at"`
-	Outcome      *string    `db:"outcome" json:"outcome,omitempty"` // won or lost, once drawn
-	VoucherID    *int64     `db:"voucher_id" json:"-"`
+	ID           int64     `db:"id" json:"id"`
+	CampaignID   int64     `db:"campaign_id" json:"campaign_id"`
+	TierID       int64     `db:"tier_id" json:"tier_id"`
+	ResidentID   int64     `db:"resident_id" json:"-"`
+	District     string    `db:"district_code" json:"-"`
+	RegisteredAt time.Time `db:"registered_at" json:"registered_at"`
+	Outcome      *string   `db:"outcome" json:"outcome,omitempty"` // won or lost, once drawn
+	VoucherID    *int64    `db:"voucher_id" json:"-"`
 }
 
 // DrawTier is one tier's part of a draw: its stock, its registrations in
