@@ -214,15 +214,16 @@ func (s *Server) apiCampaignShow(c echo.Context) error {
 // campaign as it is afterwards. Bodies carry the action's fields, if any.
 func (s *Server) apiCampaignActions() map[string]echo.HandlerFunc {
 	type body struct {
-		Reason    string `json:"reason"`
-		ClaimEnds string `json:"claim_ends"`
-		TierID    int64  `json:"tier_id"`
-		Quantity  string `json:"quantity"`
-		Budget    string `json:"budget"`
-		Opinion   string `json:"opinion"` // an approval's 审批意见
-		MoveFrom  int64  `json:"move_from"`
-		MoveTo    int64  `json:"move_to"`
-		MoveN     int64  `json:"move_n"`
+		Reason        string `json:"reason"`
+		ClaimEnds     string `json:"claim_ends"`
+		TierID        int64  `json:"tier_id"`
+		Quantity      string `json:"quantity"`
+		Budget        string `json:"budget"`
+		Opinion       string `json:"opinion"`        // an approval's 审批意见
+		LotteryCloses string `json:"lottery_closes"` // Asia/Shanghai "2006-01-02T15:04"
+		MoveFrom      int64  `json:"move_from"`
+		MoveTo        int64  `json:"move_to"`
+		MoveN         int64  `json:"move_n"`
 	}
 	act := func(do func(c echo.Context, o app.Officer, id int64, b body) error) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -269,6 +270,14 @@ func (s *Server) apiCampaignActions() map[string]echo.HandlerFunc {
 		}),
 		"budget/approve": act(func(c echo.Context, o app.Officer, id int64, _ body) error {
 			return s.app.ApproveBudgetRaise(ctx(c), o, id)
+		}),
+		"lottery": act(func(c echo.Context, o app.Officer, id int64, b body) error {
+			_, err := s.app.SetLottery(ctx(c), o, id, b.LotteryCloses)
+			return err
+		}),
+		"draw": act(func(c echo.Context, o app.Officer, id int64, _ body) error {
+			_, _, err := s.app.DrawLottery(ctx(c), o, id)
+			return err
 		}),
 		"move": act(func(c echo.Context, o app.Officer, id int64, b body) error {
 			return s.app.RequestQuantityMove(ctx(c), o, id, app.QuantityMove{From: b.MoveFrom, To: b.MoveTo, N: b.MoveN})

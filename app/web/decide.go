@@ -18,7 +18,7 @@ import (
 
 // confirmedActions are the campaign actions whose button leads to a
 // confirmation page first; approve has the checklist instead.
-var confirmedActions = map[string]bool{"reject": true, "pause": true, "end": true, "budget": true, "budget/approve": true, "move/approve": true, "move/decline": true}
+var confirmedActions = map[string]bool{"reject": true, "pause": true, "end": true, "budget": true, "budget/approve": true, "move/approve": true, "move/decline": true, "draw": true}
 
 // campaignApproveForm shows a submitted campaign's approval checklist and
 // the approver's opinion box.
@@ -105,6 +105,8 @@ func (s *Server) confirmPage(c echo.Context, action string, status int, err erro
 		if camp.PendingBudgetFen != nil {
 			raise("confirm.budget_approve", *camp.PendingBudgetFen)
 		}
+	case "draw":
+		cf.Effects = []string{l.T("confirm.draw")}
 	case "move/decline":
 		if m, ok := camp.PendingMove(); ok {
 			label := app.TierLabeler(camp)

@@ -282,6 +282,9 @@ func (s *Server) campaignPage(c echo.Context, status int, err error) error {
 		"CanApproveRaise": approver && camp.PendingBudgetFen != nil && camp.PendingBy != nil && *camp.PendingBy != o.ID,
 		"CanApproveMove":  approver && camp.PendingMoveBy != nil && *camp.PendingMoveBy != o.ID,
 		"CanDeclineMove":  canChange && camp.PendingMoveBy != nil && (approver || *camp.PendingMoveBy == o.ID),
+		"CanSetLottery":   canChange && (camp.Status == app.StatusDraft || camp.Status == app.StatusRejected) && camp.ReleaseMode == app.ReleaseOnce,
+		"CanDraw": canChange && camp.LotteryClosesAt != nil && camp.LotteryDrawnAt == nil && !now.Before(*camp.LotteryClosesAt) &&
+			(camp.Status == app.StatusApproved || camp.Status == app.StatusPaused),
 	}
 	s.withError(c, data, err)
 	return s.page(c, status, "officer/campaign", "title.campaign", data)
@@ -352,6 +355,14 @@ func (s *Server) campaignActions() map[string]echo.HandlerFunc {
 		}),
 		"budget/approve": s.campaignAction("budget/approve", "budget_approved", func(c echo.Context, o app.Officer, id int64) error {
 			return s.app.ApproveBudgetRaise(ctx(c), o, id)
+		}),
+		"lottery": s.campaignAction("lottery", "lottery_set", func(c echo.Context, o app.Officer, id int64) error {
+			_, err := s.app.SetLottery(ctx(c), o, id, c.FormValue("lottery_closes"))
+			return err
+		}),
+		"draw": s.campaignAction("draw", "lottery_drawn", func(c echo.Context, o app.Officer, id int64) error {
+			_, _, err := s.app.DrawLottery(ctx(c), o, id)
+			return err
 		}),
 		"move": s.campaignAction("move", "move_requested", func(c echo.Context, o app.Officer, id int64) error {
 			return s.app.RequestQuantityMove(ctx(c), o, id, moveOf(c))

@@ -145,6 +145,12 @@ var funcs = template.FuncMap{
 		return false
 	},
 	"ptrtime": func(t time.Time) *time.Time { return &t },
+	"deref_t": func(t *time.Time) time.Time {
+		if t == nil {
+			return time.Time{}
+		}
+		return *t
+	},
 	"deref64": func(n *int64) int64 {
 		if n == nil {
 			return 0

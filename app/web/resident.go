@@ -162,10 +162,16 @@ func (s *Server) residentCampaign(c echo.Context) error {
 	names := s.names(c)
 	merchants = filterMerchants(merchants, q, "", names)
 	now := s.app.Now()
-	return s.page(c, http.StatusOK, "resident/campaign", "title.campaign_public", map[string]any{
+	data := map[string]any{
 		"R":     cardRow(camp, now),
 		"Names": names, "Merchants": merchants, "Q": q, "RequestKey": newIdempotencyKey(), "ConsentDue": s.consentDue(c),
-	})
+	}
+	if r, ok := c.Get(ctxResident).(app.Resident); ok && camp.LotteryClosesAt != nil {
+		if reg, err := s.app.MyRegistration(c.Request().Context(), r, camp.ID); err == nil {
+			data["Registration"] = reg
+		}
+	}
+	return s.page(c, http.StatusOK, "resident/campaign", "title.campaign_public", data)
 }
 
 // residentIdentityForm is the real-name step.

@@ -321,6 +321,8 @@ func runLogged(ctx context.Context, args []string, logFor func(Config) *slog.Log
 		return auditVerify(ctx, st, os.Stdout)
 	case "check":
 		return checkBooks(ctx, cfg, os.Stdout)
+	case "lottery":
+		return lotteryVerify(rest, os.Stdin, os.Stdout)
 	case "backup":
 		if len(rest) != 1 {
 			return errors.New("usage: voucherd backup FILE")
@@ -339,7 +341,7 @@ func runLogged(ctx context.Context, args []string, logFor func(Config) *slog.Log
 		fmt.Println("backup written to", rest[0])
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (serve, migrate, seed, keys rotate, backup FILE, audit verify)", cmd)
+	return fmt.Errorf("unknown command %q (serve, migrate, seed, keys rotate, backup FILE, audit verify, lottery verify FILE)", cmd)
 }
 
 // openStore opens (and migrates) the configured database: the PostgreSQL
