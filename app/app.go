@@ -66,6 +66,9 @@ type Config struct {
 	// (see WrongCodeLimit).
 	WrongCodesCashier  WrongCodeLimit
 	WrongCodesMerchant WrongCodeLimit
+	// Reminders is how expiry reminders go out (reminders.go); zero
+	// fields take DefaultReminders'.
+	Reminders ReminderPolicy
 }
 
 // DefaultConfig is what production runs with.
@@ -98,6 +101,7 @@ func DefaultConfig() Config {
 		// check digit and still match nothing in ten minutes is no slip.
 		WrongCodesCashier:  WrongCodeLimit{Max: 5, Window: 10 * time.Minute},
 		WrongCodesMerchant: WrongCodeLimit{Max: 30, Window: 24 * time.Hour},
+		Reminders:          DefaultReminders,
 	}
 }
 

@@ -55,6 +55,9 @@ type LiveView struct {
 	Since     time.Time        `json:"counting_since"`
 	Stock     []Tier           `json:"tiers"`
 	Reasons   []string         `json:"reasons"` // refusal reasons, most frequent first; [] (never nil) before the first refusal
+	// RemindersToday counts the expiry reminders sent today (Asia/Shanghai)
+	// for the campaign's vouchers, by every process (from the database).
+	RemindersToday int64 `json:"reminders_sent_today"`
 }
 
 // Live reads a campaign's live view: presses from this process's counters,
@@ -85,5 +88,8 @@ func (a *App) Live(ctx context.Context, by Officer, id int64) (LiveView, error) 
 		v.LastTenS += n
 	}
 	sort.Slice(v.Reasons, func(i, j int) bool { return v.Refusals[v.Reasons[i]] > v.Refusals[v.Reasons[j]] })
+	if v.RemindersToday, err = a.RemindersSentToday(ctx, id); err != nil {
+		return LiveView{}, err
+	}
 	return v, nil
 }

@@ -12,12 +12,16 @@ type Observer interface {
 	// Redemption is one redemption attempt: "redeemed", "replayed" (a
 	// retry answered with its first result), or the reason it was refused.
 	Redemption(outcome string)
+	// Reminder is one expiry reminder's send: sent, failed (tried again
+	// later) or gave_up (its last attempt failed).
+	Reminder(outcome string)
 }
 
 type noObserver struct{}
 
 func (noObserver) Press(string)      {}
 func (noObserver) Redemption(string) {}
+func (noObserver) Reminder(string)   {}
 
 // Observe makes o the App's observer. Call it before serving.
 func (a *App) Observe(o Observer) {

@@ -25,7 +25,8 @@ type Store interface {
 	AccountStore
 	AuditStore
 	ReportStore
-	HelpStore // district contacts and residents' feedback (helpinfo.go, feedback.go)
+	ReminderStore // residents' expiry reminders (reminders.go)
+	HelpStore     // district contacts and residents' feedback (helpinfo.go, feedback.go)
 }
 
 // NewsStore carries cache news between the processes that share one

@@ -78,7 +78,11 @@ func (c *Clock) Set(t time.Time) { c.mu.Lock(); c.t = t.UTC(); c.mu.Unlock() }
 type SMS struct {
 	mu   sync.Mutex
 	last map[string]string
+	all  map[string][]string
 	Fail atomic.Bool // when set, Send fails like a gateway that is down
+	// FailFor, when set, is asked before each send: an error fails it
+	// like a gateway refusing that number (nothing is recorded).
+	FailFor func(phone, text string) error
 }
 
 // Send implements app.SMSSender.
@@ -88,11 +92,30 @@ func (s *SMS) Send(_ context.Context, phone, text string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.FailFor != nil {
+		if err := s.FailFor(phone, text); err != nil {
+			return err
+		}
+	}
 	if s.last == nil {
-		s.last = map[string]string{}
+		s.last, s.all = map[string]string{}, map[string][]string{}
 	}
 	s.last[phone] = text
+	s.all[phone] = append(s.all[phone], text)
 	return nil
+}
+
+// Texts returns every text sent to a phone that contains part, oldest first.
+func (s *SMS) Texts(phone, part string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, t := range s.all[phone] {
+		if strings.Contains(t, part) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // Last returns the text last sent to a phone ("" if none).
@@ -157,6 +180,8 @@ type Options struct {
 	AdmissionQueue int
 	// Backend is the database the store runs on (default SQLite; see EachBackend).
 	Backend Backend
+	// Reminders is how expiry reminders go out (default app.DefaultReminders).
+	Reminders app.ReminderPolicy
 }
 
 // New builds an environment that lives as long as the test.
@@ -213,6 +238,9 @@ func (e *Env) assemble(t testing.TB, first bool) {
 	acfg := app.DefaultConfig()
 	if opt.AdmissionQueue > 0 {
 		acfg.AdmissionQueue = opt.AdmissionQueue
+	}
+	if opt.Reminders != (app.ReminderPolicy{}) {
+		acfg.Reminders = opt.Reminders
 	}
 	acfg.IdentityKey = e.identityKey
 	if acfg.Sealer, err = app.NewAESSealer(e.dataKey); err != nil {

@@ -25,6 +25,7 @@ type Metrics struct {
 	presses     *prometheus.CounterVec
 	redemptions *prometheus.CounterVec
 	sms         *prometheus.CounterVec
+	reminders   *prometheus.CounterVec
 	commits     prometheus.Histogram
 	requests    *prometheus.HistogramVec
 }
@@ -45,6 +46,10 @@ func New() *Metrics {
 			Name: "voucherd_sms_sends_total",
 			Help: "Text messages handed to the SMS gateway, by outcome: sent or failed.",
 		}, []string{"outcome"}),
+		reminders: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "voucherd_reminders_total",
+			Help: "Expiry reminders handed to the SMS gateway, by outcome: sent, failed (tried again later) or gave_up (the last attempt failed).",
+		}, []string{"outcome"}),
 		commits: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "voucherd_db_commit_seconds",
 			Help: "How long each write transaction's COMMIT took (on SQLite, one commit per batch of writes).",
@@ -57,7 +62,7 @@ func New() *Metrics {
 			Buckets: []float64{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10},
 		}, []string{"method", "route", "code"}),
 	}
-	m.reg.MustRegister(m.presses, m.redemptions, m.sms, m.commits, m.requests,
+	m.reg.MustRegister(m.presses, m.redemptions, m.sms, m.reminders, m.commits, m.requests,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -67,6 +72,9 @@ func (m *Metrics) Press(outcome string) { m.presses.WithLabelValues(outcome).Inc
 
 // Redemption counts a redemption attempt (app.Observer).
 func (m *Metrics) Redemption(outcome string) { m.redemptions.WithLabelValues(outcome).Inc() }
+
+// Reminder counts an expiry reminder's send (app.Observer).
+func (m *Metrics) Reminder(outcome string) { m.reminders.WithLabelValues(outcome).Inc() }
 
 // ObserveCommit records one COMMIT's latency (db.Options.ObserveCommit).
 func (m *Metrics) ObserveCommit(d time.Duration) { m.commits.Observe(d.Seconds()) }

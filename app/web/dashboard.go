@@ -167,7 +167,11 @@ func (s *Server) campaignLive(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.page(c, http.StatusOK, "officer/live", "title.live", map[string]any{"C": camp})
+	n, err := s.app.RemindersSentToday(c.Request().Context(), camp.ID)
+	if err != nil {
+		return err
+	}
+	return s.page(c, http.StatusOK, "officer/live", "title.live", map[string]any{"C": camp, "Reminders": n})
 }
 
 func (s *Server) apiCampaignLive(c echo.Context) error {

@@ -380,7 +380,17 @@ func (s *Server) residentClaim(c echo.Context) error {
 		asError(err, &ae)
 		return s.claimAnswer(c, overloadStatus(c, ae, statusOf[app.ErrorCode(err)]), s.locale(c).Err(err))
 	}
-	s.flash(c, "voucher_claimed")
+	flash := "voucher_claimed"
+	if c.FormValue("remind") == "1" {
+		// The voucher is issued whatever happens here: a failure only
+		// leaves the reminder off, which the voucher page shows.
+		if _, err := s.app.SetReminder(c.Request().Context(), residentOf(c), v.Code, true); err != nil {
+			s.log.WarnContext(c.Request().Context(), "reminder at claim not set", "err", err)
+		} else {
+			flash = "voucher_claimed_reminder"
+		}
+	}
+	s.flash(c, flash)
 	return c.Redirect(http.StatusSeeOther, "/m/vouchers/"+v.Code)
 }
 
@@ -429,8 +439,45 @@ func (s *Server) residentVoucher(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	rem, err := s.app.ReminderOf(c.Request().Context(), v)
+	if err != nil {
+		return err
+	}
 	return s.page(c, http.StatusOK, "resident/voucher", "title.voucher",
-		map[string]any{"V": v, "M": m, "State": m.State, "Names": s.names(c)})
+		map[string]any{"V": v, "M": m, "State": m.State, "Names": s.names(c), "Reminder": rem})
+}
+
+// residentReminder turns the voucher's expiry reminder on or off (the
+// voucher page's form: on=1 or on=0).
+func (s *Server) residentReminder(c echo.Context) error {
+	on := c.FormValue("on") == "1"
+	if _, err := s.app.SetReminder(c.Request().Context(), residentOf(c), c.Param("code"), on); err != nil {
+		return err
+	}
+	if on {
+		s.flash(c, "reminder_on")
+	} else {
+		s.flash(c, "reminder_off")
+	}
+	return c.Redirect(http.StatusSeeOther, "/m/vouchers/"+c.Param("code"))
+}
+
+// apiReminder is residentReminder's API twin: {"on": true|false}.
+func (s *Server) apiReminder(c echo.Context) error {
+	var in struct {
+		On *bool `json:"on"`
+	}
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	if in.On == nil {
+		return app.Invalid("reminder_on_missing")
+	}
+	rem, err := s.app.SetReminder(c.Request().Context(), residentOf(c), c.Param("code"), *in.On)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"reminder": rem})
 }
 
 // voucherStateFeed is the voucher page's live feed: only what the page

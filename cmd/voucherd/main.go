@@ -695,6 +695,7 @@ func (m *Main) Serve(ctx context.Context) error {
 	}
 	go m.sweepRetention(ctx, time.Hour)
 	go m.sweepExpired(ctx, time.Minute)
+	go m.sendReminders(ctx, time.Minute)
 	if m.Store.Postgres() {
 		// Other voucherd on the database tell this one what they changed.
 		go m.Store.Listen(ctx, db.Listener{
@@ -753,6 +754,24 @@ func (m *Main) sweepExpired(ctx context.Context, every time.Duration) {
 	for {
 		if _, err := m.App.SweepExpired(ctx); err != nil && ctx.Err() == nil {
 			m.log.Error("expiry sweep failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// sendReminders sends the expiry reminders due, every minute: a batch of
+// at most app.Config.Reminders.PerSweep a round, which is the rate limit.
+// Across the fleet one process sends a round (db/reminders.go).
+func (m *Main) sendReminders(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if _, err := m.App.SendExpiryReminders(ctx); err != nil && ctx.Err() == nil {
+			m.log.Error("expiry reminder sweep failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -26,6 +26,7 @@
     while (spark.firstChild) spark.removeChild(spark.firstChild);
     per.forEach(function (n) { var b = document.createElement('span'); b.style.height = Math.round(40 * n / max) + 'px'; spark.appendChild(b); });
     rows('live-stock', (d.tiers || []).map(function (t) { return [t.rule, count(t.remaining) + ' / ' + count(t.released)]; }));
+    document.getElementById('live-reminders').textContent = count(live.reminders_sent_today || 0);
     rows('live-refusals', (live.reasons || []).map(function (r) { return [labels[r] || r, refused[r] || 0]; }));
     document.getElementById('live-updated').textContent = new Date().toLocaleTimeString();
   }
