@@ -266,3 +266,18 @@ func (a *App) LotteryOf(ctx context.Context, id int64) (Lottery, []DrawTier, err
 func (a *App) MyRegistration(ctx context.Context, r Resident, campaignID int64) (Registration, error) {
 	return a.store.Registration(ctx, campaignID, r.ID)
 }
+
+// IssuePendingLotteries issues the vouchers of every drawn lottery whose
+// winners are not all issued yet.
+func (a *App) IssuePendingLotteries(ctx context.Context) error {
+	ids, err := a.store.LotteriesToIssue(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := a.IssueLotteryVouchers(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}

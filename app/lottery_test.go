@@ -92,6 +92,17 @@ func TestLotteryDrawIsVerifiableAndHappensOnce(t *testing.T) {
 	if n := e.Count(t, `SELECT COUNT(*) FROM lottery_registrations WHERE outcome = 'won' AND voucher_id IS NOT NULL`); n != 10 {
 		t.Fatalf("%d winners with their voucher", n)
 	}
+	// Issuing again (the sweep, after a stop halfway) gives no one a second voucher.
+	e.Exec(t, `UPDATE lottery_registrations SET voucher_id = NULL WHERE id = (SELECT MIN(id) FROM lottery_registrations WHERE outcome = 'won')`)
+	if err := e.App.IssuePendingLotteries(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.Count(t, `SELECT COUNT(*) FROM vouchers WHERE campaign_id = ?`, c.ID); n != 10 {
+		t.Fatalf("%d vouchers after issuing again", n)
+	}
+	if n := e.Count(t, `SELECT COUNT(*) FROM lottery_registrations WHERE outcome = 'won' AND voucher_id IS NULL`); n != 0 {
+		t.Fatalf("%d winners left without their voucher", n)
+	}
 	if n := e.Count(t, `SELECT COUNT(*) FROM lottery_registrations WHERE outcome = 'lost'`); n != 20 {
 		t.Fatalf("%d told they lost", n)
 	}

@@ -179,6 +179,7 @@ type LotteryStore interface {
 	DrawLottery(ctx context.Context, campaignID int64, seedHex string, stock map[int64]int64, by int64, audit AuditEntry) (Lottery, []DrawTier, error)
 	DrawnTiers(ctx context.Context, campaignID int64) ([]DrawTier, error)
 	UnissuedWinners(ctx context.Context, campaignID int64) ([]Registration, error)
+	LotteriesToIssue(ctx context.Context) ([]int64, error) // campaigns with winners not issued yet
 	LinkLotteryVoucher(ctx context.Context, registrationID, voucherID int64) error
 }
 

@@ -181,3 +181,11 @@ func (s *Store) LinkLotteryVoucher(ctx context.Context, registrationID, voucherI
 		return err
 	})
 }
+
+// LotteriesToIssue lists the campaigns whose winners are not all issued.
+func (s *Store) LotteriesToIssue(ctx context.Context) ([]int64, error) {
+	var ids []int64
+	err := s.r.SelectContext(ctx, &ids, `SELECT DISTINCT campaign_id FROM lottery_registrations
+		WHERE outcome = 'won' AND voucher_id IS NULL ORDER BY campaign_id`)
+	return ids, err
+}

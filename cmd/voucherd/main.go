@@ -696,6 +696,7 @@ func (m *Main) Serve(ctx context.Context) error {
 	go m.sweepRetention(ctx, time.Hour)
 	go m.sweepExpired(ctx, time.Minute)
 	go m.sendReminders(ctx, time.Minute)
+	go m.issueLotteries(ctx, time.Minute)
 	if m.Store.Postgres() {
 		// Other voucherd on the database tell this one what they changed.
 		go m.Store.Listen(ctx, db.Listener{
@@ -749,29 +750,37 @@ func (m *Main) sweepRetention(ctx context.Context, every time.Duration) {
 // sweepExpired counts vouchers that expired unredeemed, every minute, so
 // that their budget is freed and recycled vouchers reach the next drop.
 func (m *Main) sweepExpired(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		if _, err := m.App.SweepExpired(ctx); err != nil && ctx.Err() == nil {
-			m.log.Error("expiry sweep failed", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	m.repeat(ctx, every, "expiry sweep failed", func(ctx context.Context) error {
+		_, err := m.App.SweepExpired(ctx)
+		return err
+	})
 }
 
 // sendReminders sends the expiry reminders due, every minute: a batch of
 // at most app.Config.Reminders.PerSweep a round, which is the rate limit.
 // Across the fleet one process sends a round (db/reminders.go).
 func (m *Main) sendReminders(ctx context.Context, every time.Duration) {
+	m.repeat(ctx, every, "expiry reminder sweep failed", func(ctx context.Context) error {
+		_, err := m.App.SendExpiryReminders(ctx)
+		return err
+	})
+}
+
+// issueLotteries gives drawn lotteries' winners the vouchers a draw left
+// unissued (a process that stopped halfway), every minute; issuing is
+// idempotent, so processes of a fleet may both try.
+func (m *Main) issueLotteries(ctx context.Context, every time.Duration) {
+	m.repeat(ctx, every, "lottery issue failed", m.App.IssuePendingLotteries)
+}
+
+// repeat runs do now and then every interval until ctx ends, logging a
+// failure as what.
+func (m *Main) repeat(ctx context.Context, every time.Duration, what string, do func(context.Context) error) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if _, err := m.App.SendExpiryReminders(ctx); err != nil && ctx.Err() == nil {
-			m.log.Error("expiry reminder sweep failed", "err", err)
+		if err := do(ctx); err != nil && ctx.Err() == nil {
+			m.log.Error(what, "err", err)
 		}
 		select {
 		case <-ctx.Done():
