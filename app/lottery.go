@@ -281,3 +281,37 @@ func (a *App) IssuePendingLotteries(ctx context.Context) error {
 	}
 	return nil
 }
+
+// LotteryFigures are a drawn lottery's outcome for the evaluation: how
+// many registered, won and lost, and of each side the share who redeemed
+// a voucher of the season's other campaigns (did losing send residents
+// elsewhere, or away?).
+type LotteryFigures struct {
+	Registrations    int64 `db:"registrations"`
+	Winners          int64 `db:"winners"`
+	Losers           int64 `db:"losers"`
+	WinnersRedeemed  int64 `db:"winners_redeemed"`  // their lottery voucher
+	WinnersElsewhere int64 `db:"winners_elsewhere"` // a voucher of another campaign of the season
+	LosersElsewhere  int64 `db:"losers_elsewhere"`
+}
+
+// ShareBP is part ÷ whole in basis points.
+func ShareBP(part, whole int64) int64 {
+	if whole == 0 {
+		return 0
+	}
+	return part * 10000 / whole
+}
+
+// LotteryFiguresOf reads a lottery campaign's figures for an officer who
+// may see it.
+func (a *App) LotteryFiguresOf(ctx context.Context, by Officer, id int64) (LotteryFigures, error) {
+	c, err := a.CampaignFor(ctx, by, id)
+	if err != nil {
+		return LotteryFigures{}, err
+	}
+	if c.LotteryClosesAt == nil {
+		return LotteryFigures{}, Conflict("not_a_lottery")
+	}
+	return a.store.LotteryFigures(ctx, id, c.Season)
+}

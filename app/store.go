@@ -180,6 +180,9 @@ type LotteryStore interface {
 	DrawnTiers(ctx context.Context, campaignID int64) ([]DrawTier, error)
 	UnissuedWinners(ctx context.Context, campaignID int64) ([]Registration, error)
 	LotteriesToIssue(ctx context.Context) ([]int64, error) // campaigns with winners not issued yet
+	// LotteryFigures counts a lottery's entries and outcomes, and who of
+	// each side redeemed a voucher of another campaign of the season.
+	LotteryFigures(ctx context.Context, campaignID int64, season string) (LotteryFigures, error)
 	LinkLotteryVoucher(ctx context.Context, registrationID, voucherID int64) error
 }
 

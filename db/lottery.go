@@ -189,3 +189,21 @@ func (s *Store) LotteriesToIssue(ctx context.Context) ([]int64, error) {
 		WHERE outcome = 'won' AND voucher_id IS NULL ORDER BY campaign_id`)
 	return ids, err
 }
+
+// LotteryFigures counts a lottery's entries and outcomes. "Elsewhere" is
+// a live redemption of a voucher of another campaign of the same season
+// (a campaign with no season has no elsewhere).
+func (s *Store) LotteryFigures(ctx context.Context, campaignID int64, season string) (app.LotteryFigures, error) {
+	var f app.LotteryFigures
+	elsewhere := `EXISTS (SELECT 1 FROM redemptions r JOIN vouchers v ON v.id = r.voucher_id JOIN campaigns c ON c.id = r.campaign_id
+		WHERE v.resident_id = g.resident_id AND r.reversed_at IS NULL AND c.id <> g.campaign_id AND ? <> '' AND c.season = ?)`
+	err := s.r.GetContext(ctx, &f, `SELECT COUNT(*) AS registrations,
+		COALESCE(SUM(CASE WHEN g.outcome = 'won' THEN 1 ELSE 0 END), 0) AS winners,
+		COALESCE(SUM(CASE WHEN g.outcome = 'lost' THEN 1 ELSE 0 END), 0) AS losers,
+		COALESCE(SUM(CASE WHEN g.outcome = 'won' AND EXISTS (SELECT 1 FROM vouchers v WHERE v.id = g.voucher_id AND v.status = 'redeemed')
+			THEN 1 ELSE 0 END), 0) AS winners_redeemed,
+		COALESCE(SUM(CASE WHEN g.outcome = 'won' AND `+elsewhere+` THEN 1 ELSE 0 END), 0) AS winners_elsewhere,
+		COALESCE(SUM(CASE WHEN g.outcome = 'lost' AND `+elsewhere+` THEN 1 ELSE 0 END), 0) AS losers_elsewhere
+		FROM lottery_registrations g WHERE g.campaign_id = ?`, season, season, season, season, campaignID)
+	return f, err
+}

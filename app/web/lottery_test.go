@@ -103,6 +103,10 @@ func TestLotteryThroughThePages(t *testing.T) {
 	if won != 2 || lost != 1 {
 		t.Fatalf("%d told they won, %d they lost; want 2 and 1", won, lost)
 	}
+	if p := maker.do(t, http.MethodGet, campaignPage, nil); !strings.Contains(p.body, `id="lottery-figures"`) ||
+		!strings.Contains(p.body, "共 3 人登记") || !strings.Contains(p.body, `<td>中签</td><td class="num">2</td>`) {
+		t.Fatalf("the campaign page lacks the lottery's figures\n%s", p.body)
+	}
 	after := pub()
 	raw, _ := json.Marshal(after["tiers"])
 	var tiers []app.DrawTier

@@ -268,8 +268,14 @@ func (s *Server) campaignPage(c echo.Context, status int, err error) error {
 	if herr != nil {
 		return herr
 	}
+	var lottery *app.LotteryFigures
+	if camp.LotteryDrawnAt != nil {
+		if f, ferr := s.app.LotteryFiguresOf(ctx, o, camp.ID); ferr == nil {
+			lottery = &f
+		}
+	}
 	data := map[string]any{
-		"C": camp, "Phase": camp.Phase(now), "Stats": app.CampaignStats(camp), "Names": s.names(c),
+		"C": camp, "Phase": camp.Phase(now), "Stats": app.CampaignStats(camp), "Names": s.names(c), "Lottery": lottery,
 		"NextDrop": camp.NextDrop(now), "History": history, "Errors": map[string]string{},
 		"CanSubmit":       canChange && camp.Status == app.StatusDraft,
 		"CanEdit":         canChange && (camp.Status == app.StatusDraft || camp.Status == app.StatusRejected),

@@ -145,6 +145,7 @@ var funcs = template.FuncMap{
 		return false
 	},
 	"ptrtime": func(t time.Time) *time.Time { return &t },
+	"share":   app.ShareBP,
 	"deref_t": func(t *time.Time) time.Time {
 		if t == nil {
 			return time.Time{}
