@@ -97,6 +97,9 @@ func testRegistrationsAtTheLotteryClose(t *testing.T) {
 	if stored != int64(accepted) || drawn != stored || late != 0 {
 		t.Fatalf("%d stored, %d in the draw, %d after the close; %d accepted", stored, drawn, late, accepted)
 	}
+	if f, err := e.App.LotteryFiguresOf(ctx, e.Maker, c.ID); err != nil || f.Registrations != stored || f.Winners+f.Losers != stored {
+		t.Fatalf("lottery figures: %v %+v", err, f)
+	}
 	want := min(int64(10), stored)
 	if won := e.Count(t, `SELECT COUNT(*) FROM lottery_registrations WHERE campaign_id = ? AND outcome = 'won'`, c.ID); won != want {
 		t.Fatalf("%d won, want %d", won, want)
