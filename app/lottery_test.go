@@ -169,3 +169,49 @@ func TestLotteryWinnersOfAFixedSeed(t *testing.T) {
 	}
 	t.Logf("seed %s…, tier 7, stock 3, registrations 1–8: winners %v", seed[:8], got)
 }
+
+// Stock a draw leaves follows the rollover rule: with rollover, it can be
+// claimed first come, first served once drawn; without, it is not given.
+func TestLotteryLeftoverFollowsTheRolloverRule(t *testing.T) {
+	for _, rollover := range []string{"1", "0"} {
+		t.Run("rollover "+rollover, func(t *testing.T) {
+			e := apptest.New(t, apptest.Options{})
+			ctx := context.Background()
+			now := e.Clock.Now()
+			c, err := e.App.CreateCampaign(ctx, e.Maker, app.CampaignInput{Name: "摇号", District: "500103", Category: "catering",
+				Budget: "1000", Tiers: []app.TierInput{{Face: "30", Threshold: "100", Quantity: "10"}},
+				ClaimStarts: now.Format(time.RFC3339), ClaimEnds: now.Add(10 * 24 * time.Hour).Format(time.RFC3339),
+				ValidDays: "7", PerResidentLimit: "1", DropRollover: rollover})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.App.SetLottery(ctx, e.Maker, c.ID, now.Add(time.Hour).In(app.Shanghai).Format("2006-01-02T15:04")); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.App.SubmitCampaign(ctx, e.Maker, c.ID); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.App.ApproveCampaign(ctx, e.Approver, c.ID, "同意"); err != nil {
+				t.Fatal(err)
+			}
+			for i := range 3 {
+				r, _ := e.ResidentSession(t, fmt.Sprintf("1390097%04d", i))
+				if _, err := e.App.RegisterForLottery(ctx, r, c.ID, c.Tiers[0].ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+			e.Clock.Advance(time.Hour + time.Minute)
+			if _, _, err := e.App.DrawLottery(ctx, e.Maker, c.ID); err != nil {
+				t.Fatal(err)
+			}
+			late, _ := e.ResidentSession(t, "13900979999")
+			_, err = e.App.Claim(ctx, late, c.ID, c.Tiers[0].ID, "")
+			switch {
+			case rollover == "1" && err != nil:
+				t.Fatalf("a claim of the leftover with rollover: %v", err)
+			case rollover == "0" && app.ErrorReason(err) != "lottery_drawn":
+				t.Fatalf("a claim of the leftover without rollover: %v", err)
+			}
+		})
+	}
+}
