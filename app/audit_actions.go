@@ -58,6 +58,11 @@ const (
 
 	ActionResidentErase = "resident.erase"
 
+	// A community service station's claim for a resident, and a print of
+	// a voucher's card.
+	ActionStationClaim = "station.claim"
+	ActionStationPrint = "station.print"
+
 	// Exports of records that hold personal data (RecordExport).
 	ActionExportAuditLog    = "export.audit_log"
 	ActionExportSettlements = "export.settlements"
@@ -80,6 +85,7 @@ var AuditActions = []string{
 	ActionFeedbackFile, ActionFeedbackAnswer, ActionFeedbackClose,
 	ActionContactUpdate,
 	ActionResidentErase,
+	ActionStationClaim, ActionStationPrint,
 	ActionExportAuditLog, ActionExportSettlements, ActionExportPaymentFile,
 }
 

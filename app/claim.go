@@ -29,6 +29,11 @@ type ClaimInsert struct {
 	Token      string
 	ValidFrom  *time.Time
 	ExpiresAt  time.Time
+	// An assisted claim (station.go): the staff member, and the audit
+	// row the store completes with the voucher's id and appends in the
+	// claim's transaction. A replay appends nothing.
+	AssistedBy *int64
+	Audit      *AuditEntry
 }
 
 // Claim gives a resident one voucher of a tier of a live campaign.
@@ -37,14 +42,21 @@ type ClaimInsert struct {
 // conflict "not_open" / "ended"; not_found. A retried request with the same
 // requestKey returns the same voucher, never a second one.
 func (a *App) Claim(ctx context.Context, r Resident, campaignID, tierID int64, requestKey string) (Voucher, error) {
-	v, err := a.claim(ctx, r, campaignID, tierID, requestKey)
+	return a.claimFor(ctx, r, campaignID, tierID, requestKey, nil)
+}
+
+// claimFor is Claim, for the resident or, with assist, by station staff
+// on the resident's behalf (AssistedClaim): the same rules, limits and
+// guarded writes either way.
+func (a *App) claimFor(ctx context.Context, r Resident, campaignID, tierID int64, requestKey string, assist *assistance) (Voucher, error) {
+	v, err := a.claim(ctx, r, campaignID, tierID, requestKey, assist)
 	if ErrorCode(err) != ENOTFOUND { // no counters for campaigns that do not exist
 		a.recordPress(campaignID, err)
 	}
 	return v, err
 }
 
-func (a *App) claim(ctx context.Context, r Resident, campaignID, tierID int64, requestKey string) (Voucher, error) {
+func (a *App) claim(ctx context.Context, r Resident, campaignID, tierID int64, requestKey string, assist *assistance) (Voucher, error) {
 	requestKey = strings.TrimSpace(requestKey)
 	if len(requestKey) > 64 {
 		return Voucher{}, Invalid("request_key_too_long")
@@ -54,7 +66,7 @@ func (a *App) claim(ctx context.Context, r Resident, campaignID, tierID int64, r
 	if v, ok, err := a.claimReplay(ctx, r, campaignID, tierID, requestKey); ok || err != nil {
 		return v, err
 	}
-	v, err := a.claimOnce(ctx, r, campaignID, tierID, requestKey)
+	v, err := a.claimOnce(ctx, r, campaignID, tierID, requestKey, assist)
 	if err != nil && requestKey != "" && ErrorCode(err) == ECONFLICT {
 		// The first tap may have committed after the lookup above, and be
 		// the very reason for this refusal (its claim reached the limit or
@@ -84,10 +96,13 @@ func (a *App) claimReplay(ctx context.Context, r Resident, campaignID, tierID in
 	return v, true, nil
 }
 
-func (a *App) claimOnce(ctx context.Context, r Resident, campaignID, tierID int64, requestKey string) (Voucher, error) {
+func (a *App) claimOnce(ctx context.Context, r Resident, campaignID, tierID int64, requestKey string, assist *assistance) (Voucher, error) {
 	c, gen, err := a.cachedCampaign(ctx, campaignID)
 	if err != nil {
 		return Voucher{}, err
+	}
+	if assist != nil && !assist.serves(c) {
+		return Voucher{}, Forbidden("other_district")
 	}
 	now := a.now()
 	switch c.Phase(now) {
@@ -166,6 +181,9 @@ func (a *App) claimOnce(ctx context.Context, r Resident, campaignID, tierID int6
 		in, err := a.claimInsert(c, *tier, r, requestKey, signedAt)
 		if err != nil {
 			return Voucher{}, err
+		}
+		if assist != nil {
+			in.AssistedBy, in.Audit = &assist.by.ID, assist.audit(a, c, *tier)
 		}
 		v, err = a.store.Claim(ctx, in)
 		if ErrorReason(err) == "validity_passed" && c.ValidityMode == ValidityFixed {

@@ -64,7 +64,7 @@ func (a *App) CreateOfficer(ctx context.Context, by Officer, in OfficerInput) (N
 	}
 	switch o.Role {
 	case RoleCityAdmin, RoleDistrictOfficer:
-	case RoleAuditor, RoleSystemAdmin, RoleSecurityAdmin, RoleAuditAdmin:
+	case RoleAuditor, RoleSystemAdmin, RoleSecurityAdmin, RoleAuditAdmin, RoleStation:
 		if o.CanApprove {
 			fe.Add("can_approve", "role_cannot_approve")
 		}
@@ -79,6 +79,8 @@ func (a *App) CreateOfficer(ctx context.Context, by Officer, in OfficerInput) (N
 		fe.Add("district", "unknown_district")
 	} else if (o.Role == RoleCityAdmin || o.IsAdministrator()) && o.District != CityCode {
 		fe.Add("district", "city_admin_city")
+	} else if o.Role == RoleStation && o.District == CityCode {
+		fe.Add("district", "station_district")
 	}
 	if err := fe.Err(); err != nil {
 		return NewOfficer{Officer: o}, err

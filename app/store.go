@@ -106,6 +106,9 @@ type ClaimStore interface {
 	// too, but as a hint only: the writer decides again inside Redeem.
 	VoucherByCode(ctx context.Context, code string) (Voucher, error)
 	ResidentVouchers(ctx context.Context, residentID int64) ([]Voucher, error)
+	// MarkPrinted records a station's print of an assisted voucher's card
+	// with its audit row, in one transaction.
+	MarkPrinted(ctx context.Context, voucherID int64, audit AuditEntry) error
 }
 
 // RedemptionStore owns redemptions and their reversals. Its

@@ -28,6 +28,10 @@ const (
 	RoleCityAdmin       = "city_admin"
 	RoleDistrictOfficer = "district_officer"
 	RoleAuditor         = "auditor"
+	// RoleStation is the staff of a district's community service station
+	// (社区服务站): they claim vouchers for residents who come in and print
+	// them as cards, and do nothing else on the officer side.
+	RoleStation = "station_staff"
 )
 
 // Officer is a finance officer of a district, or of the city.
@@ -362,7 +366,14 @@ type Voucher struct {
 	// resident is shown.
 	VoidedAt   *time.Time `db:"voided_at" json:"voided_at,omitempty"`
 	VoidReason string     `db:"void_reason" json:"void_reason,omitempty"`
+	// Claimed at a community service station: the staff member who
+	// claimed it for the resident, and when its card was first printed.
+	AssistedBy *int64     `db:"assisted_by" json:"-"`
+	PrintedAt  *time.Time `db:"printed_at" json:"printed_at,omitempty"`
 }
+
+// Assisted reports a voucher claimed for the resident at a station.
+func (v Voucher) Assisted() bool { return v.AssistedBy != nil }
 
 // State is the status a person sees at time now: claimed, redeemed or expired.
 func (v Voucher) State(now time.Time) string {

@@ -17,7 +17,7 @@ import (
 // answered the same row three to four times faster so (a cashier's every
 // scan and a resident's every wallet read go through it).
 const voucherSelect = `SELECT v.id, v.code, v.campaign_id, v.tier_id, v.resident_id, v.status, v.token,
-	v.claimed_at, v.expires_at, v.redeemed_at, v.valid_from, v.voided_at, v.void_reason,
+	v.claimed_at, v.expires_at, v.redeemed_at, v.valid_from, v.voided_at, v.void_reason, v.assisted_by, v.printed_at,
 	(SELECT name FROM campaigns WHERE id = v.campaign_id) AS campaign_name,
 	(SELECT district_code FROM campaigns WHERE id = v.campaign_id) AS district_code,
 	(SELECT category_code FROM campaigns WHERE id = v.campaign_id) AS category_code,
@@ -146,9 +146,9 @@ func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, err
 		}
 		var err error
 		id, err = tx.insertID(ctx, `INSERT INTO vouchers (code, campaign_id, tier_id, resident_id, slot, request_key, status,
-			token, claimed_at, expires_at, valid_from) VALUES (?, ?, ?, ?, ?, ?, 'claimed', ?, ?, ?, ?)
+			token, claimed_at, expires_at, valid_from, assisted_by) VALUES (?, ?, ?, ?, ?, ?, 'claimed', ?, ?, ?, ?, ?)
 			ON CONFLICT (resident_id, request_key) DO NOTHING`,
-			in.Code, in.CampaignID, in.TierID, in.ResidentID, slot, key, in.Token, now, in.ExpiresAt.UTC(), utcPtr(in.ValidFrom))
+			in.Code, in.CampaignID, in.TierID, in.ResidentID, slot, key, in.Token, now, in.ExpiresAt.UTC(), utcPtr(in.ValidFrom), in.AssistedBy)
 		if errors.Is(err, sql.ErrNoRows) {
 			// Another press with the key committed after the lookup above
 			// (on PostgreSQL a double tap runs beside its first tap): a
@@ -169,7 +169,14 @@ func (s *Store) Claim(ctx context.Context, in app.ClaimInsert) (app.Voucher, err
 		issued = &app.Voucher{ID: id, Code: in.Code, CampaignID: in.CampaignID, TierID: in.TierID, ResidentID: in.ResidentID,
 			Status: app.VoucherClaimed, Token: in.Token, ClaimedAt: now, ExpiresAt: in.ExpiresAt.UTC(), ValidFrom: validFrom,
 			CampaignName: rules.Name, District: rules.District, Category: rules.Category,
-			FaceFen: rules.FaceFen, ThresholdFen: rules.ThresholdFen, MaxBillFen: rules.MaxBillFen}
+			FaceFen: rules.FaceFen, ThresholdFen: rules.ThresholdFen, MaxBillFen: rules.MaxBillFen, AssistedBy: in.AssistedBy}
+		if in.Audit != nil {
+			e := *in.Audit
+			e.At, e.EntityID = now.Truncate(time.Microsecond), id
+			if err := s.appendAudit(ctx, tx, &e); err != nil {
+				return err
+			}
+		}
 		return rollClaim(ctx, tx, in.CampaignID, in.TierID, now)
 	})
 	switch {
@@ -538,4 +545,20 @@ func (s *Store) MerchantRedemptions(ctx context.Context, merchantID int64, from,
 		WHERE r.merchant_id = ? AND r.created_at >= ? AND r.created_at < ? ORDER BY r.id DESC LIMIT 1000`,
 		merchantID, from.UTC(), to.UTC())
 	return out, err
+}
+
+// MarkPrinted records that the card of an assisted voucher was printed
+// (the first time stays the one kept) and appends the print's audit row,
+// in one transaction. A voucher not claimed at a station is not found.
+func (s *Store) MarkPrinted(ctx context.Context, voucherID int64, audit app.AuditEntry) error {
+	return s.txAt(ctx, func(ctx context.Context, tx *Tx, now time.Time) error {
+		if err := guarded(tx.ExecContext(ctx, `UPDATE vouchers SET printed_at = COALESCE(printed_at, ?)
+			WHERE id = ? AND assisted_by IS NOT NULL`, now, voucherID))("voucher_unknown"); app.ErrorCode(err) == app.ECONFLICT {
+			return app.NotFound("voucher_unknown")
+		} else if err != nil {
+			return err
+		}
+		audit.At = now.Truncate(time.Microsecond)
+		return s.appendAudit(ctx, tx, &audit)
+	})
 }

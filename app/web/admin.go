@@ -15,7 +15,7 @@ func (s *Server) officersPage(c echo.Context) error {
 }
 
 // officerRoles are the roles the account form offers.
-var officerRoles = []string{app.RoleDistrictOfficer, app.RoleAuditor, app.RoleCityAdmin, app.RoleSystemAdmin, app.RoleSecurityAdmin, app.RoleAuditAdmin}
+var officerRoles = []string{app.RoleDistrictOfficer, app.RoleAuditor, app.RoleCityAdmin, app.RoleStation, app.RoleSystemAdmin, app.RoleSecurityAdmin, app.RoleAuditAdmin}
 
 func (s *Server) officersForm(c echo.Context, status int, in app.OfficerInput, created *app.NewOfficer, err error) error {
 	ctx := c.Request().Context()

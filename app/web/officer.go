@@ -34,6 +34,9 @@ func (s *Server) officerLogin(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/officer/2fa")
 	}
 	s.startSession(c, officers, in.Token)
+	if in.Officer.Role == app.RoleStation {
+		return c.Redirect(http.StatusSeeOther, "/station")
+	}
 	return c.Redirect(http.StatusSeeOther, "/officer")
 }
 

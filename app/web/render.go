@@ -355,6 +355,8 @@ func homeOf(c echo.Context) string {
 	path := c.Request().URL.Path
 	under := func(prefix string) bool { return path == prefix || strings.HasPrefix(path, prefix+"/") }
 	switch {
+	case under("/station") || officerOf(c).Role == app.RoleStation:
+		return "/station"
 	case c.Get(ctxOfficer) != nil || under("/officer"):
 		return "/officer"
 	case c.Get(ctxCashier) != nil || under("/merchant"):

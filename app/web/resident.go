@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	qrcode "github.com/skip2/go-qrcode"
 
 	"cqvoucher/app"
 	"cqvoucher/app/token"
@@ -540,12 +539,9 @@ func (s *Server) residentVoucherQR(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	png, ok := s.qr.get(v.Code)
-	if !ok {
-		if png, err = qrcode.Encode(s.qrText(v.Token), qrcode.Medium, 512); err != nil {
-			return err
-		}
-		s.qr.put(v.Code, png)
+	png, err := s.voucherQR(v)
+	if err != nil {
+		return err
 	}
 	c.Response().Header().Set("Cache-Control", "private, max-age=31536000, immutable")
 	return c.Blob(http.StatusOK, "image/png", png)

@@ -73,7 +73,7 @@ func (s *Server) routes(fsys fs.FS) {
 	// Officers' pages.
 	e.GET("/officer/login", s.officerLoginForm)
 	e.POST("/officer/login", s.officerLogin, loginLimit)
-	og := e.Group("/officer", s.requireSignIn(officers))
+	og := e.Group("/officer", s.requireSignIn(officers), notStation)
 	og.POST("/logout", s.officerLogout)
 	og.GET("", s.officerCampaigns)
 	og.GET("/campaigns/new", s.campaignNewForm)
@@ -194,7 +194,7 @@ func (s *Server) routes(fsys fs.FS) {
 	api.GET("/campaigns/live", s.apiLiveCampaigns)
 	api.POST("/merchants/applications", s.apiMerchantApply, smsLimit)
 
-	ao := api.Group("/officer", s.requireSignIn(officers))
+	ao := api.Group("/officer", s.requireSignIn(officers), notStation)
 	ao.DELETE("/sessions", s.apiOfficerLogout)
 	ao.GET("/campaigns", s.apiOfficerCampaigns)
 	ao.POST("/campaigns", s.apiCampaignCreate)
@@ -226,6 +226,7 @@ func (s *Server) routes(fsys fs.FS) {
 	ao.POST("/officers/:id/disable", s.apiOfficerDisable)
 	ao.POST("/officers/:id/enable", s.apiOfficerEnable)
 	s.officerAuthRoutes(e, og, ao, loginLimit)
+	s.stationRoutes(e, api, smsLimit)
 
 	// Presses that cannot succeed are answered before sign-in is checked:
 	// the answer (sold out, not open) is the same for anyone and public.
