@@ -62,6 +62,7 @@ const (
 	// a voucher's card.
 	ActionStationClaim = "station.claim"
 	ActionStationPrint = "station.print"
+	ActionStationRegister = "station.register"
 
 	// Exports of records that hold personal data (RecordExport).
 	ActionExportAuditLog    = "export.audit_log"
@@ -85,7 +86,7 @@ var AuditActions = []string{
 	ActionFeedbackFile, ActionFeedbackAnswer, ActionFeedbackClose,
 	ActionContactUpdate,
 	ActionResidentErase,
-	ActionStationClaim, ActionStationPrint,
+	ActionStationClaim, ActionStationPrint, ActionStationRegister,
 	ActionExportAuditLog, ActionExportSettlements, ActionExportPaymentFile,
 }
 

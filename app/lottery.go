@@ -138,6 +138,12 @@ func (a *App) SetLottery(ctx context.Context, by Officer, id int64, closes strin
 // tier: once per resident, while registration is open at the writer's
 // time; a campaign asking for real name takes only residents who did it.
 func (a *App) RegisterForLottery(ctx context.Context, r Resident, campaignID, tierID int64) (Registration, error) {
+	return a.registerForLottery(ctx, r, campaignID, tierID, "", nil)
+}
+
+// registerForLottery is a registration, the resident's own or made at a
+// station (district, and its audit entry, in the same transaction).
+func (a *App) registerForLottery(ctx context.Context, r Resident, campaignID, tierID int64, district string, audit *AuditEntry) (Registration, error) {
 	c, _, err := a.cachedCampaign(ctx, campaignID)
 	if err != nil {
 		return Registration{}, err
@@ -173,7 +179,7 @@ func (a *App) RegisterForLottery(ctx context.Context, r Resident, campaignID, ti
 	if err := a.requireConsent(ctx, r); err != nil {
 		return Registration{}, err
 	}
-	return a.store.RegisterForLottery(ctx, Registration{CampaignID: campaignID, TierID: tierID, ResidentID: r.ID})
+	return a.store.RegisterForLottery(ctx, Registration{CampaignID: campaignID, TierID: tierID, ResidentID: r.ID, District: district}, audit)
 }
 
 // DrawLottery draws a campaign's lottery, once, at or after registration

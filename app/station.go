@@ -78,47 +78,76 @@ type AssistedClaimInput struct {
 // "other_district" (another district's campaign), invalid "id_invalid" /
 // conflict "id_mismatch" (the ID number, on a real-name campaign).
 func (a *App) AssistedClaim(ctx context.Context, by Officer, in AssistedClaimInput) (Voucher, error) {
-	if err := requireStation(by); err != nil {
+	r, _, err := a.stationResident(ctx, by, in)
+	if err != nil {
 		return Voucher{}, err
+	}
+	return a.claimFor(ctx, r, in.CampaignID, in.TierID, in.RequestKey, &assistance{by: by, resident: r.ID})
+}
+
+// AssistedRegistration enters the resident present in a campaign's
+// lottery, as AssistedClaim claims: the same checks of the station, the
+// code and the ID number, then the same registration as the resident's
+// own, recorded with the station's district and audited.
+func (a *App) AssistedRegistration(ctx context.Context, by Officer, in AssistedClaimInput) (Registration, error) {
+	r, c, err := a.stationResident(ctx, by, in)
+	if err != nil {
+		return Registration{}, err
+	}
+	if c.LotteryClosesAt == nil {
+		return Registration{}, Conflict("not_a_lottery")
+	}
+	audit := a.auditOf(by, ActionStationRegister, "campaign", c.ID, by.District, nil,
+		map[string]int64{"tier": in.TierID, "resident": r.ID})
+	return a.registerForLottery(ctx, r, c.ID, in.TierID, by.District, &audit)
+}
+
+// stationResident is the resident present at a station, identified as
+// the campaign asks: the sign-in code sent to their phone, and the ID
+// number where it requires real name; the account is made if it is new,
+// with the consent the resident gave at the station.
+func (a *App) stationResident(ctx context.Context, by Officer, in AssistedClaimInput) (Resident, Campaign, error) {
+	if err := requireStation(by); err != nil {
+		return Resident{}, Campaign{}, err
 	}
 	// The campaign is checked before the code is spent: a code read out
 	// for another district's campaign stays usable at the right station.
 	c, _, err := a.cachedCampaign(ctx, in.CampaignID)
 	if err != nil {
-		return Voucher{}, err
+		return Resident{}, c, err
 	}
 	if !(&assistance{by: by}).serves(c) {
-		return Voucher{}, Forbidden("other_district")
+		return Resident{}, c, Forbidden("other_district")
 	}
 	phone, err := NormalizeMobile(in.Phone)
 	if err != nil {
-		return Voucher{}, err
+		return Resident{}, c, err
 	}
 	code := strings.TrimSpace(toHalfWidth(in.Code))
 	if len(code) != 6 || !allDigits(code) {
-		return Voucher{}, &Error{Code: EINVALID, Reason: "code_format", Fields: map[string]string{"code": "code_format"}}
+		return Resident{}, c, &Error{Code: EINVALID, Reason: "code_format", Fields: map[string]string{"code": "code_format"}}
 	}
 	if err := a.store.CheckSMSCode(ctx, a.PhoneHash(phone), a.requester(ctx), a.keyedHash(phone, code), a.now()); err != nil {
-		return Voucher{}, err
+		return Resident{}, c, err
 	}
 	hash, sealed, err := a.sealPhone(phone)
 	if err != nil {
-		return Voucher{}, err
+		return Resident{}, c, err
 	}
 	r, err := a.store.EnsureResident(ctx, hash, sealed, a.now())
 	if err != nil {
-		return Voucher{}, err
+		return Resident{}, c, err
 	}
 	// The code was sent only after the resident agreed (StationSendCode).
 	if r, err = a.recordConsent(ctx, r.ID); err != nil {
-		return Voucher{}, err
+		return Resident{}, c, err
 	}
 	if c.RequireRealName {
 		if err := a.checkAssistedIdentity(ctx, r, in.Name, in.IDNumber); err != nil {
-			return Voucher{}, err
+			return Resident{}, c, err
 		}
 	}
-	return a.claimFor(ctx, r, in.CampaignID, in.TierID, in.RequestKey, &assistance{by: by, resident: r.ID})
+	return r, c, nil
 }
 
 // checkAssistedIdentity checks the ID number the resident showed: against

@@ -177,7 +177,7 @@ type SettlementStore interface {
 type LotteryStore interface {
 	SetLottery(ctx context.Context, l Lottery, closes time.Time, audit AuditEntry) (Lottery, error)
 	Lottery(ctx context.Context, campaignID int64) (Lottery, error)
-	RegisterForLottery(ctx context.Context, r Registration) (Registration, error)
+	RegisterForLottery(ctx context.Context, r Registration, audit *AuditEntry) (Registration, error)
 	Registration(ctx context.Context, campaignID, residentID int64) (Registration, error)
 	DrawLottery(ctx context.Context, campaignID int64, seedHex string, stock map[int64]int64, by int64, audit AuditEntry) (Lottery, []DrawTier, error)
 	DrawnTiers(ctx context.Context, campaignID int64) ([]DrawTier, error)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"time"
@@ -48,18 +49,18 @@ func (s *Store) Lottery(ctx context.Context, campaignID int64) (app.Lottery, err
 // PostgreSQL the entry holds the lottery's row (FOR SHARE) until it
 // commits, and the draw's update of that row waits for it: an entry made
 // before the close is in the draw, and one after the draw began is refused.
-func (s *Store) RegisterForLottery(ctx context.Context, r app.Registration) (app.Registration, error) {
+func (s *Store) RegisterForLottery(ctx context.Context, r app.Registration, audit *app.AuditEntry) (app.Registration, error) {
 	err := s.txAt(ctx, func(ctx context.Context, tx *Tx, now time.Time) error {
 		if s.Postgres() {
 			if _, err := tx.ExecContext(ctx, `SELECT 1 FROM lotteries WHERE campaign_id = ? FOR SHARE`, r.CampaignID); err != nil {
 				return err
 			}
 		}
-		id, err := tx.insertID(ctx, `INSERT INTO lottery_registrations (campaign_id, tier_id, resident_id, registered_at)
-			SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM campaigns c WHERE c.id = ? AND c.status = 'approved'
+		id, err := tx.insertID(ctx, `INSERT INTO lottery_registrations (campaign_id, tier_id, resident_id, district_code, registered_at)
+			SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM campaigns c WHERE c.id = ? AND c.status = 'approved'
 				AND ? >= c.claim_starts_at AND ? < c.lottery_closes_at)
 			AND EXISTS (SELECT 1 FROM lotteries l WHERE l.campaign_id = ? AND l.drawn_at IS NULL)`,
-			r.CampaignID, r.TierID, r.ResidentID, now, r.CampaignID, now, now, r.CampaignID)
+			r.CampaignID, r.TierID, r.ResidentID, r.District, now, r.CampaignID, now, now, r.CampaignID)
 		switch {
 		case isUnique(err):
 			return app.Conflict("already_registered")
@@ -69,7 +70,11 @@ func (s *Store) RegisterForLottery(ctx context.Context, r app.Registration) (app
 			return err
 		}
 		r.ID, r.RegisteredAt = id, now
-		return nil
+		if audit == nil {
+			return nil
+		}
+		audit.At, audit.AfterJSON = now, fmt.Sprintf(`{"registration":%d,"tier":%d}`, id, r.TierID)
+		return s.appendAudit(ctx, tx, audit)
 	})
 	return r, err
 }

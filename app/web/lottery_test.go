@@ -119,3 +119,52 @@ func TestLotteryThroughThePages(t *testing.T) {
 		t.Fatalf("the publication does not check: %v", after)
 	}
 }
+
+// A resident without a phone of their own registers for a lottery at a
+// community service station: the station's one 代领 button registers them
+// instead of claiming, with the station's district, audited; the draw
+// treats the entry as any other.
+func TestStationRegistersForALottery(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	ctx := context.Background()
+	now := e.Clock.Now()
+	c, err := e.App.CreateCampaign(ctx, e.Maker, app.CampaignInput{Name: "解放碑火锅摇号季", District: "500103", Category: "catering",
+		Budget: "1000", Tiers: []app.TierInput{{Face: "30", Threshold: "100", Quantity: "2"}},
+		ClaimStarts: now.Format(time.RFC3339), ClaimEnds: now.Add(10 * 24 * time.Hour).Format(time.RFC3339), ValidDays: "7", PerResidentLimit: "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.App.SetLottery(ctx, e.Maker, c.ID, now.Add(time.Hour).In(app.Shanghai).Format("2006-01-02T15:04")); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.App.SubmitCampaign(ctx, e.Maker, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.App.ApproveCampaign(ctx, e.Approver, c.ID, "同意"); err != nil {
+		t.Fatal(err)
+	}
+	staff := e.NewOfficerRole(t, "yz-station", app.RoleStation, "500103")
+	b := stationBrowser(t, e, staff)
+	code, _ := stationSendCode(t, e, b, "13800138021")
+	p := b.do(t, http.MethodPost, "/station/claims", url.Values{"phone": {"13800138021"}, "code": {code},
+		"tier": {fmt.Sprintf("%d:%d", c.ID, c.Tiers[0].ID)}, "request_key": {"st-lottery-1"}})
+	if p.status != 200 || !strings.Contains(p.body, "已为居民登记「解放碑火锅摇号季」摇号") {
+		t.Fatalf("station registration: %d\n%s", p.status, p.body)
+	}
+	if n := e.Count(t, `SELECT COUNT(*) FROM lottery_registrations WHERE campaign_id = ? AND district_code = '500103'`, c.ID); n != 1 {
+		t.Fatalf("%d registrations with the station's district", n)
+	}
+	if n := e.Count(t, `SELECT COUNT(*) FROM vouchers WHERE campaign_id = ?`, c.ID); n != 0 {
+		t.Fatal("the station claimed a lottery's voucher")
+	}
+	if n := e.Count(t, `SELECT COUNT(*) FROM audit_log WHERE action = 'station.register' AND actor_id = ?`, staff.ID); n != 1 {
+		t.Fatalf("station registration audited %d times", n)
+	}
+	e.Clock.Advance(time.Hour + time.Minute)
+	if _, _, err := e.App.DrawLottery(ctx, e.Maker, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.Count(t, `SELECT COUNT(*) FROM lottery_registrations WHERE outcome = 'won' AND voucher_id IS NOT NULL`); n != 1 {
+		t.Fatalf("the station's entrant did not get the voucher: %d", n)
+	}
+}

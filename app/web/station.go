@@ -119,14 +119,27 @@ func (s *Server) stationClaim(c echo.Context) error {
 	in := app.AssistedClaimInput{Phone: c.FormValue("phone"), Code: c.FormValue("code"),
 		IDNumber: c.FormValue("id_number"), Name: c.FormValue("name"), RequestKey: c.FormValue("request_key")}
 	in.CampaignID, in.TierID = splitTier(c.FormValue("tier"))
-	v, err := s.app.AssistedClaim(app.WithRequester(c.Request().Context(), c.RealIP()), officerOf(c), in)
-	if err != nil {
+	refused := func(err error) error {
 		if app.ErrorCode(err) == app.EINTERNAL {
 			return err
 		}
 		return s.stationPage(c, statusOf[app.ErrorCode(err)], map[string]any{"Phone": in.Phone, "CodeSent": true,
 			"MaskedPhone": maskedInput(in.Phone), "Tier": c.FormValue("tier"), "RequestKey": in.RequestKey,
 			"Error": s.locale(c).Err(err)})
+	}
+	ctx := app.WithRequester(c.Request().Context(), c.RealIP())
+	// A lottery's vouchers come by the draw: the station registers the
+	// resident for it instead (the same button, the campaign decides).
+	if camp, err := s.app.PublicCampaign(ctx, in.CampaignID); err == nil && camp.LotteryClosesAt != nil && camp.LotteryDrawnAt == nil {
+		reg, err := s.app.AssistedRegistration(ctx, officerOf(c), in)
+		if err != nil {
+			return refused(err)
+		}
+		return s.stationPage(c, http.StatusOK, map[string]any{"Registered": reg, "RegisteredCampaign": camp.Name})
+	}
+	v, err := s.app.AssistedClaim(ctx, officerOf(c), in)
+	if err != nil {
+		return refused(err)
 	}
 	s.flash(c, "station_claimed")
 	return c.Redirect(http.StatusSeeOther, "/station/vouchers/"+v.Code+"/card")
