@@ -60,8 +60,8 @@ const (
 
 	// A community service station's claim for a resident, and a print of
 	// a voucher's card.
-	ActionStationClaim = "station.claim"
-	ActionStationPrint = "station.print"
+	ActionStationClaim    = "station.claim"
+	ActionStationPrint    = "station.print"
 	ActionStationRegister = "station.register"
 
 	// Exports of records that hold personal data (RecordExport).
