@@ -141,6 +141,33 @@ func (a *App) RegisterForLottery(ctx context.Context, r Resident, campaignID, ti
 	return a.registerForLottery(ctx, r, campaignID, tierID, "", nil)
 }
 
+// RegisterForLotteryFrom is RegisterForLottery with the district the
+// resident says they live in ("" for none given): the lottery's fairness
+// figures are by district.
+func (a *App) RegisterForLotteryFrom(ctx context.Context, r Resident, campaignID, tierID int64, district string) (Registration, error) {
+	if district != "" {
+		ds, err := a.store.Districts(ctx)
+		if err != nil {
+			return Registration{}, err
+		}
+		if !containsDistrict(ds, district) || district == CityCode {
+			return Registration{}, &Error{Code: EINVALID, Reason: "unknown_district", Fields: map[string]string{"district": "unknown_district"}}
+		}
+	}
+	return a.registerForLottery(ctx, r, campaignID, tierID, district, nil)
+}
+
+// LotteryDistrict is one district's part of a lottery: entries and
+// winners, for the fairness figures ("" is entries that named none).
+type LotteryDistrict struct {
+	District      string `db:"district_code"`
+	Registrations int64  `db:"registrations"`
+	Winners       int64  `db:"winners"`
+}
+
+// WinRateBP is winners ÷ registrations in basis points.
+func (d LotteryDistrict) WinRateBP() int64 { return ShareBP(d.Winners, d.Registrations) }
+
 // registerForLottery is a registration, the resident's own or made at a
 // station (district, and its audit entry, in the same transaction).
 func (a *App) registerForLottery(ctx context.Context, r Resident, campaignID, tierID int64, district string, audit *AuditEntry) (Registration, error) {
@@ -293,12 +320,13 @@ func (a *App) IssuePendingLotteries(ctx context.Context) error {
 // a voucher of the season's other campaigns (did losing send residents
 // elsewhere, or away?).
 type LotteryFigures struct {
-	Registrations    int64 `db:"registrations"`
-	Winners          int64 `db:"winners"`
-	Losers           int64 `db:"losers"`
-	WinnersRedeemed  int64 `db:"winners_redeemed"`  // their lottery voucher
-	WinnersElsewhere int64 `db:"winners_elsewhere"` // a voucher of another campaign of the season
-	LosersElsewhere  int64 `db:"losers_elsewhere"`
+	Registrations    int64             `db:"registrations"`
+	Winners          int64             `db:"winners"`
+	Losers           int64             `db:"losers"`
+	WinnersRedeemed  int64             `db:"winners_redeemed"`  // their lottery voucher
+	WinnersElsewhere int64             `db:"winners_elsewhere"` // a voucher of another campaign of the season
+	LosersElsewhere  int64             `db:"losers_elsewhere"`
+	Districts        []LotteryDistrict `db:"-"` // entries and winners by the district each entry gave
 }
 
 // ShareBP is part ÷ whole in basis points.
@@ -319,5 +347,10 @@ func (a *App) LotteryFiguresOf(ctx context.Context, by Officer, id int64) (Lotte
 	if c.LotteryClosesAt == nil {
 		return LotteryFigures{}, Conflict("not_a_lottery")
 	}
-	return a.store.LotteryFigures(ctx, id, c.Season)
+	f, err := a.store.LotteryFigures(ctx, id, c.Season)
+	if err != nil {
+		return f, err
+	}
+	f.Districts, err = a.store.LotteryDistricts(ctx, id)
+	return f, err
 }

@@ -186,6 +186,7 @@ type LotteryStore interface {
 	// LotteryFigures counts a lottery's entries and outcomes, and who of
 	// each side redeemed a voucher of another campaign of the season.
 	LotteryFigures(ctx context.Context, campaignID int64, season string) (LotteryFigures, error)
+	LotteryDistricts(ctx context.Context, campaignID int64) ([]LotteryDistrict, error)
 	LinkLotteryVoucher(ctx context.Context, registrationID, voucherID int64) error
 }
 

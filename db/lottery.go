@@ -212,3 +212,13 @@ func (s *Store) LotteryFigures(ctx context.Context, campaignID int64, season str
 		FROM lottery_registrations g WHERE g.campaign_id = ?`, season, season, season, season, campaignID)
 	return f, err
 }
+
+// LotteryDistricts counts a lottery's entries and winners by the district
+// each entry gave, in district order.
+func (s *Store) LotteryDistricts(ctx context.Context, campaignID int64) ([]app.LotteryDistrict, error) {
+	var out []app.LotteryDistrict
+	err := s.r.SelectContext(ctx, &out, `SELECT district_code, COUNT(*) AS registrations,
+		COALESCE(SUM(CASE WHEN outcome = 'won' THEN 1 ELSE 0 END), 0) AS winners
+		FROM lottery_registrations WHERE campaign_id = ? GROUP BY district_code ORDER BY district_code`, campaignID)
+	return out, err
+}

@@ -21,7 +21,7 @@ func (s *Server) residentRegister(c echo.Context) error {
 		return err
 	}
 	tier, _ := strconv.ParseInt(c.FormValue("tier"), 10, 64)
-	if _, err := s.app.RegisterForLottery(c.Request().Context(), residentOf(c), id, tier); err != nil {
+	if _, err := s.app.RegisterForLotteryFrom(c.Request().Context(), residentOf(c), id, tier, c.FormValue("district")); err != nil {
 		switch {
 		case app.ErrorCode(err) == app.EINTERNAL:
 			return err
@@ -42,12 +42,13 @@ func (s *Server) apiRegister(c echo.Context) error {
 		return err
 	}
 	var in struct {
-		TierID int64 `json:"tier_id"`
+		TierID   int64  `json:"tier_id"`
+		District string `json:"district"` // where the resident lives, optional: the fairness figures
 	}
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	r, err := s.app.RegisterForLottery(c.Request().Context(), residentOf(c), id, in.TierID)
+	r, err := s.app.RegisterForLotteryFrom(c.Request().Context(), residentOf(c), id, in.TierID, in.District)
 	if err != nil {
 		return err
 	}

@@ -71,7 +71,18 @@ func TestLotteryThroughThePages(t *testing.T) {
 		if !strings.Contains(page.body, "登记摇号") || strings.Contains(page.body, "/claim\"") {
 			t.Fatalf("the resident's page offers no registration, or a claim\n%s", page.body)
 		}
-		if p := b.do(t, http.MethodPost, fmt.Sprintf("/m/campaigns/%d/register", c.ID), url.Values{"tier": {fmt.Sprint(c.Tiers[0].ID)}}); p.status != http.StatusSeeOther {
+		if !strings.Contains(page.body, `name="district"`) {
+			t.Fatalf("the registration asks no district\n%s", page.body)
+		}
+		district := map[bool]string{true: "500103", false: "500105"}[i < 2]
+		if i == 0 {
+			if p := b.do(t, http.MethodPost, fmt.Sprintf("/m/campaigns/%d/register", c.ID), url.Values{"tier": {fmt.Sprint(c.Tiers[0].ID)},
+				"district": {"500000"}}); p.status != 422 {
+				t.Fatalf("registering from the city as a district: %d", p.status)
+			}
+		}
+		if p := b.do(t, http.MethodPost, fmt.Sprintf("/m/campaigns/%d/register", c.ID), url.Values{"tier": {fmt.Sprint(c.Tiers[0].ID)},
+			"district": {district}}); p.status != http.StatusSeeOther {
 			t.Fatalf("registering: %d\n%s", p.status, p.body)
 		}
 		if p := b.do(t, http.MethodGet, fmt.Sprintf("/m/campaigns/%d", c.ID), nil); !strings.Contains(p.body, "您已于") {
@@ -106,6 +117,9 @@ func TestLotteryThroughThePages(t *testing.T) {
 	if p := maker.do(t, http.MethodGet, campaignPage, nil); !strings.Contains(p.body, `id="lottery-figures"`) ||
 		!strings.Contains(p.body, "共 3 人登记") || !strings.Contains(p.body, `<td>中签</td><td class="num">2</td>`) {
 		t.Fatalf("the campaign page lacks the lottery's figures\n%s", p.body)
+	} else if !strings.Contains(p.body, `id="lottery-districts"`) || !strings.Contains(p.body, `<td>渝中区</td><td class="num">2</td>`) ||
+		!strings.Contains(p.body, `<td>江北区</td><td class="num">1</td>`) {
+		t.Fatalf("the campaign page lacks the entries by district\n%s", p.body)
 	}
 	after := pub()
 	raw, _ := json.Marshal(after["tiers"])

@@ -165,6 +165,11 @@ func (s *Server) residentCampaign(c echo.Context) error {
 		"R":     cardRow(camp, now),
 		"Names": names, "Merchants": merchants, "Q": q, "RequestKey": newIdempotencyKey(), "ConsentDue": s.consentDue(c),
 	}
+	if camp.LotteryClosesAt != nil {
+		if ds, err := s.app.Districts(c.Request().Context()); err == nil {
+			data["Districts"] = ds
+		}
+	}
 	if r, ok := c.Get(ctxResident).(app.Resident); ok && camp.LotteryClosesAt != nil {
 		if reg, err := s.app.MyRegistration(c.Request().Context(), r, camp.ID); err == nil {
 			data["Registration"] = reg
