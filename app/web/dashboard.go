@@ -64,9 +64,15 @@ func (s *Server) campaignDashboard(c echo.Context) error {
 		"days": chartRows(d.ByDay, names), "hours": chartRows(d.ByHour, names), "districts": chartRows(d.ByDistrict, names),
 		"labels": chartLabels(l),
 	}
+	var lottery *app.LotteryFigures
+	if camp.LotteryDrawnAt != nil {
+		if f, err := s.app.LotteryFiguresOf(c.Request().Context(), officerOf(c), camp.ID); err == nil {
+			lottery = &f
+		}
+	}
 	return s.page(c, http.StatusOK, "officer/dashboard", "title.dashboard", map[string]any{
 		"C": camp, "D": d, "Stats": st, "Sections": sections, "Names": names, "Charts": charts,
-		"Signals": signals, "Top3BP": d.TopShareBP(3),
+		"Signals": signals, "Top3BP": d.TopShareBP(3), "Lottery": lottery,
 	})
 }
 

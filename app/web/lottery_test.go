@@ -121,6 +121,10 @@ func TestLotteryThroughThePages(t *testing.T) {
 		!strings.Contains(p.body, `<td>江北区</td><td class="num">1</td>`) {
 		t.Fatalf("the campaign page lacks the entries by district\n%s", p.body)
 	}
+	if p := maker.do(t, http.MethodGet, campaignPage+"/dashboard", nil); !strings.Contains(p.body, `id="lottery-outcome"`) ||
+		!strings.Contains(p.body, `<td>江北区</td><td class="num">1</td>`) {
+		t.Fatalf("the evaluation dashboard lacks the draw's figures\n%s", p.body)
+	}
 	after := pub()
 	raw, _ := json.Marshal(after["tiers"])
 	var tiers []app.DrawTier
