@@ -232,12 +232,8 @@ func (a *App) DrawLottery(ctx context.Context, by Officer, id int64) (Lottery, [
 	if Commitment(seedHex) != l.Commitment {
 		return l, nil, &Error{Code: EINTERNAL, Reason: "internal"} // a seed that is not the one promised is never used
 	}
-	stock := map[int64]int64{}
-	for _, t := range c.Tiers {
-		stock[t.ID] = t.Remaining
-	}
 	audit := a.auditOf(by, ActionLotteryDraw, "campaign", id, c.District, nil, map[string]string{"commitment": l.Commitment, "seed": seedHex})
-	l, tiers, err := a.store.DrawLottery(ctx, id, seedHex, stock, by.ID, audit)
+	l, tiers, err := a.store.DrawLottery(ctx, id, seedHex, by.ID, audit)
 	if err != nil {
 		return l, tiers, err
 	}

@@ -173,13 +173,14 @@ type SettlementStore interface {
 // the writer's time and the lottery undrawn (already_registered,
 // registration_closed); DrawLottery draws once, at or after the close
 // (already_drawn, registration_open), with every registration that
-// committed before it, and records the draw as published.
+// committed before it and each tier's stock as it stands then, and
+// records the draw as published.
 type LotteryStore interface {
 	SetLottery(ctx context.Context, l Lottery, closes time.Time, audit AuditEntry) (Lottery, error)
 	Lottery(ctx context.Context, campaignID int64) (Lottery, error)
 	RegisterForLottery(ctx context.Context, r Registration, audit *AuditEntry) (Registration, error)
 	Registration(ctx context.Context, campaignID, residentID int64) (Registration, error)
-	DrawLottery(ctx context.Context, campaignID int64, seedHex string, stock map[int64]int64, by int64, audit AuditEntry) (Lottery, []DrawTier, error)
+	DrawLottery(ctx context.Context, campaignID int64, seedHex string, by int64, audit AuditEntry) (Lottery, []DrawTier, error)
 	DrawnTiers(ctx context.Context, campaignID int64) ([]DrawTier, error)
 	UnissuedWinners(ctx context.Context, campaignID int64) ([]Registration, error)
 	LotteriesToIssue(ctx context.Context) ([]int64, error) // campaigns with winners not issued yet

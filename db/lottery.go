@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -92,7 +90,7 @@ func (s *Store) Registration(ctx context.Context, campaignID, residentID int64) 
 // tier and id order and each tier drawn with app.LotteryWinners; outcomes,
 // the published draw and the audit entry are written in the same
 // transaction.
-func (s *Store) DrawLottery(ctx context.Context, campaignID int64, seedHex string, stock map[int64]int64, by int64,
+func (s *Store) DrawLottery(ctx context.Context, campaignID int64, seedHex string, by int64,
 	audit app.AuditEntry) (app.Lottery, []app.DrawTier, error) {
 	var l app.Lottery
 	var tiers []app.DrawTier
@@ -118,13 +116,24 @@ func (s *Store) DrawLottery(ctx context.Context, campaignID int64, seedHex strin
 			campaignID); err != nil {
 			return err
 		}
+		// Each tier's stock, read here: what the draw allocates is what the
+		// store holds at the draw's time, not what a page read before it.
+		var stocks []struct {
+			ID        int64 `db:"id"`
+			Remaining int64 `db:"remaining"`
+		}
+		if err := tx.SelectContext(ctx, &stocks, `SELECT id, remaining FROM counted(tiers) AS tiers WHERE campaign_id = ? ORDER BY id`,
+			campaignID); err != nil {
+			return err
+		}
 		byTier := map[int64][]int64{}
 		for _, r := range regs {
 			byTier[r.TierID] = append(byTier[r.TierID], r.ID)
 		}
 		tiers = tiers[:0]
-		for _, id := range slices.Sorted(maps.Keys(stock)) {
-			t := app.DrawTier{TierID: id, Stock: stock[id], Registrations: append([]int64{}, byTier[id]...)}
+		for _, st := range stocks {
+			id := st.ID
+			t := app.DrawTier{TierID: id, Stock: st.Remaining, Registrations: append([]int64{}, byTier[id]...)}
 			t.Winners = app.LotteryWinners(seedHex, id, t.Stock, t.Registrations)
 			if len(t.Winners) > 0 {
 				q, args, err := sqlx.In(`UPDATE lottery_registrations SET outcome = 'won' WHERE id IN (?)`, t.Winners)
